@@ -1,0 +1,71 @@
+# geopera-web: the two commands are `make demo` and `make test`. Both bootstrap what is missing
+# (Debian packages, services, the virtualenv, the database with PostGIS) and are safe to re-run.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := geopera_web.settings
+
+.PHONY: help demo test bootstrap system-deps browser-deps services venv db migrate seed run lint fmt
+
+help:
+	@echo "make demo   - install what is missing, set up the database, load demo data, run web + worker + beat"
+	@echo "make test   - the same bootstrap (plus Chromium), then lint and the whole test suite"
+
+bootstrap: system-deps services venv db
+
+system-deps:
+	@scripts/bootstrap-system.sh
+
+browser-deps:
+	@scripts/bootstrap-system.sh --browser
+
+services:
+	@scripts/start-services.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+db: venv services
+	@scripts/create-database.sh
+	@$(PY) manage.py migrate --noinput -v 0
+
+seed: db
+	@$(PY) manage.py seed_demo
+
+demo: bootstrap seed
+	@$(PY) manage.py collectstatic --noinput -v 0
+	@mkdir -p var
+	@echo ""
+	@echo "  geopera-web is starting on http://127.0.0.1:$(PORT)/   (Ctrl-C stops web, worker and beat)"
+	@echo ""
+	@echo "  Demo logins (password: demo-pass-2026)"
+	@echo "    admin@acme.test          org admin, Acme Agriculture (credits; also viewer at Blue Harbour)"
+	@echo "    operator@acme.test       operator, Acme Agriculture"
+	@echo "    viewer@acme.test         viewer, Acme Agriculture"
+	@echo "    admin@blueharbour.test   org admin, Blue Harbour Ports (enterprise invoice)"
+	@echo "    admin@kite.test          org admin, Kite Survey Co (card)"
+	@echo "    support@geopera.test     support staff: /support/ and /admin/"
+	@echo ""
+	@PORT=$(PORT) $(VENV)/bin/honcho -f Procfile start
+
+test: bootstrap browser-deps
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(PY) manage.py makemigrations --check --dry-run -v 0
+	@$(VENV)/bin/pytest
+
+lint:
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+fmt:
+	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

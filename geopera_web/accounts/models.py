@@ -1,0 +1,189 @@
+"""Organizations, workspaces, people and their credentials.
+
+Every customer-facing row in the product belongs to exactly one Organization. A Membership gives a
+user a role in an org; the role decides the scopes a browser session carries. API keys belong to an
+org (not a person) and carry explicit scopes; user tokens act as their user inside one org.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Scope(models.TextChoices):
+    CATALOG_READ = "catalog:read", "Search the catalog"
+    ITEMS_READ = "items:read", "Read delivered items and product schemas"
+    ORDERS_READ = "orders:read", "Read orders, estimates and decisions"
+    ORDERS_WRITE = "orders:write", "Place, change and cancel orders"
+
+
+ALL_SCOPES: tuple[str, ...] = tuple(Scope.values)
+
+
+class BillingMode(models.TextChoices):
+    CREDIT = "credit", "Prepaid credits"
+    CARD = "card", "Card at checkout"
+    ENTERPRISE = "enterprise", "Monthly invoice"
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    OPERATOR = "operator", "Operator"
+    ADMIN = "admin", "Admin"
+
+
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    Role.VIEWER: frozenset({Scope.CATALOG_READ, Scope.ITEMS_READ, Scope.ORDERS_READ}),
+    Role.OPERATOR: frozenset(ALL_SCOPES),
+    Role.ADMIN: frozenset(ALL_SCOPES),
+}
+
+
+class EmailUserManager(UserManager):
+    """Users log in with their email; `username` mirrors it for Django's admin and contrib apps."""
+
+    def _create_user(self, username, email, password, **extra_fields):  # type: ignore[override]
+        email = self.normalize_email(email or username)
+        return super()._create_user(email, email, password, **extra_fields)
+
+    def create_user(self, email=None, password=None, **extra_fields):  # type: ignore[override]
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, email, password, **extra_fields)
+
+    def create_superuser(self, email=None, password=None, **extra_fields):  # type: ignore[override]
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person. `is_staff` marks the reseller's support staff (feasibility desk, Django admin)."""
+
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = EmailUserManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Organization(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, unique=True)
+    billing_mode = models.CharField(max_length=16, choices=BillingMode.choices, default=BillingMode.CREDIT)
+    # Card-mode orgs keep a payment method reference with the gateway (never card numbers here).
+    payment_method = models.CharField(
+        max_length=100, blank=True, help_text="Gateway payment-method token (card billing mode)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Workspace(models.Model):
+    """A project inside an org (the API's `projectId` / `workspaceId`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="workspaces")
+    name = models.CharField(max_length=200)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "name"], name="accounts_workspace_org_name_unique"),
+            models.UniqueConstraint(
+                fields=["org"], condition=models.Q(is_default=True), name="accounts_workspace_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.org})"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["org__name"]
+        constraints = [models.UniqueConstraint(fields=["user", "org"], name="accounts_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.org} as {self.role}"
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return ROLE_SCOPES[self.role]
+
+
+class ApiKey(models.Model):
+    """A machine credential of an org. Only a SHA-256 hash of the secret is stored."""
+
+    PREFIX = "gpra_"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    # The first characters of the key, shown in the UI so people can tell keys apart.
+    display_prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class UserToken(models.Model):
+    """A bearer token that acts as its user inside one org (scripts, the CLI). Stored hashed."""
+
+    PREFIX = "gput_"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    display_prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"token {self.display_prefix}… for {self.user}"

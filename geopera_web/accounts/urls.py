@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("switch-org/", views.switch_org, name="switch_org"),
+    path("settings/api-keys/", views.api_keys, name="api_keys"),
+    path("settings/api-keys/new", views.api_key_new, name="api_key_new"),
+    path("settings/api-keys/<uuid:key_id>/revoke", views.api_key_delete, name="api_key_revoke"),
+]

@@ -1,0 +1,150 @@
+"""RFC 7807 problem+json for every error under /v1 (and /stac), and 422 in the
+HTTPValidationError shape for request validation failures."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse
+from rest_framework import exceptions as drf
+
+from geopera_web.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://api.geopera.com/problems/"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def problem_response(
+    *, status: int, title: str, detail: str, slug: str, instance: str | None = None, **extra: Any
+) -> HttpResponse:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return HttpResponse(
+        json.dumps(body, cls=DjangoJSONEncoder), status=status, content_type=PROBLEM_CONTENT_TYPE
+    )
+
+
+def validation_response(errors: list[dict[str, Any]]) -> HttpResponse:
+    return HttpResponse(
+        json.dumps({"detail": errors}, cls=DjangoJSONEncoder), status=422, content_type="application/json"
+    )
+
+
+def drf_errors_to_detail(detail: Any, loc: tuple[Any, ...] = ("body",)) -> list[dict[str, Any]]:
+    """Flatten DRF's nested error structure into HTTPValidationError items (`loc`, `msg`, `type`)."""
+    out: list[dict[str, Any]] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            sub = loc if key in ("non_field_errors", "__all__") else (*loc, key)
+            out.extend(drf_errors_to_detail(value, sub))
+    elif isinstance(detail, list):
+        if detail and all(isinstance(d, str) for d in detail):
+            for d in detail:
+                out.append(
+                    {"loc": list(loc), "msg": str(d), "type": getattr(d, "code", None) or "value_error"}
+                )
+        else:
+            for i, value in enumerate(detail):
+                if value:
+                    out.extend(drf_errors_to_detail(value, (*loc, i)))
+    elif detail:
+        out.append(
+            {"loc": list(loc), "msg": str(detail), "type": getattr(detail, "code", None) or "value_error"}
+        )
+    return out
+
+
+def application_error_response(exc: ApplicationError, request: HttpRequest | None = None) -> HttpResponse:
+    if exc.status == 422 and "errors" in exc.extra:
+        return validation_response(exc.extra["errors"])
+    return problem_response(
+        status=exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        slug=exc.slug,
+        instance=request.path if request is not None else None,
+        **exc.extra,
+    )
+
+
+_DRF_MAP: dict[type, tuple[str, str]] = {
+    drf.ParseError: ("Bad Request", "malformed-request"),
+    drf.NotAuthenticated: ("Unauthorized", "unauthorized"),
+    drf.AuthenticationFailed: ("Unauthorized", "unauthorized"),
+    drf.PermissionDenied: ("Forbidden", "forbidden"),
+    drf.NotFound: ("Not Found", "not-found"),
+    drf.MethodNotAllowed: ("Method Not Allowed", "method-not-allowed"),
+    drf.NotAcceptable: ("Not Acceptable", "not-acceptable"),
+    drf.UnsupportedMediaType: ("Unsupported Media Type", "unsupported-media-type"),
+    drf.Throttled: ("Too Many Requests", "rate-limited"),
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
+    """DRF's EXCEPTION_HANDLER: every refusal becomes problem+json with the right status."""
+    request = context.get("request")
+    path = request.path if request is not None else None
+    if isinstance(exc, ApplicationError):
+        return application_error_response(exc, request)
+    if isinstance(exc, drf.ValidationError):
+        return validation_response(drf_errors_to_detail(exc.detail))
+    if isinstance(exc, Http404):
+        return problem_response(
+            status=404, title="Not Found", detail="Not found.", slug="not-found", instance=path
+        )
+    if isinstance(exc, drf.APIException):
+        title, slug = _DRF_MAP.get(type(exc), ("Error", "error"))
+        detail = str(exc.detail)
+        if isinstance(exc, drf.ParseError):
+            detail = f"The request body is not valid JSON: {exc.detail}"
+        response = problem_response(
+            status=exc.status_code, title=title, detail=detail, slug=slug, instance=path
+        )
+        if isinstance(exc, drf.Throttled) and exc.wait is not None:
+            response["Retry-After"] = str(int(exc.wait) + 1)
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            response["WWW-Authenticate"] = auth_header
+        return response
+    return None
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(("/v1/", "/stac"))
+
+
+class ApiProblemMiddleware:
+    """Under /v1 and /stac, no HTML error page ever: an unexpected exception is a 500 problem
+    (logged with its traceback), an unknown URL a 404 problem."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not is_api_path(request.path):
+            return None
+        if isinstance(exc, ApplicationError):
+            return application_error_response(exc, request)
+        if isinstance(exc, Http404):
+            return problem_response(
+                status=404, title="Not Found", detail="Not found.", slug="not-found", instance=request.path
+            )
+        logger.exception("Unhandled error on %s", request.path)
+        return problem_response(
+            status=500,
+            title="Internal Server Error",
+            slug="internal-error",
+            instance=request.path,
+            detail="Something went wrong on our side. Nothing was changed; please retry, and contact "
+            "support if it keeps happening.",
+        )

@@ -1,0 +1,125 @@
+"""The dispatcher: one view serves every registered operation at both of its routes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from rest_framework import exceptions as drf
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from geopera_web.errors import NotFound, PermissionDenied
+
+from .idempotency import run_idempotent
+from .openapi import build_openapi
+from .problems import drf_errors_to_detail, validation_response
+from .registry import Effect, OpContext, Operation, Principal, get_operation, get_operation_by_route
+from .throttling import PrincipalRateThrottle
+
+
+def json_response(payload: Any, status: int = 200) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(payload, cls=DjangoJSONEncoder), status=status, content_type="application/json"
+    )
+
+
+def _query_to_input(request: Request) -> dict[str, Any]:
+    """GET on a read operation: query parameters as the input (repeated names become lists)."""
+    data: dict[str, Any] = {}
+    for name in request.query_params:
+        values = request.query_params.getlist(name)
+        data[name] = values if len(values) > 1 else values[0]
+    return data
+
+
+class OperationView(APIView):
+    throttle_classes = [PrincipalRateThrottle]
+
+    def _operation(self, kwargs: dict[str, Any]) -> Operation:
+        op_id = kwargs.get("op_id")
+        op = get_operation(op_id) if op_id else get_operation_by_route(kwargs.get("route", ""))
+        if op is None:
+            raise NotFound(
+                f"No operation {op_id or kwargs.get('route')!r}. The list of operations is at /v1/openapi.json.",
+                slug="unknown-operation",
+            )
+        return op
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Resolve the operation before authentication so an unknown one is a 404 for everybody.
+        self.operation = self._operation(kwargs)
+        super().initial(request, *args, **kwargs)
+
+    def post(self, request: Request, **kwargs: Any) -> HttpResponse:
+        data = request.data
+        if data is None or (hasattr(data, "dict") and not data):
+            data = {}
+        return self._run(request, data)
+
+    def get(self, request: Request, **kwargs: Any) -> HttpResponse:
+        if self.operation.effect != Effect.READ:
+            raise drf.MethodNotAllowed("GET", detail=f"{self.operation.id} changes state: use POST.")
+        return self._run(request, _query_to_input(request))
+
+    def _run(self, request: Request, data: Any) -> HttpResponse:
+        op = self.operation
+        principal: Principal | None = request.auth
+        if principal is None:
+            raise drf.NotAuthenticated(
+                "Authenticate with 'Authorization: Bearer <token or gpra_ API key>' or 'X-API-Key'."
+            )
+        if op.scope not in principal.scopes:
+            raise PermissionDenied(
+                f"{op.id} needs the {op.scope} scope, which this credential does not have.",
+                slug="missing-scope",
+                required_scope=op.scope,
+            )
+        if op.user_only and principal.is_api_key:
+            raise PermissionDenied(
+                f"API keys cannot run {op.id}: it spends the organization's money and needs a person "
+                "(sign in, or use a user token).",
+                slug="api-key-not-allowed",
+            )
+        if not isinstance(data, dict):
+            return validation_response(
+                [
+                    {
+                        "loc": ["body"],
+                        "msg": "The request body must be a JSON object.",
+                        "type": "type_error.dict",
+                    }
+                ]
+            )
+        validated: dict[str, Any] = data
+        if op.input is not None:
+            serializer = op.input(data=data)
+            if not serializer.is_valid():
+                return validation_response(drf_errors_to_detail(serializer.errors))
+            validated = dict(serializer.validated_data)
+        key = request.headers.get("Idempotency-Key") if op.accepts_idempotency_key else None
+        ctx = OpContext(request=request._request, principal=principal, operation=op, idempotency_key=key)
+
+        def execute() -> HttpResponse:
+            result = op.handler(ctx, validated)
+            if isinstance(result, HttpResponse):
+                return result
+            return json_response(result, status=op.success_status)
+
+        if key is not None:
+            return run_idempotent(org=principal.org, operation=op.id, key=key, body=data, execute=execute)
+        return execute()
+
+
+@require_GET
+def openapi_json(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(build_openapi(request), json_dumps_params={"indent": 1})
+
+
+@require_GET
+def docs(request: HttpRequest) -> HttpResponse:
+    return render(request, "api/docs.html")

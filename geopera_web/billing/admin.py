@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+
+from geopera_web.errors import ApplicationError
+
+from .models import Charge, LedgerEntry, Wallet
+from .services import wallet_adjust, wallet_topup
+
+
+class TopUpForm(forms.Form):
+    credits = forms.IntegerField(min_value=1, help_text="Whole credits (100 credits = A$1).")
+    memo = forms.CharField(
+        max_length=300, initial="Top-up", help_text="Shown to the org on its billing page."
+    )
+
+
+class AdjustForm(forms.Form):
+    credits = forms.IntegerField(help_text="Signed: negative takes credits away (never below zero).")
+    memo = forms.CharField(max_length=300, help_text="The reason, shown to the org.")
+
+
+class LedgerInline(admin.TabularInline):
+    model = LedgerEntry
+    fk_name = "org"
+    extra = 0
+    can_delete = False
+    fields = (
+        "created_at",
+        "kind",
+        "available_delta",
+        "reserved_delta",
+        "available_after",
+        "reserved_after",
+        "memo",
+        "actor",
+    )
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    max_num = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Wallet)
+class WalletAdmin(admin.ModelAdmin):
+    list_display = ("org", "available_credits", "reserved_credits", "updated_at")
+    search_fields = ("org__name",)
+    readonly_fields = ("org", "available_credits", "reserved_credits", "updated_at")
+    list_select_related = ("org",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/topup/",
+                self.admin_site.admin_view(self.topup_view),
+                name="billing_wallet_topup",
+            ),
+            path(
+                "<path:object_id>/adjust/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="billing_wallet_adjust",
+            ),
+        ] + super().get_urls()
+
+    def _movement_view(self, request, object_id, form_class, action, title):
+        wallet = self.get_object(request, object_id)
+        if wallet is None or not self.has_view_permission(request, wallet):
+            return redirect("admin:billing_wallet_changelist")
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                action(
+                    org=wallet.org,
+                    credits=form.cleaned_data["credits"],
+                    actor=request.user,
+                    memo=form.cleaned_data["memo"],
+                )
+                self.message_user(request, f"{title} recorded for {wallet.org}.", messages.SUCCESS)
+                return redirect(reverse("admin:billing_wallet_change", args=[wallet.pk]))
+            except ApplicationError as exc:
+                form.add_error("credits", exc.detail)
+        return render(
+            request,
+            "admin/billing/wallet_movement.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"{title}: {wallet.org}",
+                "form": form,
+                "wallet": wallet,
+                "opts": self.model._meta,
+            },
+        )
+
+    def topup_view(self, request, object_id):
+        return self._movement_view(request, object_id, TopUpForm, wallet_topup, "Top-up")
+
+    def adjust_view(self, request, object_id):
+        return self._movement_view(request, object_id, AdjustForm, wallet_adjust, "Adjustment")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "org",
+        "kind",
+        "available_delta",
+        "reserved_delta",
+        "available_after",
+        "memo",
+    )
+    list_filter = ("kind",)
+    search_fields = ("org__name", "memo")
+    list_select_related = ("org",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Charge)
+class ChargeAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "org",
+        "billing_mode",
+        "status",
+        "authorized_credits",
+        "captured_credits",
+        "refunded_credits",
+        "reference",
+    )
+    list_filter = ("billing_mode", "status")
+    search_fields = ("org__name", "reference", "description")
+    list_select_related = ("org",)
+    readonly_fields = [f.name for f in Charge._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,255 @@
+"""Every movement of money. Callers never touch Wallet or LedgerEntry rows directly.
+
+Lock order, everywhere: the Charge row first, then the Wallet row (both `select_for_update`), so
+two transactions never wait on each other in opposite orders.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from geopera_web.accounts.models import BillingMode, Organization, User
+from geopera_web.errors import ApplicationError, Conflict, NotFound, PaymentRequired
+
+from .gateways import get_gateway
+from .models import Charge, LedgerEntry, Wallet
+
+
+def credits_to_aud(credits: int) -> float:
+    """A$ for display and the wire (`totalAud`); money itself is always integer credits."""
+    return round(credits / 100, 2)
+
+
+def _wallet_for_update(org: Organization) -> Wallet:
+    wallet, _ = Wallet.objects.get_or_create(org=org)
+    return Wallet.objects.select_for_update().get(pk=wallet.pk)
+
+
+def _ledger(
+    *,
+    wallet: Wallet,
+    kind: str,
+    available_delta: int,
+    reserved_delta: int = 0,
+    charge: Charge | None = None,
+    actor: User | None = None,
+    memo: str = "",
+) -> LedgerEntry:
+    """Apply a movement to a wallet the caller holds locked, and record it."""
+    wallet.available_credits += available_delta
+    wallet.reserved_credits += reserved_delta
+    if wallet.available_credits < 0 or wallet.reserved_credits < 0:
+        raise ApplicationError("This movement would make the balance negative.", status=409)
+    wallet.save(update_fields=["available_credits", "reserved_credits", "updated_at"])
+    return LedgerEntry.objects.create(
+        org_id=wallet.org_id,
+        kind=kind,
+        available_delta=available_delta,
+        reserved_delta=reserved_delta,
+        available_after=wallet.available_credits,
+        reserved_after=wallet.reserved_credits,
+        charge=charge,
+        actor=actor if actor and actor.is_authenticated else None,
+        memo=memo[:300],
+    )
+
+
+@transaction.atomic
+def wallet_topup(
+    *, org: Organization, credits: int, actor: User | None = None, memo: str = "Top-up"
+) -> LedgerEntry:
+    if not isinstance(credits, int) or credits <= 0:
+        raise ApplicationError("A top-up must be a positive whole number of credits.")
+    wallet = _wallet_for_update(org)
+    return _ledger(
+        wallet=wallet, kind=LedgerEntry.Kind.TOPUP, available_delta=credits, actor=actor, memo=memo
+    )
+
+
+@transaction.atomic
+def wallet_adjust(*, org: Organization, credits: int, actor: User | None, memo: str) -> LedgerEntry:
+    """A signed correction by support staff (never below zero)."""
+    if not memo:
+        raise ApplicationError("An adjustment needs a reason.")
+    wallet = _wallet_for_update(org)
+    if wallet.available_credits + credits < 0:
+        raise ApplicationError(f"The wallet holds {wallet.available_credits} credits; it cannot go negative.")
+    return _ledger(
+        wallet=wallet, kind=LedgerEntry.Kind.ADJUSTMENT, available_delta=credits, actor=actor, memo=memo
+    )
+
+
+@transaction.atomic
+def charge_authorize(
+    *,
+    org: Organization,
+    credits: int,
+    reference: str,
+    actor: User | None = None,
+    description: str = "",
+    idempotency_ref: str = "",
+) -> Charge:
+    """Secure `credits` for a purchase according to the org's billing mode.
+
+    credit: reserve from the wallet under a row lock (402 when the balance is short);
+    card: an authorization hold at the gateway (402 when declined, absent, or 3-D Secure is needed:
+    the 402 then carries `client_secret`; retry with the same `idempotency_ref` after the challenge);
+    enterprise: accrues to the month's invoice.
+    """
+    if credits < 0:
+        raise ApplicationError("A charge cannot be negative.")
+    charge = Charge(
+        org=org,
+        billing_mode=org.billing_mode,
+        authorized_credits=credits,
+        reference=reference,
+        description=description[:300],
+        created_by=actor if actor and actor.is_authenticated else None,
+    )
+    if org.billing_mode == BillingMode.CREDIT:
+        wallet = _wallet_for_update(org)
+        if wallet.available_credits < credits:
+            raise PaymentRequired(
+                f"Insufficient credits: this costs {credits} credits and the wallet has "
+                f"{wallet.available_credits} available. Top up and try again.",
+                slug="insufficient-credits",
+                required_credits=credits,
+                available_credits=wallet.available_credits,
+            )
+        charge.save()
+        _ledger(
+            wallet=wallet,
+            kind=LedgerEntry.Kind.RESERVE,
+            available_delta=-credits,
+            reserved_delta=credits,
+            charge=charge,
+            actor=actor,
+            memo=description or reference,
+        )
+    elif org.billing_mode == BillingMode.CARD:
+        if not org.payment_method:
+            raise PaymentRequired(
+                "No card on file: attach a payment method, then retry.", slug="no-payment-method"
+            )
+        result = get_gateway().authorize(
+            payment_method=org.payment_method, credits=credits, reference=idempotency_ref or reference
+        )
+        if result.status == "declined":
+            raise PaymentRequired(result.message or "The card was declined.", slug="card-declined")
+        if result.status == "requires_action":
+            raise PaymentRequired(
+                result.message + " Complete the challenge, then retry with the same Idempotency-Key.",
+                slug="authentication-required",
+                client_secret=result.client_secret,
+            )
+        charge.gateway_ref = result.gateway_ref
+        charge.save()
+    else:
+        charge.save()
+    return charge
+
+
+def charge_get_for_update(*, charge_id: object) -> Charge:
+    charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
+    if charge is None:
+        raise NotFound("Charge not found.")
+    return charge
+
+
+def _transition(charge: Charge, to: str) -> None:
+    if to not in Charge.TRANSITIONS[charge.status]:
+        raise Conflict(f"The charge is {charge.status}; it cannot become {to}.", current_status=charge.status)
+    charge.status = to
+
+
+@transaction.atomic
+def charge_capture(*, charge_id: object, credits: int | None = None, actor: User | None = None) -> Charge:
+    """Take the money (all of it, or `credits` of it; the rest goes back)."""
+    charge = charge_get_for_update(charge_id=charge_id)
+    if charge.status == Charge.Status.CAPTURED:
+        return charge  # a retried task must not capture twice
+    amount = charge.authorized_credits if credits is None else credits
+    if not 0 <= amount <= charge.authorized_credits:
+        raise ApplicationError("Capture must be between 0 and the authorized amount.")
+    _transition(charge, Charge.Status.CAPTURED)
+    charge.captured_credits = amount
+    charge.save(update_fields=["status", "captured_credits", "updated_at"])
+    if charge.billing_mode == BillingMode.CREDIT:
+        wallet = _wallet_for_update(charge.org)
+        _ledger(
+            wallet=wallet,
+            kind=LedgerEntry.Kind.CAPTURE,
+            available_delta=0,
+            reserved_delta=-amount,
+            charge=charge,
+            actor=actor,
+            memo=charge.description or charge.reference,
+        )
+        if amount < charge.authorized_credits:
+            rest = charge.authorized_credits - amount
+            _ledger(
+                wallet=wallet,
+                kind=LedgerEntry.Kind.RELEASE,
+                available_delta=rest,
+                reserved_delta=-rest,
+                charge=charge,
+                actor=actor,
+                memo="Unused part of the reservation",
+            )
+    elif charge.billing_mode == BillingMode.CARD:
+        get_gateway().capture(gateway_ref=charge.gateway_ref, credits=amount)
+    return charge
+
+
+@transaction.atomic
+def charge_release(*, charge_id: object, actor: User | None = None, memo: str = "") -> Charge:
+    """Give the held money back (credit: release the reservation; card: void; enterprise: drop)."""
+    charge = charge_get_for_update(charge_id=charge_id)
+    if charge.status == Charge.Status.RELEASED:
+        return charge
+    _transition(charge, Charge.Status.RELEASED)
+    charge.save(update_fields=["status", "updated_at"])
+    if charge.billing_mode == BillingMode.CREDIT:
+        wallet = _wallet_for_update(charge.org)
+        _ledger(
+            wallet=wallet,
+            kind=LedgerEntry.Kind.RELEASE,
+            available_delta=charge.authorized_credits,
+            reserved_delta=-charge.authorized_credits,
+            charge=charge,
+            actor=actor,
+            memo=memo or charge.description or charge.reference,
+        )
+    elif charge.billing_mode == BillingMode.CARD:
+        get_gateway().void(gateway_ref=charge.gateway_ref)
+    return charge
+
+
+@transaction.atomic
+def charge_refund(*, charge_id: object, credits: int, actor: User | None = None, memo: str = "") -> Charge:
+    """Give back part or all of a captured charge (e.g. a pro-rata refund for an uncovered AOI)."""
+    charge = charge_get_for_update(charge_id=charge_id)
+    if charge.status != Charge.Status.CAPTURED:
+        raise Conflict(
+            f"Only a captured charge can be refunded; this one is {charge.status}.",
+            current_status=charge.status,
+        )
+    if credits <= 0 or charge.refunded_credits + credits > charge.captured_credits:
+        raise ApplicationError(
+            f"A refund must be between 1 and {charge.captured_credits - charge.refunded_credits} credits."
+        )
+    charge.refunded_credits += credits
+    charge.save(update_fields=["refunded_credits", "updated_at"])
+    if charge.billing_mode == BillingMode.CREDIT:
+        wallet = _wallet_for_update(charge.org)
+        _ledger(
+            wallet=wallet,
+            kind=LedgerEntry.Kind.REFUND,
+            available_delta=credits,
+            charge=charge,
+            actor=actor,
+            memo=memo or f"Refund for {charge.reference}",
+        )
+    elif charge.billing_mode == BillingMode.CARD:
+        get_gateway().refund(gateway_ref=charge.gateway_ref, credits=credits)
+    return charge

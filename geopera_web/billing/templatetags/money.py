@@ -1,0 +1,23 @@
+"""Money display: credits stay integers; A$ is derived (100 credits = A$1)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def aud(credits: int | None) -> str:
+    """12345 -> "A$123.45"."""
+    value = Decimal(int(credits or 0)) / 100
+    sign = "-" if value < 0 else ""
+    return f"{sign}A${abs(value):,.2f}"
+
+
+@register.filter
+def credits(value: int | None) -> str:
+    """12345 -> "12,345 cr"."""
+    return f"{int(value or 0):,} cr"

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from geopera_web.accounts.decorators import org_required
+
+from .selectors import charge_list, invoice_month_total, ledger_list, wallet_get
+
+
+@require_GET
+@org_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """Balance, holds, and every movement. Admins see it all; others see balances only."""
+    ledger_page = Paginator(ledger_list(org=request.org), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/overview.html",
+        {
+            "wallet": wallet_get(org=request.org),
+            "ledger_page": ledger_page,
+            "charges": charge_list(org=request.org)[:20],
+            "invoice_total": invoice_month_total(org=request.org)
+            if request.org.billing_mode == "enterprise"
+            else None,
+            "show_movements": request.membership.role == "admin",
+        },
+    )

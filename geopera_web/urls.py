@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "geopera-web administration"
+admin.site.site_title = "geopera-web admin"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("geopera_web.accounts.urls")),
+    path("", include("geopera_web.billing.urls")),
+    path("", include("geopera_web.api.urls")),
+    path("", include("orders.urls")),
+    path("", include("tasking.urls")),
+]
+
+handler404 = "geopera_web.views.page_not_found"
+handler500 = "geopera_web.views.server_error"

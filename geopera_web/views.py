@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from geopera_web.accounts.decorators import org_required
+from geopera_web.api.problems import is_api_path, problem_response
+from geopera_web.billing.selectors import ledger_list
+
+from .dashboard import dashboard_panels
+
+
+@require_GET
+@org_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "panels": dashboard_panels(request),
+            "recent_ledger": ledger_list(org=request.org)[:5],
+        },
+    )
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT postgis_lib_version()")
+        postgis = cursor.fetchone()[0]
+    return HttpResponse(f"ok postgis={postgis}\n", content_type="text/plain")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path):
+        return problem_response(
+            status=404,
+            title="Not Found",
+            slug="not-found",
+            instance=request.path,
+            detail=f"No such endpoint: {request.path}. Operations are listed at /v1/openapi.json.",
+        )
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api_path(request.path):
+        return problem_response(
+            status=500,
+            title="Internal Server Error",
+            slug="internal-error",
+            detail="Something went wrong on our side.",
+        )
+    return render(request, "500.html", status=500)

@@ -1,0 +1,3 @@
+"""Operations of the orders app (catalog.*, orders.*), registered with the platform registry."""
+
+from __future__ import annotations

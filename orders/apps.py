@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "orders"
+    verbose_name = "Catalog and orders"
+
+    def ready(self) -> None:
+        from . import hooks  # noqa: F401  (registers navigation, dashboard and demo hooks)

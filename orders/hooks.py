@@ -1,0 +1,3 @@
+"""What the orders app contributes to the platform: dashboard panels, demo data."""
+
+from __future__ import annotations

@@ -1,0 +1,80 @@
+/* geopera-web: shared front-end behaviour (htmx settings, toasts, map factory). */
+(function () {
+  "use strict";
+
+  // htmx 2 does not swap 4xx/5xx by default. Our error responses say where they go (HX-Retarget
+  // to the toast area), so let them swap, and show a toast for anything else that fails.
+  if (window.htmx) {
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "[4]..", swap: true, error: false },
+      { code: "...", swap: false, error: true },
+    ];
+    document.addEventListener("htmx:sendError", function () { geopera.toast("The server could not be reached. Check your connection and retry.", "error"); });
+    document.addEventListener("htmx:responseError", function (e) {
+      if (e.detail.xhr && e.detail.xhr.status >= 500) geopera.toast("Something went wrong on our side; nothing was changed. Please retry.", "error");
+    });
+  }
+
+  const geopera = (window.geopera = window.geopera || {});
+
+  geopera.toast = function (message, level) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const div = document.createElement("div");
+    div.className = "toast toast-" + (level || "info");
+    div.setAttribute("role", "status");
+    const span = document.createElement("span");
+    span.textContent = message;
+    const close = document.createElement("button");
+    close.className = "toast-close"; close.type = "button"; close.textContent = "×";
+    close.setAttribute("aria-label", "Dismiss");
+    close.onclick = function () { div.remove(); };
+    div.append(span, close);
+    box.append(div);
+    setTimeout(function () { div.remove(); }, 8000);
+  };
+
+  // Toasts rendered by the server fade after a while too.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#toasts .toast").forEach(function (t) { setTimeout(function () { t.remove(); }, 8000); });
+  });
+
+  let worldPromise = null;
+  function worldLayer() {
+    // A vendored coastline (Natural Earth 1:50m) so maps read well with no tile server.
+    const url = document.body.dataset.worldUrl;
+    if (!url || !window.topojson) return Promise.resolve(null);
+    worldPromise = worldPromise || fetch(url).then(function (r) { return r.json(); }).then(function (topo) {
+      return topojson.feature(topo, topo.objects.land);
+    }).catch(function () { return null; });
+    return worldPromise;
+  }
+
+  /**
+   * Create a Leaflet map in `el` with the configured basemap (or none), the offline coastline
+   * underneath, and a scale bar. Options are passed to L.map.
+   */
+  geopera.createMap = function (el, options) {
+    const map = L.map(el, Object.assign({ worldCopyJump: true, minZoom: 2, zoomControl: true }, options || {}));
+    map.createPane("world"); map.getPane("world").style.zIndex = 150;
+    worldLayer().then(function (land) {
+      if (land) L.geoJSON(land, { pane: "world", interactive: false, style: { color: "#9fb3c2", weight: 1, fillColor: "#f7f9fa", fillOpacity: 1 } }).addTo(map);
+    });
+    const url = document.body.dataset.basemapUrl;
+    if (url) {
+      L.tileLayer(url, { attribution: document.body.dataset.basemapAttribution || "", maxZoom: 19, crossOrigin: true }).addTo(map);
+    }
+    L.control.scale({ imperial: false }).addTo(map);
+    if (!options || (!options.center && !options.bounds)) map.setView([-25, 134], 4);
+    return map;
+  };
+
+  geopera.formatCredits = function (credits) {
+    return Number(credits).toLocaleString("en-AU") + " cr";
+  };
+  geopera.formatAud = function (credits) {
+    return "A$" + (Number(credits) / 100).toLocaleString("en-AU", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  };
+})();

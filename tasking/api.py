@@ -1,0 +1,3 @@
+"""Operations of the tasking app (orders.tasking.*, orders.get_schema, ...)."""
+
+from __future__ import annotations

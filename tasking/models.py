@@ -1,0 +1,1 @@
+"""Sensors, product schemas, templates, feasibility studies, quotations (built in later issues)."""
