@@ -7,10 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from geopera_web.accounts.models import ApiKey, Membership, Organization, UserToken, Workspace
+from geopera_web.accounts.models import ApiKey, Membership, Organization, User, UserToken, Workspace
 from geopera_web.accounts.services import api_key_create, secret_hash
 from geopera_web.billing.selectors import wallet_get
-from tests.factories import make_org, make_user
+from tests.factories import make_org
 
 pytestmark = pytest.mark.django_db
 
@@ -159,15 +159,17 @@ def test_billing_page_shows_movements_to_admins_only(client, admin_user, viewer_
 
 
 def test_staff_tops_up_a_wallet_in_the_admin(org):
-    staff = make_user(org=None, staff=True)
-    staff.is_superuser = True
-    staff.save()
+    _call("create_user", "--email", "desk@geopera.test", "--password", "long-enough-pw", "--staff")
+    staff = User.objects.get(email="desk@geopera.test")
+    assert not staff.is_superuser
     client = Client()
     client.force_login(staff)
     response = client.post(f"/admin/billing/wallet/{org.pk}/topup/", {"credits": 2500, "memo": "PO 1234"})
     assert response.status_code == 302
     assert wallet_get(org=org).available_credits == 102_500
     assert client.get(f"/admin/billing/wallet/{org.pk}/change/").status_code == 200
+    for changelist in ("accounts/organization", "billing/ledgerentry", "orders/order", "orders/capture"):
+        assert client.get(f"/admin/{changelist}/").status_code == 200, changelist
 
 
 def test_every_model_is_in_the_admin(db):
