@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from geopera_web.api.idempotency import purge_expired
 from geopera_web.api.models import IdempotencyRecord
 from geopera_web.billing.models import Charge
 from geopera_web.billing.selectors import wallet_get
+from tests.concurrency import run_concurrently
 from tests.conftest import caller_for_user
 from tests.factories import make_org, make_user
 
@@ -113,24 +112,11 @@ def test_invalid_key_is_400(api_operator):
 def test_concurrent_duplicates_produce_one_effect():
     org = make_org(name="Race Org", credits=10_000)
     caller = caller_for_user(make_user(org=org, role="operator"), org)
-    results: list[tuple[int, bytes]] = []
-    barrier = threading.Barrier(8)
-
-    def hit() -> None:
-        try:
-            barrier.wait()
-            r = caller.post("test.spend", {"credits": 1000}, headers={"Idempotency-Key": "race"})
-            results.append((r.status_code, r.content))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=hit) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_concurrently(
+        lambda: caller.post("test.spend", {"credits": 1000}, headers={"Idempotency-Key": "race"}), threads=8
+    )
     assert Charge.objects.filter(org=org).count() == 1
     assert wallet_get(org=org).available_credits == 9_000
-    successes = {content for status, content in results if status == 202}
+    assert {r.status_code for r in results} <= {202, 409}
+    successes = {r.content for r in results if r.status_code == 202}
     assert len(successes) == 1  # every success is the same (replayed) response
-    assert {status for status, _ in results} <= {202, 409}

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from geopera_web.billing.gateways import TestGateway
 from geopera_web.billing.models import Charge, LedgerEntry
@@ -18,6 +15,7 @@ from geopera_web.billing.services import (
     wallet_topup,
 )
 from geopera_web.errors import ApplicationError, Conflict, PaymentRequired
+from tests.concurrency import run_concurrently
 from tests.factories import make_org
 
 pytestmark = pytest.mark.django_db
@@ -145,25 +143,9 @@ def test_aud_is_derived_from_integer_credits():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_reservations_never_overdraw():
     org = make_org(name="Concurrent Org", credits=10_000)
-    outcomes: list[str] = []
-    barrier = threading.Barrier(12)
-
-    def reserve() -> None:
-        try:
-            barrier.wait()
-            charge_authorize(org=org, credits=1_000, reference="race")
-            outcomes.append("ok")
-        except PaymentRequired:
-            outcomes.append("402")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=reserve) for _ in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert outcomes.count("ok") == 10 and outcomes.count("402") == 2
+    results = run_concurrently(lambda: charge_authorize(org=org, credits=1_000, reference="race"), threads=12)
+    assert sum(isinstance(r, Charge) for r in results) == 10
+    assert sum(isinstance(r, PaymentRequired) for r in results) == 2
     assert _balances(org) == (0, 10_000)
     assert Charge.objects.filter(org=org).count() == 10
     assert LedgerEntry.objects.filter(org=org, kind="reserve").count() == 10
