@@ -3,7 +3,7 @@ a missing one are the same 404. The sensor catalog is global (the same for every
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from geopera_web.accounts.models import Organization
 from geopera_web.errors import NotFound, parse_uuid
@@ -63,7 +63,8 @@ def template_list(*, org: Organization, q: str = "", sensor_id: str = "") -> Que
         )
     if sensor_id:
         qs = qs.filter(sensor_id=sensor_id)
-    return qs.order_by("-last_used_at", "-updated_at")
+    # Used templates first (most recent use first), then never-used ones by last change.
+    return qs.order_by(F("last_used_at").desc(nulls_last=True), "-updated_at")
 
 
 def template_get(*, org: Organization, template_id: object, for_update: bool = False) -> TaskingTemplate:
