@@ -232,7 +232,9 @@ def template_delete_view(request: HttpRequest, template_id: str) -> HttpResponse
     if not request.htmx:
         messages.success(request, f"Template “{template.name}” deleted.")
         return redirect("tasking:templates")
-    return render(request, "tasking/templates.html#deleted", {"template": template})
+    return render(
+        request, "tasking/templates.html#deleted", {**_library_context(request), "template": template}
+    )
 
 
 @require_POST

@@ -62,6 +62,7 @@ def test_create_use_and_delete_a_template(login, live_server, operator_user, org
     page.goto(live_server.url + "/templates/")
     card.get_by_test_id("template-delete").click()
     expect(card).to_have_count(0)
+    expect(page.get_by_test_id("template-count")).to_have_text(re.compile(r"^\s*0 templates\s*$"))
     page.get_by_test_id("template-undo").click()
     expect(card).to_be_visible()
     template = TaskingTemplate.objects.get(org=org, name=NAME)
