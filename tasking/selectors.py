@@ -95,3 +95,18 @@ def template_get_including_deleted(
     if template is None:
         raise NotFound("Template not found.")
     return template
+
+
+def template_provenance(*, org: Organization, metadata: dict | None) -> dict | None:
+    """Which template an order was made from, for display: {"id", "name", "deleted"} from
+    Order.metadata {"template_id", "template_name"}. The live name wins (it may have been
+    renamed); a deleted template still answers, flagged; if the row is gone the stored name is used."""
+    metadata = metadata or {}
+    template_id = metadata.get("template_id")
+    if not template_id:
+        return None
+    try:
+        template = template_get_including_deleted(org=org, template_id=template_id)
+    except NotFound:
+        return {"id": str(template_id), "name": metadata.get("template_name") or "", "deleted": True}
+    return {"id": str(template.id), "name": template.name, "deleted": template.is_deleted}
