@@ -320,26 +320,23 @@ class _Aoi:
 
 
 def _centroid(rings: list[list[np.ndarray]]) -> tuple[float, float]:
-    """Area-weighted planar centroid (lon, lat) of the polygons; fine for sun elevation."""
-    area_sum = cx = cy = 0.0
+    """Area-weighted planar centroid (lon, lat) of the polygons; fine for a sun elevation."""
+    total = cx = cy = 0.0
     for poly in rings:
         for index, ring in enumerate(poly):
             x, y = ring[:, 0], ring[:, 1]
             cross = x[:-1] * y[1:] - x[1:] * y[:-1]
-            area = abs(cross.sum()) / 2 * (1 if index == 0 else -1)
-            if cross.sum() == 0:
+            signed_area = cross.sum() / 2
+            if signed_area == 0:
                 continue
-            sign = 1 if index == 0 else -1
-            a = cross.sum() / 2
-            ring_cx = ((x[:-1] + x[1:]) * cross).sum() / (6 * a)
-            ring_cy = ((y[:-1] + y[1:]) * cross).sum() / (6 * a)
-            cx += sign * abs(area) * ring_cx
-            cy += sign * abs(area) * ring_cy
-            area_sum += sign * abs(area)
-    if area_sum <= 0:
+            weight = abs(signed_area) * (1 if index == 0 else -1)  # holes subtract
+            total += weight
+            cx += weight * ((x[:-1] + x[1:]) * cross).sum() / (6 * signed_area)
+            cy += weight * ((y[:-1] + y[1:]) * cross).sum() / (6 * signed_area)
+    if total <= 0:  # degenerate (zero-area) AOI: fall back to the mean vertex
         first = rings[0][0]
         return float(first[:-1, 0].mean()), float(first[:-1, 1].mean())
-    return cx / area_sum, cy / area_sum
+    return cx / total, cy / total
 
 
 class _Propagator:
