@@ -179,7 +179,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 # Domain apps add their periodic tasks below, one line each, so operators see the whole plan here.
-CELERY_BEAT_SCHEDULE.update({})
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "tasking-refresh-tles": {
+            "task": "tasking.tasks.refresh_tles",
+            "schedule": crontab(minute=0, hour="*/6"),
+        },
+    }
+)
 
 # --- Product settings ----------------------------------------------------------------------------
 IDEMPOTENCY_TTL_HOURS = 24

@@ -235,3 +235,61 @@ def tle_store_refreshed(*, tles: Iterable[TLE]) -> list[int]:
     if updated:
         cache.set(CACHE_KEY, stored, timeout=None)
     return sorted(updated)
+
+
+# --- refresh -------------------------------------------------------------------------------------
+
+REFRESH_LOCK_KEY = "tasking:tles:refresh-lock"
+MAX_FEED_BYTES = 20 * 1024 * 1024  # CelesTrak's whole "active" group is a few MB
+# An epoch this far in the future is a corrupt or fabricated element set, not a forecast.
+MAX_EPOCH_LEAD = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    url: str
+    fetched: int  # element sets that passed validation
+    updated: list[int]  # NORAD ids whose stored TLE changed
+    problems: list[str]  # skipped element sets / fetch failure, for the log
+    ok: bool  # False when the source could not be read at all
+
+
+def tle_refresh_from_source(*, url: str, timeout: float = 10.0) -> RefreshResult:
+    """Fetch 3-line (or 2-line) TLEs from ``url`` and store the ones we track whose epoch is newer.
+
+    Preconditions: none — an empty ``url``, an unreachable or malformed source, or a concurrent
+    refresh all leave the stored data as it is and are reported in the result, never raised:
+    the shipped TLEs remain usable, so a failed refresh must not become an error anywhere.
+    http(s):// and file:// URLs are accepted.
+    """
+    from urllib.error import URLError
+    from urllib.request import urlopen
+
+    if not url:
+        return RefreshResult(url, 0, [], ["no TLE_SOURCE_URL configured"], ok=False)
+    if not url.startswith(("http://", "https://", "file://")):
+        return RefreshResult(url, 0, [], ["unsupported URL scheme"], ok=False)
+    if not cache.add(REFRESH_LOCK_KEY, 1, timeout=int(timeout) + 60):
+        return RefreshResult(url, 0, [], ["another refresh is running"], ok=False)
+    try:
+        try:
+            with urlopen(url, timeout=timeout) as response:  # scheme checked above
+                body = response.read(MAX_FEED_BYTES + 1)
+        except (URLError, OSError, ValueError) as exc:
+            return RefreshResult(url, 0, [], [f"fetch failed: {exc}"], ok=False)
+        if len(body) > MAX_FEED_BYTES:
+            return RefreshResult(url, 0, [], ["feed larger than the size limit"], ok=False)
+        fetched_at = datetime.now(UTC)
+        tles, problems = parse_tle_text(
+            body.decode("ascii", errors="replace"), source=url, fetched_at=fetched_at
+        )
+        valid = []
+        for tle in tles:
+            if tle.epoch > fetched_at + MAX_EPOCH_LEAD:
+                problems.append(f"NORAD {tle.norad_id}: epoch {tle.epoch:%Y-%m-%d} is in the future")
+                continue
+            valid.append(tle)
+        updated = tle_store_refreshed(tles=valid)
+        return RefreshResult(url, len(valid), updated, problems, ok=True)
+    finally:
+        cache.delete(REFRESH_LOCK_KEY)
