@@ -460,3 +460,18 @@ def test_beat_schedule_refreshes_tles_every_six_hours(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["tasking-refresh-tles"]
     assert entry["task"] == "tasking.tasks.refresh_tles"
     assert entry["schedule"].hour == {0, 6, 12, 18}
+
+
+def test_results_do_not_depend_on_the_scan_step():
+    """Short passes (a 5° limit gives ~10-20 s of access) are found at a 60 s step too."""
+    kwargs = _window(
+        norad_ids=PLEIADES, aoi=SYDNEY, start=START, end=START + timedelta(days=5), max_off_nadir_deg=5
+    )
+    fine = predict_passes(**kwargs, step_seconds=1)
+    coarse = predict_passes(**kwargs, step_seconds=60)
+    assert fine and len(coarse) == len(fine)
+    for a, b in zip(fine, coarse, strict=True):
+        assert a.norad_id == b.norad_id
+        assert abs((a.start - b.start).total_seconds()) < 0.2
+        assert abs((a.end - b.end).total_seconds()) < 0.2
+        assert a.min_off_nadir_deg == pytest.approx(b.min_off_nadir_deg, abs=0.01)
