@@ -114,8 +114,8 @@ def predict_passes(
         raise InvalidInput(f"The window may be at most {MAX_WINDOW.days} days long.")
     if not 0 < max_off_nadir_deg < 90:
         raise InvalidInput("max_off_nadir_deg must be between 0 and 90.")
-    if step_seconds <= 0:
-        raise InvalidInput("step_seconds must be positive.")
+    if not 0.5 <= step_seconds <= 120:  # bounded: a tiny step is an easy way to burn CPU
+        raise InvalidInput("step_seconds must be between 0.5 and 120.")
 
     target = _Aoi.from_geometry(aoi)
     passes: list[Pass] = []

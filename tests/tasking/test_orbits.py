@@ -338,6 +338,7 @@ def test_shapely_geojson_and_multipolygon_inputs_agree_with_geos():
         {"end": START},  # empty window
         {"end": START + timedelta(days=90)},  # too long
         {"max_off_nadir_deg": 0},
+        {"step_seconds": 0.001},
         {"aoi": {"type": "Point", "coordinates": [151.2, -33.9]}},
     ],
 )
