@@ -213,13 +213,28 @@ def tle_for(norad_id: int) -> TLE:
     raise NotFound(f"No orbital elements for NORAD {norad_id}.")
 
 
+def tracked_norad_ids() -> set[int]:
+    """NORAD ids worth storing: the shipped ones plus any a Sensor in the catalog names, so staff
+    adding a satellite in the admin get its TLE at the next refresh without a code change."""
+    ids = set(shipped_catalog())
+    try:
+        from .models import Sensor
+
+        for satellites in Sensor.objects.values_list("satellites", flat=True):
+            ids.update(int(s["norad_id"]) for s in satellites or [] if s.get("norad_id"))
+    except Exception:  # the catalog is a bonus here; the shipped ids always count
+        logger.warning("could not read the sensor catalog's NORAD ids", exc_info=True)
+    return ids
+
+
 def tle_store_refreshed(*, tles: Iterable[TLE]) -> list[int]:
     """Store refreshed TLEs for the ids we track; the newer epoch wins. Returns the ids updated.
 
-    Only satellites already in the shipped catalog are kept: a public feed has thousands of
-    objects and we have no use for them. Re-storing the same TLE is a no-op (idempotent).
+    Only satellites we track are kept (shipped, or named by a Sensor): a public feed has
+    thousands of objects and we have no use for them. Re-storing the same TLE is a no-op
+    (idempotent).
     """
-    tracked = shipped_catalog()
+    tracked = tracked_norad_ids()
     current = {tle.norad_id: tle for tle in tle_catalog()}
     stored = {str(k): v.to_json() for k, v in _refreshed_catalog().items()}
     updated: list[int] = []

@@ -383,6 +383,13 @@ def _with_epoch(tle: TLE, epoch: datetime, *, name: str | None = None) -> str:
     return f"{name or tle.name}\n{line1}\n{tle.line2}\n"
 
 
+ISS_TLE = (
+    "ISS (ZARYA)\n"
+    "1 25544U 98067A   26070.19118651  .00009215  00000+0  17770-3 0  9998\n"
+    "2 25544  51.6325  64.9326 0007932 179.9008 180.1983 15.48575655556567\n"
+)
+
+
 def test_refresh_with_an_unreachable_url_keeps_the_shipped_data_and_does_not_raise(settings):
     settings.TLE_SOURCE_URL = "http://127.0.0.1:9/tles.txt"  # discard port: connection refused
     before = tle_for(38012)
@@ -403,7 +410,7 @@ def test_refresh_from_a_file_url_replaces_an_older_epoch_and_nothing_else(settin
     older = _with_epoch(shipped_1b, shipped_1b.epoch - timedelta(days=30))
     future = _with_epoch(tle_for(38755), datetime.now(UTC) + timedelta(days=30))
     corrupt = _with_epoch(tle_for(40053), START).replace("98.0658", "98.0659")  # checksum now wrong
-    untracked = "ISS (ZARYA)\n1 25544U 98067A   26070.19118651  .00009215  00000+0  17770-3 0  9998\n2 25544  51.6325  64.9326 0007932 179.9008 180.1983 15.48575655556567\n"
+    untracked = ISS_TLE
     feed = tmp_path / "tles.txt"
     feed.write_text(newer + older + future + corrupt + untracked)
     settings.TLE_SOURCE_URL = feed.as_uri()
@@ -476,3 +483,17 @@ def test_results_do_not_depend_on_the_scan_step():
         assert abs((a.start - b.start).total_seconds()) < 0.2
         assert abs((a.end - b.end).total_seconds()) < 0.2
         assert a.min_off_nadir_deg == pytest.approx(b.min_off_nadir_deg, abs=0.01)
+
+
+def test_refresh_also_stores_satellites_a_sensor_names(settings, tmp_path):
+    from tasking.models import Sensor
+
+    sensor = Sensor.objects.first()
+    sensor.satellites = [*sensor.satellites, {"name": "ISS", "norad_id": 25544}]
+    sensor.save(update_fields=["satellites"])
+    feed = tmp_path / "tles.txt"
+    feed.write_text(ISS_TLE)
+    settings.TLE_SOURCE_URL = feed.as_uri()
+    refresh_tles()
+    iss = tle_for(25544)
+    assert iss.name == "ISS (ZARYA)" and iss.source == feed.as_uri()
