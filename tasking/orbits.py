@@ -15,8 +15,8 @@ Method and precision (good enough for planning; a provider's feasibility study i
 * "The AOI" is its nearest point: 0° while the sub-satellite point is inside the polygon,
   otherwise the smallest off-nadir over its boundary densified to ≤ ~2 km spacing (capped at
   ``MAX_AOI_POINTS`` points; the nearest point of a polygon from outside lies on its boundary).
-  Point-in-polygon runs in longitude/latitude, so AOIs crossing the antimeridian must be split into
-  a MultiPolygon (the usual GeoJSON convention).
+  Point-in-polygon runs in longitude/latitude; an AOI crossing the antimeridian may be split into
+  a MultiPolygon (the GeoJSON convention) or written with longitudes past ±180.
 * Scan, in three stages so a week for several satellites stays well under a second:
   (1) a prefilter every ``PREFILTER_SECONDS`` keeps the times when the ground track is within
   reach of the AOI's bounding cap plus the ground covered between two samples (so it cannot drop
@@ -72,7 +72,7 @@ class Pass:
     satellite: str
     start: datetime  # UTC, first instant the AOI is accessible (clipped to the window)
     end: datetime  # UTC, last instant the AOI is accessible (clipped to the window)
-    peak_time: datetime  # UTC, closest approach (smallest off-nadir to the AOI's nearest point)
+    peak_time: datetime  # UTC, closest approach (smallest off-nadir); mid-overflight when 0°
     min_off_nadir_deg: float
     sun_elevation_deg: float  # at the AOI centroid at peak_time; negative = night
     ascending: bool  # satellite moving north at peak_time
@@ -261,6 +261,7 @@ class _Aoi:
     radius_rad: float  # Earth-central angle from centre to the farthest boundary point
     centroid_lat: float  # degrees
     centroid_lon: float
+    beyond_180: bool  # some longitude is outside [-180, 180]
 
     @classmethod
     def from_geometry(cls, aoi: Any) -> _Aoi:
@@ -317,6 +318,7 @@ class _Aoi:
             radius_rad=radius,
             centroid_lat=c_lat,
             centroid_lon=c_lon,
+            beyond_180=bool(np.abs(lonlat[:, 0]).max() > 180.0),
         )
 
     def contains(self, lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
@@ -389,7 +391,10 @@ class _Propagator:
         visible = (pos @ target.points_up.T) > target.points_up_dot[None, :]
         best_cos = np.where(visible, cos_eta, -np.inf).max(axis=1)
         eta = np.where(np.isfinite(best_cos), np.arccos(np.clip(best_cos, -1.0, 1.0)), np.inf)
-        over = target.contains(np.degrees(lon), np.degrees(lat))
+        lon_deg, lat_deg = np.degrees(lon), np.degrees(lat)
+        over = target.contains(lon_deg, lat_deg)
+        if target.beyond_180:  # rings written with longitudes past ±180 (crossing the antimeridian)
+            over |= target.contains(lon_deg + 360.0, lat_deg) | target.contains(lon_deg - 360.0, lat_deg)
         eta = np.where(over, 0.0, eta)
         return np.where(ok, eta, np.inf)
 
@@ -504,10 +509,15 @@ def _build_pass(
     t_start = _edge(prop, target, float(t[a]), float(t[a - 1]), limit) if a > 0 else float(t[a])
     t_end = _edge(prop, target, float(t[b]), float(t[b + 1]), limit) if b + 1 < len(t) else float(t[b])
 
-    best = a + int(np.argmin(eta[a : b + 1]))
-    lo = float(t[best - 1]) if best > 0 else float(t[best])
-    hi = float(t[best + 1]) if best + 1 < len(t) else float(t[best])
-    peak, peak_eta = _peak(prop, target, max(lo, t_start), min(hi, t_end))
+    overhead = np.flatnonzero(eta[a : b + 1] == 0.0)
+    if overhead.size:
+        # The satellite flies over the AOI: the peak is the middle of the overflight.
+        peak, peak_eta = float(t[a + overhead[0]] + t[a + overhead[-1]]) / 2, 0.0
+    else:
+        best = a + int(np.argmin(eta[a : b + 1]))
+        lo = float(t[best - 1]) if best > 0 else float(t[best])
+        hi = float(t[best + 1]) if best + 1 < len(t) else float(t[best])
+        peak, peak_eta = _peak(prop, target, max(lo, t_start), min(hi, t_end))
     _, vel, _ = prop.state(np.array([peak]))
 
     def at(offset: float) -> datetime:

@@ -318,6 +318,8 @@ def test_flying_over_the_aoi_interior_counts_as_zero_off_nadir():
         max_off_nadir_deg=1,
     )
     assert len(hit) == 1 and hit[0].min_off_nadir_deg == 0
+    # The peak is the middle of the overflight: here, over the square's centre.
+    assert abs((hit[0].peak_time - first.peak_time).total_seconds()) < 10
 
 
 def test_shapely_geojson_and_multipolygon_inputs_agree_with_geos():
@@ -497,3 +499,28 @@ def test_refresh_also_stores_satellites_a_sensor_names(settings, tmp_path):
     refresh_tles()
     iss = tle_for(25544)
     assert iss.name == "ISS (ZARYA)" and iss.source == feed.as_uri()
+
+
+def test_an_aoi_across_the_antimeridian_works_split_or_unsplit():
+    """Fiji-ish square from 179.5° E to 179.5° W, as one ring past 180 and as two halves."""
+    unsplit = Polygon(
+        ((179.5, -17.5), (180.5, -17.5), (180.5, -16.5), (179.5, -16.5), (179.5, -17.5)), srid=4326
+    )
+    split = MultiPolygon(
+        Polygon(((179.5, -17.5), (180, -17.5), (180, -16.5), (179.5, -16.5), (179.5, -17.5))),
+        Polygon(((-180, -17.5), (-179.5, -17.5), (-179.5, -16.5), (-180, -16.5), (-180, -17.5))),
+        srid=4326,
+    )
+    kwargs = _window(norad_ids=PLEIADES, start=START, end=START + timedelta(days=3), max_off_nadir_deg=30)
+    a, b = predict_passes(aoi=unsplit, **kwargs), predict_passes(aoi=split, **kwargs)
+    assert a and len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert abs((x.start - y.start).total_seconds()) < 0.5
+        assert x.min_off_nadir_deg == pytest.approx(y.min_off_nadir_deg, abs=0.05)
+    # A track crossing the square counts as overhead (0°) either way (10 days to meet one).
+    narrow = {**kwargs, "max_off_nadir_deg": 0.5, "end": START + timedelta(days=10)}
+    overhead = predict_passes(aoi=unsplit, **narrow)
+    assert overhead and all(p.min_off_nadir_deg == 0 for p in overhead)
+    assert [(p.norad_id, p.peak_time) for p in overhead] == [
+        (p.norad_id, p.peak_time) for p in predict_passes(aoi=split, **narrow)
+    ]
