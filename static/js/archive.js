@@ -83,6 +83,7 @@
   }
   function bindFeature(feature, layer) {
     layersById.set(feature.id, layer);
+    layer.on("add", function () { const el = layer.getElement && layer.getElement(); if (el) el.setAttribute("data-capture-id", feature.id); });
     layer.on("mouseover", function () { highlight(feature.id, { scroll: true }); });
     layer.on("mouseout", function () { highlight(null); });
     layer.bindPopup(function () { return popupHtml(feature); }, { maxWidth: 280 });
