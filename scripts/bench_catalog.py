@@ -17,7 +17,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,9 @@ def main() -> None:
         os.environ["DATABASE_URL"] = f"postgis://geopera:geopera@127.0.0.1:5432/{args.db}"
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 dbname={args.db} user=geopera password=geopera", autocommit=True) as c:
+        with psycopg.connect(
+            f"host=127.0.0.1 dbname={args.db} user=geopera password=geopera", autocommit=True
+        ) as c:
             c.execute("CREATE EXTENSION IF NOT EXISTS postgis")
 
     import django
@@ -76,7 +78,9 @@ def run(args, connection) -> None:
     products_ensure()
     print(f"database: {connection.settings_dict['NAME']}; rows before: {Capture.objects.count():,}")
     t0 = time.perf_counter()
-    inserted = captures_bulk_load(rows=generate_scenes(count=args.count, seed=args.seed, end_date=date(2026, 6, 30)))
+    inserted = captures_bulk_load(
+        rows=generate_scenes(count=args.count, seed=args.seed, end_date=date(2026, 6, 30))
+    )
     dt = time.perf_counter() - t0
     print(f"seeded {inserted:,} rows in {dt:.1f}s = {inserted / dt:,.0f} rows/s (generation + COPY + insert)")
     with connection.cursor() as cur:
@@ -85,7 +89,12 @@ def run(args, connection) -> None:
     print(f"rows now: {total:,}")
 
     rng = random.Random(1)
-    timings: dict[str, list[float]] = {"bbox": [], "bbox+cloud+date": [], "bbox page 2": [], "serialize 100": []}
+    timings: dict[str, list[float]] = {
+        "bbox": [],
+        "bbox+cloud+date": [],
+        "bbox page 2": [],
+        "serialize 100": [],
+    }
     for _ in range(args.searches):
         _, lat, lon, _ = rng.choice(CITIES)
         half = rng.uniform(0.1, 0.6)
@@ -103,7 +112,6 @@ def run(args, connection) -> None:
             catalog_search(params=SearchParams(bbox=bbox, limit=100, after=decode_token(page.next_token)))
             timings["bbox page 2"].append(time.perf_counter() - t)
         from datetime import datetime
-        from datetime import timezone as tz
 
         t = time.perf_counter()
         catalog_search(
@@ -111,8 +119,8 @@ def run(args, connection) -> None:
                 bbox=bbox,
                 limit=100,
                 query={"eo:cloud_cover": {"lte": 20}},
-                start=datetime(2025, 1, 1, tzinfo=tz.utc),
-                end=datetime(2025, 12, 31, tzinfo=tz.utc),
+                start=datetime(2025, 1, 1, tzinfo=UTC),
+                end=datetime(2025, 12, 31, tzinfo=UTC),
             )
         )
         timings["bbox+cloud+date"].append(time.perf_counter() - t)

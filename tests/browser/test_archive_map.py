@@ -10,7 +10,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _map_point(page, lat: float, lng: float) -> tuple[float, float]:
-    pt = page.evaluate("([lat, lng]) => { const p = geoperaArchive.map.latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }", [lat, lng])
+    pt = page.evaluate(
+        "([lat, lng]) => { const p = geoperaArchive.map.latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }",
+        [lat, lng],
+    )
     box = page.locator("#archive-map").bounding_box()
     return box["x"] + pt[0], box["y"] + pt[1]
 
@@ -22,9 +25,21 @@ def test_operator_filters_hovers_zooms_and_searches_by_a_drawn_rectangle(live_se
 
     products_ensure()
     make_capture("IN-1", footprint=box(151.15, -33.95, 151.25, -33.85), cloud=5, acquired_at=utc(2025, 4, 1))
-    make_capture("IN-2", collection="spot", footprint=box(151.16, -33.92, 151.22, -33.88), cloud=40, acquired_at=utc(2025, 3, 1))
+    make_capture(
+        "IN-2",
+        collection="spot",
+        footprint=box(151.16, -33.92, 151.22, -33.88),
+        cloud=40,
+        acquired_at=utc(2025, 3, 1),
+    )
     make_capture("OUT-3", footprint=box(150.7, -33.7, 150.8, -33.6), cloud=5, acquired_at=utc(2025, 2, 1))
-    make_capture("OUT-4", collection="skysat", footprint=box(151.5, -34.2, 151.6, -34.1), cloud=10, acquired_at=utc(2025, 1, 1))
+    make_capture(
+        "OUT-4",
+        collection="skysat",
+        footprint=box(151.5, -34.2, 151.6, -34.1),
+        cloud=10,
+        acquired_at=utc(2025, 1, 1),
+    )
     org = make_org(name="Map Org", credits=1000)
     login(make_user(org=org, role="operator", email="mapper@example.test"))
 
@@ -52,10 +67,14 @@ def test_operator_filters_hovers_zooms_and_searches_by_a_drawn_rectangle(live_se
     page.wait_for_selector('li.result.is-hover[data-capture-id="OUT-3"]')
 
     # Cart contract: the toggle dispatches geopera:cart-toggle, cart-changed restyles the row.
-    page.evaluate("window.__toggles = []; document.addEventListener('geopera:cart-toggle', e => __toggles.push(e.detail.captureId))")
+    page.evaluate(
+        "window.__toggles = []; document.addEventListener('geopera:cart-toggle', e => __toggles.push(e.detail.captureId))"
+    )
     page.locator('li.result[data-capture-id="IN-1"] .js-cart-toggle').click()
     assert page.evaluate("__toggles") == ["IN-1"]
-    page.evaluate("document.dispatchEvent(new CustomEvent('geopera:cart-changed', {detail: {captureIds: ['IN-1']}}))")
+    page.evaluate(
+        "document.dispatchEvent(new CustomEvent('geopera:cart-changed', {detail: {captureIds: ['IN-1']}}))"
+    )
     assert page.locator('li.result[data-capture-id="IN-1"] .js-cart-toggle').inner_text() == "Remove"
     assert "in-cart" in page.locator('li.result[data-capture-id="IN-1"]').get_attribute("class")
 
@@ -63,7 +82,9 @@ def test_operator_filters_hovers_zooms_and_searches_by_a_drawn_rectangle(live_se
     page.locator('input[name=collection][value="skysat"]').check()
     page.locator("#f-cloud").fill("100")
     page.wait_for_function("document.querySelectorAll('#results li.result').length === 4")
-    page.evaluate("window.__aoi = null; document.addEventListener('geopera:aoi-changed', e => __aoi = e.detail.geometry)")
+    page.evaluate(
+        "window.__aoi = null; document.addEventListener('geopera:aoi-changed', e => __aoi = e.detail.geometry)"
+    )
     page.locator("#aoi-rect").click()
     page.mouse.click(*_map_point(page, -33.97, 151.12))
     page.mouse.click(*_map_point(page, -33.83, 151.30))

@@ -153,3 +153,20 @@ def test_pystac_client_searches_and_pages_the_live_server(live_server, products)
     assert items[0].properties["price"]["credits"] > 0
     pages = list(search.pages())
     assert len(pages) == 3
+
+
+@pytest.mark.django_db
+def test_search_accepts_geometry_collections_and_refuses_csv_bbox_in_post(client, scenes):
+    gc = {
+        "type": "GeometryCollection",
+        "geometries": [
+            {"type": "Point", "coordinates": [139.7, 35.7]},
+            {"type": "Point", "coordinates": [2.3, 48.9]},
+        ],
+    }
+    post = client.post("/stac/search", {"intersects": gc}, content_type="application/json")
+    assert [f["id"] for f in post.json()["features"]] == ["PAR-E", "TYO-D"]
+    get = client.get("/stac/search", {"intersects": json.dumps(gc)})
+    assert get.status_code == 200 and len(get.json()["features"]) == 2
+    csv = client.post("/stac/search", {"bbox": "100.0, 0.0, 105.0, 1.0"}, content_type="application/json")
+    assert csv.status_code == 400 and csv["Content-Type"] == "application/problem+json"
