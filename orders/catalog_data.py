@@ -348,7 +348,7 @@ def generate_scenes(*, count: int, seed: int, end_date: date) -> Iterator[SceneR
         uid = uuid.UUID(int=rng.getrandbits(128), version=4)
         scene_id = f"{platform}_{acquired:%Y%m%dT%H%M%S}_{seed:x}-{index:07d}"
         # 6 decimals ≈ 0.1 m: plenty for footprints, and much faster to format than repr().
-        coords = ", ".join(["%.6f %.6f" % xy for xy in ring])
+        coords = ", ".join([f"{x:.6f} {y:.6f}" for x, y in ring])
         yield SceneRow(
             id=uid,
             scene_id=scene_id,
