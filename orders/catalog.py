@@ -230,7 +230,13 @@ def _bbox_q(bbox: list[float]) -> Q:
 
 def catalog_queryset(params: SearchParams) -> QuerySet[Capture]:
     """Filtered, ordered captures for a search (no limit or cursor applied)."""
-    qs = Capture.objects.filter(data_product__order_type=OrderType.ARCHIVE, data_product__is_active=True)
+    # A literal list of the (few) sellable products rather than a join condition: with the join,
+    # PostgreSQL loops over the products and repeats the GiST scan for each one (seen in EXPLAIN on
+    # 1M rows); with the list it runs one GiST bitmap scan and filters.
+    sellable = list(
+        DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True).values_list("id", flat=True)
+    )
+    qs = Capture.objects.filter(data_product_id__in=sellable)
     if params.host:
         qs = qs.filter(host=params.host)
     if params.collections is not None:

@@ -152,29 +152,6 @@ SENSORS: tuple[Sensor, ...] = (
 SENSOR_BY_COLLECTION = {s.collection: s for s in SENSORS}
 
 
-def products_ensure() -> int:
-    """Create or update the archive DataProducts (idempotent). Returns how many were created."""
-    from .models import DataProduct, OrderType
-
-    created = 0
-    for s in SENSORS:
-        _, was_created = DataProduct.objects.update_or_create(
-            id=s.product_id,
-            defaults={
-                "name": s.name,
-                "order_type": OrderType.ARCHIVE,
-                "collection": s.collection,
-                "host": ARCHIVE_HOST,
-                "description": s.description,
-                "credits_per_km2": s.credits_per_km2,
-                "min_area_km2": s.min_area_km2,
-                "is_active": True,
-            },
-        )
-        created += int(was_created)
-    return created
-
-
 # Places people know, with a spread (degrees) for scenes around them.
 CITIES: tuple[tuple[str, float, float, float], ...] = (
     ("Sydney", -33.87, 151.21, 0.6),

@@ -16,10 +16,33 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .catalog_data import ARCHIVE_HOST, SceneRow, properties_json
+from .catalog_data import ARCHIVE_HOST, SENSORS, SceneRow, properties_json
 from .models import Capture, DataProduct, OrderType
 
 QUICKLOOK_URL = "/static/img/quicklook.svg"
+
+
+@transaction.atomic
+def archive_products_ensure() -> int:
+    """Create or update the archive DataProducts (idempotent). Returns how many were created."""
+    created = 0
+    for s in SENSORS:
+        _, was_created = DataProduct.objects.update_or_create(
+            id=s.product_id,
+            defaults={
+                "name": s.name,
+                "order_type": OrderType.ARCHIVE,
+                "collection": s.collection,
+                "host": ARCHIVE_HOST,
+                "description": s.description,
+                "credits_per_km2": s.credits_per_km2,
+                "min_area_km2": s.min_area_km2,
+                "is_active": True,
+            },
+        )
+        created += int(was_created)
+    return created
+
 
 _COPY_COLUMNS = (
     "id, scene_id, collection, host, data_product_id, footprint, acquired_at, cloud_cover, off_nadir, "

@@ -19,11 +19,11 @@ def _map_point(page, lat: float, lng: float) -> tuple[float, float]:
 
 
 def test_operator_filters_hovers_zooms_and_searches_by_a_drawn_rectangle(live_server, page, login):
-    from orders.catalog_data import products_ensure
+    from orders.catalog_services import archive_products_ensure
     from tests.factories import make_org, make_user
     from tests.orders.conftest import box, make_capture, utc
 
-    products_ensure()
+    archive_products_ensure()
     make_capture("IN-1", footprint=box(151.15, -33.95, 151.25, -33.85), cloud=5, acquired_at=utc(2025, 4, 1))
     make_capture(
         "IN-2",
