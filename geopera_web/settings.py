@@ -177,7 +177,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 # Domain apps add their periodic tasks below, one line each, so operators see the whole plan here.
-CELERY_BEAT_SCHEDULE.update({})
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "tasking-expire-stale-decisions": {
+            "task": "tasking.tasks.expire_stale_decisions",
+            "schedule": crontab(minute="*/5"),
+        },
+    }
+)
 
 # --- Product settings ----------------------------------------------------------------------------
 IDEMPOTENCY_TTL_HOURS = 24
