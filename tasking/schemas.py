@@ -465,6 +465,14 @@ def params_from_form(schema: dict[str, Any], data: Any) -> dict[str, Any]:
 # --- templates <-> params ------------------------------------------------------------------------
 
 
+def default_window(product: TaskingProduct, *, now: datetime | None = None) -> tuple[str, str]:
+    """An "as soon as possible" acquisition window: from now (to the minute) for 30 days, or the
+    sensor's minimum window if longer. ISO 8601 UTC strings."""
+    start = (now or timezone.now()).astimezone(UTC).replace(second=0, microsecond=0)
+    end = start + timedelta(days=max(product.sensor.min_window_days, 30))
+    return start.isoformat().replace("+00:00", "Z"), end.isoformat().replace("+00:00", "Z")
+
+
 def template_params(template: Any, product: TaskingProduct, *, now: datetime | None = None) -> dict[str, Any]:
     """Params a template prefills on the tasking form for `product` (only those the schema has)."""
     now = now or timezone.now()
@@ -480,10 +488,7 @@ def template_params(template: Any, product: TaskingProduct, *, now: datetime | N
         "groundControl": template.has_control,
     }
     if template.capture_asap:
-        start = now.replace(second=0, microsecond=0)
-        days = max(product.sensor.min_window_days, 30)
-        params["acquisitionStart"] = start.isoformat().replace("+00:00", "Z")
-        params["acquisitionEnd"] = (start + timedelta(days=days)).isoformat().replace("+00:00", "Z")
+        params["acquisitionStart"], params["acquisitionEnd"] = default_window(product, now=now)
     return {k: v for k, v in params.items() if k in props}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from geopera_web.accounts.models import Organization
 from geopera_web.errors import NotFound, parse_uuid
@@ -66,7 +66,8 @@ def template_list(*, org: Organization, q: str = "", sensor_id: str = "") -> Que
         )
     if sensor_id:
         qs = qs.filter(sensor_id=sensor_id)
-    return qs.order_by("-last_used_at", "-updated_at")
+    # Used templates first (most recent use first), then never-used ones by last change.
+    return qs.order_by(F("last_used_at").desc(nulls_last=True), "-updated_at")
 
 
 def template_get(*, org: Organization, template_id: object, for_update: bool = False) -> TaskingTemplate:
@@ -267,3 +268,18 @@ def support_order_get(*, order_id: object) -> Any:
     if order is None:
         raise NotFound("Order not found.")
     return order
+
+
+def template_provenance(*, org: Organization, metadata: dict | None) -> dict | None:
+    """Which template an order was made from, for display: {"id", "name", "deleted"} from
+    Order.metadata {"template_id", "template_name"}. The live name wins (it may have been
+    renamed); a deleted template still answers, flagged; if the row is gone the stored name is used."""
+    metadata = metadata or {}
+    template_id = metadata.get("template_id")
+    if not template_id:
+        return None
+    try:
+        template = template_get_including_deleted(org=org, template_id=template_id)
+    except NotFound:
+        return {"id": str(template_id), "name": metadata.get("template_name") or "", "deleted": True}
+    return {"id": str(template.id), "name": template.name, "deleted": template.is_deleted}

@@ -13,7 +13,14 @@ from geopera_web.errors import Conflict, InvalidInput
 
 from .forms import TemplateForm
 from .models import Sensor, TaskingProduct, TaskingTemplate
-from .schemas import params_from_form, params_validate, product_schema, schema_form_fields, template_params
+from .schemas import (
+    default_window,
+    params_from_form,
+    params_validate,
+    product_schema,
+    schema_form_fields,
+    template_params,
+)
 from .selectors import (
     sensor_list,
     tasking_product_for_sensor,
@@ -225,7 +232,9 @@ def template_delete_view(request: HttpRequest, template_id: str) -> HttpResponse
     if not request.htmx:
         messages.success(request, f"Template “{template.name}” deleted.")
         return redirect("tasking:templates")
-    return render(request, "tasking/templates.html#deleted", {"template": template})
+    return render(
+        request, "tasking/templates.html#deleted", {**_library_context(request), "template": template}
+    )
 
 
 @require_POST
@@ -276,6 +285,10 @@ def _tasking_new_context(request: HttpRequest) -> dict[str, Any]:
         values["displayName"] = template.name
         if template.description:
             values["extraDescription"] = template.description
+    if product is not None and template is None:
+        # A window to adjust rather than two empty date pickers (a template that is not "capture
+        # ASAP" leaves them empty on purpose).
+        values["acquisitionStart"], values["acquisitionEnd"] = default_window(product)
     schema = product_schema(product) if product else None
     return {
         "products": products,

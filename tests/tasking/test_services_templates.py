@@ -110,3 +110,20 @@ def test_template_from_order_prefills_from_params(org, admin_user):
     assert initial["sensor"] == "pleiades" and initial["resolution"] == "2m"
     assert initial["max_cloud_coverage"] == 15 and initial["file_format"] == "JPEG2000"
     assert initial["name"] == "Farm east"
+
+
+def test_provenance_still_names_a_deleted_template(make_template, org, other_org):
+    from tasking.selectors import template_provenance
+
+    template = make_template()
+    metadata = {"template_id": str(template.id), "template_name": template.name}
+    assert template_provenance(org=org, metadata=metadata) == {
+        "id": str(template.id),
+        "name": "Weekly crop check",
+        "deleted": False,
+    }
+    template_delete(org=org, actor=None, template_id=template.id)
+    assert template_provenance(org=org, metadata=metadata)["deleted"] is True
+    # Another org's order metadata never resolves this org's template row.
+    assert template_provenance(org=other_org, metadata=metadata)["name"] == "Weekly crop check"
+    assert template_provenance(org=org, metadata={}) is None
