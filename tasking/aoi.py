@@ -45,6 +45,10 @@ class AoiCheck:
         return not self.errors
 
     @property
+    def suggested_geometry_json(self) -> str:
+        return json.dumps(self.suggested_geometry) if self.suggested_geometry else ""
+
+    @property
     def label(self) -> str:
         return self.name or f"feature {self.index + 1}"
 

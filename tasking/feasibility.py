@@ -61,13 +61,18 @@ def predict_passes(*, product: TaskingProduct, check: AoiCheck, params: dict[str
         return []
     params = params or {}
     sensor = product.sensor
+    start = max(start, timezone.now())
+    end = min(end, start + orbits.MAX_WINDOW)  # the predictor's horizon; TLEs decay beyond it anyway
+    if end <= start:
+        return []
+    angle = float(params.get("incidenceAngle") or sensor.max_off_nadir)
     return list(
         orbits.predict_passes(
             norad_ids=sensor.norad_ids,
             aoi=check.geometry,
-            start=max(start, timezone.now()),
+            start=start,
             end=end,
-            max_off_nadir_deg=float(params.get("incidenceAngle") or sensor.max_off_nadir),
+            max_off_nadir_deg=min(max(angle, 1.0), 89.0),
             min_sun_elevation_deg=None if sensor.sensor_type == "sar" else 10.0,
         )
     )
