@@ -76,6 +76,15 @@ DEMO_ORDERS: list[tuple[str, str, str, str, str, list[tuple[str, dict]], dict[st
         {"cloudCoverage": 20, "incidenceAngle": 25},
     ),
     (
+        "acme-broken-hill",
+        "acme",
+        "worldview-legion-tasking",
+        "Broken Hill tailings — annual survey",
+        "waiting_quote",
+        [("Tailings storage", _square(141.46, -31.96, 10))],
+        {"cloudCoverage": 15, "incidenceAngle": 25},
+    ),
+    (
         "acme-draft",
         "acme",
         "worldview-legion-tasking",
@@ -170,7 +179,7 @@ def seed_tasking_flow(world: DemoWorld) -> None:
                     feature_collection=_fc(*areas),
                 )
             Order.objects.filter(pk=order.pk).update(metadata={**order.metadata, "demo": key})
-            if stage in ("study_pending", "quotation_pending", "active"):
+            if stage in ("study_pending", "waiting_quote", "quotation_pending", "active"):
                 study = study_upload(
                     actor=staff,
                     order_id=order.id,
@@ -200,9 +209,10 @@ def seed_tasking_flow(world: DemoWorld) -> None:
                     notes="Winter cloud climatology is favourable; the priority slot books the provider's "
                     "first available pass.",
                 )
-                if stage in ("quotation_pending", "active"):
+                if stage in ("waiting_quote", "quotation_pending", "active"):
                     standard = study.options.get(position=0)
                     feasibility_decide(org=org, actor=admin, study_id=study.id, option_id=standard.id)
+                if stage in ("quotation_pending", "active"):
                     quotation = quotation_upload(
                         actor=staff,
                         order_id=order.id,

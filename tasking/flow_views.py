@@ -344,11 +344,13 @@ def inbox_badge(request: HttpRequest) -> HttpResponse:
 def _decided_row(request: HttpRequest, kind: str, obj: Any, *, error: ApplicationError | None = None):
     obj.refresh_from_db()
     obj.order.refresh_from_db()
-    context = _row_context(request, Decision(kind, obj))
-    context.update(
-        error=error, wallet=wallet_get(org=request.org), pending_count=pending_decision_count(org=request.org)
-    )
-    return render(request, "tasking/inbox.html#decided", context, status=error.status if error else 200)
+    context = {
+        "r": _row_context(request, Decision(kind, obj)),
+        "error": error,
+        "wallet": wallet_get(org=request.org),
+        "pending_count": pending_decision_count(org=request.org),
+    }
+    return render(request, "tasking/_inbox_decided.html", context, status=error.status if error else 200)
 
 
 @require_POST

@@ -18,6 +18,14 @@
       const layer = L.geoJSON(data, { style: AOI_STYLE, onEachFeature: function (f, l) {
         if (f.properties && f.properties.name) l.bindTooltip(f.properties.name);
       } }).addTo(map);
+      if (el.hasAttribute("data-markers")) {
+        // At continental zoom a 10 km AOI is a dot: mark each one so the queue reads at a glance.
+        layer.eachLayer(function (l) {
+          const c = l.getBounds().getCenter();
+          L.circleMarker(c, { radius: 6, color: "#0f6e8c", weight: 2, fillColor: "#f59e0b", fillOpacity: 0.9 })
+            .bindTooltip((l.feature && l.feature.properties && l.feature.properties.name) || "").addTo(map);
+        });
+      }
       const bounds = layer.getBounds();
       if (bounds.isValid()) map.fitBounds(bounds.pad(small ? 0.6 : 0.2), { maxZoom: 11 });
     });
