@@ -413,12 +413,16 @@ def support_desk(request: HttpRequest) -> HttpResponse:
         order.sensor = _sensor_of(order)
         order.waiting_for = "study" if order.sub_status == "FEASIBILITY_WAITING_UPLOAD" else "quotation"
         order.age = now - order.updated_at
+        order.window = window_of(order.params or {})
         for g in order.groups.all():
             features.append(
                 {
                     "type": "Feature",
                     "geometry": json.loads(g.geometry.geojson),
-                    "properties": {"name": f"{order.org.name}: {order.display_name} · {g.name}"},
+                    "properties": {
+                        "name": f"{order.org.name}: {order.display_name} · {g.name}",
+                        "url": reverse("tasking:support_order", args=[order.id]),
+                    },
                 }
             )
     return render(

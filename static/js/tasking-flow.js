@@ -22,8 +22,10 @@
         // At continental zoom a 10 km AOI is a dot: mark each one so the queue reads at a glance.
         layer.eachLayer(function (l) {
           const c = l.getBounds().getCenter();
-          L.circleMarker(c, { radius: 6, color: "#0f6e8c", weight: 2, fillColor: "#f59e0b", fillOpacity: 0.9 })
-            .bindTooltip((l.feature && l.feature.properties && l.feature.properties.name) || "").addTo(map);
+          const props = (l.feature && l.feature.properties) || {};
+          const m = L.circleMarker(c, { radius: 6, color: "#0f6e8c", weight: 2, fillColor: "#f59e0b", fillOpacity: 0.9 })
+            .bindTooltip(props.name || "").addTo(map);
+          if (props.url) { m.on("click", function () { window.location.href = props.url; }); l.on("click", function () { window.location.href = props.url; }); }
         });
       }
       const bounds = layer.getBounds();
