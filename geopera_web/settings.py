@@ -73,6 +73,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "geopera_web.accounts.context_processors.navigation",
             ],
+            # {% partialdef %} everywhere without a {% load %} (built into Django 6; a package on 5.2).
+            "builtins": ["template_partials.templatetags.partials"],
         },
     },
 ]
@@ -179,6 +181,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # Domain apps add their periodic tasks below, one line each, so operators see the whole plan here.
 CELERY_BEAT_SCHEDULE.update(
     {
+        "tasking-refresh-tles": {
+            "task": "tasking.tasks.refresh_tles",
+            "schedule": crontab(minute=0, hour="*/6"),
+        },
         "tasking-expire-stale-decisions": {
             "task": "tasking.tasks.expire_stale_decisions",
             "schedule": crontab(minute="*/5"),
@@ -199,6 +205,8 @@ SIMULATED_PROVIDER = {
     "SEED": env.int("SIM_SEED", default=42),
 }
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="geopera_web.billing.gateways.TestGateway")
+# 3-line TLE feed (http(s):// or file://) that tasking.tasks.refresh_tles reads every 6 hours, e.g.
+# https://celestrak.org/NORAD/elements/gp.php?GROUP=resource&FORMAT=tle. Empty: shipped TLEs only.
 TLE_SOURCE_URL = env.str("TLE_SOURCE_URL", default="")
 
 LOGGING = {

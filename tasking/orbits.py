@@ -15,13 +15,15 @@ Method and precision (good enough for planning; a provider's feasibility study i
 * "The AOI" is its nearest point: 0° while the sub-satellite point is inside the polygon,
   otherwise the smallest off-nadir over its boundary densified to ≤ ~2 km spacing (capped at
   ``MAX_AOI_POINTS`` points; the nearest point of a polygon from outside lies on its boundary).
-  Point-in-polygon runs in longitude/latitude, so AOIs crossing the antimeridian must be split into
-  a MultiPolygon (the usual GeoJSON convention).
-* Scan: ``step_seconds`` samples over the whole window, keeping only times when the ground track is
-  within reach of the AOI's bounding cap plus a margin for the step; those candidate windows are
-  re-sampled every ``FINE_STEP_SECONDS`` and the edges of each accessible run bisected to
-  ``EDGE_TOLERANCE_SECONDS``. A pass shorter than ``FINE_STEP_SECONDS`` can be missed (only with
-  very small off-nadir limits).
+  Point-in-polygon runs in longitude/latitude; an AOI crossing the antimeridian may be split into
+  a MultiPolygon (the GeoJSON convention) or written with longitudes past ±180.
+* Scan, in three stages so a week for several satellites stays well under a second:
+  (1) a prefilter every ``PREFILTER_SECONDS`` keeps the times when the ground track is within
+  reach of the AOI's bounding cap plus the ground covered between two samples (so it cannot drop
+  a pass); (2) those candidate windows are sampled every ``step_seconds``, and around every local
+  minimum of the off-nadir angle that stayed above the limit, every ``FINE_STEP_SECONDS`` — so a
+  pass shorter than the step is still found unless it is shorter than ~1 s; (3) the edges and the
+  peak of each accessible run are refined on sub-grids to ``EDGE_TOLERANCE_SECONDS``.
 * Sun elevation: the Astronomical Almanac's low-precision solar position (±0.01° from 1950 to
   2050), geometric (no refraction), at the AOI's centroid at the pass's peak time.
 """
@@ -51,7 +53,9 @@ WGS84_F = 1 / 298.257223563
 WGS84_B_KM = WGS84_A_KM * (1 - WGS84_F)
 WGS84_E2 = WGS84_F * (2 - WGS84_F)
 
+PREFILTER_SECONDS = 60.0
 FINE_STEP_SECONDS = 1.0
+REFINE_SAMPLES = 20
 EDGE_TOLERANCE_SECONDS = 0.05
 MAX_WINDOW = timedelta(days=62)
 MAX_AOI_POINTS = 1000
@@ -68,7 +72,7 @@ class Pass:
     satellite: str
     start: datetime  # UTC, first instant the AOI is accessible (clipped to the window)
     end: datetime  # UTC, last instant the AOI is accessible (clipped to the window)
-    peak_time: datetime  # UTC, closest approach (smallest off-nadir to the AOI's nearest point)
+    peak_time: datetime  # UTC, closest approach (smallest off-nadir); mid-overflight when 0°
     min_off_nadir_deg: float
     sun_elevation_deg: float  # at the AOI centroid at peak_time; negative = night
     ascending: bool  # satellite moving north at peak_time
@@ -95,7 +99,9 @@ def predict_passes(
     most ``MAX_WINDOW`` apart; ``0 < max_off_nadir_deg < 90``. NORAD ids we hold no TLE for are
     skipped with a warning (an empty ``norad_ids`` — a manual-feasibility sensor — gives ``[]``).
     ``min_sun_elevation_deg`` drops passes whose sun elevation at peak is below it (optical
-    sensors); ``None`` keeps night passes (radar). Sorted by start time, then NORAD id.
+    sensors); ``None`` keeps night passes (radar). ``step_seconds`` is the access-scan step near
+    the AOI (see the module docstring; results barely depend on it, speed does a little).
+    Sorted by start time, then NORAD id.
 
     Raises InvalidInput when a precondition does not hold.
     """
@@ -108,8 +114,8 @@ def predict_passes(
         raise InvalidInput(f"The window may be at most {MAX_WINDOW.days} days long.")
     if not 0 < max_off_nadir_deg < 90:
         raise InvalidInput("max_off_nadir_deg must be between 0 and 90.")
-    if step_seconds <= 0:
-        raise InvalidInput("step_seconds must be positive.")
+    if not 0.5 <= step_seconds <= 120:  # bounded: a tiny step is an easy way to burn CPU
+        raise InvalidInput("step_seconds must be between 0.5 and 120.")
 
     target = _Aoi.from_geometry(aoi)
     passes: list[Pass] = []
@@ -249,10 +255,13 @@ class _Aoi:
     rings: list[list[np.ndarray]]  # per polygon: rings of (k, 2) lon/lat degrees, closed
     points_ecef: np.ndarray  # (n, 3) densified boundary points on the ellipsoid
     points_up: np.ndarray  # (n, 3) their ellipsoid normals
+    points_sq: np.ndarray  # (n,) |P|²
+    points_up_dot: np.ndarray  # (n,) P·up_P
     centre_unit: np.ndarray  # (3,) unit vector to the centre of the AOI's bounding cap
     radius_rad: float  # Earth-central angle from centre to the farthest boundary point
     centroid_lat: float  # degrees
     centroid_lon: float
+    beyond_180: bool  # some longitude is outside [-180, 180]
 
     @classmethod
     def from_geometry(cls, aoi: Any) -> _Aoi:
@@ -299,7 +308,18 @@ class _Aoi:
         centre /= np.linalg.norm(centre)
         radius = float(np.arccos(np.clip(up @ centre, -1.0, 1.0)).max())
         c_lon, c_lat = _centroid(rings)
-        return cls(rings, points, up, centre, radius, c_lat, c_lon)
+        return cls(
+            rings=rings,
+            points_ecef=points,
+            points_up=up,
+            points_sq=np.einsum("nc,nc->n", points, points),
+            points_up_dot=np.einsum("nc,nc->n", points, up),
+            centre_unit=centre,
+            radius_rad=radius,
+            centroid_lat=c_lat,
+            centroid_lon=c_lon,
+            beyond_180=bool(np.abs(lonlat[:, 0]).max() > 180.0),
+        )
 
     def contains(self, lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
         """Even-odd point-in-polygon test, vectorised over points."""
@@ -320,26 +340,23 @@ class _Aoi:
 
 
 def _centroid(rings: list[list[np.ndarray]]) -> tuple[float, float]:
-    """Area-weighted planar centroid (lon, lat) of the polygons; fine for sun elevation."""
-    area_sum = cx = cy = 0.0
+    """Area-weighted planar centroid (lon, lat) of the polygons; fine for a sun elevation."""
+    total = cx = cy = 0.0
     for poly in rings:
         for index, ring in enumerate(poly):
             x, y = ring[:, 0], ring[:, 1]
             cross = x[:-1] * y[1:] - x[1:] * y[:-1]
-            area = abs(cross.sum()) / 2 * (1 if index == 0 else -1)
-            if cross.sum() == 0:
+            signed_area = cross.sum() / 2
+            if signed_area == 0:
                 continue
-            sign = 1 if index == 0 else -1
-            a = cross.sum() / 2
-            ring_cx = ((x[:-1] + x[1:]) * cross).sum() / (6 * a)
-            ring_cy = ((y[:-1] + y[1:]) * cross).sum() / (6 * a)
-            cx += sign * abs(area) * ring_cx
-            cy += sign * abs(area) * ring_cy
-            area_sum += sign * abs(area)
-    if area_sum <= 0:
+            weight = abs(signed_area) * (1 if index == 0 else -1)  # holes subtract
+            total += weight
+            cx += weight * ((x[:-1] + x[1:]) * cross).sum() / (6 * signed_area)
+            cy += weight * ((y[:-1] + y[1:]) * cross).sum() / (6 * signed_area)
+    if total <= 0:  # degenerate (zero-area) AOI: fall back to the mean vertex
         first = rings[0][0]
         return float(first[:-1, 0].mean()), float(first[:-1, 1].mean())
-    return cx / area_sum, cy / area_sum
+    return cx / total, cy / total
 
 
 class _Propagator:
@@ -364,13 +381,20 @@ class _Propagator:
         pos, _, ok = self.state(offsets)
         lat, lon, _ = ecef_to_geodetic(pos)
         nadir = -np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
-        los = target.points_ecef[None, :, :] - pos[:, None, :]  # (N, n, 3)
-        los_len = np.linalg.norm(los, axis=-1)
-        cos_eta = np.einsum("knc,kc->kn", los, nadir) / los_len
-        # The point must see the satellite above its horizon.
-        visible = np.einsum("knc,nc->kn", -los, target.points_up) > 0
-        eta = np.where(visible, np.arccos(np.clip(cos_eta, -1.0, 1.0)), np.inf).min(axis=1)
-        over = target.contains(np.degrees(lon), np.degrees(lat))
+        # Expanded dot products, so everything is an (N, 3) @ (3, n) product and no (N, n, 3)
+        # array is ever built:  |P - S|² = |P|² - 2 P·S + |S|²,  (P - S)·d = P·d - S·d.
+        pts = target.points_ecef
+        los_sq = target.points_sq[None, :] - 2.0 * (pos @ pts.T) + np.einsum("kc,kc->k", pos, pos)[:, None]
+        along = nadir @ pts.T - np.einsum("kc,kc->k", pos, nadir)[:, None]
+        cos_eta = along / np.sqrt(np.maximum(los_sq, 1e-9))
+        # The point must see the satellite above its horizon: (S - P)·up_P > 0.
+        visible = (pos @ target.points_up.T) > target.points_up_dot[None, :]
+        best_cos = np.where(visible, cos_eta, -np.inf).max(axis=1)
+        eta = np.where(np.isfinite(best_cos), np.arccos(np.clip(best_cos, -1.0, 1.0)), np.inf)
+        lon_deg, lat_deg = np.degrees(lon), np.degrees(lat)
+        over = target.contains(lon_deg, lat_deg)
+        if target.beyond_180:  # rings written with longitudes past ±180 (crossing the antimeridian)
+            over |= target.contains(lon_deg + 360.0, lat_deg) | target.contains(lon_deg - 360.0, lat_deg)
         eta = np.where(over, 0.0, eta)
         return np.where(ok, eta, np.inf)
 
@@ -393,30 +417,43 @@ def _passes_for(
 ) -> list[Pass]:
     prop = _Propagator(tle, start)
     span = (end - start).total_seconds()
+    limit = max_off_nadir_rad
 
-    # 1. Coarse scan: when is the ground track close enough that the AOI might be in reach?
-    coarse = np.append(np.arange(0.0, span, step_seconds), span)
+    # 1. Prefilter: when is the ground track close enough that the AOI might be in reach? The
+    #    margin covers the ground the satellite travels between two prefilter samples.
+    coarse = np.append(np.arange(0.0, span, PREFILTER_SECONDS), span)
     pos, _, ok = prop.state(coarse)
     if not ok.any():
         logger.warning("SGP4 failed over the whole window for NORAD %s", tle.norad_id)
         return []
     r_km = np.linalg.norm(pos, axis=-1)
     central = np.arccos(np.clip((pos / r_km[:, None]) @ target.centre_unit, -1.0, 1.0))
-    margin = MAX_GROUND_SPEED_KM_S * step_seconds / WGS84_B_KM + math.radians(0.5)
-    near = ok & (central <= _reach_rad(r_km, max_off_nadir_rad) + target.radius_rad + margin)
-    if not near.any():
-        return []
+    margin = MAX_GROUND_SPEED_KM_S * PREFILTER_SECONDS / WGS84_B_KM + math.radians(0.5)
+    near = ok & (central <= _reach_rad(r_km, limit) + target.radius_rad + margin)
 
-    # 2. Candidate intervals, padded by one coarse step either side (they may merge).
     passes: list[Pass] = []
     for first, last in _runs(near):
-        lo = coarse[max(first - 1, 0)]
-        hi = coarse[min(last + 1, len(coarse) - 1)]
-        fine = np.append(np.arange(lo, hi, FINE_STEP_SECONDS), hi)
-        eta = prop.off_nadir(fine, target)
-        accessible = eta <= max_off_nadir_rad
-        for a, b in _runs(accessible):
-            passes.append(_build_pass(prop, target, fine, eta, a, b, max_off_nadir_rad, span, start))
+        # Candidate interval, padded by one prefilter step either side (neighbours may merge).
+        lo = float(coarse[max(first - 1, 0)])
+        hi = float(coarse[min(last + 1, len(coarse) - 1)])
+        # 2. Access scan every step_seconds.
+        t = np.append(np.arange(lo, hi, step_seconds), hi)
+        eta = prop.off_nadir(t, target)
+        # 3. A pass shorter than the step can fall between two samples: re-sample finely around
+        #    every local minimum of the off-nadir angle that stayed above the limit.
+        if len(t) > 2:
+            mid = eta[1:-1]
+            dips = np.flatnonzero(np.isfinite(mid) & (mid > limit) & (mid <= eta[:-2]) & (mid <= eta[2:]))
+            if dips.size:
+                offsets = np.arange(-step_seconds, step_seconds, FINE_STEP_SECONDS)[1:]
+                extra = (t[dips + 1][:, None] + offsets[None, :]).ravel()
+                extra = extra[(extra > lo) & (extra < hi)]
+                t = np.concatenate([t, extra])
+                eta = np.concatenate([eta, prop.off_nadir(extra, target)])
+                order = np.argsort(t, kind="stable")
+                t, eta = t[order], eta[order]
+        for a, b in _runs(eta <= limit):
+            passes.append(_build_pass(prop, target, t, eta, a, b, limit, start))
     return passes
 
 
@@ -427,6 +464,37 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(s), int(e) - 1) for s, e in zip(edges[::2], edges[1::2], strict=True)]
 
 
+def _edge(prop: _Propagator, target: _Aoi, inside: float, outside: float, limit: float) -> float:
+    """Last accessible instant between an accessible and an inaccessible sample (either order).
+
+    Each round samples the bracket on a REFINE_SAMPLES grid in one vectorised call.
+    """
+    while abs(outside - inside) > EDGE_TOLERANCE_SECONDS:
+        grid = np.linspace(inside, outside, REFINE_SAMPLES + 1)
+        ok = prop.off_nadir(grid, target) <= limit
+        # First grid point (walking from the inside) that is no longer accessible.
+        k = int(np.argmin(ok))
+        if k == 0:  # cannot happen (grid[0] is the accessible sample); never loop on it
+            break
+        inside, outside = float(grid[k - 1]), float(grid[k])
+    return inside
+
+
+def _peak(prop: _Propagator, target: _Aoi, lo: float, hi: float) -> tuple[float, float]:
+    """(time, off-nadir) of the minimum off-nadir angle in [lo, hi], by grid shrinking."""
+    best_t, best_eta = lo, math.inf
+    while True:
+        grid = np.linspace(lo, hi, REFINE_SAMPLES + 1)
+        eta = prop.off_nadir(grid, target)
+        k = int(np.argmin(eta))
+        if eta[k] <= best_eta:
+            best_t, best_eta = float(grid[k]), float(eta[k])
+        cell = (hi - lo) / REFINE_SAMPLES
+        if cell <= EDGE_TOLERANCE_SECONDS:
+            return best_t, best_eta
+        lo, hi = max(lo, best_t - cell), min(hi, best_t + cell)
+
+
 def _build_pass(
     prop: _Propagator,
     target: _Aoi,
@@ -435,32 +503,21 @@ def _build_pass(
     a: int,
     b: int,
     limit: float,
-    span: float,
     start: datetime,
 ) -> Pass:
-    def inside(offset: float) -> bool:
-        return bool(prop.off_nadir(np.array([offset]), target)[0] <= limit)
+    # An edge at the candidate interval's end is the window's own edge: keep it as is.
+    t_start = _edge(prop, target, float(t[a]), float(t[a - 1]), limit) if a > 0 else float(t[a])
+    t_end = _edge(prop, target, float(t[b]), float(t[b + 1]), limit) if b + 1 < len(t) else float(t[b])
 
-    def bisect(good: float, bad: float) -> float:
-        while abs(bad - good) > EDGE_TOLERANCE_SECONDS:
-            mid = (good + bad) / 2
-            if inside(mid):
-                good = mid
-            else:
-                bad = mid
-        return good
-
-    t_start = bisect(t[a], t[a - 1]) if a > 0 else max(t[a], 0.0)
-    t_end = bisect(t[b], t[b + 1]) if b + 1 < len(t) else min(t[b], span)
-
-    # Peak: best sample, refined on a 0.05 s grid over ±1 fine step (clipped to the pass).
-    best = a + int(np.argmin(eta[a : b + 1]))
-    around = np.linspace(
-        max(t[best] - FINE_STEP_SECONDS, t_start), min(t[best] + FINE_STEP_SECONDS, t_end), 41
-    )
-    around_eta = prop.off_nadir(around, target)
-    peak = float(around[int(np.argmin(around_eta))])
-    peak_eta = float(around_eta.min())
+    overhead = np.flatnonzero(eta[a : b + 1] == 0.0)
+    if overhead.size:
+        # The satellite flies over the AOI: the peak is the middle of the overflight.
+        peak, peak_eta = float(t[a + overhead[0]] + t[a + overhead[-1]]) / 2, 0.0
+    else:
+        best = a + int(np.argmin(eta[a : b + 1]))
+        lo = float(t[best - 1]) if best > 0 else float(t[best])
+        hi = float(t[best + 1]) if best + 1 < len(t) else float(t[best])
+        peak, peak_eta = _peak(prop, target, max(lo, t_start), min(hi, t_end))
     _, vel, _ = prop.state(np.array([peak]))
 
     def at(offset: float) -> datetime:

@@ -213,13 +213,28 @@ def tle_for(norad_id: int) -> TLE:
     raise NotFound(f"No orbital elements for NORAD {norad_id}.")
 
 
+def tracked_norad_ids() -> set[int]:
+    """NORAD ids worth storing: the shipped ones plus any a Sensor in the catalog names, so staff
+    adding a satellite in the admin get its TLE at the next refresh without a code change."""
+    ids = set(shipped_catalog())
+    try:
+        from .models import Sensor
+
+        for satellites in Sensor.objects.values_list("satellites", flat=True):
+            ids.update(int(s["norad_id"]) for s in satellites or [] if s.get("norad_id"))
+    except Exception:  # the catalog is a bonus here; the shipped ids always count
+        logger.warning("could not read the sensor catalog's NORAD ids", exc_info=True)
+    return ids
+
+
 def tle_store_refreshed(*, tles: Iterable[TLE]) -> list[int]:
     """Store refreshed TLEs for the ids we track; the newer epoch wins. Returns the ids updated.
 
-    Only satellites already in the shipped catalog are kept: a public feed has thousands of
-    objects and we have no use for them. Re-storing the same TLE is a no-op (idempotent).
+    Only satellites we track are kept (shipped, or named by a Sensor): a public feed has
+    thousands of objects and we have no use for them. Re-storing the same TLE is a no-op
+    (idempotent).
     """
-    tracked = shipped_catalog()
+    tracked = tracked_norad_ids()
     current = {tle.norad_id: tle for tle in tle_catalog()}
     stored = {str(k): v.to_json() for k, v in _refreshed_catalog().items()}
     updated: list[int] = []
@@ -235,3 +250,61 @@ def tle_store_refreshed(*, tles: Iterable[TLE]) -> list[int]:
     if updated:
         cache.set(CACHE_KEY, stored, timeout=None)
     return sorted(updated)
+
+
+# --- refresh -------------------------------------------------------------------------------------
+
+REFRESH_LOCK_KEY = "tasking:tles:refresh-lock"
+MAX_FEED_BYTES = 20 * 1024 * 1024  # CelesTrak's whole "active" group is a few MB
+# An epoch this far in the future is a corrupt or fabricated element set, not a forecast.
+MAX_EPOCH_LEAD = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    url: str
+    fetched: int  # element sets that passed validation
+    updated: list[int]  # NORAD ids whose stored TLE changed
+    problems: list[str]  # skipped element sets / fetch failure, for the log
+    ok: bool  # False when the source could not be read at all
+
+
+def tle_refresh_from_source(*, url: str, timeout: float = 10.0) -> RefreshResult:
+    """Fetch 3-line (or 2-line) TLEs from ``url`` and store the ones we track whose epoch is newer.
+
+    Preconditions: none — an empty ``url``, an unreachable or malformed source, or a concurrent
+    refresh all leave the stored data as it is and are reported in the result, never raised:
+    the shipped TLEs remain usable, so a failed refresh must not become an error anywhere.
+    http(s):// and file:// URLs are accepted.
+    """
+    from urllib.error import URLError
+    from urllib.request import urlopen
+
+    if not url:
+        return RefreshResult(url, 0, [], ["no TLE_SOURCE_URL configured"], ok=False)
+    if not url.startswith(("http://", "https://", "file://")):
+        return RefreshResult(url, 0, [], ["unsupported URL scheme"], ok=False)
+    if not cache.add(REFRESH_LOCK_KEY, 1, timeout=int(timeout) + 60):
+        return RefreshResult(url, 0, [], ["another refresh is running"], ok=False)
+    try:
+        try:
+            with urlopen(url, timeout=timeout) as response:  # scheme checked above
+                body = response.read(MAX_FEED_BYTES + 1)
+        except (URLError, OSError, ValueError) as exc:
+            return RefreshResult(url, 0, [], [f"fetch failed: {exc}"], ok=False)
+        if len(body) > MAX_FEED_BYTES:
+            return RefreshResult(url, 0, [], ["feed larger than the size limit"], ok=False)
+        fetched_at = datetime.now(UTC)
+        tles, problems = parse_tle_text(
+            body.decode("ascii", errors="replace"), source=url, fetched_at=fetched_at
+        )
+        valid = []
+        for tle in tles:
+            if tle.epoch > fetched_at + MAX_EPOCH_LEAD:
+                problems.append(f"NORAD {tle.norad_id}: epoch {tle.epoch:%Y-%m-%d} is in the future")
+                continue
+            valid.append(tle)
+        updated = tle_store_refreshed(tles=valid)
+        return RefreshResult(url, len(valid), updated, problems, ok=True)
+    finally:
+        cache.delete(REFRESH_LOCK_KEY)
