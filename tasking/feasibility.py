@@ -159,9 +159,11 @@ def pass_out(p: Any, feature_index: int) -> dict[str, Any]:
         "noradId": attr("norad_id"),
         "start": iso(attr("start")),
         "end": iso(attr("end")),
+        "peakTime": iso(attr("peak_time")),
         "offNadirDeg": _round(attr("min_off_nadir_deg", "off_nadir_deg", "min_off_nadir")),
-        "maxElevationDeg": _round(attr("max_elevation_deg", "max_elevation")),
         "sunElevationDeg": _round(attr("sun_elevation_deg", "sun_elevation")),
+        "ascending": attr("ascending"),
+        "tleEpoch": iso(attr("tle_epoch")),
     }
 
 

@@ -4,6 +4,7 @@ the order is active and the wallet shows the reservation."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 
 from geopera_web.billing.selectors import wallet_get
 from orders.models import Order
+from tests.tasking.flow_helpers import bowtie, fc, square
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,13 +40,26 @@ def test_request_study_accept_quote_accept(login, live_server, operator_user, ad
     draw_rectangle(page)
     expect(page.get_by_test_id("aoi-count")).to_have_text("1 area")
     expect(page.get_by_test_id("aoi-row-0")).to_contain_text("Feasibility study")  # live check via htmx
+    # A second AOI from a GeoJSON file, and a self-intersecting one whose fix the check offers.
+    upload = json.dumps(
+        fc(square(lon=118.6, lat=-31.6, km=12), bowtie(lon=118.0, lat=-31.3, d=0.05))
+    ).encode()
+    page.set_input_files(
+        "#aoi-upload", files=[{"name": "aois.geojson", "mimeType": "application/json", "buffer": upload}]
+    )
+    expect(page.get_by_test_id("aoi-count")).to_have_text("3 areas")
+    expect(page.get_by_test_id("aoi-row-2")).to_contain_text("feature 3 self-intersects")
+    page.get_by_test_id("aoi-row-2").get_by_role("button", name="Use the made-valid shape").click()
+    expect(page.get_by_test_id("aoi-row-2")).not_to_contain_text("self-intersects")
+    expect(page.get_by_test_id("aoi-row-1")).to_contain_text("Feasibility study")
     page.fill("#param-displayName", "Merredin browser test")
     page.get_by_test_id("place").click()
     expect(page).to_have_url(re.compile(r"/tasking/\?placed="))
     row = page.get_by_test_id("tasking-order").first
     expect(row).to_contain_text("Feasibility: waiting for the study")
     order = Order.objects.get(display_name="Merredin browser test")
-    group = order.groups.get()
+    assert order.groups.count() == 3
+    group = order.groups.get(position=0)
     assert group.area_km2 > 5 and group.billed_area_km2 == max(group.area_km2, 100)
 
     # --- staff: write a study with one unpriced option --------------------------------------------

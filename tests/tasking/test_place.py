@@ -174,3 +174,24 @@ def test_page_idempotency_key_places_once(org, operator_user):
     }
     assert tasking_order_place(**kw).id == tasking_order_place(**kw).id
     assert Order.objects.count() == 1
+
+
+def test_opportunities_for_an_automatic_sensor_are_real_sgp4_passes_inside_the_window(api_operator):
+    from tests.tasking.flow_helpers import AUTO_PRODUCT
+
+    p = params()
+    r = api_operator.post(
+        "orders.tasking.opportunities_list",
+        {"dataProduct": AUTO_PRODUCT, "featureCollection": fc(square()), "params": p},
+    )
+    assert r.status_code == 200
+    opps = r.json()["opportunities"]
+    assert opps, "Pléiades passes over Sydney within a month"
+    assert all(p["acquisitionStart"] <= o["start"] < o["end"] <= p["acquisitionEnd"] for o in opps)
+    assert all(o["offNadirDeg"] <= 25 and o["sunElevationDeg"] >= 10 for o in opps)
+    assert {o["noradId"] for o in opps} <= {38012, 39019}
+    check = api_operator.post(
+        "orders.tasking.feasibility_check",
+        {"dataProduct": AUTO_PRODUCT, "featureCollection": fc(square()), "params": p},
+    ).json()
+    assert check["needsStudy"] is False and check["features"][0]["predictedPasses"] == len(opps)
