@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -208,7 +209,8 @@ def place(request: HttpRequest) -> HttpResponse:
             feature_collection=raw,
             workspace_id=request.POST.get("workspace_id") or None,
             draft_id=request.POST.get("draft_id") or None,
-            template_id=request.POST.get("template_id") or None,
+            # The template picker of the params form (kept current by its own htmx swaps).
+            template_id=request.POST.get("template") or None,
             idempotency_key=request.POST.get("idempotency_key", "")[:100],
         )
     except InvalidInput as exc:
@@ -321,7 +323,7 @@ def _inbox_context(request: HttpRequest) -> dict[str, Any]:
         "workspace": workspace,
         "workspaces": list(workspace_list(org=request.org)),
         "pending_count": pending_decision_count(org=request.org),
-        "query": request.GET.urlencode(),
+        "query": urlencode([(k, v) for k, v in (("kind", kind), ("workspace", workspace)) if v]),
     }
 
 

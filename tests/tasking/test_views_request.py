@@ -90,3 +90,16 @@ def test_other_orgs_draft_is_404(org, operator_user, other_admin):
     client_for(operator_user).post("/tasking/new/draft/", form(square()), headers=HX)
     draft = Order.objects.get(status="draft")
     assert client_for(other_admin).get(f"/tasking/new/?draft={draft.id}").status_code == 404
+
+
+def test_placing_from_a_template_records_it_and_counts_a_use(operator_user, make_template):
+    template = make_template(
+        sensor="worldview-legion", resolution="30cm", datum="WGS84", file_format="GeoTIFF"
+    )
+    r = client_for(operator_user).post(
+        "/tasking/new/place/", form(square(), template=str(template.id)), headers=HX
+    )
+    assert r.status_code == 204
+    order = Order.objects.get()
+    template.refresh_from_db()
+    assert order.metadata["template_id"] == str(template.id) and template.usage_count == 1
