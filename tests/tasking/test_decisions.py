@@ -384,3 +384,37 @@ def test_two_admins_accepting_at_once_one_wins_the_other_gets_409():
     assert isinstance(loser, Conflict) and loser.extra["current_decision"] == "ACCEPTED"
     assert Charge.objects.filter(org=org).count() == 1
     assert wallet_get(org=org).reserved_credits == 50_000
+
+
+def test_operator_viewer_and_api_key_cannot_decide_quotations(
+    order, study, admin_user, staff_user, api_operator, api_viewer, api_key_caller
+):
+    quotation = to_quotation(order, study, admin_user, staff_user)
+    body = {"quotation_id": str(quotation.id), "decision": "ACCEPTED"}
+    for caller in (api_operator, api_viewer, api_key_caller):
+        assert caller.post("orders.tasking.quotation_decide", body).status_code == 403
+    quotation.refresh_from_db()
+    assert quotation.decision == "PENDING" and not Charge.objects.exists()
+
+
+def test_support_staff_never_spend_an_orgs_money(order, study, staff_user):
+    from geopera_web.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        feasibility_decide(org=order.org, actor=staff_user, study_id=study.id, option_id=priced(study).id)
+    assert not Charge.objects.exists()
+
+
+def test_only_staff_upload_studies(order, admin_user):
+    from geopera_web.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        upload_study(order, admin_user)
+
+
+def test_quotation_decision_must_be_accepted_or_rejected(order, study, admin_user, staff_user, api_admin):
+    quotation = to_quotation(order, study, admin_user, staff_user)
+    r = api_admin.post(
+        "orders.tasking.quotation_decide", {"quotation_id": str(quotation.id), "decision": "MAYBE"}
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "decision"]
