@@ -207,12 +207,17 @@ def decisions_pending(
     ws = parse_uuid(workspace_id) if workspace_id else None
     rows: list[Decision] = []
     if "feasibility" in wanted:
-        qs = study_list(org=org, filters={"decision": FeasibilityStudy.Decision.PENDING})
+        # A cancelled order's study is moot: only orders still waiting on the org are listed.
+        qs = study_list(org=org, filters={"decision": FeasibilityStudy.Decision.PENDING}).filter(
+            order__status="pending"
+        )
         if workspace_id:
             qs = qs.filter(order__workspace_id=ws) if ws else qs.none()
         rows += [Decision("feasibility", s) for s in qs.prefetch_related("order__groups")]
     if "quotation" in wanted:
-        qs = quotation_list(org=org, filters={"decision": Quotation.Decision.PENDING})
+        qs = quotation_list(org=org, filters={"decision": Quotation.Decision.PENDING}).filter(
+            order__status="pending"
+        )
         if workspace_id:
             qs = qs.filter(order__workspace_id=ws) if ws else qs.none()
         rows += [Decision("quotation", q) for q in qs.prefetch_related("order__groups")]
@@ -229,8 +234,12 @@ def _kinds(kinds: str | list[str] | None) -> set[str]:
 
 def pending_decision_count(*, org: Organization) -> int:
     return (
-        FeasibilityStudy.objects.filter(org=org, decision=FeasibilityStudy.Decision.PENDING).count()
-        + Quotation.objects.filter(org=org, decision=Quotation.Decision.PENDING).count()
+        FeasibilityStudy.objects.filter(
+            org=org, decision=FeasibilityStudy.Decision.PENDING, order__status="pending"
+        ).count()
+        + Quotation.objects.filter(
+            org=org, decision=Quotation.Decision.PENDING, order__status="pending"
+        ).count()
     )
 
 

@@ -118,3 +118,11 @@ def test_another_orgs_study_is_404_on_the_page(study, other_admin):
     r = client_for(other_admin).post(f"/inbox/studies/{study.id}/accept/", {"option_id": opt.id}, headers=HX)
     assert r.status_code == 404
     assert 'data-testid="decision-row"' not in client_for(other_admin).get("/inbox/").content.decode()
+
+
+def test_a_cancelled_orders_study_leaves_the_inbox(study, admin_user):
+    from orders.services import order_transition
+
+    order_transition(order=study.order, to="cancelled", actor=admin_user)
+    assert 'data-testid="decision-row"' not in client_for(admin_user).get("/inbox/").content.decode()
+    assert ">0</span>" in client_for(admin_user).get("/inbox/badge/").content.decode()
