@@ -148,3 +148,10 @@ class QuotationAdmin(admin.ModelAdmin):
         "decided_by",
         "decided_at",
     )
+
+
+@admin.register(FeasibilityOption)
+class FeasibilityOptionAdmin(admin.ModelAdmin):
+    list_display = ("description", "study", "price_credits", "window_start", "window_end", "valid_until")
+    search_fields = ("description",)
+    readonly_fields = FeasibilityOptionInline.readonly_fields + ("study",)
