@@ -185,6 +185,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "tasking.tasks.refresh_tles",
             "schedule": crontab(minute=0, hour="*/6"),
         },
+        "tasking-expire-stale-decisions": {
+            "task": "tasking.tasks.expire_stale_decisions",
+            "schedule": crontab(minute="*/5"),
+        },
     }
 )
 

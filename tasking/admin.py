@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import Sensor, TaskingProduct, TaskingTemplate
+from .models import FeasibilityOption, FeasibilityStudy, Quotation, Sensor, TaskingProduct, TaskingTemplate
 
 
 class TaskingProductInline(admin.TabularInline):
@@ -92,3 +92,66 @@ class TaskingTemplateAdmin(admin.ModelAdmin):
     search_fields = ("name", "description")
     list_select_related = ("org", "sensor")
     readonly_fields = ("usage_count", "last_used_at", "created_by", "updated_by", "deleted_by", "created_at")
+
+
+# --- tasking flow: studies and quotations (read-only decisions: they change only through services) --
+
+
+class FeasibilityOptionInline(admin.TabularInline):
+    model = FeasibilityOption
+    extra = 0
+    can_delete = False
+    readonly_fields = (
+        "position",
+        "description",
+        "window_start",
+        "window_end",
+        "expected_captures",
+        "expected_revisits",
+        "max_off_nadir",
+        "price_credits",
+        "valid_until",
+    )
+
+
+@admin.register(FeasibilityStudy)
+class FeasibilityStudyAdmin(admin.ModelAdmin):
+    list_display = ("id", "org", "order", "decision", "source", "deadline", "created_at")
+    list_filter = ("decision", "source")
+    search_fields = ("order__display_name", "org__name")
+    readonly_fields = (
+        "org",
+        "order",
+        "decision",
+        "source",
+        "deadline",
+        "created_by",
+        "accepted_option",
+        "decided_by",
+        "decided_at",
+    )
+    inlines = [FeasibilityOptionInline]
+
+
+@admin.register(Quotation)
+class QuotationAdmin(admin.ModelAdmin):
+    list_display = ("id", "org", "order", "credits", "decision", "valid_until", "created_at")
+    list_filter = ("decision",)
+    search_fields = ("order__display_name", "org__name")
+    readonly_fields = (
+        "org",
+        "order",
+        "credits",
+        "valid_until",
+        "decision",
+        "created_by",
+        "decided_by",
+        "decided_at",
+    )
+
+
+@admin.register(FeasibilityOption)
+class FeasibilityOptionAdmin(admin.ModelAdmin):
+    list_display = ("description", "study", "price_credits", "window_start", "window_end", "valid_until")
+    search_fields = ("description",)
+    readonly_fields = FeasibilityOptionInline.readonly_fields + ("study",)

@@ -4,17 +4,37 @@ their operations in this module too, from the tasking-flow work.)"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rest_framework import serializers
 
+from geopera_web.api.problems import drf_errors_to_detail
 from geopera_web.api.registry import Effect, OpContext, operation
-from geopera_web.errors import InvalidInput
+from geopera_web.billing.services import credits_to_aud
+from geopera_web.errors import InvalidInput, NotFound
+from orders.models import DataProduct, OrderType
 
-from .models import CaptureFrequency, Sensor, TaskingTemplate
+from .aoi import check_feature, check_features
+from .feasibility import feature_feasibility, pass_out, predict_passes
+from .models import CaptureFrequency, Feasibility, Sensor, TaskingTemplate
 from .schemas import product_schema
-from .selectors import sensor_list, tasking_product_get, template_list
-from .services import template_delete, template_save
+from .selectors import (
+    PENDING_KINDS,
+    decisions_pending,
+    quotation_list,
+    sensor_list,
+    study_list,
+    tasking_product_get,
+    template_list,
+)
+from .services import (
+    feasibility_decide,
+    quotation_decide,
+    tasking_order_place,
+    template_delete,
+    template_save,
+)
 
 # --- serializers (class names = the reference's component names) --------------------------------
 
@@ -319,3 +339,506 @@ def templates_delete(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
         )
     template = template_delete(org=ctx.org, actor=ctx.user, template_id=data["template_id"])
     return {"template_id": str(template.id), "deleted": True}
+
+
+# =================================================================================================
+# Tasking flow: requests, feasibility, opportunities, estimates, studies, quotations, decisions.
+# =================================================================================================
+
+
+class OrderPlaceInput(serializers.Serializer):
+    workspaceId = serializers.CharField()  # noqa: N815 (wire casing)
+    dataProduct = serializers.CharField()  # noqa: N815
+    displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
+    params = serializers.DictField(required=False, default=dict)
+    featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
+    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, default=None)
+
+
+class OrderPlaceOutput(serializers.Serializer):
+    """The placed order (additionalProperties in the reference; these fields are stable)."""
+
+    id = serializers.CharField()
+    status = serializers.CharField()
+    subStatus = serializers.CharField()  # noqa: N815
+    orderType = serializers.CharField()  # noqa: N815
+    groups = serializers.ListField(child=serializers.DictField())
+
+
+class EstimateInput(serializers.Serializer):
+    dataProduct = serializers.CharField()  # noqa: N815
+    displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
+    params = serializers.DictField(required=False, default=dict)
+    featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
+    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, default=None)
+
+
+class FeasibilityCheckInput(serializers.Serializer):
+    dataProduct = serializers.CharField()  # noqa: N815
+    displayName = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
+    featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
+    params = serializers.DictField(required=False, allow_null=True, default=None)
+
+
+class TaskingEstimateInput(serializers.Serializer):
+    """groups: [{"dataProduct": id, "geometry": GeoJSON Polygon/MultiPolygon, "name"?: str}]."""
+
+    groups = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+
+
+class TaskingEstimateOutput(serializers.Serializer):
+    groups = serializers.ListField(child=serializers.DictField())
+    errors = serializers.ListField(child=serializers.DictField())
+    totalAud = serializers.FloatField()  # noqa: N815
+    totalCredits = serializers.IntegerField()  # noqa: N815
+
+
+class StudiesListInput(serializers.Serializer):
+    id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
+    orderId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
+    decision = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    page = serializers.IntegerField(required=False, default=0, min_value=0)
+    size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
+
+
+class DecisionsPendingInput(serializers.Serializer):
+    workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
+    page = serializers.IntegerField(required=False, default=0, min_value=0)
+    size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
+    kinds = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+    def validate_kinds(self, value: str | None) -> str | None:
+        if value:
+            bad = [k for k in value.split(",") if k.strip() and k.strip().lower() not in PENDING_KINDS]
+            if bad:
+                raise serializers.ValidationError(
+                    f"Unknown kind(s) {', '.join(bad)}; use feasibility, quotation or both comma-separated."
+                )
+        return value
+
+
+class FeasibilityDecideInput(serializers.Serializer):
+    study_id = serializers.CharField()
+    acceptedOptionId = serializers.CharField()  # noqa: N815
+
+
+class QuotationDecideInput(serializers.Serializer):
+    quotation_id = serializers.CharField()
+    decision = serializers.RegexField(r"^(ACCEPTED|REJECTED)$")
+
+
+# --- output builders -----------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _geojson(geom: Any) -> dict[str, Any]:
+    return json.loads(geom.geojson)
+
+
+def group_out(group: Any) -> dict[str, Any]:
+    return {
+        "id": str(group.id),
+        "name": group.name,
+        "position": group.position,
+        "areaKm2": round(group.area_km2, 3),
+        "billedAreaKm2": round(group.billed_area_km2, 3),
+        "credits": group.credits,
+        "geometry": _geojson(group.geometry),
+    }
+
+
+def order_out(order: Any) -> dict[str, Any]:
+    return {
+        "id": str(order.id),
+        "workspaceId": str(order.workspace_id),
+        "orderType": order.order_type,
+        "status": order.status,
+        "subStatus": order.sub_status,
+        "displayName": order.display_name,
+        "dataProduct": order.data_product_id,
+        "params": order.params,
+        "tags": order.tags,
+        "estimatedCredits": order.total_credits,
+        "groups": [group_out(g) for g in order.groups.all()],
+        "createdAt": _iso(order.created_at),
+    }
+
+
+def option_out(option: Any) -> dict[str, Any]:
+    return {
+        "id": str(option.id),
+        "description": option.description,
+        "acquisitionStart": _iso(option.window_start),
+        "acquisitionEnd": _iso(option.window_end),
+        "expectedCaptures": option.expected_captures,
+        "expectedRevisits": option.expected_revisits,
+        "maxOffNadirDeg": option.max_off_nadir,
+        "priceCredits": option.price_credits,
+        "priceAud": credits_to_aud(option.price_credits) if option.price_credits is not None else None,
+        "validUntil": _iso(option.valid_until),
+    }
+
+
+def study_out(study: Any) -> dict[str, Any]:
+    return {
+        "id": str(study.id),
+        "kind": "feasibility",
+        "orderId": str(study.order_id),
+        "workspaceId": str(study.order.workspace_id),
+        "decision": study.decision,
+        "source": study.source,
+        "notes": study.notes,
+        "deadline": _iso(study.deadline),
+        "acceptedOptionId": str(study.accepted_option_id) if study.accepted_option_id else None,
+        "decidedBy": str(study.decided_by) if study.decided_by_id else None,
+        "decidedAt": _iso(study.decided_at),
+        "createdAt": _iso(study.created_at),
+        "options": [option_out(o) for o in study.options.all()],
+    }
+
+
+def quotation_out(quotation: Any) -> dict[str, Any]:
+    return {
+        "id": str(quotation.id),
+        "kind": "quotation",
+        "orderId": str(quotation.order_id),
+        "workspaceId": str(quotation.order.workspace_id),
+        "decision": quotation.decision,
+        "credits": quotation.credits,
+        "aud": credits_to_aud(quotation.credits),
+        "validUntil": _iso(quotation.valid_until),
+        "deadline": _iso(quotation.valid_until),
+        "notes": quotation.notes,
+        "decidedBy": str(quotation.decided_by) if quotation.decided_by_id else None,
+        "decidedAt": _iso(quotation.decided_at),
+        "createdAt": _iso(quotation.created_at),
+    }
+
+
+def _page(items: list[Any] | Any, page: int, size: int) -> tuple[list[Any], int]:
+    total = len(items) if isinstance(items, list) else items.count()
+    return list(items[page * size : (page + 1) * size]), total
+
+
+def _tasking_product(data_product_id: str) -> Any:
+    try:
+        return tasking_product_get(product_id=data_product_id)
+    except NotFound:
+        if DataProduct.objects.filter(id=data_product_id, order_type=OrderType.ARCHIVE).exists():
+            raise InvalidInput(
+                f"{data_product_id} is an archive product: order archive captures with orders.archive.place.",
+                status=422,
+                errors=[
+                    {
+                        "loc": ["body", "dataProduct"],
+                        "msg": "Archive products are ordered with orders.archive.estimate / orders.archive.place.",
+                        "type": "value_error.archive_product",
+                    }
+                ],
+            ) from None
+        raise
+
+
+def _estimate(product: Any, feature_collection: Any) -> dict[str, Any]:
+    checks = check_features(feature_collection, product.data_product)
+    groups = [
+        {
+            "index": c.index,
+            "name": c.name or f"AOI {c.index + 1}",
+            "dataProduct": product.id,
+            "areaKm2": c.area_km2,
+            "billedAreaKm2": c.billed_area_km2,
+            "credits": c.credits,
+            "aud": credits_to_aud(c.credits) if c.credits is not None else None,
+            "warnings": c.warnings,
+        }
+        for c in checks
+        if c.ok
+    ]
+    errors = [e | {"index": c.index} for c in checks for e in c.errors]
+    total = sum(g["credits"] for g in groups)
+    return {"groups": groups, "errors": errors, "totalCredits": total, "totalAud": credits_to_aud(total)}
+
+
+# --- operations ----------------------------------------------------------------------------------
+
+
+def _place(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    _tasking_product(data["dataProduct"])
+    order = tasking_order_place(
+        org=ctx.org,
+        actor=ctx.principal,
+        data_product_id=data["dataProduct"],
+        params=data.get("params") or {},
+        feature_collection=data.get("featureCollection"),
+        workspace_id=data.get("workspaceId"),
+        display_name=data.get("displayName") or "",
+        tags=data.get("tags"),
+    )
+    return order_out(order)
+
+
+@operation(
+    "orders.place",
+    scope="orders:write",
+    effect=Effect.SPEND,
+    input=OrderPlaceInput,
+    output=OrderPlaceOutput,
+    summary="Place order(s) from a FeatureCollection (archive reserves; tasking queues feasibility).",
+)
+def orders_place(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Tasking products: one order in PENDING / FEASIBILITY_WAITING_UPLOAD with one group per feature
+    (each geometry validated: type, closed rings, vertices, self-intersection with the made-valid
+    shape suggested, area limits → 422 naming the feature); params validated with the product's
+    schema (422 naming the field). Nothing is charged until an option or quotation is accepted."""
+    return _place(ctx, data)
+
+
+@operation(
+    "orders.tasking.place",
+    scope="orders:write",
+    effect=Effect.SPEND,
+    success_status=202,
+    summary="Invoke Tasking Place.",
+)
+def tasking_place(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Free-form body with the orders.place fields (workspaceId, dataProduct, params,
+    featureCollection, displayName, tags); 202 with the queued order."""
+    serializer = OrderPlaceInput(data=data)
+    if not serializer.is_valid():
+        raise InvalidInput(
+            "The tasking request is incomplete.",
+            status=422,
+            errors=drf_errors_to_detail(serializer.errors),
+        )
+    return _place(ctx, dict(serializer.validated_data))
+
+
+@operation(
+    "orders.estimate",
+    scope="items:read",
+    effect=Effect.READ,
+    input=EstimateInput,
+    summary="Price-preview an order without committing (provider-compatible).",
+)
+def orders_estimate(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Tasking products: one priced group per feature (geodesic km², billed at the product minimum),
+    `errors` for features that cannot be priced, `totalCredits` and `totalAud`."""
+    product = _tasking_product(data["dataProduct"])
+    return _estimate(product, data.get("featureCollection"))
+
+
+@operation(
+    "orders.tasking.estimate",
+    scope="orders:read",
+    effect=Effect.READ,
+    input=TaskingEstimateInput,
+    output=TaskingEstimateOutput,
+    summary="Preview the server-authoritative price for an AOI-priced tasking request.",
+)
+def tasking_estimate(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Each group is {"dataProduct", "geometry", "name"?}; the answer prices each one and lists the
+    groups that cannot be priced in `errors` (with their index) instead of failing the whole call."""
+    groups: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for i, g in enumerate(data.get("groups") or []):
+        try:
+            product = tasking_product_get(product_id=str(g.get("dataProduct") or ""))
+        except NotFound as exc:
+            errors.append(
+                {
+                    "index": i,
+                    "loc": ["body", "groups", i, "dataProduct"],
+                    "msg": exc.detail,
+                    "type": "value_error.unknown_product",
+                }
+            )
+            continue
+        geometry = g.get("geometry") or g.get("featureCollection")
+        feature = {"type": "Feature", "geometry": geometry, "properties": {"name": g.get("name") or ""}}
+        check = check_feature(feature, i, product.data_product)
+        if not check.ok:
+            errors += [e | {"index": i, "loc": ["body", "groups", i, "geometry"]} for e in check.errors]
+            continue
+        groups.append(
+            {
+                "index": i,
+                "name": check.name or f"Group {i + 1}",
+                "dataProduct": product.id,
+                "areaKm2": check.area_km2,
+                "billedAreaKm2": check.billed_area_km2,
+                "credits": check.credits,
+                "aud": credits_to_aud(check.credits or 0),
+                "warnings": check.warnings,
+            }
+        )
+    total = sum(g["credits"] for g in groups)
+    return {"groups": groups, "errors": errors, "totalCredits": total, "totalAud": credits_to_aud(total)}
+
+
+@operation(
+    "orders.tasking.feasibility_check",
+    scope="orders:read",
+    effect=Effect.READ,
+    input=FeasibilityCheckInput,
+    summary="Predict whether a tasking order needs a feasibility study (per-feature).",
+)
+def feasibility_check(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Per feature: `needsStudy` and the `reasons` (manual-feasibility sensor, area above the
+    automatic limit, window too short, cloud or off-nadir stricter than automatic limits, no
+    predicted pass). Invalid features are listed in `errors`."""
+    product = _tasking_product(data["dataProduct"])
+    checks = check_features(data.get("featureCollection"), product.data_product)
+    params = data.get("params") or {}
+    features = [feature_feasibility(product=product, check=c, params=params).out() for c in checks if c.ok]
+    return {
+        "dataProduct": product.id,
+        "feasibility": product.sensor.feasibility,
+        "needsStudy": any(f["needsStudy"] for f in features),
+        "features": features,
+        "errors": [e | {"index": c.index} for c in checks for e in c.errors],
+    }
+
+
+@operation(
+    "orders.tasking.opportunities_list",
+    scope="orders:read",
+    effect=Effect.READ,
+    input=FeasibilityCheckInput,
+    summary="Predicted satellite passes for a tasking AOI (manual-feasibility: empty).",
+)
+def opportunities_list(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Passes of the product's satellites over each feature inside params' acquisition window
+    (SGP4 on shipped TLEs), with satellite, time window, off-nadir and sun elevation. Sensors whose
+    feasibility is manual return an empty list: only the provider's desk can answer for them."""
+    product = _tasking_product(data["dataProduct"])
+    checks = check_features(data.get("featureCollection"), product.data_product)
+    params = data.get("params") or {}
+    opportunities: list[dict[str, Any]] = []
+    if product.sensor.feasibility == Feasibility.AUTOMATIC:
+        for c in checks:
+            if c.ok:
+                opportunities += [
+                    pass_out(p, c.index) for p in predict_passes(product=product, check=c, params=params)
+                ]
+    opportunities.sort(key=lambda o: str(o["start"]))
+    return {
+        "dataProduct": product.id,
+        "feasibility": product.sensor.feasibility,
+        "opportunities": opportunities,
+        "errors": [e | {"index": c.index} for c in checks for e in c.errors],
+    }
+
+
+@operation(
+    "orders.tasking.decisions.pending",
+    scope="orders:read",
+    effect=Effect.READ,
+    input=DecisionsPendingInput,
+    summary="Unified inbox of the org's pending tasking decisions (feasibility + quotation).",
+)
+def decisions_pending_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Every pending feasibility study and quotation of the org, newest first; `kinds` is
+    "feasibility", "quotation" or both comma-separated."""
+    rows = decisions_pending(org=ctx.org, workspace_id=data.get("workspaceId"), kinds=data.get("kinds"))
+    page_rows, total = _page(rows, data["page"], data["size"])
+    return {
+        "items": [study_out(r.obj) if r.kind == "feasibility" else quotation_out(r.obj) for r in page_rows],
+        "page": data["page"],
+        "size": data["size"],
+        "total": total,
+    }
+
+
+@operation(
+    "orders.tasking.feasibility_studies.list",
+    scope="orders:read",
+    effect=Effect.READ,
+    input=StudiesListInput,
+    summary="List the org's feasibility studies (+ their options, paged).",
+)
+def studies_list(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    rows, total = _page(study_list(org=ctx.org, filters=data), data["page"], data["size"])
+    return {"items": [study_out(s) for s in rows], "page": data["page"], "size": data["size"], "total": total}
+
+
+@operation(
+    "orders.tasking.quotations.list",
+    scope="orders:read",
+    effect=Effect.READ,
+    input=StudiesListInput,
+    summary="List the org's tasking quotations (paged).",
+)
+def quotations_list(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    rows, total = _page(quotation_list(org=ctx.org, filters=data), data["page"], data["size"])
+    return {
+        "items": [quotation_out(q) for q in rows],
+        "page": data["page"],
+        "size": data["size"],
+        "total": total,
+    }
+
+
+@operation(
+    "orders.tasking.feasibility_decide",
+    scope="orders:write",
+    effect=Effect.SPEND,
+    input=FeasibilityDecideInput,
+    user_only=True,
+    summary="Accept a feasibility-study option (one-step priced accept reserves/post-pays).",
+)
+def feasibility_decide_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Org admins only. A priced option charges per billing mode (402 when short) and activates the
+    order; an unpriced one sends it to the quotation step. Already decided: 409 with
+    `current_decision`; past the deadline: 410."""
+    ctx.require_role("admin", action="decide on feasibility studies")
+    study = feasibility_decide(
+        org=ctx.org,
+        actor=ctx.principal,
+        study_id=data["study_id"],
+        option_id=data["acceptedOptionId"],
+        idempotency_key=ctx.idempotency_key,
+    )
+    study.order.refresh_from_db()
+    return {
+        **study_out(study),
+        "order": {
+            "id": str(study.order_id),
+            "status": study.order.status,
+            "subStatus": study.order.sub_status,
+        },
+    }
+
+
+@operation(
+    "orders.tasking.quotation_decide",
+    scope="orders:write",
+    effect=Effect.SPEND,
+    input=QuotationDecideInput,
+    user_only=True,
+    summary="Accept or reject a tasking quotation (accept reserves/post-pays).",
+)
+def quotation_decide_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Org admins only. ACCEPTED charges per billing mode (402 when short) and activates the order;
+    REJECTED rejects it. Already decided: 409 with `current_decision`; past validity: 410."""
+    ctx.require_role("admin", action="decide on quotations")
+    quotation = quotation_decide(
+        org=ctx.org,
+        actor=ctx.principal,
+        quotation_id=data["quotation_id"],
+        decision=data["decision"],
+        idempotency_key=ctx.idempotency_key,
+    )
+    quotation.order.refresh_from_db()
+    return {
+        **quotation_out(quotation),
+        "order": {
+            "id": str(quotation.order_id),
+            "status": quotation.order.status,
+            "subStatus": quotation.order.sub_status,
+        },
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from geopera_web.accounts.navigation import register_badge
 from geopera_web.demo import DemoWorld, register_seeder
 
 # Demo templates per org: (name, fields). Realistic settings people at Acme (agriculture and
@@ -131,3 +132,24 @@ def seed_tasking_config(world: DemoWorld) -> None:
 
 
 register_seeder(order=30, name="tasking-config", seeder=seed_tasking_config)
+
+
+# --- tasking flow: the inbox badge ---------------------------------------------------------------
+
+
+def _inbox_count(request: Any) -> int:
+    from .selectors import pending_decision_count
+
+    return pending_decision_count(org=request.org)
+
+
+register_badge("inbox", _inbox_count)
+
+
+def _seed_tasking_flow(world: DemoWorld) -> None:
+    from .demo_flow import seed_tasking_flow
+
+    seed_tasking_flow(world)
+
+
+register_seeder(order=50, name="tasking-flow", seeder=_seed_tasking_flow)

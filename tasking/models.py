@@ -217,3 +217,164 @@ class TaskingTemplate(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+# --- tasking flow: feasibility studies, options, quotations --------------------------------------
+
+
+class FeasibilityStudy(models.Model):
+    """Support's (or the orbit predictor's) answer to "can this tasking order be acquired?".
+
+    Created already uploaded (PENDING: waiting for the org's decision) with one or more options.
+    The org accepts exactly one option, or rejects the study; nobody deciding by `deadline` lets
+    the beat task expire it. `decision` only moves through TRANSITIONS, via
+    tasking.services.study_transition (row lock, update_fields, an order event).
+    """
+
+    class Decision(models.TextChoices):
+        PENDING = "PENDING", "Waiting for a decision"
+        ACCEPTED = "ACCEPTED", "Accepted"
+        REJECTED = "REJECTED", "Rejected"
+        EXPIRED = "EXPIRED", "Expired"
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Decision.PENDING: {Decision.ACCEPTED, Decision.REJECTED, Decision.EXPIRED},
+        Decision.ACCEPTED: set(),
+        Decision.REJECTED: set(),
+        Decision.EXPIRED: set(),
+    }
+
+    class Source(models.TextChoices):
+        SUPPORT = "support", "Support desk"
+        AUTOMATIC = "automatic", "Automatic (orbit prediction)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Denormalised from the order so every org-scoped read is one indexed filter.
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="feasibility_studies")
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="feasibility_studies")
+    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.SUPPORT)
+    notes = models.TextField(blank=True)
+    deadline = models.DateTimeField(help_text="The org must decide before this instant.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_option = models.ForeignKey(
+        "FeasibilityOption", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "feasibility studies"
+        indexes = [
+            models.Index(fields=["org", "decision", "-created_at"], name="tasking_study_org_decision"),
+            models.Index(fields=["decision", "deadline"], name="tasking_study_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feasibility study {str(self.id)[:8]} ({self.decision})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.decision == self.Decision.PENDING
+
+
+class FeasibilityOption(models.Model):
+    """One way to acquire the order: a window, expected captures, an off-nadir limit, maybe a price.
+
+    A priced option is a one-step accept (it charges and activates the order); an unpriced one
+    sends the order on to a quotation.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    study = models.ForeignKey(FeasibilityStudy, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=500)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    expected_captures = models.PositiveIntegerField(default=1)
+    expected_revisits = models.PositiveIntegerField(default=0, help_text="Passes over the AOI in the window.")
+    max_off_nadir = models.FloatField(help_text="Degrees.")
+    price_credits = models.BigIntegerField(null=True, blank=True, help_text="Empty: a quotation follows.")
+    valid_until = models.DateTimeField()
+
+    class Meta:
+        ordering = ["study", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(window_end__gt=models.F("window_start")),
+                name="tasking_option_window_order",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price_credits__isnull=True) | models.Q(price_credits__gte=0),
+                name="tasking_option_price_nonneg",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def is_priced(self) -> bool:
+        return self.price_credits is not None
+
+
+class Quotation(models.Model):
+    """The final price of a tasking order, which an org admin accepts (charging it) or rejects."""
+
+    class Decision(models.TextChoices):
+        PENDING = "PENDING", "Waiting for a decision"
+        ACCEPTED = "ACCEPTED", "Accepted"
+        REJECTED = "REJECTED", "Rejected"
+        EXPIRED = "EXPIRED", "Expired"
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Decision.PENDING: {Decision.ACCEPTED, Decision.REJECTED, Decision.EXPIRED},
+        Decision.ACCEPTED: set(),
+        Decision.REJECTED: set(),
+        Decision.EXPIRED: set(),
+    }
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="quotations")
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="quotations")
+    credits = models.BigIntegerField()
+    valid_until = models.DateTimeField()
+    notes = models.TextField(blank=True)
+    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["org", "decision", "-created_at"], name="tasking_quote_org_decision"),
+            models.Index(fields=["decision", "valid_until"], name="tasking_quote_valid_until"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(credits__gte=0), name="tasking_quote_credits_nonneg")
+        ]
+
+    def __str__(self) -> str:
+        return f"Quotation {str(self.id)[:8]} ({self.credits} cr, {self.decision})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.decision == self.Decision.PENDING
+
+    @property
+    def deadline(self):  # the inbox treats studies and quotations alike
+        return self.valid_until

@@ -3,12 +3,15 @@ a missing one are the same 404. The sensor catalog is global (the same for every
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db.models import F, Q, QuerySet
 
 from geopera_web.accounts.models import Organization
 from geopera_web.errors import NotFound, parse_uuid
 
-from .models import Sensor, TaskingProduct, TaskingTemplate
+from .models import FeasibilityStudy, Quotation, Sensor, TaskingProduct, TaskingTemplate
 
 
 def sensor_list(*, include_inactive: bool = False) -> QuerySet[Sensor]:
@@ -95,6 +98,185 @@ def template_get_including_deleted(
     if template is None:
         raise NotFound("Template not found.")
     return template
+
+
+# --- tasking flow: orders, studies, quotations, the decisions inbox, the support queue -----------
+
+PENDING_KINDS = ("feasibility", "quotation")
+
+
+def tasking_order_list(*, org: Organization) -> QuerySet:
+    """The org's tasking orders (drafts included), newest first."""
+    from orders.models import Order, OrderType
+
+    return (
+        Order.objects.filter(org=org, order_type=OrderType.TASKING)
+        .select_related("workspace", "data_product", "created_by")
+        .prefetch_related("groups")
+        .order_by("-created_at")
+    )
+
+
+def tasking_draft_get(*, org: Organization, draft_id: object) -> Any:
+    """A DRAFT tasking order of the org, or NotFound."""
+    from orders.models import Order
+
+    order = tasking_order_list(org=org).filter(id=parse_uuid(draft_id), status=Order.Status.DRAFT).first()
+    if order is None:
+        raise NotFound("Draft not found.")
+    return order
+
+
+def study_get(*, org: Organization, study_id: object, for_update: bool = False) -> FeasibilityStudy:
+    sid = parse_uuid(study_id)
+    qs = FeasibilityStudy.objects.filter(org=org, id=sid) if sid else FeasibilityStudy.objects.none()
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    study = qs.select_related("order", "decided_by", "accepted_option").first()
+    if study is None:
+        raise NotFound("Feasibility study not found.")
+    return study
+
+
+def quotation_get(*, org: Organization, quotation_id: object, for_update: bool = False) -> Quotation:
+    qid = parse_uuid(quotation_id)
+    qs = Quotation.objects.filter(org=org, id=qid) if qid else Quotation.objects.none()
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    quotation = qs.select_related("order", "decided_by").first()
+    if quotation is None:
+        raise NotFound("Quotation not found.")
+    return quotation
+
+
+def _filtered(qs: QuerySet, *, filters: dict[str, Any]) -> QuerySet:
+    """The reference's list filters: id, workspaceId, orderId, decision (malformed ids match nothing)."""
+    for key, lookup in (("id", "id"), ("workspaceId", "order__workspace_id"), ("orderId", "order_id")):
+        value = filters.get(key)
+        if value:
+            parsed = parse_uuid(value)
+            qs = qs.filter(**{lookup: parsed}) if parsed else qs.none()
+    if filters.get("decision"):
+        qs = qs.filter(decision=str(filters["decision"]).upper())
+    return qs
+
+
+def study_list(*, org: Organization, filters: dict[str, Any] | None = None) -> QuerySet[FeasibilityStudy]:
+    qs = FeasibilityStudy.objects.filter(org=org).select_related(
+        "order", "order__workspace", "order__data_product", "decided_by"
+    )
+    return _filtered(qs, filters=filters or {}).prefetch_related("options").order_by("-created_at", "-id")
+
+
+def quotation_list(*, org: Organization, filters: dict[str, Any] | None = None) -> QuerySet[Quotation]:
+    qs = Quotation.objects.filter(org=org).select_related(
+        "order", "order__workspace", "order__data_product", "decided_by"
+    )
+    return _filtered(qs, filters=filters or {}).order_by("-created_at", "-id")
+
+
+@dataclass
+class Decision:
+    """One row of the unified inbox: a pending study or quotation."""
+
+    kind: str  # "feasibility" | "quotation"
+    obj: Any
+
+    @property
+    def id(self) -> Any:
+        return self.obj.id
+
+    @property
+    def created_at(self) -> Any:
+        return self.obj.created_at
+
+    @property
+    def deadline(self) -> Any:
+        return self.obj.deadline
+
+    @property
+    def order(self) -> Any:
+        return self.obj.order
+
+
+def decisions_pending(
+    *, org: Organization, workspace_id: object = None, kinds: str | list[str] | None = None
+) -> list[Decision]:
+    """Every pending study and quotation of the org, newest first (one list for the inbox)."""
+    wanted = _kinds(kinds)
+    ws = parse_uuid(workspace_id) if workspace_id else None
+    rows: list[Decision] = []
+    if "feasibility" in wanted:
+        # A cancelled order's study is moot: only orders still waiting on the org are listed.
+        qs = study_list(org=org, filters={"decision": FeasibilityStudy.Decision.PENDING}).filter(
+            order__status="pending"
+        )
+        if workspace_id:
+            qs = qs.filter(order__workspace_id=ws) if ws else qs.none()
+        rows += [Decision("feasibility", s) for s in qs.prefetch_related("order__groups")]
+    if "quotation" in wanted:
+        qs = quotation_list(org=org, filters={"decision": Quotation.Decision.PENDING}).filter(
+            order__status="pending"
+        )
+        if workspace_id:
+            qs = qs.filter(order__workspace_id=ws) if ws else qs.none()
+        rows += [Decision("quotation", q) for q in qs.prefetch_related("order__groups")]
+    rows.sort(key=lambda d: (d.created_at, str(d.id)), reverse=True)
+    return rows
+
+
+def _kinds(kinds: str | list[str] | None) -> set[str]:
+    if not kinds:
+        return set(PENDING_KINDS)
+    parts = kinds.split(",") if isinstance(kinds, str) else kinds
+    return {p.strip().lower() for p in parts if p.strip().lower() in PENDING_KINDS}
+
+
+def pending_decision_count(*, org: Organization) -> int:
+    return (
+        FeasibilityStudy.objects.filter(
+            org=org, decision=FeasibilityStudy.Decision.PENDING, order__status="pending"
+        ).count()
+        + Quotation.objects.filter(
+            org=org, decision=Quotation.Decision.PENDING, order__status="pending"
+        ).count()
+    )
+
+
+# Support staff work across orgs, and only through these two selectors (the desk is staff_required).
+SUPPORT_SUB_STATUSES = ("FEASIBILITY_WAITING_UPLOAD", "QUOTATION_WAITING_UPLOAD")
+
+
+def support_queue() -> QuerySet:
+    """Tasking orders of ALL orgs waiting for a study or a quotation, oldest first."""
+    from orders.models import Order, OrderType
+
+    return (
+        Order.objects.filter(
+            order_type=OrderType.TASKING, status=Order.Status.PENDING, sub_status__in=SUPPORT_SUB_STATUSES
+        )
+        .select_related("org", "workspace", "data_product", "created_by")
+        .prefetch_related("groups")
+        .order_by("updated_at", "created_at")
+    )
+
+
+def support_order_get(*, order_id: object) -> Any:
+    """Any org's tasking order, for the support desk only."""
+    from orders.models import Order, OrderType
+
+    oid = parse_uuid(order_id)
+    order = (
+        Order.objects.filter(id=oid, order_type=OrderType.TASKING)
+        .select_related("org", "workspace", "data_product", "created_by")
+        .prefetch_related("groups", "feasibility_studies__options", "quotations", "events")
+        .first()
+        if oid
+        else None
+    )
+    if order is None:
+        raise NotFound("Order not found.")
+    return order
 
 
 def template_provenance(*, org: Organization, metadata: dict | None) -> dict | None:

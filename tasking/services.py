@@ -8,18 +8,32 @@ delete is soft; only org admins and operators (or an org API key with orders:wri
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from geopera_web.accounts.models import Membership, Organization, Role, User
-from geopera_web.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from orders.models import DataProduct, OrderType
+from geopera_web.accounts.models import Membership, Organization, Role, User, Workspace
+from geopera_web.accounts.selectors import workspace_default, workspace_get
+from geopera_web.billing.services import charge_authorize
+from geopera_web.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied, parse_uuid
+from orders.events import order_event
+from orders.models import DataProduct, Order, OrderGroup, OrderType
+from orders.services import order_transition
 
+from .aoi import AoiCheck, check_features, require_valid
 from .catalog import SENSORS
-from .models import Sensor, TaskingProduct, TaskingTemplate
+from .models import (
+    Feasibility,
+    FeasibilityOption,
+    FeasibilityStudy,
+    Quotation,
+    Sensor,
+    TaskingProduct,
+    TaskingTemplate,
+)
 from .selectors import template_get, template_get_including_deleted
 
 MANAGER_ROLES = (Role.ADMIN, Role.OPERATOR)
@@ -300,3 +314,705 @@ def template_from_order_initial(*, org: Organization, order_id: object) -> dict[
     initial["name"] = (order.display_name or (order.params or {}).get("displayName") or "")[:200]
     initial["description"] = f"Saved from order {order.display_name or str(order.id)[:8]}."
     return initial
+
+
+# =================================================================================================
+# Tasking flow: requests (drafts, placement), feasibility studies, quotations, decisions, expiry.
+#
+# Order sub-status walk (UP42's names), each step an order event through order_transition:
+#   PENDING/FEASIBILITY_WAITING_UPLOAD   --study uploaded-->            FEASIBILITY_WAITING_RESPONSE
+#   FEASIBILITY_WAITING_RESPONSE         --unpriced option accepted-->  QUOTATION_WAITING_UPLOAD
+#   FEASIBILITY_WAITING_RESPONSE         --priced option accepted-->    ACTIVE/QUOTATION_ACCEPTED
+#   QUOTATION_WAITING_UPLOAD             --quotation uploaded-->        QUOTATION_WAITING_RESPONSE
+#   QUOTATION_WAITING_RESPONSE           --accepted-->                  ACTIVE/QUOTATION_ACCEPTED
+#   QUOTATION_WAITING_RESPONSE           --rejected-->                  REJECTED/QUOTATION_REJECTED
+#   ...WAITING_RESPONSE                  --deadline passed (beat)-->    EXPIRED
+# Lock order everywhere: the study/quotation row, then the wallet (charge_authorize), then the order.
+# =================================================================================================
+
+SUB = Order.SubStatus
+SUB_STATUS_TRANSITIONS: dict[str, set[str]] = {
+    SUB.FEASIBILITY_WAITING_UPLOAD: {SUB.FEASIBILITY_WAITING_RESPONSE},
+    SUB.FEASIBILITY_WAITING_RESPONSE: {SUB.QUOTATION_WAITING_UPLOAD, SUB.QUOTATION_ACCEPTED},
+    SUB.QUOTATION_WAITING_UPLOAD: {SUB.QUOTATION_WAITING_RESPONSE},
+    SUB.QUOTATION_WAITING_RESPONSE: {SUB.QUOTATION_ACCEPTED, SUB.QUOTATION_REJECTED},
+    SUB.QUOTATION_ACCEPTED: set(),
+    SUB.QUOTATION_REJECTED: set(),
+}
+
+
+def _tasking_step(
+    *,
+    order: Order,
+    to_sub: str,
+    to_status: str | None = None,
+    actor: Any,
+    message: str,
+    data: dict | None = None,
+) -> Order:
+    """Move a PENDING tasking order one step along SUB_STATUS_TRANSITIONS (409 otherwise)."""
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.status != Order.Status.PENDING or to_sub not in SUB_STATUS_TRANSITIONS.get(
+        locked.sub_status, set()
+    ):
+        raise Conflict(
+            f"The order is {locked.status}"
+            + (f"/{locked.sub_status}" if locked.sub_status else "")
+            + f"; it cannot move to {to_sub}.",
+            current_status=locked.status,
+            current_sub_status=locked.sub_status,
+        )
+    return order_transition(
+        order=locked,
+        to=to_status or locked.status,
+        sub_status=to_sub,
+        actor=actor,
+        message=message,
+        data=data,
+    )
+
+
+def _ensure_org_admin(*, org: Organization, actor: Any) -> None:
+    """Deciding spends the org's money: a signed-in admin of that org, never staff acting for it."""
+    user = getattr(actor, "user", actor)
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise PermissionDenied("Only an admin of the organization may decide.", required_roles=["admin"])
+    if not Membership.objects.filter(org=org, user=user, role=Role.ADMIN).exists():
+        raise PermissionDenied("Only admins of the organization may decide.", required_roles=["admin"])
+
+
+def _ensure_staff(actor: Any) -> None:
+    if actor is not None and not getattr(actor, "is_staff", False):
+        raise PermissionDenied("Only support staff may do this.")
+
+
+def _product_for(data_product_id: str) -> TaskingProduct:
+    from .selectors import tasking_product_get
+
+    return tasking_product_get(product_id=data_product_id)
+
+
+def _workspace_for(*, org: Organization, workspace_id: object) -> Workspace:
+    if workspace_id in (None, ""):
+        return workspace_default(org=org)
+    ws = workspace_get(org=org, workspace_id=workspace_id)
+    if ws is None:
+        raise NotFound("Workspace not found.", slug="unknown-workspace")
+    return ws
+
+
+def _replace_groups(*, order: Order, checks: list[AoiCheck], product: TaskingProduct) -> int:
+    order.groups.all().delete()
+    total = 0
+    for check in checks:
+        if check.geometry is None:
+            continue
+        OrderGroup.objects.create(
+            order=order,
+            position=check.index,
+            name=check.name or f"AOI {check.index + 1}",
+            data_product=product.data_product,
+            geometry=check.geometry,
+            area_km2=check.area_km2 or 0.0,
+            billed_area_km2=check.billed_area_km2 or check.area_km2 or 0.0,
+            credits=check.credits or 0,
+        )
+        total += check.credits or 0
+    return total
+
+
+@transaction.atomic
+def tasking_order_place(
+    *,
+    org: Organization,
+    actor: Any,
+    data_product_id: str,
+    params: dict[str, Any] | None,
+    feature_collection: Any,
+    workspace_id: object = None,
+    display_name: str = "",
+    tags: list[str] | None = None,
+    draft_id: object = None,
+    template_id: object = None,
+    idempotency_key: str = "",
+) -> Order:
+    """Place a tasking request: validate params (schema) and every AOI (422 naming the feature),
+    create (or promote the draft to) Order(tasking, PENDING, FEASIBILITY_WAITING_UPLOAD) with one
+    group per AOI, and queue the automatic study for automatic-feasibility sensors (on commit).
+    Charges nothing: money moves when an org admin accepts a priced option or a quotation."""
+    from .schemas import params_validate
+    from .selectors import tasking_draft_get
+
+    if idempotency_key:
+        # Pages send a key per form render: a double submit returns the order already placed.
+        existing = Order.objects.filter(org=org, metadata__idempotency_key=idempotency_key).first()
+        if existing is not None and existing.status != Order.Status.DRAFT:
+            return existing
+    product = _product_for(data_product_id)
+    params = dict(params or {})
+    if display_name and not params.get("displayName"):
+        params["displayName"] = display_name
+    params.pop("geometry", None)  # AOIs travel in the FeatureCollection
+    params = params_validate(product=product, params=params)
+    checks = check_features(feature_collection, product.data_product)
+    require_valid(checks)
+    workspace = _workspace_for(org=org, workspace_id=workspace_id)
+    user = getattr(actor, "user", actor)
+    metadata: dict[str, Any] = {}
+    if template_id:
+        template = template_mark_used(org=org, template_id=template_id)
+        metadata.update(template_id=str(template.id), template_name=template.name)
+    if idempotency_key:
+        metadata["idempotency_key"] = idempotency_key
+    if draft_id:
+        order = tasking_draft_get(org=org, draft_id=draft_id)
+        order = Order.objects.select_for_update().get(pk=order.pk)
+    else:
+        order = Order(
+            org=org, order_type=OrderType.TASKING, status=Order.Status.DRAFT, billing_mode=org.billing_mode
+        )
+    order.workspace = workspace
+    order.data_product = product.data_product
+    order.display_name = params.get("displayName", "")[:200]
+    order.params = params
+    order.tags = list(tags or [])
+    order.metadata = {**(order.metadata or {}), **metadata}
+    order.billing_mode = org.billing_mode
+    if order.created_by_id is None and getattr(user, "is_authenticated", False):
+        order.created_by = user
+    order.save()
+    order.total_credits = _replace_groups(order=order, checks=checks, product=product)
+    order.save(update_fields=["total_credits", "updated_at"])
+    order_transition(
+        order=order,
+        to=Order.Status.PENDING,
+        sub_status=SUB.FEASIBILITY_WAITING_UPLOAD,
+        actor=actor,
+        message=f"Tasking request placed: {len(checks)} area{'s' if len(checks) != 1 else ''}, "
+        f"{product.sensor.name}; waiting for the feasibility study.",
+        data={"estimatedCredits": order.total_credits},
+    )
+    if product.sensor.feasibility == Feasibility.AUTOMATIC:
+        from .tasks import generate_automatic_study
+
+        order_id = str(order.id)
+        transaction.on_commit(lambda: generate_automatic_study.delay(order_id))
+    return order
+
+
+@transaction.atomic
+def tasking_draft_save(
+    *,
+    org: Organization,
+    actor: Any,
+    data_product_id: str,
+    params: dict[str, Any] | None,
+    feature_collection: Any,
+    draft_id: object = None,
+    workspace_id: object = None,
+) -> Order:
+    """Save an unfinished request as a DRAFT order (params unvalidated; only AOIs that parse are kept,
+    so nothing the person drew is silently lost unless it is not a polygon at all)."""
+    from .selectors import tasking_draft_get
+
+    product = _product_for(data_product_id)
+    try:
+        checks = check_features(feature_collection, product.data_product) if feature_collection else []
+    except InvalidInput:
+        checks = []
+    if draft_id:
+        order = Order.objects.select_for_update().get(pk=tasking_draft_get(org=org, draft_id=draft_id).pk)
+        created = False
+    else:
+        user = getattr(actor, "user", actor)
+        order = Order(
+            org=org,
+            order_type=OrderType.TASKING,
+            status=Order.Status.DRAFT,
+            billing_mode=org.billing_mode,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        created = True
+    order.workspace = _workspace_for(org=org, workspace_id=workspace_id)
+    order.data_product = product.data_product
+    order.params = {k: v for k, v in (params or {}).items() if k != "geometry"}
+    order.display_name = str(order.params.get("displayName") or "")[:200]
+    order.save()
+    order.total_credits = _replace_groups(order=order, checks=checks, product=product)
+    order.save(update_fields=["total_credits", "updated_at"])
+    order_event(
+        order=order,
+        kind="draft_created" if created else "draft_saved",
+        actor=actor,
+        message=f"Draft saved with {order.groups.count()} area(s).",
+    )
+    return order
+
+
+# --- feasibility studies -------------------------------------------------------------------------
+
+
+def study_transition(*, study: FeasibilityStudy, to: str, actor: Any, message: str = "") -> FeasibilityStudy:
+    """Move a study per FeasibilityStudy.TRANSITIONS. Caller holds the study row lock (select_for_update)
+    inside a transaction. Illegal → 409 with the current decision."""
+    if to not in FeasibilityStudy.TRANSITIONS[study.decision]:
+        raise Conflict(
+            f"This feasibility study is already {study.decision.lower()}"
+            + (f" by {study.decided_by}" if study.decided_by_id else "")
+            + ".",
+            current_decision=study.decision,
+        )
+    user = getattr(actor, "user", actor)
+    from_decision = study.decision
+    study.decision = to
+    study.decided_at = timezone.now()
+    study.decided_by = user if getattr(user, "is_authenticated", False) else None
+    study.save(update_fields=["decision", "decided_at", "decided_by", "accepted_option", "updated_at"])
+    order_event(
+        order=study.order,
+        kind=f"feasibility_{to.lower()}",
+        actor=actor,
+        message=message or f"Feasibility study {to.lower()}.",
+        from_status=from_decision,
+        to_status=to,
+        data={"studyId": str(study.id)},
+    )
+    return study
+
+
+@transaction.atomic
+def study_upload(
+    *,
+    actor: Any,
+    order_id: object,
+    options: list[dict[str, Any]],
+    deadline: Any,
+    notes: str = "",
+    source: str = FeasibilityStudy.Source.SUPPORT,
+) -> FeasibilityStudy:
+    """Support (or the automatic planner, actor=None) uploads a study with its options: the order
+    goes to FEASIBILITY_WAITING_RESPONSE and the org's admins are told (on commit)."""
+    from .selectors import support_order_get
+
+    _ensure_staff(actor)
+    order = support_order_get(order_id=order_id)
+    now = timezone.now()
+    errors = _options_errors(options, now=now)
+    if deadline is None or deadline <= now:
+        errors.append(
+            {
+                "loc": ["deadline"],
+                "msg": "The decision deadline must be in the future.",
+                "type": "value_error",
+            }
+        )
+    if errors:
+        raise InvalidInput("The study is not complete: " + errors[0]["msg"], status=422, errors=errors)
+    _tasking_step(
+        order=order,
+        to_sub=SUB.FEASIBILITY_WAITING_RESPONSE,
+        actor=actor,
+        message=f"Feasibility study uploaded with {len(options)} option{'s' if len(options) != 1 else ''}.",
+    )
+    study = FeasibilityStudy.objects.create(
+        org=order.org,
+        order=order,
+        source=source,
+        notes=notes,
+        deadline=deadline,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    for i, o in enumerate(options):
+        FeasibilityOption.objects.create(
+            study=study,
+            position=i,
+            description=o["description"],
+            window_start=o["window_start"],
+            window_end=o["window_end"],
+            expected_captures=int(o.get("expected_captures") or 1),
+            expected_revisits=int(o.get("expected_revisits") or 0),
+            max_off_nadir=float(o["max_off_nadir"]),
+            price_credits=o.get("price_credits"),
+            valid_until=o.get("valid_until") or deadline,
+        )
+    _notify_admins(kind="feasibility", obj_id=study.id)
+    return study
+
+
+def _options_errors(options: list[dict[str, Any]], *, now: Any) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    if not options:
+        return [{"loc": ["options"], "msg": "Add at least one option.", "type": "value_error.missing"}]
+    for i, o in enumerate(options):
+
+        def bad(field: str, msg: str, i: int = i) -> None:
+            errors.append(
+                {"loc": ["options", i, field], "msg": f"Option {i + 1}: {msg}", "type": "value_error"}
+            )
+
+        if not str(o.get("description") or "").strip():
+            bad("description", "a description is required.")
+        start, end = o.get("window_start"), o.get("window_end")
+        if not start or not end or end <= start:
+            bad("window_end", "the acquisition window must end after it starts.")
+        angle = o.get("max_off_nadir")
+        if angle is None or not 0 <= float(angle) <= 90:
+            bad("max_off_nadir", "off-nadir must be between 0 and 90°.")
+        price = o.get("price_credits")
+        if price is not None and (not isinstance(price, int) or price < 0):
+            bad("price_credits", "a price must be a whole, non-negative number of credits (or empty).")
+        valid_until = o.get("valid_until")
+        if valid_until is not None and valid_until <= now:
+            bad("valid_until", "the validity deadline must be in the future.")
+    return errors
+
+
+def _check_deadline(*, deadline: Any, what: str, decision: str) -> None:
+    if deadline <= timezone.now():
+        raise Gone(
+            f"This {what} expired at {deadline:%Y-%m-%d %H:%M} UTC; ask support for a new one.",
+            slug="decision-expired",
+            current_decision=decision,
+            deadline=deadline.isoformat(),
+        )
+
+
+def _authorize(*, order: Order, credits: int, actor: Any, what: str, idempotency_key: str | None) -> Any:
+    user = getattr(actor, "user", actor)
+    return charge_authorize(
+        org=order.org,
+        credits=credits,
+        reference=f"tasking:{order.id}",
+        actor=user,
+        description=f"Tasking: {order.display_name or str(order.id)[:8]} ({what})",
+        idempotency_ref=f"{order.org_id}:{order.id}:{idempotency_key or what}",
+    )
+
+
+def _activate(*, order: Order, charge: Any, credits: int, actor: Any, message: str) -> None:
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    locked.charge = charge
+    locked.total_credits = credits
+    locked.save(update_fields=["charge", "total_credits", "updated_at"])
+    _tasking_step(
+        order=locked,
+        to_sub=SUB.QUOTATION_ACCEPTED,
+        to_status=Order.Status.ACTIVE,
+        actor=actor,
+        message=message,
+        data={"credits": credits, "chargeId": str(charge.id)},
+    )
+
+
+@transaction.atomic
+def feasibility_decide(
+    *, org: Organization, actor: Any, study_id: object, option_id: object, idempotency_key: str | None = None
+) -> FeasibilityStudy:
+    """An org admin accepts one option of a pending study. Priced: charge it (402 when short) and
+    activate the order in one step. Unpriced: the order waits for support's quotation.
+    Concurrent deciders serialise on the study row: the second gets 409 with the first's decision."""
+    from .selectors import study_get
+
+    _ensure_org_admin(org=org, actor=actor)
+    study = study_get(org=org, study_id=study_id, for_update=True)
+    if not study.is_pending:
+        study_transition(study=study, to=FeasibilityStudy.Decision.ACCEPTED, actor=actor)  # raises 409
+    _check_deadline(deadline=study.deadline, what="feasibility study", decision=study.decision)
+    oid = parse_uuid(option_id)
+    option = study.options.filter(id=oid).first() if oid else None
+    if option is None:
+        raise NotFound("That option is not part of this feasibility study.", slug="unknown-option")
+    _check_deadline(deadline=option.valid_until, what="option", decision=study.decision)
+    study.accepted_option = option
+    study_transition(
+        study=study,
+        to=FeasibilityStudy.Decision.ACCEPTED,
+        actor=actor,
+        message=f"Option accepted: {option.description}.",
+    )
+    order = study.order
+    if option.is_priced:
+        charge = _authorize(
+            order=order,
+            credits=option.price_credits,
+            actor=actor,
+            what="feasibility option",
+            idempotency_key=idempotency_key,
+        )
+        _activate(
+            order=order,
+            charge=charge,
+            credits=option.price_credits,
+            actor=actor,
+            message=f"Priced option accepted ({option.price_credits:,} credits): acquisition starts.",
+        )
+    else:
+        _tasking_step(
+            order=order,
+            to_sub=SUB.QUOTATION_WAITING_UPLOAD,
+            actor=actor,
+            message=f"Option accepted: {option.description}; waiting for the quotation.",
+        )
+    return study
+
+
+@transaction.atomic
+def study_reject(*, org: Organization, actor: Any, study_id: object) -> FeasibilityStudy:
+    """An org admin declines every option: the study is rejected and so is the order."""
+    from .selectors import study_get
+
+    _ensure_org_admin(org=org, actor=actor)
+    study = study_get(org=org, study_id=study_id, for_update=True)
+    if study.is_pending:
+        _check_deadline(deadline=study.deadline, what="feasibility study", decision=study.decision)
+    study_transition(
+        study=study, to=FeasibilityStudy.Decision.REJECTED, actor=actor, message="Feasibility study rejected."
+    )
+    order_transition(
+        order=study.order, to=Order.Status.REJECTED, actor=actor, message="Feasibility options declined."
+    )
+    return study
+
+
+# --- quotations ----------------------------------------------------------------------------------
+
+
+def quotation_transition(*, quotation: Quotation, to: str, actor: Any, message: str = "") -> Quotation:
+    """Move a quotation per Quotation.TRANSITIONS. Caller holds its row lock. Illegal → 409."""
+    if to not in Quotation.TRANSITIONS[quotation.decision]:
+        raise Conflict(
+            f"This quotation is already {quotation.decision.lower()}"
+            + (f" by {quotation.decided_by}" if quotation.decided_by_id else "")
+            + ".",
+            current_decision=quotation.decision,
+        )
+    user = getattr(actor, "user", actor)
+    from_decision = quotation.decision
+    quotation.decision = to
+    quotation.decided_at = timezone.now()
+    quotation.decided_by = user if getattr(user, "is_authenticated", False) else None
+    quotation.save(update_fields=["decision", "decided_at", "decided_by", "updated_at"])
+    order_event(
+        order=quotation.order,
+        kind=f"quotation_{to.lower()}",
+        actor=actor,
+        message=message or f"Quotation {to.lower()}.",
+        from_status=from_decision,
+        to_status=to,
+        data={"quotationId": str(quotation.id), "credits": quotation.credits},
+    )
+    return quotation
+
+
+@transaction.atomic
+def quotation_upload(
+    *, actor: Any, order_id: object, credits: int, valid_until: Any, notes: str = ""
+) -> Quotation:
+    """Support issues the final price: the order goes to QUOTATION_WAITING_RESPONSE."""
+    from .selectors import support_order_get
+
+    _ensure_staff(actor)
+    order = support_order_get(order_id=order_id)
+    errors = []
+    if not isinstance(credits, int) or credits < 0:
+        errors.append(
+            {
+                "loc": ["credits"],
+                "msg": "Credits must be a whole, non-negative number.",
+                "type": "value_error",
+            }
+        )
+    if valid_until is None or valid_until <= timezone.now():
+        errors.append(
+            {
+                "loc": ["valid_until"],
+                "msg": "The quotation must be valid until a future date.",
+                "type": "value_error",
+            }
+        )
+    if errors:
+        raise InvalidInput(errors[0]["msg"], status=422, errors=errors)
+    _tasking_step(
+        order=order,
+        to_sub=SUB.QUOTATION_WAITING_RESPONSE,
+        actor=actor,
+        message=f"Quotation uploaded: {credits:,} credits, valid until {valid_until:%Y-%m-%d %H:%M} UTC.",
+    )
+    quotation = Quotation.objects.create(
+        org=order.org,
+        order=order,
+        credits=credits,
+        valid_until=valid_until,
+        notes=notes,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    _notify_admins(kind="quotation", obj_id=quotation.id)
+    return quotation
+
+
+@transaction.atomic
+def quotation_decide(
+    *, org: Organization, actor: Any, quotation_id: object, decision: str, idempotency_key: str | None = None
+) -> Quotation:
+    """An org admin accepts (charging per billing mode; 402 when short) or rejects a quotation."""
+    from .selectors import quotation_get
+
+    if decision not in (Quotation.Decision.ACCEPTED, Quotation.Decision.REJECTED):
+        raise InvalidInput("decision must be ACCEPTED or REJECTED.")
+    _ensure_org_admin(org=org, actor=actor)
+    quotation = quotation_get(org=org, quotation_id=quotation_id, for_update=True)
+    if quotation.is_pending:
+        _check_deadline(deadline=quotation.valid_until, what="quotation", decision=quotation.decision)
+    quotation_transition(quotation=quotation, to=decision, actor=actor)
+    order = quotation.order
+    if decision == Quotation.Decision.ACCEPTED:
+        charge = _authorize(
+            order=order,
+            credits=quotation.credits,
+            actor=actor,
+            what="quotation",
+            idempotency_key=idempotency_key,
+        )
+        _activate(
+            order=order,
+            charge=charge,
+            credits=quotation.credits,
+            actor=actor,
+            message=f"Quotation accepted ({quotation.credits:,} credits): acquisition starts.",
+        )
+    else:
+        _tasking_step(
+            order=order,
+            to_sub=SUB.QUOTATION_REJECTED,
+            to_status=Order.Status.REJECTED,
+            actor=actor,
+            message="Quotation rejected.",
+        )
+    return quotation
+
+
+# --- expiry and the automatic planner ------------------------------------------------------------
+
+
+def decisions_expire_stale(*, now: Any = None) -> int:
+    """Expire every pending study/quotation past its deadline, and its order, each with an event.
+    One short transaction per item (skip_locked: a decision in progress is left to finish)."""
+    now = now or timezone.now()
+    expired = 0
+    for model, field in ((FeasibilityStudy, "deadline"), (Quotation, "valid_until")):
+        ids = list(
+            model.objects.filter(decision="PENDING", **{f"{field}__lte": now}).values_list("id", flat=True)
+        )
+        for pk in ids:
+            with transaction.atomic():
+                obj = (
+                    model.objects.select_for_update(skip_locked=True)
+                    .filter(pk=pk, decision="PENDING")
+                    .first()
+                )
+                if obj is None:
+                    continue
+                what = "feasibility study" if model is FeasibilityStudy else "quotation"
+                if model is FeasibilityStudy:
+                    study_transition(
+                        study=obj, to="EXPIRED", actor=None, message=f"The {what} expired unanswered."
+                    )
+                else:
+                    quotation_transition(
+                        quotation=obj, to="EXPIRED", actor=None, message=f"The {what} expired unanswered."
+                    )
+                order = Order.objects.select_for_update().get(pk=obj.order_id)
+                if order.status == Order.Status.PENDING:
+                    order_transition(
+                        order=order,
+                        to=Order.Status.EXPIRED,
+                        actor=None,
+                        message=f"No decision on the {what} in time.",
+                    )
+                expired += 1
+    return expired
+
+
+AUTO_STUDY_DEADLINE_DAYS = 3
+
+
+@transaction.atomic
+def automatic_study_generate(*, order_id: object) -> FeasibilityStudy | None:
+    """Build and upload a study from predicted passes for an automatic-feasibility order. Safe to run
+    twice (does nothing unless the order still waits for its study). With no passes, or a request
+    outside automatic limits, the order stays in the support queue with an event saying why."""
+    from .aoi import AoiCheck
+    from .feasibility import feature_feasibility, window_of
+    from .selectors import support_order_get
+
+    order = support_order_get(order_id=order_id)
+    if order.status != Order.Status.PENDING or order.sub_status != SUB.FEASIBILITY_WAITING_UPLOAD:
+        return None
+    product = getattr(order.data_product, "tasking", None)
+    if product is None or product.sensor.feasibility != Feasibility.AUTOMATIC:
+        return None
+    all_passes: list[Any] = []
+    reasons: list[str] = []
+    for group in order.groups.all():
+        check = AoiCheck(index=group.position, geometry=group.geometry, area_km2=group.area_km2)
+        ff = feature_feasibility(product=product, check=check, params=order.params)
+        reasons += [r["message"] for r in ff.reasons]
+        all_passes += ff.passes
+    start, end = window_of(order.params)
+    if reasons or not all_passes or start is None or end is None:
+        order_event(
+            order=order,
+            kind="feasibility_referred",
+            message="Automatic feasibility could not answer; support will study it. "
+            + " ".join(reasons or ["No predicted passes."]),
+        )
+        return None
+    passes = sorted(all_passes, key=lambda p: p.start)
+    now = timezone.now()
+    deadline = min(now + timedelta(days=AUTO_STUDY_DEADLINE_DAYS), end)
+    angle = float(order.params.get("incidenceAngle") or product.sensor.max_off_nadir)
+
+    def best_angle(p: Any) -> float:
+        return float(getattr(p, "min_off_nadir_deg", getattr(p, "off_nadir_deg", angle)))
+
+    first = passes[0]
+    best = min(passes, key=best_angle)
+    options = [
+        {
+            "description": f"Earliest pass: {first.satellite} on {first.start:%d %b %H:%M} UTC "
+            f"({len(passes)} passes in the window)",
+            "window_start": max(start, now),
+            "window_end": end,
+            "expected_captures": 1,
+            "expected_revisits": len(passes),
+            "max_off_nadir": angle,
+            "price_credits": order.total_credits,
+            "valid_until": deadline,
+        },
+        {
+            "description": f"Sharpest geometry: {best.satellite} on {best.start:%d %b %H:%M} UTC at "
+            f"{best_angle(best):.0f}° off-nadir",
+            "window_start": best.start,
+            "window_end": max(best.end, best.start + timedelta(minutes=1)),
+            "expected_captures": 1,
+            "expected_revisits": 1,
+            "max_off_nadir": round(best_angle(best), 1),
+            "price_credits": int(order.total_credits * 1.2),
+            "valid_until": deadline,
+        },
+    ]
+    return study_upload(
+        actor=None,
+        order_id=order.id,
+        options=options,
+        deadline=deadline,
+        notes="Generated automatically from predicted passes (SGP4 on the shipped TLEs).",
+        source=FeasibilityStudy.Source.AUTOMATIC,
+    )
+
+
+def _notify_admins(*, kind: str, obj_id: Any) -> None:
+    from .tasks import notify_pending_decision
+
+    ref = str(obj_id)
+    transaction.on_commit(lambda: notify_pending_decision.delay(kind, ref))

@@ -1,4 +1,4 @@
-"""Celery tasks of the tasking app."""
+"""Celery tasks of the tasking app. Each takes ids, re-reads state and is safe to run twice."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+
+from geopera_web.accounts.models import Membership, Role
 
 logger = logging.getLogger(__name__)
 
@@ -31,4 +35,55 @@ def refresh_tles() -> None:
         logger.warning("TLE refresh skipped %d element sets: %s", len(result.problems), result.problems[:5])
     logger.info(
         "TLE refresh from %s: %d valid element sets, updated %s", result.url, result.fetched, result.updated
+    )
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
+def generate_automatic_study(order_id: str) -> str | None:
+    """Automatic-feasibility sensors: build the study from predicted passes (no-op once uploaded)."""
+    from .services import automatic_study_generate
+
+    study = automatic_study_generate(order_id=order_id)
+    return str(study.id) if study else None
+
+
+@shared_task(acks_late=True)
+def expire_stale_decisions() -> int:
+    """Periodic (beat): expire studies and quotations nobody decided on in time."""
+    from .services import decisions_expire_stale
+
+    return decisions_expire_stale()
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_kwargs={"max_retries": 5})
+def notify_pending_decision(kind: str, obj_id: str) -> int:
+    """Email the org's admins that a study or quotation waits for them (skips decided ones)."""
+    from .models import FeasibilityStudy, Quotation
+
+    model = FeasibilityStudy if kind == "feasibility" else Quotation
+    obj = model.objects.select_related("order", "org").filter(pk=obj_id).first()
+    if obj is None or obj.decision != "PENDING":
+        return 0
+    admins = list(
+        Membership.objects.filter(org=obj.org, role=Role.ADMIN, user__is_active=True).values_list(
+            "user__email", flat=True
+        )
+    )
+    if not admins:
+        return 0
+    order = obj.order
+    what = "A feasibility study" if kind == "feasibility" else f"A quotation ({obj.credits:,} credits)"
+    deadline = obj.deadline
+    site = getattr(settings, "SITE_URL", "")
+    url = site.rstrip("/") + reverse("tasking:inbox") if site else ""
+    body = (
+        f"{what} for your tasking order “{order.display_name or str(order.id)[:8]}” is waiting for a "
+        f"decision by {deadline:%Y-%m-%d %H:%M} UTC.\n\n"
+        f"Open your inbox to accept or reject it{': ' + url if url else '.'}\n"
+    )
+    return send_mail(
+        subject=f"[geopera] Decision needed: {order.display_name or 'tasking order'}",
+        message=body,
+        from_email=None,
+        recipient_list=admins,
     )

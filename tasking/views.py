@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from geopera_web.accounts.decorators import org_required, role_required, staff_required
+from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.errors import Conflict, InvalidInput
 
 from .forms import TemplateForm
@@ -43,46 +43,6 @@ MANAGERS = ("admin", "operator")
 
 def _coming(request: HttpRequest, title: str, what: list[str]) -> HttpResponse:
     return render(request, "placeholder.html", {"title": title, "what": what})
-
-
-@require_GET
-@org_required
-def tasking_home(request: HttpRequest) -> HttpResponse:
-    return _coming(
-        request,
-        "Tasking",
-        [
-            "Request a new acquisition over one or more areas, drawn or uploaded.",
-            "Pick a sensor or a template; the form comes from the product's schema.",
-            "Live checks per area: size, shape, predicted passes and price.",
-        ],
-    )
-
-
-@require_GET
-@org_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    return _coming(
-        request,
-        "Inbox",
-        [
-            "Every feasibility study and quotation waiting for your organization, newest first.",
-            "Options side by side with price, window and off-nadir; accept or reject in place.",
-        ],
-    )
-
-
-@require_GET
-@staff_required
-def support_desk(request: HttpRequest) -> HttpResponse:
-    return _coming(
-        request,
-        "Support desk",
-        [
-            "Tasking orders across all organizations waiting for a feasibility study or a quotation.",
-            "A study editor for priced options, a quotation editor, and manual deliveries.",
-        ],
-    )
 
 
 # --- template library ----------------------------------------------------------------------------

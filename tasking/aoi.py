@@ -1,0 +1,238 @@
+"""Areas of interest of a tasking request: parse, validate and price them (no writes).
+
+Every feature of a request's FeatureCollection becomes one OrderGroup. A feature is checked for:
+GeoJSON shape (Polygon/MultiPolygon, closed rings, numeric WGS 84 coordinates), vertex count,
+self-intersection (with the made-valid shape offered as the fix), and geodesic area against the
+product's limits. Areas are geodesic (PostGIS geography), never planar degrees.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from django.db import connection
+
+from geopera_web.errors import InvalidInput
+from orders.models import DataProduct
+
+MAX_FEATURES = 50
+MAX_VERTICES = 2000
+# Below this an AOI is a drawing slip, not a request (the product minimum only sets the billed area).
+MIN_AOI_KM2 = 0.01
+
+
+@dataclass
+class AoiCheck:
+    """The outcome of checking one feature; `geometry` is set when it can be stored."""
+
+    index: int
+    name: str = ""
+    geometry: MultiPolygon | None = None
+    area_km2: float | None = None
+    billed_area_km2: float | None = None
+    credits: int | None = None
+    vertices: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    suggested_geometry: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def suggested_geometry_json(self) -> str:
+        return json.dumps(self.suggested_geometry) if self.suggested_geometry else ""
+
+    @property
+    def label(self) -> str:
+        return self.name or f"feature {self.index + 1}"
+
+
+def _err(check: AoiCheck, msg: str, type_: str, **extra: Any) -> None:
+    check.errors.append(
+        {"loc": ["body", "featureCollection", "features", check.index, "geometry"], "msg": msg, "type": type_}
+        | extra
+    )
+
+
+def geodesic_area_km2(geom: GEOSGeometry) -> float:
+    """Area on the WGS 84 ellipsoid, computed by PostGIS (geography), in km²."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ST_Area(ST_GeomFromEWKB(%s)::geography) / 1e6", [bytes(geom.ewkb)])
+        return float(cursor.fetchone()[0] or 0.0)
+
+
+def billed_credits(*, area_km2: float, product: DataProduct) -> tuple[float, int]:
+    """(billed area, credits): max(area, product minimum) × rate, rounded up to a whole credit."""
+    billed = max(area_km2, product.min_area_km2 or 0.0)
+    return billed, int(math.ceil(round(billed * product.credits_per_km2, 6)))
+
+
+def features_of(feature_collection: Any) -> list[dict[str, Any]]:
+    """The features of a FeatureCollection (a bare Feature or geometry is accepted as one)."""
+    fc = feature_collection
+    if isinstance(fc, str):
+        try:
+            fc = json.loads(fc)
+        except ValueError:
+            raise InvalidInput("featureCollection is not valid JSON.", slug="invalid-geojson") from None
+    if not isinstance(fc, dict) or not fc:
+        raise InvalidInput(
+            "featureCollection must be a GeoJSON FeatureCollection with at least one Polygon feature.",
+            slug="invalid-geojson",
+        )
+    kind = fc.get("type")
+    if kind == "FeatureCollection":
+        features = fc.get("features")
+    elif kind == "Feature":
+        features = [fc]
+    elif kind in ("Polygon", "MultiPolygon"):
+        features = [{"type": "Feature", "geometry": fc, "properties": {}}]
+    else:
+        raise InvalidInput(
+            f"featureCollection has type {kind!r}; send a GeoJSON FeatureCollection of Polygons.",
+            slug="invalid-geojson",
+        )
+    if not isinstance(features, list) or not features:
+        raise InvalidInput(
+            "The FeatureCollection has no features: draw or upload at least one area.", slug="no-features"
+        )
+    if len(features) > MAX_FEATURES:
+        raise InvalidInput(
+            f"The FeatureCollection has {len(features)} features; one request takes at most {MAX_FEATURES}. "
+            "Split it into several requests.",
+            slug="too-many-features",
+        )
+    return features
+
+
+def _rings_closed(coords: Any, kind: str) -> bool:
+    polygons = coords if kind == "MultiPolygon" else [coords]
+    for polygon in polygons:
+        for ring in polygon:
+            if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
+                return False
+    return True
+
+
+def _in_range(geom: GEOSGeometry) -> bool:
+    xmin, ymin, xmax, ymax = geom.extent
+    return -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90
+
+
+def check_feature(feature: Any, index: int, product: DataProduct | None) -> AoiCheck:
+    """Check one feature; never raises for bad input (the errors are on the result)."""
+    check = AoiCheck(index=index)
+    if not isinstance(feature, dict):
+        _err(check, f"feature {index + 1} is not a GeoJSON Feature object.", "type_error.feature")
+        return check
+    props = feature.get("properties") or {}
+    if isinstance(props, dict):
+        check.name = str(props.get("name") or "")[:200]
+    geometry = feature.get("geometry") if feature.get("type") == "Feature" else feature
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        got = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
+        _err(
+            check,
+            f"feature {index + 1} has a {got} geometry; tasking needs a Polygon or MultiPolygon area.",
+            "value_error.geometry_type",
+        )
+        return check
+    coords = geometry.get("coordinates")
+    if not isinstance(coords, list) or not coords or not _rings_closed(coords, geometry["type"]):
+        _err(
+            check,
+            f"feature {index + 1} has an unclosed or too short ring: each ring needs at least 4 positions "
+            "and must end where it starts.",
+            "value_error.ring_not_closed",
+        )
+        return check
+    try:
+        geom = GEOSGeometry(json.dumps(geometry), srid=4326)
+    except (GEOSException, ValueError, TypeError):
+        _err(
+            check,
+            f"feature {index + 1} has coordinates that are not [longitude, latitude] numbers.",
+            "value_error.coordinates",
+        )
+        return check
+    if not _in_range(geom):
+        _err(
+            check,
+            f"feature {index + 1} lies outside longitude −180…180 / latitude −90…90: send WGS 84 "
+            "[longitude, latitude] (not latitude first, not projected metres).",
+            "value_error.out_of_range",
+        )
+        return check
+    check.vertices = geom.num_coords
+    if check.vertices > MAX_VERTICES:
+        _err(
+            check,
+            f"feature {index + 1} has {check.vertices:,} vertices; at most {MAX_VERTICES:,} are accepted. "
+            "Simplify the outline (a few metres of tolerance is plenty for tasking).",
+            "value_error.too_many_vertices",
+        )
+        return check
+    if not geom.valid:
+        fixed = geom.make_valid()
+        parts = list(fixed) if fixed.geom_type.startswith(("Multi", "Geometry")) else [fixed]
+        polys = [p for p in parts if isinstance(p, Polygon)]
+        if polys:
+            made = MultiPolygon(*polys, srid=4326)
+            check.suggested_geometry = json.loads(made.geojson)
+        _err(
+            check,
+            f"feature {index + 1} self-intersects ({geom.valid_reason}); use the made-valid shape"
+            + (" offered in suggestedGeometry" if check.suggested_geometry else "")
+            + " or redraw it without crossing edges.",
+            "value_error.self_intersection",
+            suggestedGeometry=check.suggested_geometry,
+        )
+        return check
+    multi = geom if isinstance(geom, MultiPolygon) else MultiPolygon(geom, srid=4326)
+    check.geometry = multi
+    check.area_km2 = round(geodesic_area_km2(multi), 4)
+    if check.area_km2 < MIN_AOI_KM2:
+        _err(
+            check,
+            f"feature {index + 1} covers only {check.area_km2 * 1e6:,.0f} m²; draw an area of at least "
+            f"{MIN_AOI_KM2} km².",
+            "value_error.area_too_small",
+        )
+        return check
+    if product is not None:
+        if product.max_area_km2 and check.area_km2 > product.max_area_km2:
+            _err(
+                check,
+                f"feature {index + 1} covers {check.area_km2:,.1f} km², above the {product.max_area_km2:,.0f} km² "
+                f"maximum for {product.name}; split it into smaller areas.",
+                "value_error.area_too_large",
+            )
+            return check
+        check.billed_area_km2, check.credits = billed_credits(area_km2=check.area_km2, product=product)
+        if product.min_area_km2 and check.area_km2 < product.min_area_km2:
+            check.warnings.append(
+                f"{check.area_km2:,.1f} km² is below the {product.min_area_km2:,.0f} km² minimum: billed as "
+                f"{product.min_area_km2:,.0f} km²."
+            )
+    return check
+
+
+def check_features(feature_collection: Any, product: DataProduct | None) -> list[AoiCheck]:
+    return [check_feature(f, i, product) for i, f in enumerate(features_of(feature_collection))]
+
+
+def require_valid(checks: list[AoiCheck]) -> None:
+    """422 naming every bad feature (HTTPValidationError shape), or nothing."""
+    errors = [e for c in checks for e in c.errors]
+    if errors:
+        raise InvalidInput(
+            "; ".join(e["msg"] for e in errors[:3]),
+            status=422,
+            errors=errors,
+        )

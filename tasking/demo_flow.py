@@ -1,0 +1,227 @@
+"""Demo data for the tasking flow: tasking orders of Acme and Blue Harbour at every stage, so the
+inbox, the support desk and the tasking list are populated. Idempotent: each demo order is found
+again by Order.metadata["demo"] and left alone once it exists."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from geopera_web.demo import DemoWorld
+from geopera_web.errors import ApplicationError
+
+
+def _square(lon: float, lat: float, km: float) -> dict[str, Any]:
+    dlat = km / 111.32 / 2
+    dlon = km / (111.32 * math.cos(math.radians(lat))) / 2
+    ring = [
+        [lon - dlon, lat - dlat],
+        [lon + dlon, lat - dlat],
+        [lon + dlon, lat + dlat],
+        [lon - dlon, lat + dlat],
+    ]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def _fc(*areas: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "geometry": g, "properties": {"name": n}} for n, g in areas],
+    }
+
+
+def _iso(dt: Any) -> str:
+    return dt.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# (key, org, product, display name, stage, areas, params overrides)
+DEMO_ORDERS: list[tuple[str, str, str, str, str, list[tuple[str, dict]], dict[str, Any]]] = [
+    (
+        "acme-kalgoorlie",
+        "acme",
+        "worldview-legion-tasking",
+        "Kalgoorlie Super Pit — quarterly volumetrics",
+        "waiting_study",
+        [("Super Pit", _square(121.50, -30.78, 11)), ("Tailings dam", _square(121.43, -30.72, 10))],
+        {"cloudCoverage": 10, "incidenceAngle": 20},
+    ),
+    (
+        "acme-merredin",
+        "acme",
+        "worldview-legion-tasking",
+        "Merredin paddocks — pre-harvest",
+        "study_pending",
+        [("North paddocks", _square(118.28, -31.42, 12)), ("South paddocks", _square(118.31, -31.55, 11))],
+        {"cloudCoverage": 15, "incidenceAngle": 25},
+    ),
+    (
+        "acme-pilbara",
+        "acme",
+        "terrasar-x-tasking",
+        "Pilbara haul roads — wet season radar",
+        "quotation_pending",
+        [("Haul road corridor", _square(118.70, -22.70, 12))],
+        {"incidenceAngle": 40},
+    ),
+    (
+        "acme-wagga",
+        "acme",
+        "worldview-legion-tasking",
+        "Wagga Wagga trial plots",
+        "active",
+        [("Trial plots", _square(147.37, -35.11, 10))],
+        {"cloudCoverage": 20, "incidenceAngle": 25},
+    ),
+    (
+        "acme-broken-hill",
+        "acme",
+        "worldview-legion-tasking",
+        "Broken Hill tailings — annual survey",
+        "waiting_quote",
+        [("Tailings storage", _square(141.46, -31.96, 10))],
+        {"cloudCoverage": 15, "incidenceAngle": 25},
+    ),
+    (
+        "acme-draft",
+        "acme",
+        "worldview-legion-tasking",
+        "Esperance coast (draft)",
+        "draft",
+        [("Esperance", _square(121.89, -33.86, 12))],
+        {},
+    ),
+    (
+        "blue-gladstone",
+        "blue",
+        "worldview-legion-tasking",
+        "Gladstone harbour — berth survey",
+        "waiting_study",
+        [
+            ("Fisherman's Landing", _square(151.17, -23.80, 10)),
+            ("RG Tanna terminal", _square(151.29, -23.84, 10)),
+        ],
+        {"cloudCoverage": 15, "incidenceAngle": 25},
+    ),
+    (
+        "blue-brisbane",
+        "blue",
+        "terrasar-x-tasking",
+        "Port of Brisbane — night radar pass",
+        "study_pending",
+        [("Port of Brisbane", _square(153.17, -27.38, 11))],
+        {"incidenceAngle": 35},
+    ),
+    (
+        "blue-moreton",
+        "blue",
+        "worldview-legion-tasking",
+        "Moreton Bay dredging — after works",
+        "quotation_pending",
+        [("Channel", _square(153.25, -27.25, 10)), ("Spoil ground", _square(153.30, -27.15, 10))],
+        {"cloudCoverage": 10, "incidenceAngle": 20},
+    ),
+    (
+        "blue-townsville",
+        "blue",
+        "worldview-legion-tasking",
+        "Townsville port expansion",
+        "active",
+        [("Port", _square(146.83, -19.25, 10))],
+        {"cloudCoverage": 20, "incidenceAngle": 25},
+    ),
+]
+
+
+def seed_tasking_flow(world: DemoWorld) -> None:
+    from orders.models import Order
+
+    from .services import (
+        feasibility_decide,
+        quotation_decide,
+        quotation_upload,
+        study_upload,
+        tasking_draft_save,
+        tasking_order_place,
+    )
+
+    staff = world.users.get("staff")
+    now = timezone.now()
+    for key, org_key, product, name, stage, areas, overrides in DEMO_ORDERS:
+        org = world.orgs.get(org_key)
+        if org is None or Order.objects.filter(org=org, metadata__demo=key).exists():
+            continue
+        operator = world.users.get(f"{org_key}_operator") or world.users.get(f"{org_key}_admin")
+        admin = world.users.get(f"{org_key}_admin")
+        params = {
+            "displayName": name,
+            "acquisitionStart": _iso(now + timedelta(days=2)),
+            "acquisitionEnd": _iso(now + timedelta(days=40)),
+            **overrides,
+        }
+        try:
+            if stage == "draft":
+                order = tasking_draft_save(
+                    org=org,
+                    actor=operator,
+                    data_product_id=product,
+                    params=params,
+                    feature_collection=_fc(*areas),
+                )
+            else:
+                order = tasking_order_place(
+                    org=org,
+                    actor=operator,
+                    data_product_id=product,
+                    params=params,
+                    feature_collection=_fc(*areas),
+                )
+            Order.objects.filter(pk=order.pk).update(metadata={**order.metadata, "demo": key})
+            if stage in ("study_pending", "waiting_quote", "quotation_pending", "active"):
+                study = study_upload(
+                    actor=staff,
+                    order_id=order.id,
+                    options=[
+                        {
+                            "description": "Standard: any pass in the window, provider's best effort",
+                            "window_start": now + timedelta(days=2),
+                            "window_end": now + timedelta(days=40),
+                            "expected_captures": 1,
+                            "expected_revisits": 9,
+                            "max_off_nadir": float(overrides.get("incidenceAngle", 25)),
+                            "price_credits": None,
+                            "valid_until": now + timedelta(days=4),
+                        },
+                        {
+                            "description": "Priority slot: guaranteed first attempt within 10 days",
+                            "window_start": now + timedelta(days=2),
+                            "window_end": now + timedelta(days=12),
+                            "expected_captures": 2,
+                            "expected_revisits": 4,
+                            "max_off_nadir": 15.0,
+                            "price_credits": int(order.total_credits * 1.35),
+                            "valid_until": now + timedelta(days=4),
+                        },
+                    ],
+                    deadline=now + timedelta(days=4, hours=6),
+                    notes="Winter cloud climatology is favourable; the priority slot books the provider's "
+                    "first available pass.",
+                )
+                if stage in ("waiting_quote", "quotation_pending", "active"):
+                    standard = study.options.get(position=0)
+                    feasibility_decide(org=org, actor=admin, study_id=study.id, option_id=standard.id)
+                if stage in ("quotation_pending", "active"):
+                    quotation = quotation_upload(
+                        actor=staff,
+                        order_id=order.id,
+                        credits=int(order.total_credits * 0.95),
+                        valid_until=now + timedelta(days=3, hours=4),
+                        notes="Includes a 5% loyalty discount on the list price.",
+                    )
+                    if stage == "active":
+                        quotation_decide(org=org, actor=admin, quotation_id=quotation.id, decision="ACCEPTED")
+            world.log(f"  tasking order {name!r} ({stage}) for {org.name}")
+        except ApplicationError as exc:  # e.g. a short demo wallet: say so, keep seeding the rest
+            world.log(f"  skipped tasking order {name!r}: {exc.detail}")
