@@ -276,6 +276,7 @@ class SearchPage:
     captures: list[Capture]
     next_token: str | None
     limit: int
+    number_matched: int | None = None
 
 
 def catalog_search(*, params: SearchParams) -> SearchPage:
@@ -294,7 +295,9 @@ def catalog_search(*, params: SearchParams) -> SearchPage:
         rows = rows[: params.limit]
         last = rows[-1]
         next_token = encode_token(last.acquired_at, last.id)
-    return SearchPage(captures=rows, next_token=next_token, limit=params.limit)
+    # numberMatched only where it costs nothing: a first page that holds every match.
+    matched = len(rows) if params.after is None and next_token is None else None
+    return SearchPage(captures=rows, next_token=next_token, limit=params.limit, number_matched=matched)
 
 
 def catalog_stream(*, params: SearchParams, max_items: int | None = None) -> Iterator[Capture]:

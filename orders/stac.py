@@ -207,6 +207,7 @@ def _feature_collection(request: HttpRequest, page, extra_links: list[dict]) -> 
         "type": "FeatureCollection",
         "features": features,
         "numberReturned": len(features),
+        **({"numberMatched": page.number_matched} if page.number_matched is not None else {}),
         "context": {"limit": page.limit, "returned": len(features)},
         "links": [{"rel": "root", "href": f"{root}/", "type": JSON}, *extra_links],
     }
