@@ -153,6 +153,9 @@ def test_pystac_client_searches_and_pages_the_live_server(live_server, products)
     assert items[0].properties["price"]["credits"] > 0
     pages = list(search.pages())
     assert len(pages) == 3
+    # Close keep-alive connections so the live server's request threads (and their database
+    # connections) end before the test database is dropped.
+    api._stac_io.session.close()
 
 
 @pytest.mark.django_db
