@@ -315,6 +315,10 @@ def capture_get(*, scene_id: str, collection: str | None = None) -> Capture | No
     return catalog_queryset(params).first()
 
 
+def quicklook_cloud_cover(*, scene_id: str) -> float | None:
+    return Capture.objects.filter(scene_id=scene_id).values_list("cloud_cover", flat=True).first()
+
+
 def archive_products() -> QuerySet[DataProduct]:
     return DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True).order_by(
         "-credits_per_km2"

@@ -21,8 +21,6 @@ from django.utils.dateparse import parse_datetime
 from .catalog_data import ARCHIVE_HOST, SENSORS, SceneRow, properties_json
 from .models import Capture, DataProduct, OrderType
 
-QUICKLOOK_URL = "/static/img/quicklook.svg"
-
 
 @transaction.atomic
 def archive_products_ensure() -> int:
@@ -103,8 +101,8 @@ def _load_batch(batch: list[SceneRow]) -> int:
                         r.gsd,
                         r.sun_elevation,
                         r.platform,
-                        f"{QUICKLOOK_URL}?scene={r.scene_id}",
-                        f"{QUICKLOOK_URL}?scene={r.scene_id}&size=thumb",
+                        f"/archive/quicklook/{r.scene_id}.svg",
+                        f"/archive/quicklook/{r.scene_id}.svg?size=thumb",
                         properties_json(r),
                         now,
                     )
