@@ -173,3 +173,13 @@ def test_search_accepts_geometry_collections_and_refuses_csv_bbox_in_post(client
     assert get.status_code == 200 and len(get.json()["features"]) == 2
     csv = client.post("/stac/search", {"bbox": "100.0, 0.0, 105.0, 1.0"}, content_type="application/json")
     assert csv.status_code == 400 and csv["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.django_db
+def test_unknown_paths_and_methods_are_problems(client, products):
+    missing = client.get("/stac/nope")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/problem+json"
+    wrong = client.delete("/stac/search")
+    assert wrong.status_code == 405 and wrong["Content-Type"] == "application/problem+json"
+    assert wrong["Allow"] == "GET, POST"
+    assert client.post("/stac/collections", {}).status_code == 405
