@@ -9,7 +9,9 @@ Per group: covered = AOI ∩ ST_Union(delivered footprints), remainder = AOI −
   geodesic edges that `ST_Area(geography)` measures agree to well under a metre; without that, on a
   several-degree AOI the split points that intersection puts on long edges would make covered +
   remainder differ from the AOI's area by more than 1e-6 (the parts' shared edges cancel exactly;
-  only boundary edges cut in two would drift).
+  only boundary edges cut in two would drift). For the same reason covered and remainder are
+  densified again before they are measured: their edges taken from long footprint edges are
+  straight lon/lat lines too.
 - Large AOIs are cut with ST_Subdivide so each intersection works on a small piece; the pieces are
   dissolved back with ST_Union. Holes, MultiPolygons, overlapping footprints (unioned first) and
   footprints sticking out of the AOI (clipped by the intersection) need nothing special.
@@ -100,8 +102,8 @@ merged AS (
 )
 SELECT a.group_id,
        ST_Area(a.geom::geography) / 1e6,
-       COALESCE(ST_Area(m.cov::geography), 0) / 1e6,
-       COALESCE(ST_Area(m.rem::geography), 0) / 1e6,
+       COALESCE(ST_Area(ST_Segmentize(m.cov, %(seg)s)::geography), 0) / 1e6,
+       COALESCE(ST_Area(ST_Segmentize(m.rem, %(seg)s)::geography), 0) / 1e6,
        CASE WHEN m.cov IS NULL OR ST_IsEmpty(m.cov) THEN NULL ELSE ST_AsEWKB(m.cov) END,
        CASE WHEN m.rem IS NULL OR ST_IsEmpty(m.rem) THEN NULL ELSE ST_AsEWKB(m.rem) END,
        COALESCE(f.n, 0),
@@ -115,7 +117,7 @@ LEFT JOIN fp f USING (group_id)
 def _geom(value: Any) -> MultiPolygon | None:
     if value is None:
         return None
-    geom = GEOSGeometry(bytes(value))
+    geom = GEOSGeometry(memoryview(bytes(value)))
     geom.srid = 4326
     return geom
 
