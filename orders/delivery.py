@@ -122,7 +122,9 @@ class SimulatedTaskingProvider:
 
     # --- the deterministic plan --------------------------------------------------------------
 
-    def plan(self, *, order: Order, start: datetime, interval_seconds: float | None = None) -> list[BatchData]:
+    def plan(
+        self, *, order: Order, start: datetime, interval_seconds: float | None = None
+    ) -> list[BatchData]:
         """Every batch this order will ever get, batch k available at start + (k+1) × interval."""
         interval = timedelta(seconds=interval_seconds or self.batch_seconds())
         rng = random.Random(f"{self.seed_for(order)}:{order.pk}")
@@ -160,7 +162,9 @@ class SimulatedTaskingProvider:
                 cloud = round(rng.uniform(0.0, max_cloud), 1)
                 if reason == "too-cloudy":
                     cloud = round(rng.uniform(max(max_cloud + 15, 45), 95), 1)
-                    reason = f"Cloud cover {cloud:.0f}% is above the order's {max_cloud:.0f}% limit; re-tasked."
+                    reason = (
+                        f"Cloud cover {cloud:.0f}% is above the order's {max_cloud:.0f}% limit; re-tasked."
+                    )
                 scene = f"SIM-{short}-B{k + 1}-{str(group_id)[:4].upper()}-{i:03d}{'-F' if status == 'failed' else ''}"
                 captures.append(
                     CaptureData(
@@ -184,13 +188,20 @@ class SimulatedTaskingProvider:
                         },
                     )
                 )
-            batches.append(BatchData(ref=f"sim-{short}-b{k + 1}", available_at=available, captures=tuple(captures)))
+            batches.append(
+                BatchData(ref=f"sim-{short}-b{k + 1}", available_at=available, captures=tuple(captures))
+            )
         return [b for b in batches if b.captures]
 
     def _assets(self, order: Order, scene: str) -> dict:
         base = f"{self.ASSET_BASE}/{order.pk}/{scene}"
         return {
-            "visual": {"href": f"{base}/visual.tif", "type": COG, "title": "True colour", "roles": ["visual"]},
+            "visual": {
+                "href": f"{base}/visual.tif",
+                "type": COG,
+                "title": "True colour",
+                "roles": ["visual"],
+            },
             "analytic": {"href": f"{base}/analytic.tif", "type": COG, "title": "4-band", "roles": ["data"]},
             "thumbnail": {"href": f"{base}/thumb.png", "type": "image/png", "roles": ["thumbnail"]},
         }
@@ -239,7 +250,10 @@ def _strips_over(aoi: MultiPolygon, rng: random.Random, max_strips: int) -> list
         for a, b in left + right + left[:1]:
             x, y = a * vx + b * ux, a * vy + b * uy
             ring.append((round(lon0 + x / kx, 7), round(lat0 + y / ky, 7)))
-        meta = {"sat:orbit_state": "descending" if descending else "ascending", "geopera:heading": round(heading, 1)}
+        meta = {
+            "sat:orbit_state": "descending" if descending else "ascending",
+            "geopera:heading": round(heading, 1),
+        }
         strips.append((MultiPolygon(Polygon(ring, srid=4326), srid=4326), meta))
     return strips
 
@@ -288,7 +302,9 @@ def parse_delivery_upload(raw: bytes) -> ParsedUpload:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _bad(f"The file is not JSON ({exc}). Upload a STAC Item or a GeoJSON footprint.") from None
     if not isinstance(doc, dict) or "type" not in doc:
-        raise _bad("The file is JSON but not GeoJSON: it needs a \"type\" (Feature, FeatureCollection or Polygon).")
+        raise _bad(
+            'The file is JSON but not GeoJSON: it needs a "type" (Feature, FeatureCollection or Polygon).'
+        )
     kind = "geojson"
     props: dict = {}
     assets: dict = {}
@@ -296,7 +312,9 @@ def parse_delivery_upload(raw: bytes) -> ParsedUpload:
     if doc["type"] == "FeatureCollection":
         feats = doc.get("features") or []
         if len(feats) != 1:
-            raise _bad(f"The FeatureCollection has {len(feats)} features; upload one capture's footprint at a time.")
+            raise _bad(
+                f"The FeatureCollection has {len(feats)} features; upload one capture's footprint at a time."
+            )
         doc = feats[0]
     if doc.get("type") == "Feature":
         if "stac_version" in doc:
@@ -364,7 +382,9 @@ def _footprint(geometry: dict) -> MultiPolygon:
     if count > MAX_VERTICES:
         raise _bad(f"The footprint has {count} vertices; simplify it below {MAX_VERTICES}.")
     try:
-        geom = GEOSGeometry(json.dumps({"type": geometry["type"], "coordinates": geometry["coordinates"]}), srid=4326)
+        geom = GEOSGeometry(
+            json.dumps({"type": geometry["type"], "coordinates": geometry["coordinates"]}), srid=4326
+        )
         if not geom.valid:
             geom = geom.make_valid()
         if geom.geom_type == "GeometryCollection":

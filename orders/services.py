@@ -105,7 +105,13 @@ def delivery_batch_record(
     when = received_at or timezone.now()
     user = _user_or_none(actor)
     row = DeliveryBatch.objects.create(
-        order=order, ref=batch.ref, source=source, provider=provider, received_at=when, note=note, created_by=user
+        order=order,
+        ref=batch.ref,
+        source=source,
+        provider=provider,
+        received_at=when,
+        note=note,
+        created_by=user,
     )
     DeliveredCapture.objects.bulk_create(
         [
@@ -145,7 +151,11 @@ def delivery_batch_record(
 
 
 def _user_or_none(actor: Any) -> Any:
-    user = getattr(actor, "user", actor) if actor is not None and not hasattr(actor, "is_authenticated") else actor
+    user = (
+        getattr(actor, "user", actor)
+        if actor is not None and not hasattr(actor, "is_authenticated")
+        else actor
+    )
     return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
@@ -228,7 +238,9 @@ def coverage_target_for(order: Order) -> float:
     COVERAGE_TARGET_PERCENT setting (95)."""
     value = (order.params or {}).get("coverageTarget")
     try:
-        target = float(value) if value is not None else float(getattr(settings, "COVERAGE_TARGET_PERCENT", 95))
+        target = (
+            float(value) if value is not None else float(getattr(settings, "COVERAGE_TARGET_PERCENT", 95))
+        )
     except (TypeError, ValueError):
         target = 95.0
     return min(max(target, 1.0), 100.0)
