@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 from django.http import HttpResponse
 from rest_framework import serializers
 

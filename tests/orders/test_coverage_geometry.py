@@ -69,7 +69,9 @@ def test_aoi_with_a_hole_counts_only_the_ring_and_clips_a_footprint_sticking_out
     coverage_recompute(order_id=order.pk)
     snap = check(order, HOLED, fps)
     # The hole is never covered nor remaining: neither geometry reaches inside it.
-    hole = shapely_wkt.loads("POLYGON((150.11 -32.89, 150.19 -32.89, 150.19 -32.81, 150.11 -32.81, 150.11 -32.89))")
+    hole = shapely_wkt.loads(
+        "POLYGON((150.11 -32.89, 150.19 -32.89, 150.19 -32.81, 150.11 -32.81, 150.11 -32.89))"
+    )
     assert not shapely_wkt.loads(snap.covered.wkt).intersection(hole).area > 1e-12
     assert not shapely_wkt.loads(snap.remainder.wkt).intersection(hole).area > 1e-12
     assert 30 < snap.percent < 60
