@@ -130,28 +130,29 @@ class SimulatedTaskingProvider:
         rng = random.Random(f"{self.seed_for(order)}:{order.pk}")
         sim = (order.metadata or {}).get("simulation") or {}
         pinned = sim.get("coverage") or []
-        n_batches = rng.randint(3, 5)
         max_cloud = _number(order.params.get("cloudCoverage"), 20.0)
-        slots: list[list[tuple[Any, int, MultiPolygon, dict, str, str]]] = [[] for _ in range(n_batches)]
+        strips: list[tuple[Any, int, MultiPolygon, dict]] = []
         for group in order.groups.order_by("position"):
             fate = pinned[group.position] if group.position < len(pinned) else None
             if fate is None:
                 fate = 1.0 if rng.random() < 0.65 else rng.uniform(0.45, 0.8)
-            strips = _strips_over(group.geometry, rng, self.MAX_STRIPS)
-            keep = max(1, round(len(strips) * float(fate))) if fate > 0 else 0
-            first = 0 if rng.random() < 0.5 else len(strips) - keep
-            for i, (poly, meta) in enumerate(strips[first : first + keep]):
-                if n_batches > 1 and rng.random() < 0.18:
-                    failed_in = rng.randrange(n_batches - 1)
-                    reason = (
-                        "too-cloudy" if rng.random() < 0.6 else "Downlink lost; the pass will be re-acquired."
-                    )
-                    slots[failed_in].append((group.id, i, poly, meta, "failed", reason))
-                    slots[rng.randint(failed_in + 1, n_batches - 1)].append(
-                        (group.id, i, poly, meta, "delivered", "")
-                    )
-                else:
-                    slots[rng.randrange(n_batches)].append((group.id, i, poly, meta, "delivered", ""))
+            over = _strips_over(group.geometry, rng, self.MAX_STRIPS)
+            keep = max(1, round(len(over) * float(fate))) if fate > 0 else 0
+            first = 0 if rng.random() < 0.5 else len(over) - keep
+            strips += [(group.id, i, poly, meta) for i, (poly, meta) in enumerate(over[first : first + keep])]
+        # Passes come in 3–5 batches (never an empty one); a strip's failed attempt (too cloudy,
+        # downlink lost) lands in an earlier batch than its successful re-acquisition.
+        n_batches = max(1, min(rng.randint(3, 5), len(strips)))
+        rng.shuffle(strips)
+        slots: list[list[tuple[Any, int, MultiPolygon, dict, str, str]]] = [[] for _ in range(n_batches)]
+        for t, (group_id, i, poly, meta) in enumerate(strips):
+            ok_in = t % n_batches
+            if ok_in > 0 and rng.random() < 0.25:
+                reason = (
+                    "too-cloudy" if rng.random() < 0.6 else "Downlink lost; the pass will be re-acquired."
+                )
+                slots[rng.randrange(ok_in)].append((group_id, i, poly, meta, "failed", reason))
+            slots[ok_in].append((group_id, i, poly, meta, "delivered", ""))
         short = order.pk.hex[:8].upper()
         batches = []
         for k, items in enumerate(slots):
@@ -185,6 +186,8 @@ class SimulatedTaskingProvider:
                             "eo:cloud_cover": cloud,
                             **meta,
                             "pass": j + 1,
+                            # Which strip of which AOI: a failed strip is re-acquired under the same key.
+                            "geopera:strip": f"{str(group_id)[:8]}-{i:03d}",
                         },
                     )
                 )
@@ -242,7 +245,10 @@ def _strips_over(aoi: MultiPolygon, rng: random.Random, max_strips: int) -> list
     strips = []
     for i in range(n):
         c = start + i * step + rng.uniform(-0.04, 0.04) * swath
-        lo, hi = b0 - rng.uniform(5, 30), b1 + rng.uniform(5, 30)
+        lo, hi = b0 - rng.uniform(10, 35), b1 + rng.uniform(10, 35)
+        if hi - lo < 4 * swath:  # a scene is always a long strip, even over a small AOI
+            pad = (4 * swath - (hi - lo)) / 2
+            lo, hi = lo - pad * rng.uniform(0.6, 1.4), hi + pad * rng.uniform(0.6, 1.4)
         steps = max(2, math.ceil((hi - lo) / 20))
         left = [(c - swath / 2, lo + (hi - lo) * s / steps) for s in range(steps + 1)]
         right = [(c + swath / 2, hi - (hi - lo) * s / steps) for s in range(steps + 1)]
