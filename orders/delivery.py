@@ -90,8 +90,9 @@ class SimulatedTaskingProvider:
     only partly (a contiguous block of strips: the rest never gets imaged in the window). Some
     acquisitions fail (too cloudy, downlink lost) and are re-acquired in a later batch.
 
-    `order.metadata["simulation"]` may pin `seed` and per-AOI `coverage` fractions (by group
-    position) — the demo uses it to show one AOI at ~60% and one complete.
+    `order.metadata["simulation"]` may pin `seed`, per-AOI `coverage` fractions (by group
+    position), the number of `batches`, and a `schedule` of ISO delivery times for the first batches — the demo uses them to
+    show one AOI at ~60% and one complete, with a history over several days.
     """
 
     name = "geopera-sim"
@@ -127,8 +128,9 @@ class SimulatedTaskingProvider:
     ) -> list[BatchData]:
         """Every batch this order will ever get, batch k available at start + (k+1) × interval."""
         interval = timedelta(seconds=interval_seconds or self.batch_seconds())
-        rng = random.Random(f"{self.seed_for(order)}:{order.pk}")
         sim = (order.metadata or {}).get("simulation") or {}
+        # `key` stands in for the order id when a plan must repeat across databases (the demo).
+        rng = random.Random(f"{self.seed_for(order)}:{sim.get('key') or order.pk}")
         pinned = sim.get("coverage") or []
         max_cloud = _number(order.params.get("cloudCoverage"), 20.0)
         strips: list[tuple[Any, int, MultiPolygon, dict]] = []
@@ -142,7 +144,7 @@ class SimulatedTaskingProvider:
             strips += [(group.id, i, poly, meta) for i, (poly, meta) in enumerate(over[first : first + keep])]
         # Passes come in 3–5 batches (never an empty one); a strip's failed attempt (too cloudy,
         # downlink lost) lands in an earlier batch than its successful re-acquisition.
-        n_batches = max(1, min(rng.randint(3, 5), len(strips)))
+        n_batches = max(1, min(int(sim.get("batches") or rng.randint(3, 5)), len(strips)))
         rng.shuffle(strips)
         slots: list[list[tuple[Any, int, MultiPolygon, dict, str, str]]] = [[] for _ in range(n_batches)]
         for t, (group_id, i, poly, meta) in enumerate(strips):
@@ -155,11 +157,20 @@ class SimulatedTaskingProvider:
             slots[ok_in].append((group_id, i, poly, meta, "delivered", ""))
         short = order.pk.hex[:8].upper()
         batches = []
+        schedule = [parse_datetime(str(t)) for t in sim.get("schedule") or []]
+        schedule = [t for t in schedule if t is not None]
         for k, items in enumerate(slots):
-            available = start + interval * (k + 1)
+            if k < len(schedule):
+                # A pinned delivery time (the demo's history); acquisition a few hours before it.
+                available = schedule[k]
+                lag = timedelta(hours=rng.uniform(4, 30))
+            else:
+                base = schedule[-1] if schedule else start
+                available = base + interval * (k + 1 - len(schedule))
+                lag = interval * rng.uniform(0.2, 0.8)
             captures = []
             for j, (group_id, i, poly, meta, status, reason) in enumerate(items):
-                acquired = available - interval * rng.uniform(0.2, 0.8)
+                acquired = available - lag - timedelta(seconds=j * 9)
                 cloud = round(rng.uniform(0.0, max_cloud), 1)
                 if reason == "too-cloudy":
                     cloud = round(rng.uniform(max(max_cloud + 15, 45), 95), 1)
@@ -249,18 +260,24 @@ def _strips_over(aoi: MultiPolygon, rng: random.Random, max_strips: int) -> list
         if hi - lo < 4 * swath:  # a scene is always a long strip, even over a small AOI
             pad = (4 * swath - (hi - lo)) / 2
             lo, hi = lo - pad * rng.uniform(0.6, 1.4), hi + pad * rng.uniform(0.6, 1.4)
-        steps = max(2, math.ceil((hi - lo) / 20))
-        left = [(c - swath / 2, lo + (hi - lo) * s / steps) for s in range(steps + 1)]
-        right = [(c + swath / 2, hi - (hi - lo) * s / steps) for s in range(steps + 1)]
-        ring = []
-        for a, b in left + right + left[:1]:
-            x, y = a * vx + b * ux, a * vy + b * uy
-            ring.append((round(lon0 + x / kx, 7), round(lat0 + y / ky, 7)))
         meta = {
             "sat:orbit_state": "descending" if descending else "ascending",
             "geopera:heading": round(heading, 1),
         }
-        strips.append((MultiPolygon(Polygon(ring, srid=4326), srid=4326), meta))
+        # The strip is delivered as scenes of 40–60 km along-track (never shorter than 2.5 swaths),
+        # overlapping by a kilometre, each one capture.
+        scenes = max(1, min(round((hi - lo) / rng.uniform(40, 60)), math.floor((hi - lo) / (2.5 * swath))))
+        cut = (hi - lo) / scenes
+        for j in range(scenes):
+            s0, s1 = max(lo, lo + j * cut - 1), min(hi, lo + (j + 1) * cut + 1)
+            steps = max(2, math.ceil((s1 - s0) / 20))
+            left = [(c - swath / 2, s0 + (s1 - s0) * k / steps) for k in range(steps + 1)]
+            right = [(c + swath / 2, s1 - (s1 - s0) * k / steps) for k in range(steps + 1)]
+            ring = []
+            for a, b in left + right + left[:1]:
+                x, y = a * vx + b * ux, a * vy + b * uy
+                ring.append((round(lon0 + x / kx, 7), round(lat0 + y / ky, 7)))
+            strips.append((MultiPolygon(Polygon(ring, srid=4326), srid=4326), meta))
     return strips
 
 

@@ -307,3 +307,12 @@ def delivered_assets(*, org: Organization, order_id: object, base_url: str = "")
         "links": [{"rel": "via", "href": order_href, "type": "text/html"}],
         "geopera:order_id": str(order.pk),
     }
+
+
+def order_get_for_support(*, order_id: object) -> Order:
+    """Any org's order, for support staff pages only (the caller has checked `is_staff`)."""
+    oid = parse_uuid(order_id)
+    order = Order.objects.select_related("org", "data_product").filter(id=oid).first() if oid else None
+    if order is None:
+        raise NotFound("Order not found.")
+    return order

@@ -1,0 +1,27 @@
+"""Template helpers for coverage figures on other pages (orders list, order detail)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def coverage_for(summary: dict | None, order_id: Any) -> float | None:
+    """`{{ coverage|coverage_for:order.pk }}` with the dict of selectors.coverage_summary_for_orders."""
+    if not summary:
+        return None
+    return summary.get(order_id, summary.get(str(order_id)))
+
+
+@register.filter
+def pct(value: float | None, digits: int = 0) -> str:
+    """62.44 -> "62%"; 99.96 shows as "99.9%" rather than rounding up to a misleading 100%."""
+    if value is None:
+        return "—"
+    if 99.5 <= value < 100:
+        return f"{int(value * 10) / 10:.1f}%"
+    return f"{value:.{digits}f}%"
