@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import template
@@ -19,9 +20,12 @@ def coverage_for(summary: dict | None, order_id: Any) -> float | None:
 
 @register.filter
 def pct(value: float | None, digits: int = 0) -> str:
-    """62.44 -> "62%"; 99.96 shows as "99.9%" rather than rounding up to a misleading 100%."""
+    """62.44 -> "62%"; 99.96 shows as "99.9%" (pct:1) rather than a misleading 100%."""
     if value is None:
         return "—"
-    if 99.5 <= value < 100:
-        return f"{int(value * 10) / 10:.1f}%"
+    if value >= 100 - 1e-6:  # float noise of a full cover
+        return "100%"
+    step = 10**digits
+    if value >= 100 - 1 / step:  # never round a remainder away
+        return f"{math.floor(value * step) / step:.{digits}f}%"
     return f"{value:.{digits}f}%"

@@ -45,6 +45,17 @@
     style: function (f) { return { color: colors[f.properties.groupId] || "#0f2a3d", weight: 2.5, fill: false }; },
     onEachFeature: function (f, layer) { aoiBounds[f.properties.groupId] = layer.getBounds(); },
   });
+  // A permanent label per AOI (name and covered share), so far-apart AOIs read at any zoom.
+  const pctOf = {};
+  data.coverage.features.forEach(function (f) { if (f.properties.kind === "covered") pctOf[f.properties.groupId] = f.properties.percentage; });
+  const labels = L.layerGroup(byKind("requested").features.map(function (f) {
+    const b = L.geoJSON(f).getBounds();
+    const pct = pctOf[f.properties.groupId] || 0;
+    const text = f.properties.name + " · " + (pct >= 99.99995 ? "100" : (Math.floor(pct * 10) / 10).toLocaleString("en-AU")) + "%";
+    return L.tooltip({ permanent: true, direction: "top", className: "aoi-label", offset: [0, -4] })
+      .setLatLng([b.getNorth(), b.getCenter().lng]).setContent(text);
+  }));
+  labels.addTo(map);
   const footprints = L.geoJSON(data.footprints, {
     renderer: renderer,
     style: function (f) {
@@ -64,7 +75,8 @@
   covered.addTo(map);
   requested.addTo(map);
   const all = requested.getBounds();
-  if (all.isValid()) map.fitBounds(all, { padding: [24, 24] });
+  // Room around the AOIs for their labels.
+  if (all.isValid()) map.fitBounds(all, { paddingTopLeft: [130, 60], paddingBottomRight: [130, 30] });
 
   // Layers the tests and people can reach: the legend checkbox and Leaflet's own layer control.
   window.coverageMap = { map: map, covered: covered, remainder: remainder, requested: requested, footprints: footprints };
