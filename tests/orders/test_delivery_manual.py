@@ -130,3 +130,32 @@ def test_the_page_is_staff_only(order, admin_user):
     assert client.get(url).status_code == 404
     assert upload(client, order, STAC_ITEM).status_code == 404
     assert not DeliveredCapture.objects.exists()
+
+
+def test_staff_record_a_delivery_in_the_admin_and_bad_files_are_form_errors(staff_client, staff_user, order):
+    from geopera_web.accounts.services import support_group_ensure
+
+    staff_user.groups.add(support_group_ensure())  # what user_create gives every staff member
+    url = reverse("admin:orders_deliveredcapture_add")
+    group = order.groups.get()
+
+    def post(payload):
+        raw = json.dumps(payload).encode()
+        return staff_client.post(
+            url,
+            {
+                "order": str(order.pk),
+                "group": str(group.pk),
+                "upload": SimpleUploadedFile("i.json", raw),
+                "note": "",
+            },
+        )
+
+    bad = post({"type": "Point", "coordinates": [151, -33]})
+    assert bad.status_code == 200 and "must be a Polygon or MultiPolygon" in bad.content.decode()
+    assert not DeliveredCapture.objects.exists()
+    good = post(STAC_ITEM)
+    assert good.status_code == 302, good.content.decode()[:2000]
+    capture = DeliveredCapture.objects.get(order=order)
+    assert capture.scene_id == STAC_ITEM["id"] and capture.source == "manual"
+    assert capture.created_by is not None and capture.created_by.is_staff
