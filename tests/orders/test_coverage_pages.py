@@ -144,3 +144,21 @@ def test_delivered_assets_is_a_stac_collection_with_provenance(order, org, other
     assert len(item["bbox"]) == 4
     with pytest.raises(NotFound):
         delivered_assets(org=other_org, order_id=order.pk)
+
+
+def test_coverage_page_before_any_delivery_shows_the_whole_aoi_remaining(org, viewer_user):
+    order = make_tasking_order(
+        org=org, aois=[A], names=["Pokolbin"], status=Order.Status.PENDING, authorize=False
+    )
+    response = client_for(viewer_user).get(reverse("orders:coverage", kwargs={"order_id": order.pk}))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "No deliveries yet" in html
+    (row,) = response.context["rows"]
+    assert row["f"].covered_percent == 0 and row["archive_url"].startswith("/archive/?aoi=")
+    remainder = [
+        f
+        for f in response.context["map_data"]["coverage"]["features"]
+        if f["properties"]["kind"] == "remainder"
+    ]
+    assert remainder[0]["geometry"]["type"] == "MultiPolygon"
