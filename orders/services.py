@@ -167,7 +167,25 @@ def tasking_deliveries_sync(*, order_id: Any, now: datetime | None = None) -> in
     if order is None or order.order_type != OrderType.TASKING or order.status != Order.Status.ACTIVE:
         return 0
     provider = tasking_provider_for(order)
-    stored = set(order.delivery_batches.values_list("ref", flat=True))
+    if not order.provider_ref:
+        # First contact after activation: hand the order to the provider (once: under the lock).
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if not locked.provider_ref:
+                locked.provider_ref = provider.place(order=locked)
+                locked.save(update_fields=["provider_ref", "updated_at"])
+                order_event(
+                    order=locked,
+                    kind="provider_placed",
+                    message=f"Sent to {provider.name} for acquisition ({locked.provider_ref}).",
+                    data={"provider": provider.name, "ref": locked.provider_ref},
+                )
+            order.provider_ref = locked.provider_ref
+    stored = set(
+        order.delivery_batches.filter(source=DeliveryBatch.Source.PROVIDER).values_list("ref", flat=True)
+    )
+    if provider.poll(order=order, now=now).batches_ready <= len(stored):
+        return 0  # nothing new at the provider: skip fetching
     new = 0
     for batch in provider.fetch_deliveries(order=order, now=now):
         if batch.ref in stored:

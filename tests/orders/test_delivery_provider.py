@@ -89,6 +89,9 @@ def test_poll_task_delivers_batches_over_time_once_each_and_eventually_covers(
     start = activated_at(order)
     plan = plan_of(order)
     assert tasking_deliveries_sync(order_id=order.pk, now=start) == 0  # nothing is due yet
+    order.refresh_from_db()
+    assert order.provider_ref == f"sim-task-{order.pk.hex[:16]}"  # placed once, on first contact
+    assert order.events.filter(kind="provider_placed").count() == 1
     assert tasking_deliveries_sync(order_id=order.pk, now=start + timedelta(seconds=61)) == 1
     # The same poll again (a retried task) adds nothing.
     assert tasking_deliveries_sync(order_id=order.pk, now=start + timedelta(seconds=61)) == 0
@@ -133,3 +136,32 @@ def test_poll_task_only_touches_active_tasking_orders(org):
     # The next beat finds nothing new and writes no new snapshot.
     assert poll_tasking_deliveries()["batches"] == 0
     assert CoverageSnapshot.objects.filter(order=active).count() == 1
+
+
+def test_manual_deliveries_do_not_hide_provider_batches(org):
+    from orders.delivery import BatchData, CaptureData
+    from orders.services import delivery_batch_record
+
+    order = make_tasking_order(org=org, aois=[GRIFFITH], metadata={"simulation": {"seed": 4, "batches": 3}})
+    group = order.groups.get()
+    for n in range(5):  # more manual batches than the provider will ever have
+        delivery_batch_record(
+            order=order,
+            source="manual",
+            batch=BatchData(
+                ref=f"manual-{n}",
+                available_at=timezone.now(),
+                captures=(
+                    CaptureData(
+                        group_id=group.pk,
+                        scene_id=f"hand-{n}",
+                        footprint=group.geometry,
+                        acquired_at=timezone.now(),
+                        cloud_cover=None,
+                    ),
+                ),
+            ),
+        )
+    assert tasking_deliveries_sync(order_id=order.pk, now=timezone.now() + timedelta(days=1)) == len(
+        plan_of(order)
+    )
