@@ -181,6 +181,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # Domain apps add their periodic tasks below, one line each, so operators see the whole plan here.
 CELERY_BEAT_SCHEDULE.update(
     {
+        "tasking-refresh-tles": {
+            "task": "tasking.tasks.refresh_tles",
+            "schedule": crontab(minute=0, hour="*/6"),
+        },
         "orders-poll-tasking-deliveries": {"task": "orders.tasks.poll_tasking_deliveries", "schedule": 30.0},
     }
 )
@@ -198,6 +202,8 @@ SIMULATED_PROVIDER = {
     "SEED": env.int("SIM_SEED", default=42),
 }
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="geopera_web.billing.gateways.TestGateway")
+# 3-line TLE feed (http(s):// or file://) that tasking.tasks.refresh_tles reads every 6 hours, e.g.
+# https://celestrak.org/NORAD/elements/gp.php?GROUP=resource&FORMAT=tle. Empty: shipped TLEs only.
 TLE_SOURCE_URL = env.str("TLE_SOURCE_URL", default="")
 
 LOGGING = {
