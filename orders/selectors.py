@@ -254,10 +254,12 @@ def coverage_geometry_download(
 
 
 def delivered_assets(*, org: Organization, order_id: object, base_url: str = "") -> dict[str, Any]:
-    """The STAC FeatureCollection of a tasking order's delivered captures, each Item carrying its
-    provenance: `geopera:order_id`, `geopera:group_id`, a `via` link to the order, and a
-    `collection` link is omitted (deliveries are not a catalog collection). Failed acquisitions
-    are left out. `base_url` (e.g. request.build_absolute_uri('/')) makes the links absolute."""
+    """The STAC FeatureCollection of a tasking order's delivered captures (failed acquisitions
+    left out), each Item carrying its provenance: properties `geopera:order_id`,
+    `geopera:group_id`/`geopera:group_name` (the AOI it serves), `geopera:delivered_at`,
+    `geopera:source` (provider | manual), a `via` link to the order page and a `derived_from` link
+    to `orders.get`. Same envelope as the archive `orders.list_assets` (numberMatched/Returned).
+    `base_url` (e.g. request.build_absolute_uri("/")) makes the links absolute."""
     order = order_get(org=org, order_id=order_id)
     base = base_url.rstrip("/")
     order_href = f"{base}/orders/{order.pk}/"
@@ -293,7 +295,7 @@ def delivered_assets(*, org: Organization, order_id: object, base_url: str = "")
                     {"rel": "via", "href": order_href, "type": "text/html", "title": f"Order {order}"},
                     {
                         "rel": "derived_from",
-                        "href": f"{base}/v1/orders/get?order_id={order.pk}",
+                        "href": f"{base}/v1/op/orders.get?order_id={order.pk}",
                         "type": "application/json",
                         "title": "The order this capture was delivered for",
                     },
@@ -303,6 +305,7 @@ def delivered_assets(*, org: Organization, order_id: object, base_url: str = "")
     return {
         "type": "FeatureCollection",
         "features": items,
+        "numberMatched": len(items),
         "numberReturned": len(items),
         "links": [{"rel": "via", "href": order_href, "type": "text/html"}],
         "geopera:order_id": str(order.pk),
