@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from geopera_web.api.registry import Effect, OpContext, operation
 
+from . import api_catalog  # noqa: E402,F401  (catalog.search, catalog.search_stream)
 from .selectors import coverage_features, coverage_group_figures
 from .services import coverage_target_for
 

@@ -1,123 +1,103 @@
-"""Fixtures for deliveries and coverage: ACTIVE tasking orders built directly (no tasking flow),
-with AOI groups and a charge authorized through the billing service, as acceptance would leave them."""
+"""Catalog fixtures: the archive products and a handful of hand-placed captures."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 import pytest
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
-from django.utils import timezone
+from django.contrib.gis.geos import MultiPolygon, Polygon
 
-from geopera_web.accounts.models import Workspace
-from geopera_web.billing.services import charge_authorize
-from orders.delivery import BatchData, CaptureData
-from orders.models import DataProduct, Order, OrderGroup, OrderType
-from orders.services import delivery_batch_record, order_transition
+from orders.catalog_data import ARCHIVE_HOST
+from orders.catalog_services import archive_products_ensure
+from orders.models import Capture, DataProduct
 
 
-def mpoly(wkt_or_coords: Any) -> MultiPolygon:
-    """A MultiPolygon from WKT, or from a box (minx, miny, maxx, maxy)."""
-    if isinstance(wkt_or_coords, tuple):
-        geom = Polygon.from_bbox(wkt_or_coords)
-    else:
-        geom = GEOSGeometry(wkt_or_coords)
-    if geom.geom_type == "Polygon":
-        geom = MultiPolygon(geom)
-    geom.srid = 4326
-    return geom
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
 
 
-def tasking_product() -> DataProduct:
-    product, _ = DataProduct.objects.get_or_create(
-        id="sim-tasking-50cm",
-        defaults={
-            "name": "Simulated tasking 50 cm",
-            "order_type": OrderType.TASKING,
-            "collection": "sim-tasking",
-            "credits_per_km2": 1000,
-            "min_area_km2": 25,
-        },
-    )
-    return product
+def box(west: float, south: float, east: float, north: float) -> MultiPolygon:
+    return MultiPolygon(Polygon.from_bbox((west, south, east, north)), srid=4326)
 
 
-def make_tasking_order(
+def make_capture(
+    scene_id: str,
     *,
-    org,
-    aois: list[Any],
-    credits: list[int] | None = None,
-    status: str = Order.Status.ACTIVE,
-    params: dict | None = None,
-    metadata: dict | None = None,
-    names: list[str] | None = None,
-    authorize: bool = True,
-) -> Order:
-    product = tasking_product()
-    workspace = Workspace.objects.filter(org=org).first() or Workspace.objects.create(
-        org=org, name="Default workspace", is_default=True
-    )
-    credits = credits or [10_000] * len(aois)
-    now = timezone.now()
-    order = Order.objects.create(
-        org=org,
-        workspace=workspace,
-        order_type=OrderType.TASKING,
-        status=Order.Status.PENDING,
-        display_name="Test tasking order",
+    collection: str = "pleiades",
+    footprint: MultiPolygon | None = None,
+    acquired_at: datetime | None = None,
+    cloud: float = 5.0,
+    off_nadir: float = 10.0,
+    gsd: float = 0.5,
+) -> Capture:
+    product = DataProduct.objects.get(collection=collection, order_type="archive")
+    return Capture.objects.create(
+        scene_id=scene_id,
+        collection=collection,
+        host=ARCHIVE_HOST,
         data_product=product,
-        billing_mode=org.billing_mode,
-        total_credits=sum(credits),
-        params={
-            "acquisitionStart": (now - timedelta(days=1)).isoformat().replace("+00:00", "Z"),
-            "acquisitionEnd": (now + timedelta(days=30)).isoformat().replace("+00:00", "Z"),
-            **(params or {}),
-        },
-        metadata=metadata or {},
-    )
-    for i, aoi in enumerate(aois):
-        geom = mpoly(aoi)
-        OrderGroup.objects.create(
-            order=order,
-            position=i,
-            name=(names[i] if names else f"AOI {i + 1}"),
-            data_product=product,
-            geometry=geom,
-            area_km2=1.0,
-            billed_area_km2=1.0,
-            credits=credits[i],
-        )
-    if authorize:
-        charge = charge_authorize(org=org, credits=sum(credits), reference=f"order:{order.pk}")
-        order.charge = charge
-        order.save(update_fields=["charge"])
-    if status == Order.Status.ACTIVE:
-        order_transition(order=order, to=Order.Status.ACTIVE, message="Quotation accepted (test).")
-    return order
-
-
-def deliver(order: Order, group: OrderGroup, footprints: list[Any], *, ref: str, status: str = "delivered"):
-    """Record one provider batch with the given footprints for `group`."""
-    captures = tuple(
-        CaptureData(
-            group_id=group.pk,
-            scene_id=f"{ref}-{i}",
-            footprint=mpoly(fp),
-            acquired_at=timezone.now() - timedelta(hours=1),
-            cloud_cover=5.0,
-            status=status,
-            assets={"visual": {"href": f"https://example.test/{ref}-{i}.tif", "type": "image/tiff"}},
-        )
-        for i, fp in enumerate(footprints)
-    )
-    return delivery_batch_record(
-        order=order, batch=BatchData(ref=ref, available_at=timezone.now(), captures=captures), provider="test"
+        footprint=footprint or box(151.0, -34.0, 151.2, -33.8),
+        acquired_at=acquired_at or utc(2025, 3, 1, 0, 0),
+        cloud_cover=cloud,
+        off_nadir=off_nadir,
+        gsd=gsd,
+        sun_elevation=50.0,
+        platform="PHR1A",
+        thumbnail_url="/static/img/quicklook.svg",
     )
 
 
 @pytest.fixture
+def products(db) -> dict[str, DataProduct]:
+    archive_products_ensure()
+    return {p.collection: p for p in DataProduct.objects.filter(order_type="archive")}
+
+
+@pytest.fixture
+def scenes(products) -> dict[str, Capture]:
+    """Five captures with distinct places, times and properties (newest first: e, d, c, b, a)."""
+    return {
+        "a": make_capture(
+            "SYD-A", footprint=box(151.0, -34.0, 151.2, -33.8), acquired_at=utc(2024, 1, 10, 0, 0), cloud=2
+        ),
+        "b": make_capture(
+            "SYD-B",
+            collection="pleiades-neo",
+            footprint=box(151.1, -33.9, 151.3, -33.7),
+            acquired_at=utc(2024, 6, 15, 0, 0),
+            cloud=35,
+            off_nadir=25,
+            gsd=0.35,
+        ),
+        "c": make_capture(
+            "MEL-C",
+            collection="spot",
+            footprint=box(144.8, -38.0, 145.2, -37.6),
+            acquired_at=utc(2024, 9, 1, 0, 0),
+            cloud=60,
+            off_nadir=5,
+            gsd=1.5,
+        ),
+        "d": make_capture(
+            "TYO-D",
+            collection="skysat",
+            footprint=box(139.6, 35.6, 139.8, 35.8),
+            acquired_at=utc(2025, 2, 20, 1, 30),
+            cloud=0,
+            off_nadir=15,
+            gsd=0.55,
+        ),
+        "e": make_capture(
+            "PAR-E", footprint=box(2.2, 48.8, 2.5, 48.95), acquired_at=utc(2025, 5, 5, 10, 30), cloud=12
+        ),
+    }
+
+
+@pytest.fixture
 def make_order(org):
+    """Build an ACTIVE tasking order for `org` (see tests/orders/coverage_helpers.py)."""
+    from .coverage_helpers import make_tasking_order
+
     def _make(aois, **kwargs):
         return make_tasking_order(org=org, aois=aois, **kwargs)
 

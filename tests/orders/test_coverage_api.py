@@ -10,7 +10,7 @@ import pytest
 from orders.models import Order, OrderType
 from orders.services import coverage_recompute
 
-from .conftest import deliver, make_tasking_order
+from .coverage_helpers import deliver, make_tasking_order
 
 pytestmark = pytest.mark.django_db
 

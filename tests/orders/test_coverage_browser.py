@@ -11,7 +11,7 @@ from django.utils import timezone
 from orders.services import coverage_recompute, tasking_deliveries_sync
 from tests.factories import make_org, make_user
 
-from .conftest import make_tasking_order
+from .coverage_helpers import make_tasking_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

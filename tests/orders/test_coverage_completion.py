@@ -15,7 +15,7 @@ from orders.models import CoverageSnapshot, Order
 from orders.services import coverage_recompute, order_coverage_settle
 from orders.tasks import recompute_coverage
 
-from .conftest import deliver, make_tasking_order
+from .coverage_helpers import deliver, make_tasking_order
 
 pytestmark = pytest.mark.django_db
 

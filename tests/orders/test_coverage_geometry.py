@@ -16,7 +16,7 @@ from orders.coverage import SEGMENT_DEGREES
 from orders.models import CoverageSnapshot
 from orders.services import coverage_recompute
 
-from .conftest import deliver
+from .coverage_helpers import deliver
 
 pytestmark = pytest.mark.django_db
 GEOD = Geod(ellps="WGS84")

@@ -17,7 +17,7 @@ from orders.models import Order, OrderType
 from orders.selectors import coverage_summary_for_orders, delivered_assets
 from orders.services import coverage_recompute
 
-from .conftest import deliver, make_tasking_order
+from .coverage_helpers import deliver, make_tasking_order
 
 pytestmark = pytest.mark.django_db
 A = (151.0, -33.0, 151.1, -32.9)

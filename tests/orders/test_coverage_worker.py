@@ -8,7 +8,7 @@ from orders.models import CoverageSnapshot
 from orders.tasks import recompute_coverage
 from tests.factories import make_org
 
-from .conftest import deliver, make_tasking_order
+from .coverage_helpers import deliver, make_tasking_order
 
 
 @pytest.mark.celery

@@ -14,7 +14,7 @@ from django.urls import reverse
 from orders.models import CoverageSnapshot, DeliveredCapture
 from orders.services import coverage_recompute
 
-from .conftest import make_tasking_order
+from .coverage_helpers import make_tasking_order
 
 pytestmark = pytest.mark.django_db
 AOI = (151.0, -33.0, 151.1, -32.9)

@@ -14,7 +14,7 @@ from orders.models import CoverageSnapshot, DeliveredCapture, DeliveryBatch, Ord
 from orders.services import coverage_recompute, tasking_deliveries_sync
 from orders.tasks import poll_tasking_deliveries
 
-from .conftest import make_tasking_order
+from .coverage_helpers import make_tasking_order
 
 pytestmark = pytest.mark.django_db
 GEOD = Geod(ellps="WGS84")
