@@ -11,7 +11,7 @@ from shapely.geometry import shape
 
 from orders.models import Capture
 
-from .coverage_helpers import box, make_capture, utc
+from .conftest import box, make_capture, utc
 
 HOST = "geopera-sim"
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from .coverage_helpers import make_capture, utc
+from .conftest import make_capture, utc
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_pystac_client_searches_and_pages_the_live_server(live_server, products)
     from orders.models import Capture
 
     far = Capture.objects.get(scene_id="LIVE-FAR")
-    from .coverage_helpers import box
+    from .conftest import box
 
     far.footprint = box(10, 10, 11, 11)
     far.save(update_fields=["footprint"])
