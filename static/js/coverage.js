@@ -22,20 +22,26 @@
   const byKind = function (kind) {
     return { type: "FeatureCollection", features: data.coverage.features.filter(function (f) { return f.properties.kind === kind && f.geometry; }) };
   };
+  // The same rounding as the table (orders/templatetags/coverage.py `pct`): never show 100% early.
+  function pctText(v) {
+    if (v >= 100 - 1e-6) return "100%";
+    if (v >= 99.9) return (Math.floor(v * 10) / 10).toFixed(1) + "%";
+    return v.toFixed(1) + "%";
+  }
   const fmt = function (n) { return Number(n).toLocaleString("en-AU", { maximumFractionDigits: 1 }); };
 
   const covered = L.geoJSON(byKind("covered"), {
     renderer: renderer,
     style: function () { return { stroke: false, fillColor: "#16a34a", fillOpacity: 0.42 }; },
     onEachFeature: function (f, layer) {
-      layer.bindTooltip(f.properties.name + ": covered " + fmt(f.properties.sqKmArea) + " km² (" + fmt(f.properties.percentage) + "%)", { sticky: true });
+      layer.bindTooltip(f.properties.name + ": covered " + fmt(f.properties.sqKmArea) + " km² (" + pctText(f.properties.percentage) + ")", { sticky: true });
     },
   });
   const remainder = L.geoJSON(byKind("remainder"), {
     renderer: renderer,
     style: function () { return { color: "#d97706", weight: 1, dashArray: "4 3", fillColor: "url(#cov-hatch)", fillOpacity: 1 }; },
     onEachFeature: function (f, layer) {
-      layer.bindTooltip(f.properties.name + ": remainder " + fmt(f.properties.sqKmArea) + " km² (" + fmt(f.properties.percentage) + "%)", { sticky: true });
+      layer.bindTooltip(f.properties.name + ": remainder " + fmt(f.properties.sqKmArea) + " km² (" + pctText(f.properties.percentage) + ")", { sticky: true });
     },
   });
   const aoiBounds = {};
@@ -51,7 +57,7 @@
   const labels = L.layerGroup(byKind("requested").features.map(function (f) {
     const b = L.geoJSON(f).getBounds();
     const pct = pctOf[f.properties.groupId] || 0;
-    const text = f.properties.name + " · " + (pct >= 99.99995 ? "100" : (Math.floor(pct * 10) / 10).toLocaleString("en-AU")) + "%";
+    const text = f.properties.name + " · " + pctText(pct);
     return L.tooltip({ permanent: true, direction: "top", className: "aoi-label", offset: [0, -4] })
       .setLatLng([b.getNorth(), b.getCenter().lng]).setContent(text);
   }));
