@@ -189,6 +189,7 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "tasking.tasks.expire_stale_decisions",
             "schedule": crontab(minute="*/5"),
         },
+        "orders-poll-tasking-deliveries": {"task": "orders.tasks.poll_tasking_deliveries", "schedule": 30.0},
     }
 )
 

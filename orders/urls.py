@@ -10,6 +10,17 @@ urlpatterns = [
     path("archive/products/", views.archive_products_page, name="products"),
     path("archive/quicklook/<str:scene_id>.svg", views.archive_quicklook, name="quicklook"),
     path("orders/", views.order_list_page, name="list"),
+    path("orders/<uuid:order_id>/coverage/", views.coverage_page, name="coverage"),
+    path(
+        "orders/<uuid:order_id>/coverage/<uuid:group_id>/<str:kind>.geojson",
+        views.coverage_download,
+        name="coverage_download",
+    ),
+    path(
+        "support/orders/<uuid:order_id>/deliveries/new",
+        views.support_delivery_new,
+        name="support_delivery_new",
+    ),
     # STAC API (public read; see orders/stac.py)
     path("stac/", stac.landing, name="stac_landing"),
     path("stac", stac.landing),

@@ -55,6 +55,13 @@ class OperationView(APIView):
         self.operation = self._operation(kwargs)
         super().initial(request, *args, **kwargs)
 
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # An operation that declares other media types (GeoJSON, NDJSON streams) chooses its own
+        # response from Accept; DRF, which only knows its JSON renderer, must not 406 it first.
+        accept = request.META.get("HTTP_ACCEPT", "")
+        declared = any(media in accept for media in self.operation.response_types)
+        return super().perform_content_negotiation(request, force=force or declared)
+
     def post(self, request: Request, **kwargs: Any) -> HttpResponse:
         data = request.data
         if data is None or (hasattr(data, "dict") and not data):

@@ -91,3 +91,14 @@ def scenes(products) -> dict[str, Capture]:
             "PAR-E", footprint=box(2.2, 48.8, 2.5, 48.95), acquired_at=utc(2025, 5, 5, 10, 30), cloud=12
         ),
     }
+
+
+@pytest.fixture
+def make_order(org):
+    """Build an ACTIVE tasking order for `org` (see tests/orders/coverage_helpers.py)."""
+    from .coverage_helpers import make_tasking_order
+
+    def _make(aois, **kwargs):
+        return make_tasking_order(org=org, aois=aois, **kwargs)
+
+    return _make
