@@ -376,7 +376,10 @@ def order_coverage_settle(*, order_id: Any, now: datetime | None = None) -> Orde
     for g in groups:
         snap = latest.get(g.pk)
         share = 1.0 if snap is None or not snap.requested_km2 else snap.remainder_km2 / snap.requested_km2
-        share = min(max(share, 0.0), 1.0)
+        # Areas carry float noise (a wholly uncovered AOI can come out at 0.999999999x): round the
+        # share to the coverage precision (1e-6) first, so rounding the refund down never costs the
+        # customer a credit by accident; the event records this same share.
+        share = min(max(round(share, 6), 0.0), 1.0)
         credits = credits_by_group[g.pk]
         refund = math.floor(credits * share)
         total_refund += refund
@@ -385,7 +388,7 @@ def order_coverage_settle(*, order_id: Any, now: datetime | None = None) -> Orde
                 "groupId": str(g.pk),
                 "name": str(g),
                 "credits": credits,
-                "remainderShare": round(share, 6),
+                "remainderShare": share,
                 "refundCredits": refund,
             }
         )
@@ -415,9 +418,13 @@ def order_coverage_settle(*, order_id: Any, now: datetime | None = None) -> Orde
 
 
 def _group_credits(order: Order, groups: list[OrderGroup]) -> dict[Any, int]:
-    """What each AOI cost: its own credits, or (when groups carry none) the order total split by
-    area, rounded down."""
-    if sum(g.credits for g in groups) > 0 or not order.total_credits:
-        return {g.pk: g.credits for g in groups}
-    area = sum(g.area_km2 for g in groups) or 1.0
-    return {g.pk: math.floor(order.total_credits * g.area_km2 / area) for g in groups}
+    """What each AOI cost out of what the order was actually charged (`total_credits`, which is
+    the quoted or accepted price, not necessarily the list estimate): split in proportion to the
+    groups' own list prices, or by area when they carry none; rounded down."""
+    total = order.total_credits
+    if sum(g.credits for g in groups) > 0:
+        weights = {g.pk: float(g.credits) for g in groups}
+    else:
+        weights = {g.pk: g.area_km2 for g in groups}
+    denominator = sum(weights.values()) or 1.0
+    return {pk: math.floor(total * weight / denominator) for pk, weight in weights.items()}

@@ -52,7 +52,10 @@ def make_tasking_order(
     metadata: dict | None = None,
     names: list[str] | None = None,
     authorize: bool = True,
+    charged: int | None = None,
 ) -> Order:
+    """`charged` is what the org accepted to pay (a quotation), when it differs from the groups'
+    list prices in `credits`."""
     product = tasking_product()
     workspace = Workspace.objects.filter(org=org).first() or Workspace.objects.create(
         org=org, name="Default workspace", is_default=True
@@ -67,7 +70,7 @@ def make_tasking_order(
         display_name="Test tasking order",
         data_product=product,
         billing_mode=org.billing_mode,
-        total_credits=sum(credits),
+        total_credits=sum(credits) if charged is None else charged,
         params={
             "acquisitionStart": (now - timedelta(days=1)).isoformat().replace("+00:00", "Z"),
             "acquisitionEnd": (now + timedelta(days=30)).isoformat().replace("+00:00", "Z"),
@@ -88,7 +91,7 @@ def make_tasking_order(
             credits=credits[i],
         )
     if authorize:
-        charge = charge_authorize(org=org, credits=sum(credits), reference=f"order:{order.pk}")
+        charge = charge_authorize(org=org, credits=order.total_credits, reference=f"order:{order.pk}")
         order.charge = charge
         order.save(update_fields=["charge"])
     if status == Order.Status.ACTIVE:

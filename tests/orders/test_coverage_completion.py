@@ -66,8 +66,9 @@ def test_window_end_below_target_is_partial_with_a_pro_rata_refund(org):
     coverage_recompute(order_id=order.pk)
     available_before = wallet_get(org=org).available_credits
     snaps = {s.group.position: s for s in CoverageSnapshot.objects.filter(order=order)}
-    expected = math.floor(10_000 * snaps[0].remainder_km2 / snaps[0].requested_km2) + math.floor(
-        7_777 * snaps[1].remainder_km2 / snaps[1].requested_km2
+    # round-down(credits × remainder share), the share taken to the coverage precision (1e-6)
+    expected = math.floor(10_000 * round(snaps[0].remainder_km2 / snaps[0].requested_km2, 6)) + math.floor(
+        7_777 * round(snaps[1].remainder_km2 / snaps[1].requested_km2, 6)
     )
     assert 3_000 < expected < 4_000  # ~37% of A remains, none of B
 
@@ -87,6 +88,21 @@ def test_window_end_below_target_is_partial_with_a_pro_rata_refund(org):
     # Settling again (the next beat) does nothing: one refund, ever.
     assert order_coverage_settle(order_id=order.pk) is None
     assert LedgerEntry.objects.filter(charge=order.charge, kind=LedgerEntry.Kind.REFUND).count() == 1
+
+
+def test_pro_rata_refund_splits_what_was_charged_not_the_list_price(org):
+    # List prices 30,000 + 10,000, but the org accepted a quotation of 20,000: refunds come out of
+    # the 20,000, weighted by each AOI's share of the list price.
+    order = make_tasking_order(
+        org=org, aois=[A, B], credits=[30_000, 10_000], charged=20_000, params={"acquisitionEnd": PAST}
+    )
+    deliver(order, order.groups.get(position=1), [(151.2, -33.1, 151.5, -32.8)], ref="b1")  # B fully
+    coverage_recompute(order_id=order.pk)
+    assert order_coverage_settle(order_id=order.pk) is not None
+    order.charge.refresh_from_db()
+    assert order.charge.captured_credits == 20_000
+    assert order.charge.refunded_credits == 15_000  # all of A's 3/4 share; nothing of B's
+    assert [g["credits"] for g in order.events.get(kind="coverage_refund").data["groups"]] == [15_000, 5_000]
 
 
 def test_window_end_at_target_is_fulfilled_without_refund(org):
