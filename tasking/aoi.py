@@ -9,7 +9,6 @@ product's limits. Areas are geodesic (PostGIS geography), never planar degrees.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ from django.db import connection
 
 from geopera_web.errors import InvalidInput
 from orders.models import DataProduct
+from orders.pricing import billed_area_km2, credits_for_area
 
 MAX_FEATURES = 50
 MAX_VERTICES = 2000
@@ -68,9 +68,11 @@ def geodesic_area_km2(geom: GEOSGeometry) -> float:
 
 
 def billed_credits(*, area_km2: float, product: DataProduct) -> tuple[float, int]:
-    """(billed area, credits): max(area, product minimum) × rate, rounded up to a whole credit."""
-    billed = max(area_km2, product.min_area_km2 or 0.0)
-    return billed, int(math.ceil(round(billed * product.credits_per_km2, 6)))
+    """(billed area, credits): the one pricing rule of orders.pricing, for a tasking AOI."""
+    return (
+        billed_area_km2(product=product, area_km2=area_km2),
+        credits_for_area(product=product, area_km2=area_km2),
+    )
 
 
 def features_of(feature_collection: Any) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from geopera_web.billing.selectors import wallet_get
 from geopera_web.errors import ApplicationError, InvalidInput
 from orders.models import Order
 
-from .aoi import check_features
+from .aoi import check_features, features_of
 from .feasibility import feature_feasibility, window_of
 from .models import FeasibilityStudy
 from .schemas import params_from_form, product_schema, schema_form_fields
@@ -125,13 +125,35 @@ def tasking_new(request: HttpRequest) -> HttpResponse:
         context["fields"] = schema_form_fields(context["schema"], draft.params or {})
     context.update(
         draft=draft,
-        draft_aois=_aoi_geojson(draft) if draft else "",
+        draft_aois=_aoi_geojson(draft) if draft else _aoi_from_link(request),
         idempotency_key=uuid.uuid4().hex,
         workspaces=list(workspace_list(org=request.org)),
     )
     if request.htmx and request.htmx.target == "tasking-config":
         return render(request, "tasking/new.html#config", context)
     return render(request, "tasking/request.html", context)
+
+
+def _aoi_from_link(request: HttpRequest) -> str:
+    """`?aoi=<GeoJSON>` (e.g. "Re-task the remainder" from a coverage page) as the starting AOIs.
+    A link with an unusable area still opens the page, and says why the area was left out."""
+    raw = request.GET.get("aoi", "").strip()
+    if not raw:
+        return ""
+    try:
+        features = features_of(raw)
+    except InvalidInput as exc:
+        messages.warning(request, f"The area in the link was left out: {exc.detail}")
+        return ""
+    named = [
+        {
+            "type": "Feature",
+            "geometry": f.get("geometry"),
+            "properties": {"name": (f.get("properties") or {}).get("name") or f"Area {i + 1}"},
+        }
+        for i, f in enumerate(features)
+    ]
+    return json.dumps({"type": "FeatureCollection", "features": named})
 
 
 def _request_inputs(request: HttpRequest) -> tuple[Any, dict[str, Any], Any]:

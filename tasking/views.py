@@ -261,17 +261,6 @@ def _tasking_new_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@require_GET
-@org_required
-def tasking_new(request: HttpRequest) -> HttpResponse:
-    """A new tasking request: product and template pickers plus the params form generated from the
-    product's schema. htmx requests targeting #tasking-config get only that region."""
-    context = _tasking_new_context(request)
-    if request.htmx and request.htmx.target == "tasking-config":
-        return render(request, "tasking/new.html#config", context)
-    return render(request, "tasking/new.html", context)
-
-
 @require_POST
 @org_required
 def tasking_params_check(request: HttpRequest) -> HttpResponse:

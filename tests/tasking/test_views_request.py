@@ -103,3 +103,22 @@ def test_placing_from_a_template_records_it_and_counts_a_use(operator_user, make
     order = Order.objects.get()
     template.refresh_from_db()
     assert order.metadata["template_id"] == str(template.id) and template.usage_count == 1
+
+
+def test_a_link_with_an_area_starts_the_request_with_it(operator_user):
+    # "Re-task the remainder" on a coverage page links here with the remainder as ?aoi=.
+    remainder = {"type": "MultiPolygon", "coordinates": [square(151.0, -33.0, 12.0)["coordinates"]]}
+    response = client_for(operator_user).get(
+        "/tasking/new/", {"product": MANUAL_PRODUCT, "aoi": json.dumps(remainder)}
+    )
+    assert response.status_code == 200
+    initial = json.loads(response.context["draft_aois"])
+    assert initial["features"][0]["geometry"] == remainder
+    assert initial["features"][0]["properties"]["name"] == "Area 1"
+
+
+def test_a_link_with_an_unusable_area_opens_the_page_and_says_why(operator_user):
+    response = client_for(operator_user).get("/tasking/new/", {"product": MANUAL_PRODUCT, "aoi": "{not json"})
+    assert response.status_code == 200
+    assert response.context["draft_aois"] == ""
+    assert b"The area in the link was left out" in response.content
