@@ -167,3 +167,14 @@ def test_opportunities_list_returns_predicted_passes_for_automatic_sensors(api_o
         9.3,
         35.2,
     )
+
+
+def test_active_order_page_links_to_coverage_and_manual_delivery(org, operator_user, staff_user):
+    from orders.services import order_transition
+
+    order = place(org, operator_user)
+    order_transition(order=order, to=Order.Status.ACTIVE, sub_status=Order.SubStatus.QUOTATION_ACCEPTED)
+    html = client_for(staff_user).get(f"/support/orders/{order.id}/").content.decode()
+    assert 'data-testid="support-deliveries"' in html
+    assert f"/support/orders/{order.id}/deliveries/new" in html
+    assert f"/orders/{order.id}/coverage/" in html
