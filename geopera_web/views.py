@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from geopera_web.accounts.decorators import org_required
@@ -12,8 +13,16 @@ from .dashboard import dashboard_panels
 
 
 @require_GET
-@org_required
+@login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    if request.org is None and request.user.is_staff:
+        # Support staff without an org of their own work from the support desk.
+        return redirect("tasking:support")
+    return _org_dashboard(request)
+
+
+@org_required
+def _org_dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboard.html",

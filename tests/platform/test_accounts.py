@@ -107,6 +107,13 @@ def test_nav_pages_render_for_members(client, viewer_user):
         assert b'hx-headers=\'{"X-CSRFToken"' in response.content
 
 
+def test_staff_without_an_org_land_on_the_support_desk(staff_user):
+    staff = Client()
+    staff.force_login(staff_user)
+    response = staff.get("/")
+    assert response.status_code == 302 and response["Location"] == "/support/"
+
+
 def test_support_desk_is_staff_only(client, admin_user, staff_user):
     client.force_login(admin_user)
     assert client.get("/support/").status_code == 404
