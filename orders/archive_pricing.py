@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
 from django.db import connection
 
 from geopera_web.billing.services import credits_to_aud
@@ -47,7 +47,12 @@ class QuoteError:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.capture_id, "captureId": self.capture_id, "code": self.code, "message": self.message}
+        return {
+            "id": self.capture_id,
+            "captureId": self.capture_id,
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -97,7 +102,10 @@ def parse_polygon_geojson(raw: Any) -> tuple[GEOSGeometry | None, str]:
         return None, f"The geometry is not valid GeoJSON ({exc}). Check that every ring is closed."
     geom.srid = 4326
     if geom.num_coords > MAX_CLIP_VERTICES:
-        return None, f"The geometry has {geom.num_coords} vertices; simplify it to at most {MAX_CLIP_VERTICES}."
+        return (
+            None,
+            f"The geometry has {geom.num_coords} vertices; simplify it to at most {MAX_CLIP_VERTICES}.",
+        )
     if geom.empty:
         return None, "The geometry is empty."
     xmin, ymin, xmax, ymax = geom.extent
@@ -158,7 +166,9 @@ def archive_quote(*, captures: list[dict[str, Any]], split_by_date: bool = False
         matches = found.get(scene_id, [])
         if not matches:
             errors.append(
-                QuoteError(index, scene_id, ErrorCode.UNKNOWN_CAPTURE, f"No capture {scene_id!r} in the catalog.")
+                QuoteError(
+                    index, scene_id, ErrorCode.UNKNOWN_CAPTURE, f"No capture {scene_id!r} in the catalog."
+                )
             )
             continue
         if len(matches) > 1:
@@ -236,4 +246,3 @@ def archive_quote(*, captures: list[dict[str, Any]], split_by_date: bool = False
     priced.sort(key=lambda g: (g.data_product.pk, g.acquisition_date or dt.date.min))
     errors.sort(key=lambda e: e.index)
     return ArchiveQuote(groups=priced, errors=errors)
-

@@ -84,7 +84,9 @@ class SimulatedProvider:
         if waited < delay:
             return ProviderStatus(ProviderState.PROCESSING, "Being prepared.", retry_after=delay - waited)
         if self.will_fail(order):
-            return ProviderStatus(ProviderState.FAILED, "The simulated provider could not retrieve the scenes.")
+            return ProviderStatus(
+                ProviderState.FAILED, "The simulated provider could not retrieve the scenes."
+            )
         return ProviderStatus(ProviderState.FULFILLED, "Delivered.")
 
     def fetch_deliveries(self, *, order: Order) -> list[Delivery]:

@@ -32,7 +32,9 @@ def _with_groups(qs: QuerySet[Order]) -> QuerySet[Order]:
         Prefetch(
             "groups",
             queryset=OrderGroup.objects.select_related("data_product").prefetch_related(
-                Prefetch("captures", queryset=Capture.objects.only("id", "scene_id", "collection", "acquired_at"))
+                Prefetch(
+                    "captures", queryset=Capture.objects.only("id", "scene_id", "collection", "acquired_at")
+                )
             ),
         )
     )
@@ -42,6 +44,21 @@ def order_get_detail(*, org: Organization, order_id: object) -> Order:
     """An order with its groups and their captures prefetched (API `orders.get`, the detail page)."""
     oid = parse_uuid(order_id)
     order = _with_groups(Order.objects.filter(org=org, id=oid)).first() if oid else None
+    if order is None:
+        raise NotFound("Order not found.")
+    return order
+
+
+def order_get_assets(*, org: Organization, order_id: object) -> Order:
+    """An order with its groups' captures (with footprints) for its STAC item list."""
+    oid = parse_uuid(order_id)
+    order = (
+        Order.objects.filter(org=org, id=oid)
+        .prefetch_related(Prefetch("groups", queryset=OrderGroup.objects.prefetch_related("captures")))
+        .first()
+        if oid
+        else None
+    )
     if order is None:
         raise NotFound("Order not found.")
     return order
@@ -161,7 +178,11 @@ def order_search(*, org: Organization, filters: OrderFilters, with_groups: bool 
     if filters.data_product_ids:
         qs = qs.filter(
             Q(data_product_id__in=filters.data_product_ids)
-            | Q(id__in=OrderGroup.objects.filter(data_product_id__in=filters.data_product_ids).values("order_id"))
+            | Q(
+                id__in=OrderGroup.objects.filter(data_product_id__in=filters.data_product_ids).values(
+                    "order_id"
+                )
+            )
         )
     if filters.tags:
         qs = qs.filter(tags__contains=filters.tags)

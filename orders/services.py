@@ -23,7 +23,7 @@ from geopera_web.billing.services import (
 )
 from geopera_web.errors import Conflict, InvalidInput, NotFound
 
-from .archive_pricing import MAX_CART_CAPTURES, ArchiveQuote, parse_polygon_geojson, archive_quote
+from .archive_pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
 from .events import order_event
 from .models import Capture, Cart, CartItem, Order, OrderGroup, OrderType
 from .providers import ProviderState, provider_for
@@ -175,7 +175,10 @@ def archive_order_place(
                 billed_area_km2=g.billed_area_km2,
                 credits=g.credits,
                 acquisition_date=g.acquisition_date,
-                params={"creditsPerKm2": g.data_product.credits_per_km2, "minAreaKm2": g.data_product.min_area_km2},
+                params={
+                    "creditsPerKm2": g.data_product.credits_per_km2,
+                    "minAreaKm2": g.data_product.min_area_km2,
+                },
             )
             for i, g in enumerate(quote.groups)
         ]
@@ -455,7 +458,10 @@ def cart_set_split(*, org: Organization, user: User, split_by_date: bool) -> Car
 def cart_payload(items: list[CartItem]) -> list[dict[str, Any]]:
     """The cart as `captures` for orders.archive.estimate / place."""
     return [
-        {"id": i.capture.scene_id, **({"geometry": json.loads(i.clip_geometry.json)} if i.clip_geometry else {})}
+        {
+            "id": i.capture.scene_id,
+            **({"geometry": json.loads(i.clip_geometry.json)} if i.clip_geometry else {}),
+        }
         for i in items
     ]
 
