@@ -177,7 +177,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 # Domain apps add their periodic tasks below, one line each, so operators see the whole plan here.
-CELERY_BEAT_SCHEDULE.update({})
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "orders-poll-provider": {"task": "orders.tasks.poll_provider_orders", "schedule": 30.0},
+    }
+)
 
 # --- Product settings ----------------------------------------------------------------------------
 IDEMPOTENCY_TTL_HOURS = 24

@@ -66,8 +66,12 @@ class SimulatedProvider:
     name = "geopera-sim"
     ASSET_BASE = "https://assets.geopera-sim.example/deliveries"
 
+    def __init__(self, *, overrides: dict | None = None) -> None:
+        # Overrides of settings.SIMULATED_PROVIDER (the demo seeder wants one order delivered now).
+        self.overrides = overrides or {}
+
     def _config(self) -> dict:
-        return settings.SIMULATED_PROVIDER
+        return {**settings.SIMULATED_PROVIDER, **self.overrides}
 
     def place(self, *, order: Order) -> str:
         return f"sim-{order.pk.hex[:16]}"

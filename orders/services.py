@@ -26,7 +26,7 @@ from geopera_web.errors import Conflict, InvalidInput, NotFound
 from .archive_pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
 from .events import order_event
 from .models import Capture, Cart, CartItem, Order, OrderGroup, OrderType
-from .providers import ProviderState, provider_for
+from .providers import ProviderAdapter, ProviderState, provider_for
 from .selectors import order_get
 
 
@@ -324,7 +324,7 @@ def order_cancel(*, org: Organization, actor: Any, order_id: object) -> tuple[Or
 
 
 @transaction.atomic
-def archive_order_sync(*, order_id: object) -> Order | None:
+def archive_order_sync(*, order_id: object, provider: ProviderAdapter | None = None) -> Order | None:
     """Ask the order's provider where it stands and act on the answer: submit it if it never was,
     capture the money and record the deliveries when fulfilled, release it when failed.
 
@@ -339,7 +339,7 @@ def archive_order_sync(*, order_id: object) -> Order | None:
     )
     if order is None or order.status != Order.Status.PROCESSING:
         return order
-    provider = provider_for(order)
+    provider = provider or provider_for(order)
     if not order.provider_ref:
         order.provider_ref = provider.place(order=order)
         order.save(update_fields=["provider_ref", "updated_at"])

@@ -6,5 +6,16 @@ app_name = "orders"
 
 urlpatterns = [
     path("archive/", views.archive, name="archive"),
+    path("archive/cart/", views.cart_panel, name="cart_panel"),
+    path("archive/cart/toggle/", views.cart_toggle_view, name="cart_toggle"),
+    path("archive/cart/aoi/", views.cart_aoi_view, name="cart_aoi"),
+    path("archive/cart/split/", views.cart_split_view, name="cart_split"),
+    path("archive/cart/place/", views.cart_place_view, name="cart_place"),
+    path("archive/cart/challenge/", views.cart_challenge_view, name="cart_challenge"),
+    path("archive/cart/items/<str:capture_id>/remove/", views.cart_remove_view, name="cart_remove"),
+    path("archive/cart/items/<str:capture_id>/clip/", views.cart_clip_view, name="cart_clip"),
     path("orders/", views.order_list_page, name="list"),
+    path("orders/<uuid:order_id>/", views.order_detail_page, name="detail"),
+    path("orders/<uuid:order_id>/tags/", views.order_tags_view, name="tags"),
+    path("orders/<uuid:order_id>/cancel/", views.order_cancel_view, name="cancel"),
 ]
