@@ -267,7 +267,10 @@ class OrdersListOutput(serializers.Serializer):
 class OrderUpdateInput(serializers.Serializer):
     order_id = serializers.CharField(max_length=100)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=60), required=False, allow_null=True, max_length=50
+        child=serializers.CharField(max_length=60, allow_blank=True, trim_whitespace=True),
+        required=False,
+        allow_null=True,
+        max_length=50,
     )
 
 

@@ -78,3 +78,17 @@ def sydney_captures(product):
         acquired_at=dt.datetime(2026, 3, 2, 23, 50, tzinfo=dt.UTC),
     )
     return a, b, c
+
+
+def place_body(*ids: str, **extra) -> dict:
+    return {"captures": [{"id": i} for i in ids], "licenseType": "standard", **extra}
+
+
+@pytest.fixture
+def placed_order(sydney_captures, api_operator):
+    """A processing archive order of SYD-A + SYD-B placed through the API."""
+    from orders.models import Order
+
+    response = api_operator.post("orders.archive.place", place_body("SYD-A", "SYD-B"))
+    assert response.status_code == 202, response.content
+    return Order.objects.get(pk=response.json()["id"])
