@@ -205,7 +205,7 @@ def test_list_and_get_query_counts_do_not_grow_with_orders(
     from geopera_web.billing.services import wallet_topup
 
     wallet_topup(org=org, credits=1_000_000)
-    for i in range(3):
+    for _ in range(3):
         api_operator.post("orders.archive.place", place_body("SYD-A", "SYD-B"))
 
     def run():
