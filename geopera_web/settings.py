@@ -73,6 +73,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "geopera_web.accounts.context_processors.navigation",
             ],
+            # {% partialdef %} everywhere without a {% load %} (built into Django 6; a package on 5.2).
+            "builtins": ["template_partials.templatetags.partials"],
         },
     },
 ]

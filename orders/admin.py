@@ -76,3 +76,25 @@ class OrderAdmin(admin.ModelAdmin):
         "updated_at",
     )
     inlines = [OrderGroupInline, OrderEventInline]
+
+
+@admin.register(OrderGroup)
+class OrderGroupAdmin(admin.GISModelAdmin):
+    list_display = ("order", "position", "name", "data_product", "area_km2", "credits")
+    search_fields = ("order__id", "name")
+    list_select_related = ("order", "data_product")
+    raw_id_fields = ("order", "captures")
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "order", "kind", "from_status", "to_status", "actor_label", "message")
+    list_filter = ("kind",)
+    search_fields = ("order__id", "message", "actor_label")
+    list_select_related = ("order",)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -12,6 +12,7 @@ from geopera_web.accounts.models import Scope
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 
+from . import api_catalog  # noqa: E402,F401,I001  (catalog.search, catalog.search_stream)
 from .archive_pricing import MAX_CART_CAPTURES, ArchiveQuote, QuoteGroup, archive_quote
 from .models import Order, OrderGroup
 from .selectors import MAX_PAGE_SIZE, order_filters_parse, order_get_assets, order_get_detail, order_search

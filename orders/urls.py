@@ -1,11 +1,23 @@
 from django.urls import path
 
-from . import views
+from . import stac, views
 
 app_name = "orders"
 
 urlpatterns = [
     path("archive/", views.archive, name="archive"),
+    path("archive/aoi-upload", views.archive_aoi_upload, name="aoi_upload"),
+    path("archive/products/", views.archive_products_page, name="products"),
+    # STAC API (public read; see orders/stac.py)
+    path("stac/", stac.landing, name="stac_landing"),
+    path("stac", stac.landing),
+    path("stac/conformance", stac.conformance, name="stac_conformance"),
+    path("stac/api", stac.service_desc, name="stac_api"),
+    path("stac/collections", stac.collections, name="stac_collections"),
+    path("stac/collections/<str:collection_id>", stac.collection, name="stac_collection"),
+    path("stac/collections/<str:collection_id>/items", stac.items, name="stac_items"),
+    path("stac/collections/<str:collection_id>/items/<str:item_id>", stac.item, name="stac_item"),
+    path("stac/search", stac.search, name="stac_search"),
     path("archive/cart/", views.cart_panel, name="cart_panel"),
     path("archive/cart/toggle/", views.cart_toggle_view, name="cart_toggle"),
     path("archive/cart/aoi/", views.cart_aoi_view, name="cart_aoi"),

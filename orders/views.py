@@ -6,7 +6,7 @@ import uuid
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -20,8 +20,11 @@ from geopera_web.billing.gateways import TestGateway, get_gateway
 from geopera_web.billing.selectors import wallet_get
 from geopera_web.errors import ApplicationError, Conflict, InvalidInput, PaymentRequired
 
+from .aoi_files import MAX_UPLOAD_BYTES, aoi_from_upload
 from .api import order_to_wire
 from .archive_pricing import archive_quote
+from .catalog import MAX_LIMIT, archive_products
+from .catalog_data import ARCHIVE_HOST
 from .models import Order, OrderType
 from .selectors import cart_get, cart_items, order_events, order_filters_parse, order_get_detail, order_search
 from .services import (
@@ -47,16 +50,52 @@ def _coming(request: HttpRequest, title: str, what: list[str]) -> HttpResponse:
 @require_GET
 @org_required
 def archive(request: HttpRequest) -> HttpResponse:
-    return _coming(
-        request,
-        "Archive",
-        [
-            "A full-height map of the catalog's captures for the current view, with filters for dates, "
-            "cloud cover, off-nadir angle, collection and resolution.",
-            "Draw or upload an area of interest (GeoJSON, KML, zipped shapefile) to search by it.",
-            "A cart with the server's live price, split by date if you like, and a Place button.",
+    """The map-centric archive: filters + results | map | cart panel. All searching happens in
+    static/js/archive.js against catalog.search with the session (filters live in the URL)."""
+    products = list(archive_products())
+    config = {
+        "searchUrl": "/v1/op/catalog.search",
+        "aoiUploadUrl": "/archive/aoi-upload",
+        "hostName": ARCHIVE_HOST,
+        "pageSize": 200,
+        "maxFeatures": MAX_LIMIT,
+        "collections": [
+            {
+                "id": p.collection,
+                "name": p.name,
+                "creditsPerKm2": p.credits_per_km2,
+                "minAreaKm2": p.min_area_km2,
+            }
+            for p in products
         ],
-    )
+    }
+    return render(request, "orders/archive.html", {"products": products, "archive_config": config})
+
+
+@require_POST
+@org_required
+def archive_aoi_upload(request: HttpRequest) -> JsonResponse:
+    """An uploaded AOI file → its GeoJSON geometry, or a 400 saying exactly what is wrong."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse(
+            {"error": "Choose a file to upload (GeoJSON, KML or zipped shapefile)."}, status=400
+        )
+    if upload.size and upload.size > MAX_UPLOAD_BYTES:
+        return JsonResponse(
+            {"error": f"{upload.name} is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB."}, status=400
+        )
+    try:
+        geom = aoi_from_upload(filename=upload.name or "upload", data=upload.read())
+    except InvalidInput as exc:
+        return JsonResponse({"error": exc.detail}, status=400)
+    return JsonResponse({"geometry": json.loads(geom.geojson), "name": upload.name})
+
+
+@require_GET
+@org_required
+def archive_products_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "orders/products.html", {"products": archive_products()})
 
 
 # --- cart (the panel on the archive page) ---------------------------------------------------------

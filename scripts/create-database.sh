@@ -14,7 +14,7 @@ as_postgres() {
   elif [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@";
   else sudo -u postgres "$@"; fi
 }
-psql_admin() { as_postgres psql -v ON_ERROR_STOP=1 -qtA "$@"; }
+psql_admin() { PGOPTIONS="--client-min-messages=warning" as_postgres psql -v ON_ERROR_STOP=1 -qtA "$@"; }
 
 if [[ -z $(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname='$DB_USER'") ]]; then
   psql_admin -c "CREATE ROLE \"$DB_USER\" LOGIN SUPERUSER PASSWORD '$DB_PASSWORD'"

@@ -1,1 +1,219 @@
-"""Sensors, product schemas, templates, feasibility studies, quotations (built in later issues)."""
+"""Tasking configuration: the sensor catalog, the tasking products sold on each sensor, and the
+org-scoped template library.
+
+`Sensor` holds the facts of one imaging system (constellation, satellites with NORAD ids, resolution
+options, bands, allowed cloud and off-nadir ranges, capture frequencies, file formats, datums). A
+`TaskingProduct` links one `orders.DataProduct` (order_type="tasking", which carries the price:
+credits per km², minimum and maximum area) to the sensor it tasks; the product's order-form JSON
+Schema is generated from those facts (tasking.schemas). `TaskingTemplate` is a reusable set of
+acquisition settings that names a sensor; it is validated against the sensor's facts by
+tasking.services and soft-deleted so orders made from it can still say where they came from.
+
+Field names here are a contract with the tasking-flow code (requests, feasibility, quotations):
+add fields only with new migrations, never rename.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from geopera_web.accounts.models import Organization
+from orders.models import DataProduct, OrderType
+
+
+class SensorType(models.TextChoices):
+    OPTICAL = "optical", "Optical (multispectral)"
+    HYPERSPECTRAL = "hyperspectral", "Hyperspectral"
+    SAR = "sar", "Synthetic aperture radar"
+
+
+class Feasibility(models.TextChoices):
+    # Automatic: the platform can answer from orbit predictions alone. Manual: the provider's
+    # tasking desk studies each request (support staff write a feasibility study with options).
+    AUTOMATIC = "automatic", "Automatic"
+    MANUAL = "manual", "Manual (studied by support)"
+
+
+class CaptureFrequency(models.TextChoices):
+    ONCE = "ONCE", "Once"
+    DAILY = "DAILY", "Daily"
+    WEEKLY = "WEEKLY", "Weekly"
+    MONTHLY = "MONTHLY", "Monthly"
+
+
+class Sensor(models.Model):
+    """One tasking-capable imaging system and its commercial facts. Staff edit these in the admin.
+
+    List-valued facts are JSON arrays of strings (resolutions like "30cm", formats like "GeoTIFF") so
+    the order-form schema and template validation can use them as enums directly. `bands` is a list
+    of {"name", "min_nm", "max_nm"} for optical sensors or {"name", "frequency_ghz"} for SAR.
+    `satellites` is a list of {"name", "norad_id"} (norad_id null when not verified).
+    """
+
+    id = models.SlugField(primary_key=True, max_length=60, help_text="Stable wire id, e.g. pleiades-neo.")
+    name = models.CharField(max_length=120)
+    constellation = models.CharField(max_length=120)
+    operator = models.CharField(max_length=120, help_text="Who operates the satellites.")
+    sensor_type = models.CharField(max_length=16, choices=SensorType.choices, default=SensorType.OPTICAL)
+    description = models.TextField(blank=True)
+    satellites = models.JSONField(default=list, blank=True, help_text='[{"name": ..., "norad_id": 12345}]')
+    resolutions = models.JSONField(
+        default=list, help_text='Offered resolutions, best first: ["30cm", "1.2m"].'
+    )
+    bands = models.JSONField(default=list, blank=True)
+    spectral_bundles = models.JSONField(
+        default=list, blank=True, help_text='Band combinations delivered, e.g. ["pansharpened", "bundle"].'
+    )
+    acquisition_modes = models.JSONField(default=list, blank=True, help_text='e.g. ["mono", "stereo"].')
+    processing_levels = models.JSONField(default=list, blank=True, help_text='e.g. ["primary", "ortho"].')
+    radiometric_processing = models.JSONField(default=list, blank=True, help_text='e.g. ["reflectance"].')
+    pixel_codings = models.JSONField(default=list, blank=True, help_text='e.g. ["8bits", "12bits"].')
+    projections = models.JSONField(default=list, blank=True, help_text="EPSG codes offered, e.g. [4326].")
+    capture_frequencies = models.JSONField(default=list, help_text="Subset of ONCE, DAILY, WEEKLY, MONTHLY.")
+    file_formats = models.JSONField(default=list, help_text='e.g. ["GeoTIFF", "JPEG2000", "NITF"].')
+    datums = models.JSONField(default=list, help_text='e.g. ["WGS84", "GDA2020"].')
+    feasibility = models.CharField(max_length=16, choices=Feasibility.choices, default=Feasibility.MANUAL)
+    min_cloud_coverage = models.PositiveSmallIntegerField(default=0, help_text="Percent.")
+    max_cloud_coverage = models.PositiveSmallIntegerField(
+        default=100, help_text="Percent; SAR sees through clouds, so 100."
+    )
+    min_off_nadir = models.PositiveSmallIntegerField(default=0, help_text="Degrees (incidence for SAR).")
+    max_off_nadir = models.PositiveSmallIntegerField(default=30, help_text="Degrees (incidence for SAR).")
+    swath_km = models.FloatField(null=True, blank=True)
+    revisit_days = models.FloatField(null=True, blank=True, help_text="Best revisit of the constellation.")
+    min_window_days = models.PositiveSmallIntegerField(
+        default=1, help_text="Shortest acquisition window the provider accepts."
+    )
+    sources = models.TextField(blank=True, help_text="Where these facts come from, and what is unverified.")
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_cloud_coverage__lte=models.F("max_cloud_coverage"))
+                & models.Q(max_cloud_coverage__lte=100),
+                name="tasking_sensor_cloud_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_off_nadir__lte=models.F("max_off_nadir"))
+                & models.Q(max_off_nadir__lte=90),
+                name="tasking_sensor_off_nadir_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def norad_ids(self) -> list[int]:
+        return [s["norad_id"] for s in self.satellites if s.get("norad_id")]
+
+
+class TaskingProduct(models.Model):
+    """A tasking `orders.DataProduct` (the price) bound to the sensor it tasks (the facts).
+
+    The product id is the wire `data_product_id` of orders.get_schema and orders.tasking.*.
+    `resolutions` narrows the sensor's offer for this product (empty = all of the sensor's).
+    """
+
+    data_product = models.OneToOneField(
+        DataProduct,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="tasking",
+        limit_choices_to={"order_type": OrderType.TASKING},
+    )
+    sensor = models.ForeignKey(Sensor, on_delete=models.PROTECT, related_name="products")
+    resolutions = models.JSONField(default=list, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sensor__position", "position", "data_product_id"]
+
+    def __str__(self) -> str:
+        return f"{self.data_product} ({self.sensor})"
+
+    @property
+    def id(self) -> str:
+        return self.data_product_id
+
+    @property
+    def offered_resolutions(self) -> list[str]:
+        return list(self.resolutions or self.sensor.resolutions)
+
+
+class TaskingTemplate(models.Model):
+    """A reusable set of tasking settings for one org (fields as the reference's TemplateSaveInput).
+
+    Deleting sets `deleted_at` (soft delete): the list hides it, but orders made from it keep
+    {"template_id", "template_name"} in Order.metadata and can still look it up. Names are unique
+    (case-insensitively) among an org's active templates only, so a deleted name can be reused.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tasking_templates")
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    capture_asap = models.BooleanField(default=True)
+    sensor = models.ForeignKey(Sensor, on_delete=models.PROTECT, related_name="templates")
+    resolution = models.CharField(max_length=20)
+    capture_frequency = models.CharField(max_length=16, choices=CaptureFrequency.choices)
+    datum = models.CharField(max_length=20)
+    file_format = models.CharField(max_length=20)
+    # Ground control points for orthorectification (a paid option with some providers).
+    has_control = models.BooleanField(default=False)
+    max_cloud_coverage = models.PositiveSmallIntegerField(default=0, help_text="Percent.")
+    max_nadir_angle = models.PositiveSmallIntegerField(default=0, help_text="Degrees.")
+    usage_count = models.PositiveIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "org",
+                Lower("name"),
+                condition=models.Q(deleted_at__isnull=True),
+                name="tasking_template_active_name_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_cloud_coverage__lte=100), name="tasking_template_cloud_le_100"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_nadir_angle__lte=90), name="tasking_template_nadir_le_90"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["org", "-updated_at"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="tasking_template_org_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

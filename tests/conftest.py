@@ -17,6 +17,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytest_plugins = ["celery.contrib.pytest"]
 
+from tests.browser.chromium import CHROMIUM_ARGS  # noqa: E402
 from tests.factories import make_org, make_user  # noqa: E402
 
 DEMO_PASSWORD = "correct-horse-battery"
@@ -181,16 +182,7 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-        ],
+        "args": CHROMIUM_ARGS,
     }
 
 

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
@@ -50,6 +51,19 @@ def org_create(
     return org
 
 
+SUPPORT_GROUP = "Support staff"
+SUPPORT_APPS = ("accounts", "billing", "api", "orders", "tasking")
+
+
+def support_group_ensure() -> Group:
+    """The group that makes `is_staff` users able to work in the Django admin: every permission
+    on the product's own models (wallet movements still go through the admin's top-up views)."""
+    group, _ = Group.objects.get_or_create(name=SUPPORT_GROUP)
+    perms = Permission.objects.filter(content_type__app_label__in=SUPPORT_APPS)
+    group.permissions.add(*perms)
+    return group
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -70,6 +84,8 @@ def user_create(
     )
     if org is not None:
         Membership.objects.create(user=user, org=org, role=role)
+    if staff:
+        user.groups.add(support_group_ensure())
     return user
 
 

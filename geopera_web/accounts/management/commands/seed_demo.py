@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from geopera_web.accounts.models import Membership, Organization, Role, User, Workspace
+from geopera_web.accounts.services import support_group_ensure
 from geopera_web.billing.selectors import wallet_get
 from geopera_web.billing.services import wallet_topup
 from geopera_web.demo import DemoWorld, seeders
@@ -82,8 +83,9 @@ class Command(BaseCommand):
                 first_name=first,
                 last_name=last,
                 is_staff=staff,
-                is_superuser=staff,
             )
+        if staff:
+            user.groups.add(support_group_ensure())
         if org is not None:
             Membership.objects.get_or_create(user=user, org=org, defaults={"role": role})
         return user

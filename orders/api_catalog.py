@@ -1,0 +1,104 @@
+"""catalog.search and catalog.search_stream (registered from orders/api.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from rest_framework import serializers
+
+from geopera_web.api.registry import Effect, OpContext, operation
+from geopera_web.errors import NotFound
+
+from .catalog import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    build_params,
+    capture_feature,
+    catalog_search,
+    catalog_stream,
+    known_hosts,
+)
+
+
+class CatalogSearchInput(serializers.Serializer):
+    """Field names as in the reference's CatalogSearchInput."""
+
+    collections = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    ids = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    datetime = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    query = serializers.DictField(required=False, allow_null=True)
+    bbox = serializers.ListField(child=serializers.FloatField(), required=False, allow_null=True)
+    intersects = serializers.DictField(required=False, allow_null=True)
+    full_catalog = serializers.BooleanField(required=False, allow_null=True)
+    host_name = serializers.CharField()
+    next = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class CatalogSearchStreamInput(CatalogSearchInput):
+    # The stream has no page size: `limit` caps the whole stream (default: everything).
+    limit = serializers.IntegerField(required=False, min_value=1, allow_null=True, default=None)
+
+
+def _params(data: dict[str, Any], *, limit: int):
+    host = data["host_name"]
+    if host not in known_hosts():
+        raise NotFound(
+            f"Unknown host {host!r}. Hosts with an archive catalog: {', '.join(known_hosts())}.",
+            slug="unknown-host",
+        )
+    return build_params(data, limit=limit, host=host)
+
+
+@operation(
+    "catalog.search",
+    scope="catalog:read",
+    effect=Effect.READ,
+    input=CatalogSearchInput,
+    summary="Search a commercial-imagery host's catalog (STAC, price-enriched).",
+    description=(
+        "Returns a GeoJSON FeatureCollection of STAC Items, newest first. Each feature's "
+        "`properties.price` has `credits_per_km2`, `min_area_km2`, `area_km2` (geodesic), "
+        "`billed_area_km2`, `credits` (rate × max(area, minimum), rounded up) and `aud`. "
+        "`next` is an opaque token for the following page (null on the last page); pass it back "
+        "with the same filters. `bbox` and `intersects` are mutually exclusive (400)."
+    ),
+)
+def catalog_search_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    params = _params(data, limit=data["limit"])
+    page = catalog_search(params=params)
+    base = ctx.request.build_absolute_uri("/").rstrip("/")
+    features = [capture_feature(c, base_url=base) for c in page.captures]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "next": page.next_token,
+        "numberReturned": len(features),
+        "context": {"limit": page.limit, "returned": len(features)},
+    }
+
+
+@operation(
+    "catalog.search_stream",
+    scope="catalog:read",
+    effect=Effect.READ,
+    input=CatalogSearchStreamInput,
+    response_types=("application/x-ndjson",),
+    summary="Multi-vendor progressive catalog search.",
+    description=(
+        "The same filters as catalog.search; the response is NDJSON, one STAC Item per line, read "
+        "from a server-side cursor so any result size streams in constant memory."
+    ),
+)
+def catalog_search_stream_op(ctx: OpContext, data: dict[str, Any]) -> StreamingHttpResponse:
+    params = _params(data, limit=0)
+    base = ctx.request.build_absolute_uri("/").rstrip("/")
+
+    def lines() -> Iterator[bytes]:
+        for capture in catalog_stream(params=params, max_items=data.get("limit")):
+            yield (json.dumps(capture_feature(capture, base_url=base), separators=(",", ":")) + "\n").encode()
+
+    return StreamingHttpResponse(lines(), content_type="application/x-ndjson")

@@ -1,0 +1,290 @@
+"""Writes to the archive catalog: bulk loading generated scenes (COPY) and importing STAC items.
+
+The catalog is the reseller's shared archive metadata, not tenant data: no org owns a Capture.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from .catalog_data import ARCHIVE_HOST, SceneRow, properties_json
+from .models import Capture, DataProduct, OrderType
+
+QUICKLOOK_URL = "/static/img/quicklook.svg"
+
+_COPY_COLUMNS = (
+    "id, scene_id, collection, host, data_product_id, footprint, acquired_at, cloud_cover, off_nadir, "
+    "gsd, sun_elevation, platform, quicklook_url, thumbnail_url, properties, created_at"
+)
+
+
+def captures_bulk_load(*, rows: Iterable[SceneRow], batch_size: int = 200_000) -> int:
+    """Load generated scenes with PostgreSQL COPY (psycopg 3) into a staging table, then insert
+    them, skipping scenes already present (so re-running a seed is harmless). Returns rows inserted.
+
+    One transaction per batch: a million rows never sit in one giant transaction or in memory.
+    """
+    inserted = 0
+    batch: list[SceneRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= batch_size:
+            inserted += _load_batch(batch)
+            batch = []
+    if batch:
+        inserted += _load_batch(batch)
+    return inserted
+
+
+@transaction.atomic
+def _load_batch(batch: list[SceneRow]) -> int:
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS capture_stage (LIKE orders_capture INCLUDING DEFAULTS) "
+            "ON COMMIT DELETE ROWS"
+        )
+        raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
+        with raw.copy(f"COPY capture_stage ({_COPY_COLUMNS}) FROM STDIN") as copy:
+            for r in batch:
+                copy.write_row(
+                    (
+                        r.id,
+                        r.scene_id,
+                        r.collection,
+                        ARCHIVE_HOST,
+                        r.product_id,
+                        r.footprint_wkt,
+                        r.acquired_at,
+                        r.cloud_cover,
+                        r.off_nadir,
+                        r.gsd,
+                        r.sun_elevation,
+                        r.platform,
+                        f"{QUICKLOOK_URL}?scene={r.scene_id}",
+                        f"{QUICKLOOK_URL}?scene={r.scene_id}&size=thumb",
+                        properties_json(r),
+                        now,
+                    )
+                )
+        cursor.execute(
+            f"INSERT INTO orders_capture ({_COPY_COLUMNS}) SELECT {_COPY_COLUMNS} FROM capture_stage "
+            "ON CONFLICT DO NOTHING"
+        )
+        count = cursor.rowcount
+        cursor.execute("TRUNCATE capture_stage")
+    return count
+
+
+# --- STAC item import -----------------------------------------------------------------------------
+
+REQUIRED_PROPERTIES = ("datetime", "eo:cloud_cover", "gsd", "view:off_nadir")
+MAX_IMPORT_VERTICES = 20_000
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (where, item id, why)
+
+    @property
+    def accepted(self) -> int:
+        return self.created + self.updated
+
+
+class ItemRejected(ValueError):
+    pass
+
+
+def iter_stac_items(text: str) -> Iterator[tuple[str, Any]]:
+    """(where, item) pairs from an ItemCollection / single Item JSON, or NDJSON (one item a line).
+
+    A line that is not JSON yields (where, ItemRejected) so the caller reports it and carries on.
+    """
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            doc = None  # maybe NDJSON: fall through
+        if doc is not None:
+            if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
+                features = doc.get("features")
+                if not isinstance(features, list):
+                    yield "document", ItemRejected("FeatureCollection has no 'features' array")
+                    return
+                for i, item in enumerate(features):
+                    yield f"features[{i}]", item
+                return
+            if isinstance(doc, list):
+                for i, item in enumerate(doc):
+                    yield f"[{i}]", item
+                return
+            yield "document", doc
+            return
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield f"line {lineno}", json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield f"line {lineno}", ItemRejected(f"not valid JSON ({exc.msg} at column {exc.colno})")
+
+
+def _number(props: dict, key: str, lo: float, hi: float) -> float:
+    value = props.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ItemRejected(f"property '{key}' must be a number, got {value!r}")
+    if not lo <= value <= hi:
+        raise ItemRejected(f"property '{key}' = {value} is outside {lo}..{hi}")
+    return float(value)
+
+
+def _footprint(geometry: Any) -> MultiPolygon:
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
+        raise ItemRejected(f"geometry must be a Polygon or MultiPolygon, got {kind}")
+    try:
+        geom = GEOSGeometry(json.dumps(geometry), srid=4326)
+    except (GEOSException, ValueError, TypeError) as exc:
+        raise ItemRejected(f"geometry is not valid GeoJSON ({exc})") from exc
+    if geom.num_coords > MAX_IMPORT_VERTICES:
+        raise ItemRejected(f"geometry has {geom.num_coords} vertices (limit {MAX_IMPORT_VERTICES})")
+    if geom.empty:
+        raise ItemRejected("geometry is empty")
+    minx, miny, maxx, maxy = geom.extent
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise ItemRejected("geometry coordinates are outside longitude -180..180 / latitude -90..90")
+    if not geom.valid:
+        geom = geom.make_valid()
+    polygons = _polygons(geom)
+    if not polygons:
+        raise ItemRejected("geometry has no area once made valid")
+    mp = MultiPolygon(polygons, srid=4326)
+    return mp
+
+
+def _polygons(geom: GEOSGeometry) -> list[Polygon]:
+    if isinstance(geom, Polygon):
+        return [geom] if not geom.empty and geom.area > 0 else []
+    if geom.geom_type in ("MultiPolygon", "GeometryCollection"):
+        out: list[Polygon] = []
+        for part in geom:
+            out.extend(_polygons(part))
+        return out
+    return []
+
+
+def _acquired(props: dict) -> datetime:
+    value = props.get("datetime")
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise ItemRejected(f"property 'datetime' must be an RFC 3339 date-time, got {value!r}")
+    if timezone.is_naive(parsed):
+        raise ItemRejected(f"property 'datetime' {value!r} has no time zone (add Z or an offset)")
+    return parsed
+
+
+def capture_values_from_item(
+    *, item: Any, products: dict[str, DataProduct], collection_map: dict[str, str]
+) -> dict[str, Any]:
+    """Validate one STAC Item and return Capture field values. Raises ItemRejected with the reason."""
+    if not isinstance(item, dict):
+        raise ItemRejected(f"an item must be a JSON object, got {type(item).__name__}")
+    if item.get("type") != "Feature":
+        raise ItemRejected(f"'type' must be 'Feature', got {item.get('type')!r}")
+    scene_id = item.get("id")
+    if not isinstance(scene_id, str) or not scene_id.strip() or len(scene_id) > 200:
+        raise ItemRejected("'id' must be a non-empty string of at most 200 characters")
+    props = item.get("properties")
+    if not isinstance(props, dict):
+        raise ItemRejected("'properties' must be an object")
+    missing = [p for p in REQUIRED_PROPERTIES if props.get(p) is None]
+    if missing:
+        raise ItemRejected("missing required properties: " + ", ".join(missing))
+    collection = item.get("collection")
+    if not isinstance(collection, str) or not collection:
+        raise ItemRejected("'collection' is missing")
+    target = collection_map.get(collection, collection)
+    # A mapping may name a product id or another collection.
+    product = products.get(target) or products.get(collection_map.get(target, ""))
+    if product is None:
+        known = ", ".join(sorted({p.collection for p in products.values()}))
+        raise ItemRejected(f"collection {collection!r} is not sold by any archive product (known: {known})")
+    footprint = _footprint(item.get("geometry"))
+    acquired = _acquired(props)
+    cloud = _number(props, "eo:cloud_cover", 0, 100)
+    off_nadir = _number(props, "view:off_nadir", 0, 90)
+    gsd = _number(props, "gsd", 0.01, 1000)
+    sun = props.get("view:sun_elevation")
+    sun_elevation = _number(props, "view:sun_elevation", -90, 90) if sun is not None else None
+    assets = item.get("assets") if isinstance(item.get("assets"), dict) else {}
+
+    def href(*names: str) -> str:
+        for n in names:
+            a = assets.get(n)
+            if isinstance(a, dict) and isinstance(a.get("href"), str) and len(a["href"]) <= 500:
+                return a["href"]
+        return ""
+
+    known_keys = {"datetime", "eo:cloud_cover", "view:off_nadir", "gsd", "view:sun_elevation", "platform"}
+    return {
+        "scene_id": scene_id.strip(),
+        "collection": product.collection,
+        "host": product.host,
+        "data_product": product,
+        "footprint": footprint,
+        "acquired_at": acquired,
+        "cloud_cover": cloud,
+        "off_nadir": off_nadir,
+        "gsd": gsd,
+        "sun_elevation": sun_elevation,
+        "platform": str(props.get("platform") or "")[:100],
+        "quicklook_url": href("overview", "quicklook", "visual"),
+        "thumbnail_url": href("thumbnail"),
+        "properties": {k: v for k, v in props.items() if k not in known_keys},
+    }
+
+
+def catalog_import(*, text: str, collection_map: dict[str, str] | None = None) -> ImportReport:
+    """Upsert every valid STAC item of `text` (keyed by collection + scene id); report the others.
+
+    Each item is saved in its own savepoint, so one bad item never undoes or blocks the rest.
+    """
+    products = {p.id: p for p in DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True)}
+    # Items name collections; products are keyed by id: map each collection to its product.
+    by_collection = {p.collection: p.id for p in products.values()}
+    mapping = {**by_collection, **(collection_map or {})}
+    report = ImportReport()
+    for where, item in iter_stac_items(text):
+        item_id = item.get("id") if isinstance(item, dict) else None
+        label = str(item_id) if item_id is not None else "?"
+        if isinstance(item, ItemRejected):
+            report.rejected.append((where, label, str(item)))
+            continue
+        try:
+            values = capture_values_from_item(item=item, products=products, collection_map=mapping)
+        except ItemRejected as exc:
+            report.rejected.append((where, label, str(exc)))
+            continue
+        with transaction.atomic():
+            _, created = Capture.objects.update_or_create(
+                collection=values.pop("collection"),
+                scene_id=values.pop("scene_id"),
+                defaults=values,
+            )
+        if created:
+            report.created += 1
+        else:
+            report.updated += 1
+    return report

@@ -1,0 +1,292 @@
+"""The archive catalog as a STAC API at /stac/ (core, collections, features, item-search, query).
+
+Public read, no authentication: the catalog holds the reseller's archive metadata and list prices,
+nothing that belongs to an organization (ordering still needs an account). That keeps stock STAC
+clients (pystac-client, QGIS, stac-browser) working without credentials.
+
+Errors are RFC 7807 problem+json (the platform's ApiProblemMiddleware handles /stac paths).
+`limit` above the maximum is clamped (the STAC spec asks for 200, not an error); below 1 is a 400.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Max, Min
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from geopera_web.errors import InvalidInput, NotFound
+
+from .catalog import MAX_LIMIT, archive_products, build_params, capture_feature, capture_get, catalog_search
+from .models import Capture
+
+STAC_VERSION = "1.0.0"
+DEFAULT_STAC_LIMIT = 10
+CONFORMANCE = [
+    "https://api.stacspec.org/v1.0.0/core",
+    "https://api.stacspec.org/v1.0.0/collections",
+    "https://api.stacspec.org/v1.0.0/ogcapi-features",
+    "https://api.stacspec.org/v1.0.0/item-search",
+    "https://api.stacspec.org/v1.0.0/item-search#query",
+    "http://www.opengis.net/spec/ogcapi-features-1/conf/1.0/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/conf/1.0/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/conf/1.0/geojson",
+]
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+
+
+def _json(payload: Any, *, status: int = 200, content_type: str = JSON) -> HttpResponse:
+    return HttpResponse(json.dumps(payload), status=status, content_type=content_type)
+
+
+def _root(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/stac").rstrip("/")
+
+
+def _base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _limit(value: Any) -> int:
+    if value is None or value == "":
+        return DEFAULT_STAC_LIMIT
+    try:
+        limit = int(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"'limit' must be an integer, got {value!r}.") from exc
+    if isinstance(value, bool) or limit < 1:
+        raise InvalidInput(f"'limit' must be at least 1, got {value!r}.")
+    return min(limit, MAX_LIMIT)
+
+
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    root = _root(request)
+    links = [
+        {"rel": "self", "href": f"{root}/", "type": JSON},
+        {"rel": "root", "href": f"{root}/", "type": JSON},
+        {"rel": "conformance", "href": f"{root}/conformance", "type": JSON},
+        {"rel": "data", "href": f"{root}/collections", "type": JSON},
+        {"rel": "search", "href": f"{root}/search", "type": GEOJSON, "method": "GET"},
+        {"rel": "search", "href": f"{root}/search", "type": GEOJSON, "method": "POST"},
+        {
+            "rel": "service-desc",
+            "href": f"{root}/api",
+            "type": "application/vnd.oai.openapi+json;version=3.0",
+        },
+    ]
+    links += [
+        {"rel": "child", "href": f"{root}/collections/{p.collection}", "type": JSON, "title": p.name}
+        for p in archive_products()
+    ]
+    return _json(
+        {
+            "type": "Catalog",
+            "stac_version": STAC_VERSION,
+            "id": "geopera-archive",
+            "title": "geopera archive catalog",
+            "description": "Commercial satellite imagery captures available to order, with list prices.",
+            "conformsTo": CONFORMANCE,
+            "links": links,
+        }
+    )
+
+
+@require_GET
+def conformance(request: HttpRequest) -> HttpResponse:
+    return _json({"conformsTo": CONFORMANCE})
+
+
+@require_GET
+def service_desc(request: HttpRequest) -> HttpResponse:
+    """A small OpenAPI description of the STAC endpoints (service-desc)."""
+    paths = {
+        "/": "Landing page",
+        "/conformance": "Conformance classes",
+        "/collections": "Collections",
+        "/collections/{collectionId}": "A collection",
+        "/collections/{collectionId}/items": "Items of a collection",
+        "/collections/{collectionId}/items/{featureId}": "One item",
+        "/search": "Item search",
+    }
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "geopera STAC API", "version": STAC_VERSION},
+        "servers": [{"url": _root(request)}],
+        "paths": {
+            p: {
+                "get": {"summary": s, "responses": {"200": {"description": "OK"}}},
+                **(
+                    {"post": {"summary": s, "responses": {"200": {"description": "OK"}}}}
+                    if p == "/search"
+                    else {}
+                ),
+            }
+            for p, s in paths.items()
+        },
+    }
+    return _json(doc, content_type="application/vnd.oai.openapi+json;version=3.0")
+
+
+def _collection_doc(request: HttpRequest, product) -> dict[str, Any]:
+    root = _root(request)
+    cid = product.collection
+    span = Capture.objects.filter(collection=cid).aggregate(lo=Min("acquired_at"), hi=Max("acquired_at"))
+    interval = [
+        span["lo"].isoformat().replace("+00:00", "Z") if span["lo"] else None,
+        span["hi"].isoformat().replace("+00:00", "Z") if span["hi"] else None,
+    ]
+    return {
+        "type": "Collection",
+        "stac_version": STAC_VERSION,
+        "stac_extensions": [],
+        "id": cid,
+        "title": product.name,
+        "description": product.description or product.name,
+        "license": "proprietary",
+        "keywords": ["satellite", "imagery", "archive"],
+        "providers": [{"name": product.host, "roles": ["producer", "host"]}],
+        "extent": {"spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]}, "temporal": {"interval": [interval]}},
+        "summaries": {
+            "geopera:credits_per_km2": [product.credits_per_km2],
+            "geopera:min_area_km2": [product.min_area_km2],
+        },
+        "links": [
+            {"rel": "self", "href": f"{root}/collections/{cid}", "type": JSON},
+            {"rel": "root", "href": f"{root}/", "type": JSON},
+            {"rel": "parent", "href": f"{root}/", "type": JSON},
+            {"rel": "items", "href": f"{root}/collections/{cid}/items", "type": GEOJSON},
+        ],
+    }
+
+
+def _product_for(collection_id: str):
+    product = archive_products().filter(collection=collection_id).first()
+    if product is None:
+        raise NotFound(f"No collection {collection_id!r}.")
+    return product
+
+
+@require_GET
+def collections(request: HttpRequest) -> HttpResponse:
+    root = _root(request)
+    return _json(
+        {
+            "collections": [_collection_doc(request, p) for p in archive_products()],
+            "links": [
+                {"rel": "self", "href": f"{root}/collections", "type": JSON},
+                {"rel": "root", "href": f"{root}/", "type": JSON},
+                {"rel": "parent", "href": f"{root}/", "type": JSON},
+            ],
+        }
+    )
+
+
+@require_GET
+def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
+    return _json(_collection_doc(request, _product_for(collection_id)))
+
+
+def _feature_collection(request: HttpRequest, page, extra_links: list[dict]) -> dict[str, Any]:
+    root = _root(request)
+    base = _base(request)
+    features = [capture_feature(c, base_url=base, stac_root=root) for c in page.captures]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberReturned": len(features),
+        "context": {"limit": page.limit, "returned": len(features)},
+        "links": [{"rel": "root", "href": f"{root}/", "type": JSON}, *extra_links],
+    }
+
+
+def _get_next_link(request: HttpRequest, token: str | None) -> list[dict]:
+    if not token:
+        return []
+    query = {k: v for k, v in request.GET.items() if k != "token"}
+    query["token"] = token
+    href = request.build_absolute_uri(request.path) + "?" + urlencode(query)
+    return [{"rel": "next", "href": href, "type": GEOJSON, "method": "GET"}]
+
+
+def _get_input(request: HttpRequest) -> dict[str, Any]:
+    """STAC GET parameters → the search input shape (comma lists, JSON-encoded intersects/query)."""
+    data: dict[str, Any] = {}
+    for name in ("collections", "ids", "bbox", "datetime", "query", "token"):
+        if request.GET.get(name) not in (None, ""):
+            data[name] = request.GET[name]
+    if request.GET.get("intersects"):
+        try:
+            data["intersects"] = json.loads(request.GET["intersects"])
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"'intersects' is not valid JSON: {exc.msg}.") from exc
+    return data
+
+
+@require_GET
+def items(request: HttpRequest, collection_id: str) -> HttpResponse:
+    _product_for(collection_id)
+    data = _get_input(request)
+    if "intersects" in data:
+        raise InvalidInput("'intersects' is not supported on /items; use /search.")
+    data["collections"] = [collection_id]
+    params = build_params(data, limit=_limit(request.GET.get("limit")))
+    page = catalog_search(params=params)
+    root = _root(request)
+    links = [
+        {"rel": "self", "href": request.build_absolute_uri(), "type": GEOJSON},
+        {"rel": "collection", "href": f"{root}/collections/{collection_id}", "type": JSON},
+        *_get_next_link(request, page.next_token),
+    ]
+    return _json(_feature_collection(request, page, links), content_type=GEOJSON)
+
+
+@require_GET
+def item(request: HttpRequest, collection_id: str, item_id: str) -> HttpResponse:
+    _product_for(collection_id)
+    capture = capture_get(scene_id=item_id, collection=collection_id)
+    if capture is None:
+        raise NotFound(f"No item {item_id!r} in collection {collection_id!r}.")
+    return _json(
+        capture_feature(capture, base_url=_base(request), stac_root=_root(request)), content_type=GEOJSON
+    )
+
+
+@csrf_exempt  # public, cookie-less read; a POST here changes nothing
+@require_http_methods(["GET", "POST"])
+def search(request: HttpRequest) -> HttpResponse:
+    root = _root(request)
+    if request.method == "POST":
+        try:
+            body = json.loads(request.body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"The request body is not valid JSON: {exc}.") from exc
+        if not isinstance(body, dict):
+            raise InvalidInput("The request body must be a JSON object.")
+        params = build_params(body, limit=_limit(body.get("limit")))
+        page = catalog_search(params=params)
+        links = [{"rel": "self", "href": f"{root}/search", "type": GEOJSON}]
+        if page.next_token:
+            links.append(
+                {
+                    "rel": "next",
+                    "href": f"{root}/search",
+                    "type": GEOJSON,
+                    "method": "POST",
+                    "body": {**body, "token": page.next_token},
+                    "merge": False,
+                }
+            )
+    else:
+        params = build_params(_get_input(request), limit=_limit(request.GET.get("limit")))
+        page = catalog_search(params=params)
+        links = [
+            {"rel": "self", "href": request.build_absolute_uri(), "type": GEOJSON},
+            *_get_next_link(request, page.next_token),
+        ]
+    return _json(_feature_collection(request, page, links), content_type=GEOJSON)

@@ -1,0 +1,54 @@
+"""Every registered operation honours the reference contract, and no operation answers bad
+input with a 5xx. These walk the registry, so each new operation is checked as it lands."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from geopera_web.api.registry import all_operations
+
+# Facts of the published contract (operation ids, scopes, success statuses, request field names),
+# read off the reference OpenAPI document (shared/reference/geopera-openapi-orders.json).
+REF_OPS = json.loads((Path(__file__).parent / "reference_contract.json").read_text())
+
+
+def _ours():
+    return [op for op in all_operations() if not op.id.startswith("test.")]
+
+
+@pytest.mark.parametrize("op", _ours(), ids=lambda op: op.id)
+def test_operation_matches_the_reference(op):
+    assert op.id in REF_OPS, f"{op.id} is not an operation of the reference"
+    ref = REF_OPS[op.id]
+    assert op.scope == ref["scope"]
+    assert str(op.success_status) in ref["success"]
+    if ref["fields"]:
+        assert op.input is not None, f"{op.id} should validate its input"
+        fields = op.input().fields
+        assert set(ref["fields"]) <= set(fields), f"{op.id} lacks reference fields"
+        for name in ref["required"]:
+            assert fields[name].required, f"{op.id}: {name} is required in the reference"
+
+
+def _junk_bodies(op):
+    yield {}
+    if op.input is None:
+        return
+    fields = op.input().fields
+    yield {name: str(uuid.uuid4()) for name in fields}  # ids that exist nowhere; strings everywhere
+    yield {name: {"nested": [1, None]} for name in fields}  # wrong types everywhere
+    yield dict.fromkeys(fields)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("op", _ours(), ids=lambda op: op.id)
+def test_bad_input_never_gets_a_server_error(op, api_admin):
+    for body in _junk_bodies(op):
+        response = api_admin.post(op.id, body, headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert response.status_code < 500, (body, response.content[:500])
+        if response.status_code >= 400:
+            assert response["Content-Type"] in ("application/problem+json", "application/json")
