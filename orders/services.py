@@ -479,6 +479,8 @@ def cart_place(
     the cart (in the same transaction, so a failed placement keeps the cart intact)."""
     cart = cart_get_or_create(org=org, user=user)
     items = list(CartItem.objects.filter(cart=cart).select_related("capture"))
+    if not items:
+        raise InvalidInput("Your cart is empty: add captures first.")
     order = archive_order_place(
         org=org,
         actor=user,

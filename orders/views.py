@@ -218,15 +218,9 @@ def _place(request: HttpRequest, *, key: str, workspace_id: str, license_type: s
     """Place the cart under `key` through the platform's idempotency store, shared with the API's
     orders.archive.place: a double click or a retry after 3-D Secure replays, never re-places."""
     form = {"projectId": workspace_id, "licenseType": license_type}
-    cart = cart_get(org=request.org, user=request.user)
-    items = cart_items(cart=cart)
-    body = {
-        "captures": cart_payload(items),
-        "projectId": workspace_id or None,
-        "licenseType": license_type,
-        "splitByDate": bool(cart and cart.split_by_date),
-        "via": "cart",
-    }
+    # The fingerprint is the form, not the cart: the key is minted with each panel render (i.e. per
+    # cart state), and the cart is emptied by the first placement, so a replay must not depend on it.
+    body = {"via": "cart", "projectId": workspace_id or None, "licenseType": license_type}
 
     def execute() -> HttpResponse:
         order = cart_place(
@@ -239,8 +233,6 @@ def _place(request: HttpRequest, *, key: str, workspace_id: str, license_type: s
         return json_response(order_to_wire(order_get_detail(org=request.org, order_id=order.pk)), status=202)
 
     try:
-        if not items:
-            raise InvalidInput("Your cart is empty.")
         response = run_idempotent(
             org=request.org, operation="orders.archive.place", key=key, body=body, execute=execute
         )
