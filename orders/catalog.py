@@ -71,7 +71,10 @@ def parse_instant(value: str, *, field: str = "datetime") -> datetime:
             f"'{field}' has {value!r}, which is not an RFC 3339 date-time "
             "(e.g. 2024-01-31T00:00:00Z, with a time zone)."
         )
-    parsed = parse_datetime(value.upper())
+    try:
+        parsed = parse_datetime(value.upper())
+    except ValueError:
+        parsed = None
     if parsed is None:
         raise InvalidInput(f"'{field}' has {value!r}, which is not a real date-time.")
     return parsed

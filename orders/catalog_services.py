@@ -187,7 +187,10 @@ def _polygons(geom: GEOSGeometry) -> list[Polygon]:
 
 def _acquired(props: dict) -> datetime:
     value = props.get("datetime")
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
     if parsed is None:
         raise ItemRejected(f"property 'datetime' must be an RFC 3339 date-time, got {value!r}")
     if timezone.is_naive(parsed):

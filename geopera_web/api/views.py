@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from rest_framework import exceptions as drf
@@ -104,9 +104,9 @@ class OperationView(APIView):
         key = request.headers.get("Idempotency-Key") if op.accepts_idempotency_key else None
         ctx = OpContext(request=request._request, principal=principal, operation=op, idempotency_key=key)
 
-        def execute() -> HttpResponse:
+        def execute() -> HttpResponseBase:
             result = op.handler(ctx, validated)
-            if isinstance(result, HttpResponse):
+            if isinstance(result, HttpResponseBase):  # streams (StreamingHttpResponse) too
                 return result
             return json_response(result, status=op.success_status)
 

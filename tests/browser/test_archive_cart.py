@@ -23,13 +23,13 @@ def _map_point(page, lat: float, lng: float) -> tuple[float, float]:
 def test_draw_aoi_add_two_captures_see_estimate_place_and_land_on_order(live_server, page, login):
     from orders.models import Order
     from tests.factories import make_org, make_user
-    from tests.orders.conftest import make_capture, make_product
+    from tests.orders.helpers import make_priced_capture, make_product
 
     org = make_org(name="Cart Browser Org", credits=500_000)
     user = make_user(org=org, role="operator", email="cart@example.test")
     product = make_product(pid="browser-optical", rate=100, min_area=10.0)
-    make_capture(product=product, bounds=(151.10, -33.95, 151.20, -33.85), scene_id="SYD-A")
-    make_capture(product=product, bounds=(151.15, -33.95, 151.25, -33.85), scene_id="SYD-B")
+    make_priced_capture(product=product, bounds=(151.10, -33.95, 151.20, -33.85), scene_id="SYD-A")
+    make_priced_capture(product=product, bounds=(151.15, -33.95, 151.25, -33.85), scene_id="SYD-B")
 
     login(user)
     page.goto(live_server.url + "/archive/?view=-33.9,151.18,11")

@@ -8,7 +8,7 @@ from geopera_web.accounts.models import Workspace
 from geopera_web.billing.models import Charge, Wallet
 from orders.models import Order
 from orders.services import archive_order_sync, order_tags_merge
-from tests.orders.conftest import make_capture, place_body
+from tests.orders.helpers import make_priced_capture, place_body
 
 pytestmark = pytest.mark.django_db
 
@@ -218,7 +218,7 @@ def test_list_and_get_query_counts_do_not_grow_with_orders(
     with CaptureQueriesContext(connection) as small:
         assert run()["totalElements"] == 3
     for i in range(6):
-        make_capture(
+        make_priced_capture(
             product=product, bounds=(151 + i * 0.01, -34, 151.05 + i * 0.01, -33.95), scene_id=f"X{i}"
         )
         api_operator.post("orders.archive.place", place_body("SYD-A", f"X{i}", splitByDate=True))
@@ -235,7 +235,7 @@ def test_estimate_query_count_is_constant(product, api_operator, django_assert_m
     from django.test.utils import CaptureQueriesContext
 
     ids = [
-        make_capture(product=product, bounds=(151 + i * 0.01, -34, 151.03 + i * 0.01, -33.97)).scene_id
+        make_priced_capture(product=product, bounds=(151 + i * 0.01, -34, 151.03 + i * 0.01, -33.97)).scene_id
         for i in range(30)
     ]
     with CaptureQueriesContext(connection) as one:

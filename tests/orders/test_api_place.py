@@ -11,7 +11,7 @@ from geopera_web.billing.models import Charge, LedgerEntry, Wallet
 from orders.models import Order, OrderGroup
 from tests.conftest import caller_for_user
 from tests.factories import make_org, make_user
-from tests.orders.conftest import box, place_body
+from tests.orders.helpers import geojson_box, place_body
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_estimate_matches_guide_shape(sydney_captures, api_viewer):
 def test_estimate_reports_errors_with_capture_id(sydney_captures, api_viewer):
     body = api_viewer.post(
         "orders.archive.estimate",
-        {"captures": [{"id": "NOPE"}, {"id": "SYD-A", "geometry": box(0, 0, 1, 1)}]},
+        {"captures": [{"id": "NOPE"}, {"id": "SYD-A", "geometry": geojson_box(0, 0, 1, 1)}]},
     ).json()
     assert [(e["captureId"], e["code"]) for e in body["errors"]] == [
         ("NOPE", "unknown_capture"),

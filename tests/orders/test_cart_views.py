@@ -10,7 +10,7 @@ from geopera_web.billing.gateways import TestGateway
 from geopera_web.billing.models import Charge, LedgerEntry
 from orders.models import Cart, CartItem, Order
 from tests.factories import make_org, make_user
-from tests.orders.conftest import box
+from tests.orders.helpers import geojson_box
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
@@ -81,7 +81,9 @@ def test_clip_to_aoi_bills_footprint_intersection(sydney_captures, operator_clie
     whole = _state(operator_client.get("/archive/cart/"))["totalCredits"]
     refused = operator_client.post("/archive/cart/items/SYD-A/clip/", {"clip": "1"}, headers=HX)
     assert refused.status_code == 400  # no AOI yet
-    operator_client.post("/archive/cart/aoi/", {"geometry": json.dumps(box(151.15, -33.95, 151.30, -33.80))})
+    operator_client.post(
+        "/archive/cart/aoi/", {"geometry": json.dumps(geojson_box(151.15, -33.95, 151.30, -33.80))}
+    )
     clipped = _state(operator_client.post("/archive/cart/items/SYD-A/clip/", {"clip": "1"}))
     assert clipped["clipped"] == ["SYD-A"]
     assert clipped["totalCredits"] < whole
@@ -129,11 +131,11 @@ def test_panel_shows_wallet_after_order(sydney_captures, operator_client):
 def test_panel_query_count_is_constant(
     sydney_captures, operator_client, product, django_assert_max_num_queries
 ):
-    from tests.orders.conftest import make_capture
+    from tests.orders.helpers import make_priced_capture
 
     operator_client.get("/archive/cart/")  # warm the session/org lookups
     for i in range(15):
-        make_capture(
+        make_priced_capture(
             product=product, bounds=(151 + i * 0.01, -34, 151.02 + i * 0.01, -33.98), scene_id=f"Q{i}"
         )
         operator_client.post("/archive/cart/toggle/", {"capture_id": f"Q{i}"})

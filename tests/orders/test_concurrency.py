@@ -13,7 +13,7 @@ from orders.archive_pricing import archive_quote
 from orders.models import Order
 from tests.conftest import caller_for_user
 from tests.factories import make_org, make_user
-from tests.orders.conftest import place_body
+from tests.orders.helpers import place_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ from django.test import Client
 
 from geopera_web.billing.models import Wallet
 from orders.services import archive_order_sync
-from tests.orders.conftest import place_body
+from tests.orders.helpers import place_body
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from shapely.geometry import shape
 from shapely.ops import unary_union
 
 from orders.archive_pricing import archive_quote
-from tests.orders.conftest import box, make_capture, make_product
+from tests.orders.helpers import geojson_box, make_priced_capture, make_product
 
 pytestmark = pytest.mark.django_db
 GEOD = Geod(ellps="WGS84")
@@ -35,7 +35,7 @@ def test_group_area_is_geodesic_area_of_union_so_overlaps_are_billed_once(sydney
 
 
 def test_clipping_bills_footprint_intersection_never_more_than_footprint(sydney_captures, product):
-    clip = box(151.18, -33.90, 151.40, -33.70)  # sticks far out of SYD-A
+    clip = geojson_box(151.18, -33.90, 151.40, -33.70)  # sticks far out of SYD-A
     quote = archive_quote(captures=[{"id": "SYD-A", "geometry": clip}])
     [group] = quote.groups
     expected = geodesic_km2(sbox(151.10, -33.95, 151.20, -33.85).intersection(shape(clip)))
@@ -46,8 +46,8 @@ def test_clipping_bills_footprint_intersection_never_more_than_footprint(sydney_
 def test_minimum_area_is_billed_and_credits_round_up(db):
     tiny = make_product(pid="tiny-product", rate=7, min_area=0.0)
     floor = make_product(pid="floor-product", rate=100, min_area=25.0)
-    make_capture(product=tiny, bounds=(151.0, -34.0, 151.01, -33.99), scene_id="TINY")
-    make_capture(product=floor, bounds=(151.0, -34.0, 151.01, -33.99), scene_id="FLOOR")
+    make_priced_capture(product=tiny, bounds=(151.0, -34.0, 151.01, -33.99), scene_id="TINY")
+    make_priced_capture(product=floor, bounds=(151.0, -34.0, 151.01, -33.99), scene_id="FLOOR")
     quote = archive_quote(captures=[{"id": "TINY"}, {"id": "FLOOR"}])
     by_product = {g.data_product.pk: g for g in quote.groups}
     area = geodesic_km2(sbox(151.0, -34.0, 151.01, -33.99))
@@ -68,12 +68,12 @@ def test_split_by_date_prices_each_utc_day_separately(sydney_captures):
 
 def test_unpriceable_captures_become_errors_next_to_their_id(sydney_captures, db):
     retired = make_product(pid="retired", active=False)
-    make_capture(product=retired, bounds=(150, -34, 150.1, -33.9), scene_id="OLD")
+    make_priced_capture(product=retired, bounds=(150, -34, 150.1, -33.9), scene_id="OLD")
     quote = archive_quote(
         captures=[
             {"id": "NOPE"},
             {"id": "OLD"},
-            {"id": "SYD-A", "geometry": box(0, 0, 1, 1)},
+            {"id": "SYD-A", "geometry": geojson_box(0, 0, 1, 1)},
             {"id": "SYD-B", "geometry": {"type": "Point", "coordinates": [151, -33]}},
             {"id": "SYD-C"},
         ]
@@ -104,13 +104,13 @@ def test_self_intersecting_clip_is_repaired_not_refused(sydney_captures):
 
 def test_estimate_runs_in_constant_queries(product, django_assert_max_num_queries):
     ids = [
-        make_capture(product=product, bounds=(151 + i * 0.01, -34, 151.02 + i * 0.01, -33.98)).scene_id
+        make_priced_capture(product=product, bounds=(151 + i * 0.01, -34, 151.02 + i * 0.01, -33.98)).scene_id
         for i in range(40)
     ]
     with django_assert_max_num_queries(2):
         small = archive_quote(captures=[{"id": i} for i in ids[:2]])
     with django_assert_max_num_queries(2):
         big = archive_quote(
-            captures=[{"id": i, "geometry": box(150, -35, 152, -33)} for i in ids], split_by_date=True
+            captures=[{"id": i, "geometry": geojson_box(150, -35, 152, -33)} for i in ids], split_by_date=True
         )
     assert small.groups and big.groups and not big.errors
