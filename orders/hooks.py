@@ -36,6 +36,8 @@ register_seeder(order=20, name="catalog", seeder=seed_catalog_demo)
 DEMO_TAG = "demo-seed"
 # Captures over Sydney used only when the catalog seeder (order=20) made none there.
 _SYDNEY = (151.0, -34.05, 151.35, -33.70)
+# The demo orders clip every capture to the CBD (the catalog's strips are hundreds of km² each).
+_CBD = (151.18, -33.89, 151.23, -33.85)
 
 
 def _sydney_captures(world: DemoWorld) -> list:
@@ -44,12 +46,12 @@ def _sydney_captures(world: DemoWorld) -> list:
     from .models import Capture, DataProduct
 
     x0, y0, x1, y1 = _SYDNEY
-    area = Polygon.from_bbox(_SYDNEY)
+    area = Polygon.from_bbox(_CBD)
     area.srid = 4326
     found = list(
         Capture.objects.filter(
             footprint__intersects=area, data_product__order_type="archive", data_product__is_active=True
-        ).order_by("-acquired_at", "scene_id")[:6]
+        ).order_by("data_product__credits_per_km2", "-acquired_at", "scene_id")[:6]
     )
     if len(found) >= 4:
         return found
@@ -99,16 +101,18 @@ def seed_archive_orders(world: DemoWorld) -> None:
         world.log("archive-orders: demo orders already there")
         return
     captures = _sydney_captures(world)
+    x0, y0, x1, y1 = _CBD
+    cbd = {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
     plans = [
         ("Harbour bridge survey", captures[0:2], "fulfilled"),
-        ("Western suburbs refresh", captures[2:4], "processing"),
-        ("Botany Bay (cancelled)", captures[4:6] or captures[0:1], "cancelled"),
+        ("CBD rooftops refresh", captures[2:4], "processing"),
+        ("Barangaroo change check", captures[4:6] or captures[0:1], "cancelled"),
     ]
     for name, chosen, fate in plans:
         order = archive_order_place(
             org=org,
             actor=user,
-            captures=[{"id": c.scene_id} for c in chosen],
+            captures=[{"id": c.scene_id, "geometry": cbd} for c in chosen],
             display_name=name,
             tags=[DEMO_TAG, "sydney"],
         )

@@ -267,18 +267,34 @@ class CancelEffect:
     credits: int
     billing_mode: str
 
-    @property
-    def sentence(self) -> str:
+    def _describe(self, *, done: bool) -> str:
         aud = f"A${credits_to_aud(self.credits):.2f}"
         if self.action == "none" or not self.credits:
-            return "No money has been taken for this order; nothing needs to be given back."
+            return (
+                "No money had been taken for this order."
+                if done
+                else ("No money has been taken for this order; nothing needs to be given back.")
+            )
+        singular, plural = ("was", "were") if done else ("will be", "will be")
         if self.action == "refund":
-            return f"{self.credits} credits ({aud}) will be refunded."
+            return f"{self.credits} credits ({aud}) {plural} refunded."
         if self.billing_mode == BillingMode.CREDIT:
-            return f"The reservation of {self.credits} credits ({aud}) will be released back to your wallet."
+            return (
+                f"The reservation of {self.credits} credits ({aud}) {singular} released back to your wallet."
+            )
         if self.billing_mode == BillingMode.CARD:
-            return f"The card authorization hold of {aud} will be voided."
-        return f"{self.credits} credits ({aud}) will be taken off this month's invoice."
+            return f"The card authorization hold of {aud} {singular} voided."
+        return f"{self.credits} credits ({aud}) {plural} taken off this month's invoice."
+
+    @property
+    def sentence(self) -> str:
+        """What cancelling will give back (the confirmation before the Cancel button)."""
+        return self._describe(done=False)
+
+    @property
+    def done_sentence(self) -> str:
+        """What cancelling gave back (timeline, message after cancelling)."""
+        return self._describe(done=True)
 
 
 def order_cancel_effect(order: Order) -> CancelEffect:
@@ -316,7 +332,7 @@ def order_cancel(*, org: Organization, actor: Any, order_id: object) -> tuple[Or
         charge_refund(
             charge_id=order.charge_id, credits=effect.credits, actor=user, memo=f"Order {order.pk} cancelled"
         )
-    order_transition(order=order, to=Order.Status.CANCELLED, actor=actor, message=effect.sentence)
+    order_transition(order=order, to=Order.Status.CANCELLED, actor=actor, message=effect.done_sentence)
     return order, effect
 
 

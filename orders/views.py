@@ -376,7 +376,7 @@ def order_tags_view(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
 @role_required("admin", "operator")
 def order_cancel_view(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
     order, effect = order_cancel(org=request.org, actor=request.user, order_id=order_id)
-    messages.success(request, f"Order cancelled. {effect.sentence.replace('will be', 'was')}")
+    messages.success(request, f"Order cancelled. {effect.done_sentence}")
     if request.htmx:
         return HttpResponseClientRedirect(reverse("orders:detail", args=[order.pk]))
     return redirect("orders:detail", order_id=order.pk)

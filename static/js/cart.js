@@ -16,6 +16,12 @@
     toggle: script.dataset.toggleUrl,
     aoi: script.dataset.aoiUrl,
   };
+  // The partial that loaded us is swapped out on every re-render: keep our stylesheet in <head>.
+  if (script.dataset.cssUrl && !document.head.querySelector('link[data-cart-css]')) {
+    const css = document.createElement("link");
+    css.rel = "stylesheet"; css.href = script.dataset.cssUrl; css.dataset.cartCss = "1";
+    document.head.appendChild(css);
+  }
   let layer = null;
   let lastState = null;
   let state = { captureIds: [], clipped: [], billed: { type: "FeatureCollection", features: [] } };
