@@ -159,6 +159,7 @@ def archive_quote(*, captures: list[dict[str, Any]], split_by_date: bool = False
         for capture in Capture.objects.filter(scene_id__in=set(ids)).select_related("data_product"):
             found.setdefault(capture.scene_id, []).append(capture)
 
+    parsed: dict[str, tuple[str | None, str]] = {}  # a cart clipped to one AOI repeats it: parse once
     groups: dict[tuple[str, dt.date | None], QuoteGroup] = {}
     rows: list[tuple[int, int, Any, str | None]] = []  # (group index, input position, capture pk, clip)
     for index, item in enumerate(captures):
@@ -195,11 +196,15 @@ def archive_quote(*, captures: list[dict[str, Any]], split_by_date: bool = False
             continue
         clip_hex: str | None = None
         if item.get("geometry") is not None:
-            clip, why = parse_polygon_geojson(item["geometry"])
-            if clip is None:
+            key_json = json.dumps(item["geometry"], sort_keys=True, default=str)
+            if key_json not in parsed:
+                clip, why = parse_polygon_geojson(item["geometry"])
+                hexewkb = None if clip is None else clip.hexewkb
+                parsed[key_json] = (hexewkb.decode() if isinstance(hexewkb, bytes) else hexewkb, why)
+            clip_hex, why = parsed[key_json]
+            if clip_hex is None:
                 errors.append(QuoteError(index, scene_id, ErrorCode.INVALID_GEOMETRY, why))
                 continue
-            clip_hex = clip.hexewkb.decode() if isinstance(clip.hexewkb, bytes) else clip.hexewkb
         day = capture.acquired_at.astimezone(dt.UTC).date() if split_by_date else None
         key = (product.pk, day)
         if key not in groups:
