@@ -193,16 +193,14 @@ class OrderOutput(serializers.Serializer):
 
 
 class OrderGetInput(serializers.Serializer):
-    order_id = serializers.CharField(required=False, max_length=100)
-    id = serializers.CharField(
-        required=False, max_length=100, help_text="Alias of order_id (the guide uses it)."
-    )
+    """`order_id` is the reference's name; `id` is accepted as an alias (the guide's examples use it)."""
 
-    def validate(self, attrs: dict) -> dict:
-        order_id = attrs.get("order_id") or attrs.get("id")
-        if not order_id:
-            raise serializers.ValidationError({"order_id": ["This field is required."]})
-        return {**attrs, "order_id": order_id}
+    order_id = serializers.CharField(max_length=100)
+
+    def to_internal_value(self, data):  # type: ignore[override]
+        if isinstance(data, dict) and not data.get("order_id") and data.get("id"):
+            data = {**data, "order_id": data["id"]}
+        return super().to_internal_value(data)
 
 
 class OrderCancelInput(OrderGetInput):
