@@ -10,6 +10,7 @@ the sun elevation follows from latitude, season and hour angle.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -285,7 +286,7 @@ def strip_ring(
     for a, c in corners_km:
         east = a * along[0] + c * across[0]
         north = a * along[1] + c * across[1]
-        ring.append((round(lon + east / kx, 6), round(lat + north / EARTH_KM_PER_DEG, 6)))
+        ring.append((lon + east / kx, lat + north / EARTH_KM_PER_DEG))
     ring.append(ring[0])
     return ring
 
@@ -309,11 +310,11 @@ def sun_elevation(*, lat: float, when: datetime, lon: float) -> tuple[float, flo
 def generate_scenes(*, count: int, seed: int, end_date: date) -> Iterator[SceneRow]:
     """`count` deterministic scenes acquired in the ~3 years before `end_date`."""
     rng = random.Random(seed)
-    weights = [s.weight for s in SENSORS]
+    cum_weights = list(itertools.accumulate(s.weight for s in SENSORS))
     days = 3 * 365
     end = datetime(end_date.year, end_date.month, end_date.day, tzinfo=UTC)
     for index in range(count):
-        sensor = rng.choices(SENSORS, weights)[0]
+        sensor = rng.choices(SENSORS, cum_weights=cum_weights)[0]
         if rng.random() < 0.8:
             _, clat, clon, spread = rng.choice(CITIES)
             lat = clat + rng.gauss(0, spread)
@@ -346,7 +347,8 @@ def generate_scenes(*, count: int, seed: int, end_date: date) -> Iterator[SceneR
         platform = rng.choice(sensor.platforms)
         uid = uuid.UUID(int=rng.getrandbits(128), version=4)
         scene_id = f"{platform}_{acquired:%Y%m%dT%H%M%S}_{seed:x}-{index:07d}"
-        coords = ", ".join(f"{x} {y}" for x, y in ring)
+        # 6 decimals ≈ 0.1 m: plenty for footprints, and much faster to format than repr().
+        coords = ", ".join([f"{x:.6f} {y:.6f}" for x, y in ring])
         yield SceneRow(
             id=uid,
             scene_id=scene_id,

@@ -78,7 +78,8 @@ def _load_batch(batch: list[SceneRow]) -> int:
                 )
         cursor.execute(
             f"INSERT INTO orders_capture ({_COPY_COLUMNS}) SELECT {_COPY_COLUMNS} FROM capture_stage "
-            "ON CONFLICT DO NOTHING"
+            # Spatially sorted rows touch fewer GiST pages per insert.
+            "ORDER BY ST_GeoHash(ST_Centroid(footprint), 5) ON CONFLICT DO NOTHING"
         )
         count = cursor.rowcount
         cursor.execute("TRUNCATE capture_stage")

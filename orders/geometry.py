@@ -24,6 +24,7 @@ _GEOJSON_TYPES = {
     "MultiLineString",
     "Polygon",
     "MultiPolygon",
+    "GeometryCollection",
 }
 
 
@@ -54,7 +55,13 @@ def geometry_from_geojson(
     allowed = {"Polygon", "MultiPolygon"} if polygonal else _GEOJSON_TYPES
     if kind not in allowed:
         raise InvalidInput(f"'{field}' has type {kind!r}; expected one of {', '.join(sorted(allowed))}.")
-    coords = obj.get("coordinates")
+    if kind == "GeometryCollection":
+        members = obj.get("geometries")
+        if not isinstance(members, list) or not members:
+            raise InvalidInput(f"'{field}' is a GeometryCollection without geometries.")
+        coords = members
+    else:
+        coords = obj.get("coordinates")
     if not isinstance(coords, list) or not coords:
         raise InvalidInput(f"'{field}' has no coordinates.")
     if kind in ("Polygon", "MultiPolygon"):

@@ -32,9 +32,9 @@ CONFORMANCE = [
     "https://api.stacspec.org/v1.0.0/ogcapi-features",
     "https://api.stacspec.org/v1.0.0/item-search",
     "https://api.stacspec.org/v1.0.0/item-search#query",
-    "http://www.opengis.net/spec/ogcapi-features-1/conf/1.0/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/conf/1.0/oas30",
-    "http://www.opengis.net/spec/ogcapi-features-1/conf/1.0/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ]
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -78,6 +78,13 @@ def landing(request: HttpRequest) -> HttpResponse:
             "rel": "service-desc",
             "href": f"{root}/api",
             "type": "application/vnd.oai.openapi+json;version=3.0",
+            "title": "OpenAPI description of this STAC API",
+        },
+        {
+            "rel": "service-doc",
+            "href": request.build_absolute_uri("/v1/docs"),
+            "type": "text/html",
+            "title": "API documentation",
         },
     ]
     links += [
@@ -157,10 +164,10 @@ def _collection_doc(request: HttpRequest, product) -> dict[str, Any]:
             "geopera:min_area_km2": [product.min_area_km2],
         },
         "links": [
-            {"rel": "self", "href": f"{root}/collections/{cid}", "type": JSON},
-            {"rel": "root", "href": f"{root}/", "type": JSON},
-            {"rel": "parent", "href": f"{root}/", "type": JSON},
-            {"rel": "items", "href": f"{root}/collections/{cid}/items", "type": GEOJSON},
+            {"rel": "self", "href": f"{root}/collections/{cid}", "type": JSON, "title": product.name},
+            {"rel": "root", "href": f"{root}/", "type": JSON, "title": "geopera archive catalog"},
+            {"rel": "parent", "href": f"{root}/", "type": JSON, "title": "geopera archive catalog"},
+            {"rel": "items", "href": f"{root}/collections/{cid}/items", "type": GEOJSON, "title": "Items"},
         ],
     }
 
@@ -268,6 +275,9 @@ def search(request: HttpRequest) -> HttpResponse:
             raise InvalidInput(f"The request body is not valid JSON: {exc}.") from exc
         if not isinstance(body, dict):
             raise InvalidInput("The request body must be a JSON object.")
+        if "bbox" in body and not isinstance(body["bbox"], list | type(None)):
+            # Comma-separated strings are the GET form only; POST bodies carry a JSON array.
+            raise InvalidInput("'bbox' in a POST body must be a JSON array of numbers.")
         params = build_params(body, limit=_limit(body.get("limit")))
         page = catalog_search(params=params)
         links = [{"rel": "self", "href": f"{root}/search", "type": GEOJSON}]

@@ -79,10 +79,11 @@
     const color = COLORS[feature.collection] || "#0f6e8c";
     if (state.inCart.has(id)) return { color: "#b45309", weight: 3, fillColor: "#f59e0b", fillOpacity: id === hoverId ? 0.45 : 0.3 };
     if (id === hoverId) return { color: "#0f172a", weight: 3, fillColor: color, fillOpacity: 0.35 };
-    return { color: color, weight: 1.2, fillColor: color, fillOpacity: 0.08 };
+    return { color: color, weight: 1, fillColor: color, fillOpacity: feature.collection === "sentinel-2-l2a" ? 0 : 0.03 };
   }
   function bindFeature(feature, layer) {
     layersById.set(feature.id, layer);
+    layer.on("add", function () { const el = layer.getElement && layer.getElement(); if (el) el.setAttribute("data-capture-id", feature.id); });
     layer.on("mouseover", function () { highlight(feature.id, { scroll: true }); });
     layer.on("mouseout", function () { highlight(null); });
     layer.bindPopup(function () { return popupHtml(feature); }, { maxWidth: 280 });
