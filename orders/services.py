@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from .events import order_event
 from .models import Capture, Cart, CartItem, Order, OrderGroup, OrderType
 from .providers import ProviderAdapter, ProviderState, provider_for
 from .selectors import order_get
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -207,8 +210,17 @@ def archive_order_place(
         message=_authorized_message(charge.billing_mode, charge.authorized_credits),
         data={"chargeId": str(charge.pk), "billingMode": charge.billing_mode},
     )
-    transaction.on_commit(lambda: fulfil_archive_order.delay(str(order.pk)))
+    transaction.on_commit(lambda: _enqueue_fulfilment(fulfil_archive_order, order.pk))
     return order
+
+
+def _enqueue_fulfilment(task: Any, order_id: object) -> None:
+    # The order is committed by now: a broker outage must not turn its 202 into a 500. The periodic
+    # `poll_provider_orders` picks up any processing order whose task was never queued.
+    try:
+        task.delay(str(order_id))
+    except Exception:  # any broker error: logged with its traceback
+        logger.exception("Could not queue fulfilment of order %s; the periodic poller will.", order_id)
 
 
 def _authorized_message(mode: str, credits: int) -> str:

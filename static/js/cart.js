@@ -53,7 +53,8 @@
     layer = L.geoJSON(state.billed, {
       pane: "cart",
       interactive: false,
-      style: { color: "#f59e0b", weight: 2.5, dashArray: "6 4", fillColor: "#f59e0b", fillOpacity: 0.18 },
+      // Solid brown edge + amber fill: unlike the AOI (dashed, almost no fill) and the footprints.
+      style: { color: "#92400e", weight: 2.5, fillColor: "#f59e0b", fillOpacity: 0.28 },
     }).addTo(a.map);
   }
 

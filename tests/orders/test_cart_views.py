@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from geopera_web.accounts.models import Workspace
 from geopera_web.billing.gateways import TestGateway
@@ -211,3 +213,40 @@ def test_three_d_secure_challenge_then_same_key_places_once(sydney_captures, db)
     assert done["HX-Redirect"] == f"/orders/{order.pk}/"
     assert order.billing_mode == "card"
     assert Charge.objects.filter(org=org).count() == 1
+
+
+def test_click_while_first_is_in_flight_waits_and_retries_with_the_same_key(
+    sydney_captures, operator_client, org
+):
+    from geopera_web.api.idempotency import request_fingerprint
+    from geopera_web.api.models import IdempotencyRecord
+
+    _fill(operator_client, "SYD-A")
+    body = {"via": "cart", "projectId": None, "licenseType": "standard"}
+    IdempotencyRecord.objects.create(
+        org=org,
+        operation="orders.archive.place",
+        key="busy",
+        request_hash=request_fingerprint(body),
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    response = operator_client.post("/archive/cart/place/", {"idempotency_key": "busy"}, headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200 and "being placed" in html
+    assert 'hx-trigger="load delay:1s"' in html and '"idempotency_key": "busy"' in html
+    assert not Order.objects.exists()
+
+
+def test_broker_outage_does_not_fail_a_committed_placement(
+    sydney_captures, api_operator, monkeypatch, django_capture_on_commit_callbacks
+):
+    from orders import tasks
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.fulfil_archive_order, "delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_operator.post("orders.archive.place", {"captures": [{"id": "SYD-A"}]})
+    assert response.status_code == 202
+    assert Order.objects.get().status == "processing"
