@@ -103,7 +103,17 @@
     if (feature) a.map.fitBounds(L.geoJSON(feature).getBounds(), { maxZoom: 12, padding: [30, 30] });
   });
 
+  function start() {
+    sync();
+    // archive.js ran before us (we are deferred) and may already have announced an AOI from the
+    // page's link: tell the server the AOI on screen now, so "clip to AOI" clips to what is shown.
+    if (window.geoperaArchive) {
+      const aoi = window.geoperaArchive.aoi;
+      post(urls.aoi, { geometry: aoi ? JSON.stringify(aoi) : "" });
+    }
+  }
+
   window.geoperaCart = { sync: sync, state: function () { return state; } };
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", sync);
-  else sync();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

@@ -76,3 +76,32 @@ def test_draw_aoi_add_two_captures_see_estimate_place_and_land_on_order(live_ser
     expect(page.locator("#order-timeline")).to_contain_text("placed")
     assert sorted(c.scene_id for g in order.groups.all() for c in g.captures.all()) == ["SYD-A", "SYD-B"]
     assert f"{order.total_credits:,} cr" == clipped_total
+
+
+def test_card_checkout_with_three_d_secure_completes_and_places_once(live_server, page, login):
+    from geopera_web.billing.gateways import TestGateway
+    from geopera_web.billing.models import Charge
+    from orders.models import Order
+    from tests.factories import make_org, make_user
+    from tests.orders.helpers import make_priced_capture, make_product
+
+    org = make_org(name="Card Browser Org", billing_mode="card")
+    org.payment_method = TestGateway.THREE_DS
+    org.save(update_fields=["payment_method"])
+    user = make_user(org=org, role="admin", email="card@example.test")
+    product = make_product(pid="browser-card-optical", rate=100, min_area=10.0)
+    make_priced_capture(product=product, bounds=(151.10, -33.95, 151.20, -33.85), scene_id="SYD-A")
+
+    login(user)
+    page.goto(live_server.url + "/archive/?view=-33.9,151.15,11")
+    page.locator('#results li.result[data-capture-id="SYD-A"] .js-cart-toggle').click()
+    expect(page.locator("#cart-after")).to_contain_text("hold of")
+    page.click("#cart-place")
+    expect(page.locator(".cart-payment")).to_contain_text("3-D Secure")
+    assert not Order.objects.filter(org=org).exists()
+    page.click("#cart-3ds")
+    page.wait_for_url(re.compile(r"/orders/[0-9a-f-]{36}/$"))
+    order = Order.objects.get(org=org)
+    assert order.billing_mode == "card"
+    assert Charge.objects.filter(org=org).count() == 1
+    expect(page.locator("#order-timeline")).to_contain_text("Card authorization hold")
