@@ -34,8 +34,6 @@ register_seeder(order=20, name="catalog", seeder=seed_catalog_demo)
 
 
 DEMO_TAG = "demo-seed"
-# Captures over Sydney used only when the catalog seeder (order=20) made none there.
-_SYDNEY = (151.0, -34.05, 151.35, -33.70)
 # The demo orders clip every capture to the CBD (the catalog's strips are hundreds of km² each).
 _CBD = (151.18, -33.89, 151.23, -33.85)
 
@@ -45,7 +43,6 @@ def _sydney_captures(world: DemoWorld) -> list:
 
     from .models import Capture, DataProduct
 
-    x0, y0, x1, y1 = _SYDNEY
     area = Polygon.from_bbox(_CBD)
     area.srid = 4326
     found = list(
@@ -55,7 +52,7 @@ def _sydney_captures(world: DemoWorld) -> list:
     )
     if len(found) >= 4:
         return found
-    world.log("archive-orders: no catalog captures over Sydney; creating a handful")
+    world.log("archive-orders: no catalog captures over Sydney's CBD; creating a handful")
     product, _ = DataProduct.objects.get_or_create(
         id="demo-optical-50cm",
         defaults={
@@ -68,8 +65,8 @@ def _sydney_captures(world: DemoWorld) -> list:
     )
     captures = []
     for i in range(6):
-        left = x0 + i * 0.05
-        poly = Polygon.from_bbox((left, y0 + 0.05, left + 0.08, y1 - 0.05))
+        left = 151.12 + i * 0.02  # every strip crosses the CBD, which the demo orders clip to
+        poly = Polygon.from_bbox((left, -33.95, left + 0.1, -33.80))
         poly.srid = 4326
         capture, _ = Capture.objects.get_or_create(
             collection=product.collection,
