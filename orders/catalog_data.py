@@ -152,29 +152,6 @@ SENSORS: tuple[Sensor, ...] = (
 SENSOR_BY_COLLECTION = {s.collection: s for s in SENSORS}
 
 
-def products_ensure() -> int:
-    """Create or update the archive DataProducts (idempotent). Returns how many were created."""
-    from .models import DataProduct, OrderType
-
-    created = 0
-    for s in SENSORS:
-        _, was_created = DataProduct.objects.update_or_create(
-            id=s.product_id,
-            defaults={
-                "name": s.name,
-                "order_type": OrderType.ARCHIVE,
-                "collection": s.collection,
-                "host": ARCHIVE_HOST,
-                "description": s.description,
-                "credits_per_km2": s.credits_per_km2,
-                "min_area_km2": s.min_area_km2,
-                "is_active": True,
-            },
-        )
-        created += int(was_created)
-    return created
-
-
 # Places people know, with a spread (degrees) for scenes around them.
 CITIES: tuple[tuple[str, float, float, float], ...] = (
     ("Sydney", -33.87, 151.21, 0.6),
@@ -373,3 +350,48 @@ def generate_scenes(*, count: int, seed: int, end_date: date) -> Iterator[SceneR
 
 def properties_json(row: SceneRow) -> str:
     return json.dumps(row.properties, separators=(",", ":"), ensure_ascii=False)
+
+
+def quicklook_shapes(*, scene_id: str, cloud_cover: float) -> dict:
+    """Deterministic drawing instructions for a synthetic quicklook (see orders/quicklook.svg)."""
+    rng = random.Random(scene_id)
+    palettes = (
+        ("#6b8f5e", "#a8a17a", "#4f7a8c"),
+        ("#8a9a5b", "#c2b280", "#3d6b7d"),
+        ("#5d7f4f", "#9c8f6b", "#2f5f73"),
+        ("#a39171", "#d1c39a", "#56808f"),
+    )
+    land, light, water = rng.choice(palettes)
+    fields = [
+        {
+            "x": rng.randint(0, 100),
+            "y": rng.randint(0, 70),
+            "w": rng.randint(10, 35),
+            "h": rng.randint(8, 25),
+            "color": rng.choice((land, light, "#7d8f62", "#b5a77f")),
+        }
+        for _ in range(9)
+    ]
+    roads = [(rng.randint(0, 120), 0, rng.randint(0, 120), 90) for _ in range(2)] + [
+        (0, rng.randint(0, 90), 120, rng.randint(0, 90))
+    ]
+    n_clouds = round(cloud_cover / 8)
+    clouds = [
+        {
+            "cx": rng.randint(0, 120),
+            "cy": rng.randint(0, 90),
+            "rx": rng.randint(8, 26),
+            "ry": rng.randint(5, 14),
+        }
+        for _ in range(n_clouds)
+    ]
+    coast = rng.randint(45, 75)
+    return {
+        "land": land,
+        "water": water,
+        "fields": fields,
+        "roads": roads,
+        "clouds": clouds,
+        "coast": coast,
+        "haze": round(min(0.5, cloud_cover / 200), 2),
+    }

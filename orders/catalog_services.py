@@ -5,8 +5,10 @@ The catalog is the reseller's shared archive metadata, not tenant data: no org o
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,10 +18,31 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .catalog_data import ARCHIVE_HOST, SceneRow, properties_json
+from .catalog_data import ARCHIVE_HOST, SENSORS, SceneRow, properties_json
 from .models import Capture, DataProduct, OrderType
 
-QUICKLOOK_URL = "/static/img/quicklook.svg"
+
+@transaction.atomic
+def archive_products_ensure() -> int:
+    """Create or update the archive DataProducts (idempotent). Returns how many were created."""
+    created = 0
+    for s in SENSORS:
+        _, was_created = DataProduct.objects.update_or_create(
+            id=s.product_id,
+            defaults={
+                "name": s.name,
+                "order_type": OrderType.ARCHIVE,
+                "collection": s.collection,
+                "host": ARCHIVE_HOST,
+                "description": s.description,
+                "credits_per_km2": s.credits_per_km2,
+                "min_area_km2": s.min_area_km2,
+                "is_active": True,
+            },
+        )
+        created += int(was_created)
+    return created
+
 
 _COPY_COLUMNS = (
     "id, scene_id, collection, host, data_product_id, footprint, acquired_at, cloud_cover, off_nadir, "
@@ -32,16 +55,24 @@ def captures_bulk_load(*, rows: Iterable[SceneRow], batch_size: int = 200_000) -
     them, skipping scenes already present (so re-running a seed is harmless). Returns rows inserted.
 
     One transaction per batch: a million rows never sit in one giant transaction or in memory.
+    The next batch is generated in a helper thread while PostgreSQL inserts the current one (the
+    driver releases the GIL while it waits), so generation and indexing overlap.
+    Precondition: `rows` is only iterated here (the helper thread consumes it, never the caller).
     """
+    iterator = iter(rows)
+
+    def take() -> list[SceneRow]:
+        return list(itertools.islice(iterator, batch_size))
+
     inserted = 0
-    batch: list[SceneRow] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= batch_size:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scene-gen") as pool:
+        pending = pool.submit(take)
+        while True:
+            batch = pending.result()
+            if not batch:
+                break
+            pending = pool.submit(take)
             inserted += _load_batch(batch)
-            batch = []
-    if batch:
-        inserted += _load_batch(batch)
     return inserted
 
 
@@ -70,8 +101,8 @@ def _load_batch(batch: list[SceneRow]) -> int:
                         r.gsd,
                         r.sun_elevation,
                         r.platform,
-                        f"{QUICKLOOK_URL}?scene={r.scene_id}",
-                        f"{QUICKLOOK_URL}?scene={r.scene_id}&size=thumb",
+                        f"/archive/quicklook/{r.scene_id}.svg",
+                        f"/archive/quicklook/{r.scene_id}.svg?size=thumb",
                         properties_json(r),
                         now,
                     )

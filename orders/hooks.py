@@ -14,11 +14,11 @@ def seed_catalog_demo(world: DemoWorld) -> None:
     """Archive products and a few thousand captures over well-known cities (idempotent)."""
     from django.utils import timezone
 
-    from .catalog_data import generate_scenes, products_ensure
-    from .catalog_services import captures_bulk_load
+    from .catalog_data import generate_scenes
+    from .catalog_services import archive_products_ensure, captures_bulk_load
     from .models import Capture
 
-    created = products_ensure()
+    created = archive_products_ensure()
     world.log(f"catalog: archive products ready ({created} new)")
     marker = f"_{DEMO_CATALOG_SEED:x}-"
     if Capture.objects.filter(scene_id__contains=marker).exists():

@@ -11,14 +11,15 @@ Errors are RFC 7807 problem+json (the platform's ApiProblemMiddleware handles /s
 from __future__ import annotations
 
 import json
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
 
+from geopera_web.api.problems import problem_response
 from geopera_web.errors import InvalidInput, NotFound
 
 from .catalog import MAX_LIMIT, archive_products, build_params, capture_feature, capture_get, catalog_search
@@ -38,6 +39,32 @@ CONFORMANCE = [
 ]
 GEOJSON = "application/geo+json"
 JSON = "application/json"
+
+
+def _methods(*allowed: str):
+    """Like require_http_methods, but a wrong method is a 405 problem+json with an Allow header."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method not in allowed:
+                response = problem_response(
+                    status=405,
+                    title="Method Not Allowed",
+                    slug="method-not-allowed",
+                    detail=f"{request.method} is not allowed here; use {' or '.join(allowed)}.",
+                    instance=request.path,
+                )
+                response["Allow"] = ", ".join(allowed)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+require_GET = _methods("GET", "HEAD")
 
 
 def _json(payload: Any, *, status: int = 200, content_type: str = JSON) -> HttpResponse:
@@ -207,6 +234,7 @@ def _feature_collection(request: HttpRequest, page, extra_links: list[dict]) -> 
         "type": "FeatureCollection",
         "features": features,
         "numberReturned": len(features),
+        **({"numberMatched": page.number_matched} if page.number_matched is not None else {}),
         "context": {"limit": page.limit, "returned": len(features)},
         "links": [{"rel": "root", "href": f"{root}/", "type": JSON}, *extra_links],
     }
@@ -265,7 +293,7 @@ def item(request: HttpRequest, collection_id: str, item_id: str) -> HttpResponse
 
 
 @csrf_exempt  # public, cookie-less read; a POST here changes nothing
-@require_http_methods(["GET", "POST"])
+@_methods("GET", "POST")
 def search(request: HttpRequest) -> HttpResponse:
     root = _root(request)
     if request.method == "POST":

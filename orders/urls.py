@@ -8,6 +8,7 @@ urlpatterns = [
     path("archive/", views.archive, name="archive"),
     path("archive/aoi-upload", views.archive_aoi_upload, name="aoi_upload"),
     path("archive/products/", views.archive_products_page, name="products"),
+    path("archive/quicklook/<str:scene_id>.svg", views.archive_quicklook, name="quicklook"),
     # STAC API (public read; see orders/stac.py)
     path("stac/", stac.landing, name="stac_landing"),
     path("stac", stac.landing),

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -23,8 +24,8 @@ from geopera_web.errors import ApplicationError, Conflict, InvalidInput, Payment
 from .aoi_files import MAX_UPLOAD_BYTES, aoi_from_upload
 from .api import order_to_wire
 from .archive_pricing import archive_quote
-from .catalog import MAX_LIMIT, archive_products
-from .catalog_data import ARCHIVE_HOST
+from .catalog import MAX_LIMIT, archive_products, quicklook_cloud_cover
+from .catalog_data import ARCHIVE_HOST, quicklook_shapes
 from .models import Order, OrderType
 from .selectors import cart_get, cart_items, order_events, order_filters_parse, order_get_detail, order_search
 from .services import (
@@ -90,6 +91,19 @@ def archive_aoi_upload(request: HttpRequest) -> JsonResponse:
     except InvalidInput as exc:
         return JsonResponse({"error": exc.detail}, status=400)
     return JsonResponse({"geometry": json.loads(geom.geojson), "name": upload.name})
+
+
+@require_GET
+def archive_quicklook(request: HttpRequest, scene_id: str) -> HttpResponse:
+    """A synthetic quicklook (SVG) for a simulated scene: terrain colours from the scene id, clouds
+    in proportion to its cloud cover. Public like the STAC catalog that links to it."""
+    cloud = quicklook_cloud_cover(scene_id=scene_id)
+    if cloud is None:
+        raise Http404("No such scene.")
+    svg = render_to_string("orders/quicklook.svg", quicklook_shapes(scene_id=scene_id, cloud_cover=cloud))
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @require_GET

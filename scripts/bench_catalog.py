@@ -71,11 +71,11 @@ def main() -> None:
 
 def run(args, connection) -> None:
     from orders.catalog import SearchParams, capture_feature, catalog_queryset, catalog_search
-    from orders.catalog_data import CITIES, generate_scenes, products_ensure
-    from orders.catalog_services import captures_bulk_load
+    from orders.catalog_data import CITIES, generate_scenes
+    from orders.catalog_services import archive_products_ensure, captures_bulk_load
     from orders.models import Capture
 
-    products_ensure()
+    archive_products_ensure()
     print(f"database: {connection.settings_dict['NAME']}; rows before: {Capture.objects.count():,}")
     t0 = time.perf_counter()
     inserted = captures_bulk_load(

@@ -19,11 +19,11 @@ def _map_point(page, lat: float, lng: float) -> tuple[float, float]:
 
 
 def test_operator_filters_hovers_zooms_and_searches_by_a_drawn_rectangle(live_server, page, login):
-    from orders.catalog_data import products_ensure
+    from orders.catalog_services import archive_products_ensure
     from tests.factories import make_org, make_user
     from tests.orders.conftest import box, make_capture, utc
 
-    products_ensure()
+    archive_products_ensure()
     make_capture("IN-1", footprint=box(151.15, -33.95, 151.25, -33.85), cloud=5, acquired_at=utc(2025, 4, 1))
     make_capture(
         "IN-2",
@@ -108,3 +108,36 @@ def test_operator_filters_hovers_zooms_and_searches_by_a_drawn_rectangle(live_se
     assert re.search(r"aoi=", page.url)
     page.locator("#aoi-clear").click()
     page.wait_for_function("geoperaArchive.aoi === null")
+
+
+def test_uploading_an_aoi_file_searches_by_it_and_a_bad_file_says_why(live_server, page, login, tmp_path):
+    import json
+
+    from orders.catalog_services import archive_products_ensure
+    from tests.factories import make_org, make_user
+    from tests.orders.conftest import box, make_capture
+
+    archive_products_ensure()
+    make_capture("HARBOUR", footprint=box(151.15, -33.95, 151.25, -33.85))
+    make_capture("WEST", footprint=box(150.7, -33.7, 150.8, -33.6))
+    login(make_user(org=make_org(name="Upload Org"), role="operator", email="uploader@example.test"))
+    page.goto(live_server.url + "/archive/")
+    page.wait_for_function("document.querySelectorAll('#results li.result').length === 2")
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    page.set_input_files("#aoi-file", str(bad))
+    page.wait_for_selector("#aoi-error:not([hidden])")
+    assert "unsupported file type .txt" in page.inner_text("#aoi-error")
+    assert page.evaluate("geoperaArchive.aoi") is None
+
+    good = tmp_path / "harbour.geojson"
+    ring = [[151.18, -33.92], [151.22, -33.92], [151.22, -33.88], [151.18, -33.88], [151.18, -33.92]]
+    good.write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}))
+    page.set_input_files("#aoi-file", str(good))
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#results li.result')).map(li => li.dataset.captureId).join() === 'HARBOUR'"
+    )
+    assert page.locator("#aoi-error").is_hidden()
+    assert "harbour.geojson" in page.inner_text("#aoi-status")
+    assert page.evaluate("geoperaArchive.aoi.type") == "MultiPolygon"

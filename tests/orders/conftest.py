@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
-from orders.catalog_data import ARCHIVE_HOST, products_ensure
+from orders.catalog_data import ARCHIVE_HOST
+from orders.catalog_services import archive_products_ensure
 from orders.models import Capture, DataProduct
 from tests.orders.helpers import make_priced_capture, make_product
 
@@ -50,7 +51,7 @@ def make_capture(
 
 @pytest.fixture
 def products(db) -> dict[str, DataProduct]:
-    products_ensure()
+    archive_products_ensure()
     return {p.collection: p for p in DataProduct.objects.filter(order_type="archive")}
 
 

@@ -256,3 +256,9 @@ def test_stream_rejects_bbox_with_intersects_and_honours_limit(api_operator, sce
     assert bad.status_code == 400
     resp = api_operator.post("catalog.search_stream", {"host_name": HOST, "limit": 2})
     assert len(b"".join(resp.streaming_content).decode().splitlines()) == 2
+
+
+@pytest.mark.django_db
+def test_number_matched_only_when_the_first_page_holds_everything(api_operator, scenes):
+    assert search(api_operator).json()["numberMatched"] == 5
+    assert "numberMatched" not in search(api_operator, limit=2).json()

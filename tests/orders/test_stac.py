@@ -153,6 +153,9 @@ def test_pystac_client_searches_and_pages_the_live_server(live_server, products)
     assert items[0].properties["price"]["credits"] > 0
     pages = list(search.pages())
     assert len(pages) == 3
+    # Close keep-alive connections so the live server's request threads (and their database
+    # connections) end before the test database is dropped.
+    api._stac_io.session.close()
 
 
 @pytest.mark.django_db
@@ -170,3 +173,13 @@ def test_search_accepts_geometry_collections_and_refuses_csv_bbox_in_post(client
     assert get.status_code == 200 and len(get.json()["features"]) == 2
     csv = client.post("/stac/search", {"bbox": "100.0, 0.0, 105.0, 1.0"}, content_type="application/json")
     assert csv.status_code == 400 and csv["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.django_db
+def test_unknown_paths_and_methods_are_problems(client, products):
+    missing = client.get("/stac/nope")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/problem+json"
+    wrong = client.delete("/stac/search")
+    assert wrong.status_code == 405 and wrong["Content-Type"] == "application/problem+json"
+    assert wrong["Allow"] == "GET, POST"
+    assert client.post("/stac/collections", {}).status_code == 405

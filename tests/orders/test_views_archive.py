@@ -188,3 +188,31 @@ def test_zip_without_a_shapefile_is_refused(browser_client):
         z.writestr("readme.txt", "hi")
     resp = upload(browser_client, "stuff.zip", buf.getvalue())
     assert resp.status_code == 400 and "contains no .shp file" in resp.json()["error"]
+
+
+@pytest.mark.django_db
+def test_synthetic_quicklook_is_public_svg_with_clouds_in_proportion(client, products):
+    from .conftest import make_capture
+
+    make_capture("CLEAR-1", cloud=0)
+    make_capture("CLOUDY-1", cloud=80)
+    clear = client.get("/archive/quicklook/CLEAR-1.svg")
+    cloudy = client.get("/archive/quicklook/CLOUDY-1.svg")
+    assert clear.status_code == cloudy.status_code == 200
+    assert clear["Content-Type"] == "image/svg+xml"
+    assert clear.content.count(b"<ellipse") == 0 and cloudy.content.count(b"<ellipse") == 10
+    assert client.get("/archive/quicklook/CLOUDY-1.svg").content == cloudy.content  # deterministic
+    assert client.get("/archive/quicklook/missing.svg").status_code == 404
+
+
+@pytest.mark.django_db
+def test_seeded_scenes_link_their_own_quicklook(products):
+    from datetime import date
+
+    from orders.catalog_data import generate_scenes
+    from orders.catalog_services import captures_bulk_load
+    from orders.models import Capture
+
+    captures_bulk_load(rows=generate_scenes(count=3, seed=1, end_date=date(2026, 1, 1)))
+    capture = Capture.objects.first()
+    assert capture.thumbnail_url == f"/archive/quicklook/{capture.scene_id}.svg?size=thumb"

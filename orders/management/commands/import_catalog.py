@@ -6,8 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.catalog_data import products_ensure
-from orders.catalog_services import catalog_import
+from orders.catalog_services import archive_products_ensure, catalog_import
 
 
 class Command(BaseCommand):
@@ -42,7 +41,7 @@ class Command(BaseCommand):
                 text = path.read_text(encoding="utf-8")
             except UnicodeDecodeError as exc:
                 raise CommandError(f"{path}: not UTF-8 text ({exc})") from exc
-        products_ensure()
+        archive_products_ensure()
         report = catalog_import(text=text, collection_map=mapping)
         self.stdout.write(
             f"Imported {report.accepted} item(s): {report.created} created, {report.updated} updated; "

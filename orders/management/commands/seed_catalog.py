@@ -8,8 +8,8 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from orders.catalog_data import generate_scenes, products_ensure
-from orders.catalog_services import captures_bulk_load
+from orders.catalog_data import generate_scenes
+from orders.catalog_services import archive_products_ensure, captures_bulk_load
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         if count < 0:
             raise CommandError("--count must be >= 0")
         end = opts["end_date"] or timezone.now().date()
-        products_ensure()
+        archive_products_ensure()
         started = time.perf_counter()
         inserted = captures_bulk_load(
             rows=generate_scenes(count=count, seed=opts["seed"], end_date=end),
