@@ -190,6 +190,7 @@ CELERY_BEAT_SCHEDULE.update(
             "schedule": crontab(minute="*/5"),
         },
         "orders-poll-tasking-deliveries": {"task": "orders.tasks.poll_tasking_deliveries", "schedule": 30.0},
+        "orders-poll-provider": {"task": "orders.tasks.poll_provider_orders", "schedule": 30.0},
     }
 )
 

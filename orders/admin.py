@@ -9,6 +9,8 @@ from geopera_web.errors import InvalidInput
 from .delivery import parse_delivery_upload
 from .models import (
     Capture,
+    Cart,
+    CartItem,
     CoverageSnapshot,
     DataProduct,
     DeliveredCapture,
@@ -260,3 +262,26 @@ class CoverageSnapshotAdmin(admin.GISModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class CartItemInline(admin.TabularInline):
+    model = CartItem
+    extra = 0
+    fields = ("capture", "clip_geometry", "added_at")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Cart)
+class CartAdmin(admin.ModelAdmin):
+    list_display = ("user", "org", "split_by_date", "updated_at")
+    list_select_related = ("user", "org")
+    readonly_fields = ("org", "user", "split_by_date", "aoi", "updated_at")
+    inlines = [CartItemInline]
+
+
+@admin.register(CartItem)
+class CartItemAdmin(admin.ModelAdmin):
+    list_display = ("capture", "cart", "added_at")
+    list_select_related = ("capture", "cart__user")
+    raw_id_fields = ("capture", "cart")

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import json
+import math
+from typing import Any
 
 from django.http import HttpResponse
 from rest_framework import serializers
 
+from geopera_web.accounts.models import Scope
 from geopera_web.api.registry import Effect, OpContext, operation
+from geopera_web.billing.services import credits_to_aud
 
 from . import api_catalog  # noqa: E402,F401  (catalog.search, catalog.search_stream)
-from .selectors import coverage_features, coverage_group_figures
-from .services import coverage_target_for
+from .archive_pricing import MAX_CART_CAPTURES, ArchiveQuote, QuoteGroup, archive_quote
+from .models import Order, OrderGroup
+from .selectors import (
+    MAX_PAGE_SIZE,
+    coverage_features,
+    coverage_group_figures,
+    order_filters_parse,
+    order_get_assets,
+    order_get_detail,
+    order_search,
+)
+from .services import archive_order_place, coverage_target_for, order_cancel, order_tags_merge
 
 # --- coverage ------------------------------------------------------------------------------------
 
@@ -107,3 +121,449 @@ def coverage_groups_list(ctx: OpContext, data: dict) -> dict:
         "coveredPercentage": round(100.0 * covered / requested, 4) if requested else 0.0,
         "groups": [f.as_wire() for f in figures],
     }
+
+
+# --- wire shapes ---------------------------------------------------------------------------------
+
+
+def _km2(value: float) -> float:
+    return round(value, 6)
+
+
+def quote_group_to_wire(group: QuoteGroup) -> dict[str, Any]:
+    return {
+        "captures": list(group.capture_ids),
+        "aoi_km2": _km2(group.area_km2),
+        "credits": group.credits,
+        "aud": group.aud,
+        "dataProduct": group.data_product.pk,
+        "dataProductName": group.data_product.name,
+        "acquisitionDate": group.acquisition_date.isoformat() if group.acquisition_date else None,
+        "billedAreaKm2": _km2(group.billed_area_km2),
+        "creditsPerKm2": group.data_product.credits_per_km2,
+        "minAreaKm2": group.data_product.min_area_km2,
+    }
+
+
+def quote_to_wire(quote: ArchiveQuote) -> dict[str, Any]:
+    return {
+        "groups": [quote_group_to_wire(g) for g in quote.groups],
+        "errors": [e.as_dict() for e in quote.errors],
+        "total_aud": quote.total_aud,
+        "total_credits": quote.total_credits,
+    }
+
+
+def order_group_to_wire(group: OrderGroup, *, geometry: bool = False) -> dict[str, Any]:
+    params = group.params or {}
+    out = {
+        "id": str(group.pk),
+        "name": group.name,
+        "captures": sorted(c.scene_id for c in group.captures.all()),
+        "aoi_km2": _km2(group.area_km2),
+        "credits": group.credits,
+        "aud": credits_to_aud(group.credits),
+        "dataProduct": group.data_product_id,
+        "acquisitionDate": group.acquisition_date.isoformat() if group.acquisition_date else None,
+        "billedAreaKm2": _km2(group.billed_area_km2),
+        "creditsPerKm2": params.get("creditsPerKm2"),
+        "minAreaKm2": params.get("minAreaKm2"),
+    }
+    if geometry:
+        out["geometry"] = json.loads(group.geometry.json)
+    return out
+
+
+def order_to_wire(order: Order, *, geometry: bool = False) -> dict[str, Any]:
+    """The order resource (OrderOutput). Precondition: groups and their captures are prefetched."""
+    return {
+        "id": str(order.pk),
+        "displayName": order.display_name,
+        "status": order.status,
+        "subStatus": order.sub_status,
+        "orderType": order.order_type,
+        "billingMode": order.billing_mode,
+        "currency": "AUD",
+        "totalAud": credits_to_aud(order.total_credits),
+        "totalCredits": order.total_credits,
+        "workspaceId": str(order.workspace_id),
+        "dataProduct": order.data_product_id,
+        "licenseType": order.license_type,
+        "splitByDate": order.split_by_date,
+        "tags": list(order.tags),
+        "createdAt": order.created_at.isoformat(),
+        "updatedAt": order.updated_at.isoformat(),
+        "groups": [order_group_to_wire(g, geometry=geometry) for g in order.groups.all()],
+    }
+
+
+# --- serializers (names = the reference's components) --------------------------------------------
+
+
+class ArchiveCaptureInput(serializers.Serializer):
+    id = serializers.CharField(max_length=200, help_text="The capture's id (its STAC item / scene id).")
+    geometry = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="Optional GeoJSON Polygon/MultiPolygon: bill only footprint ∩ this geometry.",
+    )
+
+
+class ArchiveEstimateInput(serializers.Serializer):
+    captures = ArchiveCaptureInput(many=True, required=False, default=list, max_length=MAX_CART_CAPTURES)
+    splitByDate = serializers.BooleanField(required=False, allow_null=True, default=False)  # noqa: N815
+
+
+class ArchiveEstimateGroup(serializers.Serializer):
+    """One priced group: a data product (and an acquisition date when `splitByDate`)."""
+
+    captures = serializers.ListField(child=serializers.CharField(), help_text="Capture ids in this group.")
+    aoi_km2 = serializers.FloatField(help_text="Geodesic km² of the union of the billed geometries.")
+    credits = serializers.IntegerField(help_text="creditsPerKm2 × max(aoi_km2, minAreaKm2), rounded up.")
+    aud = serializers.FloatField(help_text="credits / 100.")
+    dataProduct = serializers.CharField(help_text="Data product id (sets the rate).")  # noqa: N815
+    dataProductName = serializers.CharField()  # noqa: N815
+    acquisitionDate = serializers.DateField(  # noqa: N815
+        allow_null=True, help_text="UTC date of the group's captures when splitByDate, else null."
+    )
+    billedAreaKm2 = serializers.FloatField(help_text="max(aoi_km2, minAreaKm2): the area paid for.")  # noqa: N815
+    creditsPerKm2 = serializers.IntegerField()  # noqa: N815
+    minAreaKm2 = serializers.FloatField()  # noqa: N815
+
+
+class ArchiveEstimateError(serializers.Serializer):
+    """A capture that could not be priced. `code`: unknown_capture, ambiguous_capture,
+    unsupported_product, invalid_geometry, geometry_outside_footprint."""
+
+    id = serializers.CharField()
+    captureId = serializers.CharField(help_text="Same as id.")  # noqa: N815
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ArchiveEstimateOutput(serializers.Serializer):
+    """The server-authoritative price of a cart. Nothing is persisted."""
+
+    groups = ArchiveEstimateGroup(many=True)
+    errors = ArchiveEstimateError(many=True)
+    total_aud = serializers.FloatField()
+    total_credits = serializers.IntegerField()
+
+
+class ArchivePlaceInput(serializers.Serializer):
+    captures = ArchiveCaptureInput(many=True, min_length=1, max_length=MAX_CART_CAPTURES)
+    projectId = serializers.CharField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Workspace that owns the order; the org's default workspace when omitted.",
+    )
+    licenseType = serializers.CharField(required=False, default="standard", max_length=40)  # noqa: N815
+    splitByDate = serializers.BooleanField(required=False, allow_null=True, default=False)  # noqa: N815
+    displayName = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)  # noqa: N815
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, default=list, max_length=50
+    )
+
+
+class OrderGroupOutput(ArchiveEstimateGroup):
+    """A priced group of a placed order (same keys as the estimate's groups, plus its id)."""
+
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    geometry = serializers.JSONField(required=False, help_text="GeoJSON billed area (orders.get only).")
+
+
+class OrderOutput(serializers.Serializer):
+    """An order. `status`: draft, pending, processing, active, fulfilled, partially_fulfilled,
+    failed, cancelled, rejected, expired."""
+
+    id = serializers.UUIDField()
+    displayName = serializers.CharField()  # noqa: N815
+    status = serializers.CharField()
+    subStatus = serializers.CharField()  # noqa: N815
+    orderType = serializers.CharField(help_text="archive | tasking")  # noqa: N815
+    billingMode = serializers.CharField(help_text="credit | card | enterprise")  # noqa: N815
+    currency = serializers.CharField(help_text='Always "AUD".')
+    totalAud = serializers.FloatField()  # noqa: N815
+    totalCredits = serializers.IntegerField()  # noqa: N815
+    workspaceId = serializers.UUIDField()  # noqa: N815
+    dataProduct = serializers.CharField(allow_null=True)  # noqa: N815
+    licenseType = serializers.CharField()  # noqa: N815
+    splitByDate = serializers.BooleanField()  # noqa: N815
+    tags = serializers.ListField(child=serializers.CharField())
+    createdAt = serializers.DateTimeField()  # noqa: N815
+    updatedAt = serializers.DateTimeField()  # noqa: N815
+    groups = OrderGroupOutput(many=True)
+
+
+class OrderGetInput(serializers.Serializer):
+    """`order_id` is the reference's name; `id` is accepted as an alias (the guide's examples use it)."""
+
+    order_id = serializers.CharField(max_length=100)
+
+    def to_internal_value(self, data):  # type: ignore[override]
+        if isinstance(data, dict) and not data.get("order_id") and data.get("id"):
+            data = {**data, "order_id": data["id"]}
+        return super().to_internal_value(data)
+
+
+class OrderCancelInput(OrderGetInput):
+    pass
+
+
+class OrderAssetsInput(OrderGetInput):
+    pass
+
+
+class OrderCancelOutput(serializers.Serializer):
+    """The cancelled order and what happened to its money."""
+
+    orderId = serializers.UUIDField()  # noqa: N815
+    status = serializers.CharField()
+    billingMode = serializers.CharField()  # noqa: N815
+    moneyAction = serializers.CharField(help_text="release | refund | none")  # noqa: N815
+    credits = serializers.IntegerField(help_text="Credits released or refunded.")
+    aud = serializers.FloatField()
+    message = serializers.CharField()
+
+
+class OrdersListInput(serializers.Serializer):
+    workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
+    type = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    status = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, help_text="Comma-separated."
+    )
+    subStatus = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
+    displayName = serializers.CharField(  # noqa: N815
+        required=False, allow_null=True, allow_blank=True, help_text="Case-insensitive substring."
+    )
+    dataProductIds = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
+    orderIds = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
+    tags = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Comma-separated; orders with ALL of them.",
+    )
+    size = serializers.IntegerField(
+        required=False, default=20, min_value=1, help_text=f"Capped at {MAX_PAGE_SIZE}."
+    )
+    page = serializers.IntegerField(required=False, default=0, min_value=0, help_text="0-based.")
+    sort = serializers.CharField(
+        required=False,
+        default="createdAt,desc",
+        help_text="'<field>,<asc|desc>'; field: createdAt, updatedAt, status, type, displayName, totalCredits.",
+    )
+
+
+class OrdersListOutput(serializers.Serializer):
+    """One page of orders (Spring-style page, as the providers' APIs answer)."""
+
+    content = OrderOutput(many=True)
+    totalElements = serializers.IntegerField()  # noqa: N815
+    totalPages = serializers.IntegerField()  # noqa: N815
+    page = serializers.IntegerField(help_text="0-based page number.")
+    size = serializers.IntegerField()
+    sort = serializers.CharField()
+
+
+class OrderUpdateInput(serializers.Serializer):
+    order_id = serializers.CharField(max_length=100)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=60, allow_blank=True, trim_whitespace=True),
+        required=False,
+        allow_null=True,
+        max_length=50,
+    )
+
+
+class OrderUpdateOutput(OrderOutput):
+    """The order after the merge-patch (tags: union of old and new, de-duplicated)."""
+
+
+# --- operations ----------------------------------------------------------------------------------
+
+
+@operation(
+    "orders.archive.estimate",
+    scope=Scope.ORDERS_READ,
+    effect=Effect.READ,
+    input=ArchiveEstimateInput,
+    output=ArchiveEstimateOutput,
+    summary="Preview the server-authoritative AOI price for a cart of archive captures.",
+)
+def archive_estimate(ctx: OpContext, data: dict) -> dict:
+    quote = archive_quote(
+        captures=list(data.get("captures") or []), split_by_date=bool(data.get("splitByDate"))
+    )
+    return quote_to_wire(quote)
+
+
+@operation(
+    "orders.archive.place",
+    scope=Scope.ORDERS_WRITE,
+    effect=Effect.SPEND,
+    input=ArchivePlaceInput,
+    output=OrderOutput,
+    user_only=True,
+    success_status=202,
+    summary="Invoke Archive Place",
+    description="Re-prices the captures on the server, secures the money per the org's billing mode "
+    "(402 when it cannot: insufficient credits, no/declined card, 3-D Secure with `client_secret`), and "
+    "creates a processing archive order. `projectId` defaults to the org's default workspace. A cart with "
+    "any capture that cannot be priced is refused with 422 listing them.",
+)
+def archive_place(ctx: OpContext, data: dict) -> dict:
+    order = archive_order_place(
+        org=ctx.org,
+        actor=ctx.principal,
+        captures=list(data["captures"]),
+        workspace_id=data.get("projectId"),
+        license_type=data.get("licenseType") or "standard",
+        split_by_date=bool(data.get("splitByDate")),
+        display_name=data.get("displayName") or "",
+        tags=data.get("tags") or [],
+        idempotency_key=ctx.idempotency_key,
+    )
+    return order_to_wire(order_get_detail(org=ctx.org, order_id=order.pk))
+
+
+@operation(
+    "orders.get",
+    scope=Scope.ORDERS_READ,
+    effect=Effect.READ,
+    input=OrderGetInput,
+    output=OrderOutput,
+    summary="Get a single order (org-scoped).",
+)
+def order_get_op(ctx: OpContext, data: dict) -> dict:
+    return order_to_wire(order_get_detail(org=ctx.org, order_id=data["order_id"]), geometry=True)
+
+
+@operation(
+    "orders.list",
+    scope=Scope.ORDERS_READ,
+    effect=Effect.READ,
+    input=OrdersListInput,
+    output=OrdersListOutput,
+    summary="List the org's orders (filtered, paged, provider-compatible).",
+)
+def order_list_op(ctx: OpContext, data: dict) -> dict:
+    filters = order_filters_parse(data)
+    size = min(int(data.get("size") or 20), MAX_PAGE_SIZE)
+    page = int(data.get("page") or 0)
+    qs = order_search(org=ctx.org, filters=filters)
+    total = qs.count()
+    rows = list(qs[page * size : page * size + size]) if page * size < total else []
+    return {
+        "content": [order_to_wire(o) for o in rows],
+        "totalElements": total,
+        "totalPages": math.ceil(total / size) if total else 0,
+        "page": page,
+        "size": size,
+        "sort": filters.sort,
+    }
+
+
+@operation(
+    "orders.update",
+    scope=Scope.ORDERS_WRITE,
+    effect=Effect.COMPUTE,
+    input=OrderUpdateInput,
+    output=OrderUpdateOutput,
+    summary="Patch an order's tags (metadata only; provider merge-patch).",
+)
+def order_update_op(ctx: OpContext, data: dict) -> dict:
+    order = order_tags_merge(
+        org=ctx.org, actor=ctx.principal, order_id=data["order_id"], tags=list(data.get("tags") or [])
+    )
+    return order_to_wire(order_get_detail(org=ctx.org, order_id=order.pk))
+
+
+@operation(
+    "orders.cancel",
+    scope=Scope.ORDERS_WRITE,
+    effect=Effect.SPEND,
+    input=OrderCancelInput,
+    output=OrderCancelOutput,
+    summary="Cancel an order (policy-gated), refunding/voiding its reservation.",
+)
+def order_cancel_op(ctx: OpContext, data: dict) -> dict:
+    order, effect = order_cancel(org=ctx.org, actor=ctx.principal, order_id=data["order_id"])
+    return {
+        "orderId": str(order.pk),
+        "status": order.status,
+        "billingMode": effect.billing_mode,
+        "moneyAction": effect.action,
+        "credits": effect.credits,
+        "aud": credits_to_aud(effect.credits),
+        "message": effect.sentence,
+    }
+
+
+class OrderAssetsOutput(serializers.Serializer):
+    """A STAC ItemCollection (GeoJSON FeatureCollection) of the items delivered for the order. Each
+    item has `assets.visual.href`, the property `geopera:order_id` and a `rel=derived_from` link to
+    the order (provenance). Empty until the order is fulfilled."""
+
+    type = serializers.CharField(help_text='"FeatureCollection"')
+    features = serializers.ListField(child=serializers.DictField())
+    numberMatched = serializers.IntegerField()  # noqa: N815
+    numberReturned = serializers.IntegerField()  # noqa: N815
+
+
+def order_assets(order: Order, *, order_href: str) -> dict[str, Any]:
+    """STAC items for what the provider delivered (recorded at fulfilment). Precondition: groups
+    and captures prefetched (`order_get_detail`)."""
+    deliveries = (order.metadata or {}).get("deliveries") or {}
+    captures = {c.scene_id: c for g in order.groups.all() for c in g.captures.all()}
+    features = []
+    for scene_id in sorted(deliveries):
+        capture = captures.get(scene_id)
+        delivery = deliveries[scene_id]
+        features.append(
+            {
+                "type": "Feature",
+                "stac_version": "1.0.0",
+                "id": scene_id,
+                "collection": capture.collection if capture else None,
+                "geometry": json.loads(capture.footprint.json) if capture else None,
+                "bbox": list(capture.footprint.extent) if capture else None,
+                "properties": {
+                    "datetime": capture.acquired_at.isoformat() if capture else None,
+                    "geopera:order_id": str(order.pk),
+                    "geopera:delivered_at": order.metadata.get("delivered_at"),
+                },
+                "assets": {
+                    "visual": {
+                        "href": delivery["href"],
+                        "type": delivery.get("media_type"),
+                        "roles": ["data", "visual"],
+                    }
+                },
+                "links": [
+                    {"rel": "derived_from", "href": order_href, "type": "application/json", "title": "Order"}
+                ],
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": len(features),
+        "numberReturned": len(features),
+    }
+
+
+@operation(
+    "orders.list_assets",
+    scope=Scope.ITEMS_READ,
+    effect=Effect.READ,
+    input=OrderAssetsInput,
+    output=OrderAssetsOutput,
+    summary="List the items + assets delivered for an order (STAC FeatureCollection).",
+)
+def order_list_assets_op(ctx: OpContext, data: dict) -> dict:
+    order = order_get_assets(org=ctx.org, order_id=data["order_id"])
+    href = ctx.request.build_absolute_uri(f"/v1/op/orders.get?order_id={order.pk}")
+    return order_assets(order, order_href=href)

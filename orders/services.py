@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.gis.geos import MultiPolygon
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from geopera_web.billing.services import charge_capture, charge_refund, charge_release
-from geopera_web.errors import Conflict, InvalidInput, parse_uuid
+from geopera_web.accounts.models import BillingMode, Organization, User, Workspace
+from geopera_web.accounts.selectors import workspace_default, workspace_get
+from geopera_web.billing.models import Charge
+from geopera_web.billing.services import (
+    charge_authorize,
+    charge_capture,
+    charge_refund,
+    charge_release,
+    credits_to_aud,
+)
+from geopera_web.errors import Conflict, InvalidInput, NotFound, parse_uuid
 
+from .archive_pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
 from .coverage import compute_group_coverage, group_fingerprints
 from .delivery import BatchData, CaptureData, parse_delivery_upload, tasking_provider_for
 from .events import order_event
-from .models import CoverageSnapshot, DeliveredCapture, DeliveryBatch, Order, OrderGroup, OrderType
+from .models import (
+    Capture,
+    Cart,
+    CartItem,
+    CoverageSnapshot,
+    DeliveredCapture,
+    DeliveryBatch,
+    Order,
+    OrderGroup,
+    OrderType,
+)
+from .providers import ProviderAdapter, ProviderState, provider_for
+from .selectors import order_get
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -428,3 +456,450 @@ def _group_credits(order: Order, groups: list[OrderGroup]) -> dict[Any, int]:
         weights = {g.pk: g.area_km2 for g in groups}
     denominator = sum(weights.values()) or 1.0
     return {pk: math.floor(total * weight / denominator) for pk, weight in weights.items()}
+
+
+# --- archive orders ------------------------------------------------------------------------------
+
+
+def _idempotency_ref(*, org: Organization, key: str | None) -> str:
+    # The gateway keys its 3-D Secure challenge by this reference: a retry with the same
+    # Idempotency-Key must present the same one, or the completed challenge would not be found.
+    return f"{org.pk}:orders.archive.place:{key}" if key else ""
+
+
+def _workspace_for(*, org: Organization, workspace_id: object | None) -> Workspace:
+    """The org's workspace `workspace_id`; the org's default workspace when omitted (documented on
+    `projectId`). Another org's workspace is the same 404 as a missing one."""
+    if workspace_id in (None, ""):
+        return workspace_default(org=org)
+    workspace = workspace_get(org=org, workspace_id=workspace_id)
+    if workspace is None:
+        raise NotFound("Workspace (projectId) not found in your organization.", slug="workspace-not-found")
+    return workspace
+
+
+def quote_errors_as_validation(quote: ArchiveQuote) -> list[dict[str, Any]]:
+    return [
+        {"loc": ["body", "captures", e.index], "msg": f"{e.capture_id}: {e.message}", "type": e.code}
+        for e in quote.errors
+    ]
+
+
+@transaction.atomic
+def archive_order_place(
+    *,
+    org: Organization,
+    actor: Any,
+    captures: list[dict[str, Any]],
+    workspace_id: object | None = None,
+    license_type: str = "standard",
+    split_by_date: bool = False,
+    display_name: str = "",
+    tags: list[str] | None = None,
+    idempotency_key: str | None = None,
+) -> Order:
+    """Re-price the cart on the server, secure the money, and create a processing archive order.
+
+    Refuses (422, nothing written) a cart with no captures or with any capture that cannot be priced:
+    an order never silently drops part of what was asked for. Money goes through
+    `charge_authorize` (credit reservation / card hold / enterprise accrual; 402 when it cannot be
+    secured). Fulfilment is queued with the provider after commit.
+    """
+    from .tasks import fulfil_archive_order
+
+    workspace = _workspace_for(org=org, workspace_id=workspace_id)
+    if not captures:
+        raise InvalidInput(
+            "The cart is empty.",
+            status=422,
+            errors=[{"loc": ["body", "captures"], "msg": "Add at least one capture.", "type": "value_error"}],
+        )
+    quote = archive_quote(captures=captures, split_by_date=split_by_date)
+    if quote.errors or not quote.groups:
+        raise InvalidInput(
+            "Some captures cannot be ordered; fix the cart and retry.",
+            status=422,
+            errors=quote_errors_as_validation(quote),
+        )
+    order_id = uuid.uuid4()
+    user = _user_of(actor)
+    n_captures = sum(len(g.capture_ids) for g in quote.groups)
+    charge = charge_authorize(
+        org=org,
+        credits=quote.total_credits,
+        reference=f"order:{order_id}",
+        actor=user,
+        description=f"Archive order of {n_captures} capture(s)",
+        idempotency_ref=_idempotency_ref(org=org, key=idempotency_key),
+    )
+    products = {g.data_product.pk for g in quote.groups}
+    order = Order.objects.create(
+        id=order_id,
+        org=org,
+        workspace=workspace,
+        order_type=OrderType.ARCHIVE,
+        status=Order.Status.PROCESSING,
+        display_name=display_name or f"Archive: {n_captures} capture(s)",
+        data_product=quote.groups[0].data_product if len(products) == 1 else None,
+        tags=_clean_tags(tags or []),
+        license_type=license_type,
+        split_by_date=split_by_date,
+        billing_mode=charge.billing_mode,
+        total_credits=quote.total_credits,
+        charge=charge,
+        created_by=user,
+    )
+    groups = OrderGroup.objects.bulk_create(
+        [
+            OrderGroup(
+                order=order,
+                position=i,
+                name=g.name,
+                data_product=g.data_product,
+                geometry=g.geometry,
+                area_km2=g.area_km2,
+                billed_area_km2=g.billed_area_km2,
+                credits=g.credits,
+                acquisition_date=g.acquisition_date,
+                params={
+                    "creditsPerKm2": g.data_product.credits_per_km2,
+                    "minAreaKm2": g.data_product.min_area_km2,
+                },
+            )
+            for i, g in enumerate(quote.groups)
+        ]
+    )
+    through = OrderGroup.captures.through
+    through.objects.bulk_create(
+        [
+            through(ordergroup_id=group.pk, capture_id=pk)
+            for group, g in zip(groups, quote.groups, strict=True)
+            for pk in g.capture_pks
+        ]
+    )
+    order_event(
+        order=order,
+        kind="placed",
+        actor=actor,
+        to_status=order.status,
+        message=f"Placed {n_captures} capture(s) in {len(groups)} priced group(s) for "
+        f"{quote.total_credits} credits (A${credits_to_aud(quote.total_credits):.2f}).",
+        data={"totalCredits": quote.total_credits, "licenseType": license_type, "splitByDate": split_by_date},
+    )
+    order_event(
+        order=order,
+        kind="payment_authorized",
+        actor=actor,
+        message=_authorized_message(charge.billing_mode, charge.authorized_credits),
+        data={"chargeId": str(charge.pk), "billingMode": charge.billing_mode},
+    )
+    transaction.on_commit(lambda: _enqueue_fulfilment(fulfil_archive_order, order.pk))
+    return order
+
+
+def _enqueue_fulfilment(task: Any, order_id: object) -> None:
+    # The order is committed by now: a broker outage must not turn its 202 into a 500. The periodic
+    # `poll_provider_orders` picks up any processing order whose task was never queued.
+    try:
+        task.delay(str(order_id))
+    except Exception:  # any broker error: logged with its traceback
+        logger.exception("Could not queue fulfilment of order %s; the periodic poller will.", order_id)
+
+
+def _authorized_message(mode: str, credits: int) -> str:
+    aud = f"A${credits_to_aud(credits):.2f}"
+    if mode == BillingMode.CREDIT:
+        return f"Reserved {credits} credits ({aud}) from the wallet."
+    if mode == BillingMode.CARD:
+        return f"Card authorization hold of {aud}."
+    return f"{credits} credits ({aud}) accrue to this month's invoice."
+
+
+def _user_of(actor: Any) -> User | None:
+    user = getattr(actor, "user", actor) if not isinstance(actor, User) else actor
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def _clean_tags(tags: list[str]) -> list[str]:
+    out: list[str] = []
+    for tag in tags:
+        tag = str(tag).strip()[:60]
+        if tag and tag not in out:
+            out.append(tag)
+    return out
+
+
+@transaction.atomic
+def order_tags_merge(*, org: Organization, actor: Any, order_id: object, tags: list[str]) -> Order:
+    """Merge-patch of an order's tags: the union of old and new, de-duplicated, order kept."""
+    order = order_get(org=org, order_id=order_id, for_update=True)
+    merged = _clean_tags([*order.tags, *tags])
+    if len(merged) > 50:
+        raise InvalidInput("An order may carry at most 50 tags.")
+    if merged != order.tags:
+        added = [t for t in merged if t not in order.tags]
+        order.tags = merged
+        order.save(update_fields=["tags", "updated_at"])
+        order_event(order=order, kind="tags_changed", actor=actor, message="Tags added: " + ", ".join(added))
+    return order
+
+
+@transaction.atomic
+def order_tag_remove(*, org: Organization, actor: Any, order_id: object, tag: str) -> Order:
+    order = order_get(org=org, order_id=order_id, for_update=True)
+    if tag in order.tags:
+        order.tags = [t for t in order.tags if t != tag]
+        order.save(update_fields=["tags", "updated_at"])
+        order_event(order=order, kind="tags_changed", actor=actor, message=f"Tag removed: {tag}")
+    return order
+
+
+@dataclass(frozen=True)
+class CancelEffect:
+    """What cancelling gives back, for the confirmation text and the response."""
+
+    action: str  # "release" | "refund" | "none"
+    credits: int
+    billing_mode: str
+
+    def _describe(self, *, done: bool) -> str:
+        aud = f"A${credits_to_aud(self.credits):.2f}"
+        if self.action == "none" or not self.credits:
+            return (
+                "No money had been taken for this order."
+                if done
+                else ("No money has been taken for this order; nothing needs to be given back.")
+            )
+        singular, plural = ("was", "were") if done else ("will be", "will be")
+        if self.action == "refund":
+            return f"{self.credits} credits ({aud}) {plural} refunded."
+        if self.billing_mode == BillingMode.CREDIT:
+            return (
+                f"The reservation of {self.credits} credits ({aud}) {singular} released back to your wallet."
+            )
+        if self.billing_mode == BillingMode.CARD:
+            return f"The card authorization hold of {aud} {singular} voided."
+        return f"{self.credits} credits ({aud}) {plural} taken off this month's invoice."
+
+    @property
+    def sentence(self) -> str:
+        """What cancelling will give back (the confirmation before the Cancel button)."""
+        return self._describe(done=False)
+
+    @property
+    def done_sentence(self) -> str:
+        """What cancelling gave back (timeline, message after cancelling)."""
+        return self._describe(done=True)
+
+
+def order_cancel_effect(order: Order) -> CancelEffect:
+    charge = order.charge
+    if charge is None:
+        return CancelEffect("none", 0, order.billing_mode)
+    if charge.status == Charge.Status.AUTHORIZED:
+        return CancelEffect("release", charge.authorized_credits, charge.billing_mode)
+    if charge.status == Charge.Status.CAPTURED:
+        return CancelEffect("refund", charge.captured_credits - charge.refunded_credits, charge.billing_mode)
+    return CancelEffect("none", 0, charge.billing_mode)
+
+
+def order_is_cancellable(order: Order) -> bool:
+    return Order.Status.CANCELLED in Order.TRANSITIONS[order.status]
+
+
+@transaction.atomic
+def order_cancel(*, org: Organization, actor: Any, order_id: object) -> tuple[Order, CancelEffect]:
+    """Cancel an order from a cancellable state and give its money back (release the reservation /
+    void the hold / take it off the invoice; refund what was captured). 409 with `current_status`
+    otherwise. Lock order: the order row, then (in billing) the charge and the wallet."""
+    order = order_get(org=org, order_id=order_id, for_update=True)
+    if not order_is_cancellable(order):
+        raise Conflict(
+            f"The order is {order.status}; only orders that are still in progress can be cancelled.",
+            current_status=order.status,
+            current_sub_status=order.sub_status,
+        )
+    effect = order_cancel_effect(order)
+    user = _user_of(actor)
+    if effect.action == "release":
+        charge_release(charge_id=order.charge_id, actor=user, memo=f"Order {order.pk} cancelled")
+    elif effect.action == "refund" and effect.credits:
+        charge_refund(
+            charge_id=order.charge_id, credits=effect.credits, actor=user, memo=f"Order {order.pk} cancelled"
+        )
+    order_transition(order=order, to=Order.Status.CANCELLED, actor=actor, message=effect.done_sentence)
+    return order, effect
+
+
+# --- fulfilment (provider adapter) -----------------------------------------------------------------
+
+
+@transaction.atomic
+def archive_order_sync(*, order_id: object, provider: ProviderAdapter | None = None) -> Order | None:
+    """Ask the order's provider where it stands and act on the answer: submit it if it never was,
+    capture the money and record the deliveries when fulfilled, release it when failed.
+
+    Safe to run any number of times, concurrently too: it locks the order row and does nothing
+    unless the order is still a processing archive order.
+    """
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("data_product")
+        .filter(pk=order_id, order_type=OrderType.ARCHIVE)
+        .first()
+    )
+    if order is None or order.status != Order.Status.PROCESSING:
+        return order
+    provider = provider or provider_for(order)
+    if not order.provider_ref:
+        order.provider_ref = provider.place(order=order)
+        order.save(update_fields=["provider_ref", "updated_at"])
+        order_event(
+            order=order,
+            kind="provider_submitted",
+            message=f"Submitted to {provider.name} as {order.provider_ref}.",
+            data={"provider": provider.name, "providerRef": order.provider_ref},
+        )
+    result = provider.poll(order=order)
+    if result.state == ProviderState.FULFILLED:
+        deliveries = provider.fetch_deliveries(order=order)
+        order.metadata = {
+            **order.metadata,
+            "deliveries": {d.capture_id: {"href": d.href, "media_type": d.media_type} for d in deliveries},
+            "delivered_at": timezone.now().isoformat(),
+        }
+        order.save(update_fields=["metadata", "updated_at"])
+        if order.charge_id:
+            charge_capture(charge_id=order.charge_id)
+        order_transition(
+            order=order,
+            to=Order.Status.FULFILLED,
+            message=f"{len(deliveries)} item(s) delivered; payment captured.",
+            data={"items": len(deliveries)},
+        )
+    elif result.state == ProviderState.FAILED:
+        if order.charge_id:
+            charge_release(charge_id=order.charge_id, memo=f"Order {order.pk} failed")
+        order_transition(
+            order=order,
+            to=Order.Status.FAILED,
+            message=(result.message or "The provider could not fulfil the order.") + " Payment released.",
+        )
+    return order
+
+
+# --- cart ----------------------------------------------------------------------------------------
+
+
+def cart_get_or_create(*, org: Organization, user: User) -> Cart:
+    cart, _ = Cart.objects.get_or_create(org=org, user=user)
+    return cart
+
+
+def _aoi_from_geojson(geometry: Any) -> MultiPolygon | None:
+    if geometry in (None, "", {}):
+        return None
+    geom, why = parse_polygon_geojson(geometry)
+    if geom is None:
+        raise InvalidInput(f"The area of interest cannot be used: {why}")
+    return geom if isinstance(geom, MultiPolygon) else MultiPolygon(geom, srid=4326)
+
+
+@transaction.atomic
+def cart_toggle(*, org: Organization, user: User, capture_id: str) -> bool:
+    """Add the capture (scene id) to the person's cart, or take it out if it is there. Returns
+    whether it is in the cart afterwards. A capture added while an AOI is drawn is not clipped:
+    clipping is an explicit per-item choice."""
+    capture = Capture.objects.filter(scene_id=capture_id).order_by("collection").first()
+    if capture is None:
+        raise NotFound(f"No capture {capture_id!r} in the catalog.")
+    cart = Cart.objects.select_for_update().get(pk=cart_get_or_create(org=org, user=user).pk)
+    deleted, _ = CartItem.objects.filter(cart=cart, capture=capture).delete()
+    if deleted:
+        cart.save(update_fields=["updated_at"])
+        return False
+    if CartItem.objects.filter(cart=cart).count() >= MAX_CART_CAPTURES:
+        raise InvalidInput(f"A cart holds at most {MAX_CART_CAPTURES} captures; place an order first.")
+    CartItem.objects.create(cart=cart, capture=capture)
+    cart.save(update_fields=["updated_at"])
+    return True
+
+
+@transaction.atomic
+def cart_remove(*, org: Organization, user: User, capture_id: str) -> None:
+    cart = cart_get_or_create(org=org, user=user)
+    CartItem.objects.filter(cart=cart, capture__scene_id=capture_id).delete()
+
+
+@transaction.atomic
+def cart_set_aoi(*, org: Organization, user: User, geometry: Any) -> Cart:
+    """Remember the AOI drawn on the map. Items already clipped follow the new AOI (that is what
+    "clip to AOI" means on screen); clearing the AOI leaves their last clip in place."""
+    cart = cart_get_or_create(org=org, user=user)
+    cart.aoi = _aoi_from_geojson(geometry)
+    cart.save(update_fields=["aoi", "updated_at"])
+    if cart.aoi is not None:
+        CartItem.objects.filter(cart=cart, clip_geometry__isnull=False).update(clip_geometry=cart.aoi)
+    return cart
+
+
+@transaction.atomic
+def cart_item_clip(*, org: Organization, user: User, capture_id: str, clip: bool) -> CartItem:
+    """Clip one item to the cart's current AOI (a copy is stored on the item) or bill its whole
+    footprint again. Clipping needs an AOI on the map (400 otherwise)."""
+    cart = cart_get_or_create(org=org, user=user)
+    item = CartItem.objects.filter(cart=cart, capture__scene_id=capture_id).first()
+    if item is None:
+        raise NotFound("That capture is not in your cart.")
+    if clip and cart.aoi is None:
+        raise InvalidInput("Draw or upload an area of interest first, then clip captures to it.")
+    item.clip_geometry = cart.aoi if clip else None
+    item.save(update_fields=["clip_geometry"])
+    return item
+
+
+@transaction.atomic
+def cart_set_split(*, org: Organization, user: User, split_by_date: bool) -> Cart:
+    cart = cart_get_or_create(org=org, user=user)
+    cart.split_by_date = split_by_date
+    cart.save(update_fields=["split_by_date", "updated_at"])
+    return cart
+
+
+def cart_payload(items: list[CartItem]) -> list[dict[str, Any]]:
+    """The cart as `captures` for orders.archive.estimate / place."""
+    return [
+        {
+            "id": i.capture.scene_id,
+            **({"geometry": json.loads(i.clip_geometry.json)} if i.clip_geometry else {}),
+        }
+        for i in items
+    ]
+
+
+@transaction.atomic
+def cart_place(
+    *,
+    org: Organization,
+    user: User,
+    workspace_id: object | None,
+    license_type: str,
+    idempotency_key: str | None,
+) -> Order:
+    """The Place button: the same `archive_order_place` as the API, then the ordered captures leave
+    the cart (in the same transaction, so a failed placement keeps the cart intact)."""
+    cart = cart_get_or_create(org=org, user=user)
+    items = list(CartItem.objects.filter(cart=cart).select_related("capture"))
+    if not items:
+        raise InvalidInput("Your cart is empty: add captures first.")
+    order = archive_order_place(
+        org=org,
+        actor=user,
+        captures=cart_payload(items),
+        workspace_id=workspace_id,
+        license_type=license_type,
+        split_by_date=cart.split_by_date,
+        idempotency_key=idempotency_key,
+    )
+    CartItem.objects.filter(pk__in=[i.pk for i in items]).delete()
+    return order

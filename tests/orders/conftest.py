@@ -1,4 +1,5 @@
-"""Catalog fixtures: the archive products and a handful of hand-placed captures."""
+"""Orders fixtures. Catalog: the archive products and a handful of hand-placed captures. Cart and
+orders: a priced product and captures over Sydney (see helpers.py), and a placed order."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 from orders.catalog_data import ARCHIVE_HOST
 from orders.catalog_services import archive_products_ensure
 from orders.models import Capture, DataProduct
+from tests.orders.helpers import make_priced_capture, make_product
 
 
 def utc(*args: int) -> datetime:
@@ -102,3 +104,36 @@ def make_order(org):
         return make_tasking_order(org=org, aois=aois, **kwargs)
 
     return _make
+
+
+# --- cart, pricing and orders -------------------------------------------------------------------
+
+
+@pytest.fixture
+def product(db):
+    return make_product(pid="optical-50cm", rate=100, min_area=25.0)
+
+
+@pytest.fixture
+def sydney_captures(product):
+    """Two overlapping captures over Sydney (same day) and one disjoint a day later."""
+    a = make_priced_capture(product=product, bounds=(151.10, -33.95, 151.20, -33.85), scene_id="SYD-A")
+    b = make_priced_capture(product=product, bounds=(151.15, -33.95, 151.25, -33.85), scene_id="SYD-B")
+    c = make_priced_capture(
+        product=product,
+        bounds=(151.30, -33.80, 151.35, -33.75),
+        scene_id="SYD-C",
+        acquired_at=utc(2026, 3, 2, 23, 50),
+    )
+    return a, b, c
+
+
+@pytest.fixture
+def placed_order(sydney_captures, api_operator):
+    """A processing archive order of SYD-A + SYD-B placed through the API."""
+    from orders.models import Order
+    from tests.orders.helpers import place_body
+
+    response = api_operator.post("orders.archive.place", place_body("SYD-A", "SYD-B"))
+    assert response.status_code == 202, response.content
+    return Order.objects.get(pk=response.json()["id"])
