@@ -15,11 +15,12 @@ from geopera_web.billing.services import credits_to_aud
 
 from . import api_catalog  # noqa: E402,F401  (catalog.search, catalog.search_stream)
 from .archive_pricing import MAX_CART_CAPTURES, ArchiveQuote, QuoteGroup, archive_quote
-from .models import Order, OrderGroup
+from .models import Order, OrderGroup, OrderType
 from .selectors import (
     MAX_PAGE_SIZE,
     coverage_features,
     coverage_group_figures,
+    delivered_assets,
     order_filters_parse,
     order_get_assets,
     order_get_detail,
@@ -565,5 +566,8 @@ def order_assets(order: Order, *, order_href: str) -> dict[str, Any]:
 )
 def order_list_assets_op(ctx: OpContext, data: dict) -> dict:
     order = order_get_assets(org=ctx.org, order_id=data["order_id"])
+    if order.order_type == OrderType.TASKING:
+        # Tasking deliveries are DeliveredCaptures, with provenance back to the order and its AOI.
+        return delivered_assets(org=ctx.org, order_id=order.pk, base_url=ctx.request.build_absolute_uri("/"))
     href = ctx.request.build_absolute_uri(f"/v1/op/orders.get?order_id={order.pk}")
     return order_assets(order, order_href=href)

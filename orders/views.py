@@ -41,6 +41,7 @@ from .selectors import (
     coverage_geometry_download,
     coverage_group_figures,
     coverage_history,
+    coverage_summary_for_orders,
     delivered_captures_list,
     order_events,
     order_filters_parse,
@@ -352,6 +353,8 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "orders": page.object_list,
+        # One query for the page's tasking orders (no N+1).
+        "coverage": coverage_summary_for_orders(org=request.org, order_ids=[o.pk for o in page.object_list]),
         "totals": totals,
         "query": query.urlencode(),
         "params": params,
@@ -382,6 +385,9 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
                 for g in groups
             ],
         },
+        "coverage_percent": coverage_summary_for_orders(org=request.org, order_ids=[order.pk]).get(order.pk)
+        if order.order_type == OrderType.TASKING
+        else None,
         "cancellable": order_is_cancellable(order),
         "cancel_effect": order_cancel_effect(order),
         "can_write": request.membership.role in ("admin", "operator"),
