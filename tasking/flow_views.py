@@ -53,6 +53,7 @@ from .services import (
 from .views import _tasking_new_context
 
 WRITERS = ("admin", "operator")
+MAX_STUDY_OPTIONS = 10
 
 
 def _order_path(order: Order) -> str:
@@ -499,6 +500,7 @@ def _support_context(order: Order, **extra: Any) -> dict[str, Any]:
         "params_items": sorted((order.params or {}).items()),
         "defaults": defaults,
         "option_slots": range(3),
+        "max_study_options": MAX_STUDY_OPTIONS,
         "accepted_option": accepted,
         **extra,
     }
@@ -516,7 +518,10 @@ def support_order(request: HttpRequest, order_id: str) -> HttpResponse:
 def support_study_upload(request: HttpRequest, order_id: str) -> HttpResponse:
     order = support_order_get(order_id=order_id)
     options = []
-    for i in range(int(request.POST.get("option_count", 3))):
+    # The editor starts with a few rows and can add more; never trust the count beyond the cap.
+    raw_count = request.POST.get("option_count", "")
+    option_count = min(max(int(raw_count) if raw_count.isdigit() else 3, 1), MAX_STUDY_OPTIONS)
+    for i in range(option_count):
         description = request.POST.get(f"opt-{i}-description", "").strip()
         if not description:
             continue

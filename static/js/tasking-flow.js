@@ -144,3 +144,31 @@
   document.addEventListener("DOMContentLoaded", function () { init(document); tick(); setInterval(tick, 1000); });
   document.addEventListener("htmx:afterSettle", function (e) { init(e.target); tick(); });
 })();
+
+/* Study editor: "Add an option" clones the last option row with the next index (up to the cap). */
+(function () {
+  "use strict";
+  const button = document.getElementById("add-option");
+  if (!button) return;
+  const rows = document.getElementById("option-rows");
+  const count = document.getElementById("option-count");
+  const max = Number(button.dataset.max || 10);
+  button.addEventListener("click", function () {
+    const all = rows.querySelectorAll("[data-option-row]");
+    const n = all.length;
+    if (n >= max) return;
+    const row = all[n - 1].cloneNode(true);
+    row.querySelectorAll("[id],[name],[for]").forEach(function (el) {
+      ["id", "name", "for"].forEach(function (attr) {
+        const v = el.getAttribute(attr);
+        if (v) el.setAttribute(attr, v.replace(/^opt-\d+-/, "opt-" + n + "-"));
+      });
+    });
+    row.querySelectorAll("input[name$='-description'], input[name$='-price_credits']").forEach(function (el) { el.value = ""; });
+    row.querySelector("legend").innerHTML = "Option " + (n + 1) + ' <span class="muted small">(optional)</span>';
+    rows.appendChild(row);
+    count.value = String(n + 1);
+    button.disabled = n + 1 >= max;
+    row.querySelector("input").focus();
+  });
+})();

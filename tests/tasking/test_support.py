@@ -178,3 +178,32 @@ def test_active_order_page_links_to_coverage_and_manual_delivery(org, operator_u
     assert 'data-testid="support-deliveries"' in html
     assert f"/support/orders/{order.id}/deliveries/new" in html
     assert f"/orders/{order.id}/coverage/" in html
+
+
+def test_study_with_more_options_than_the_editor_starts_with(org, operator_user, staff_user):
+    order = place(org, operator_user)
+    now = timezone.now()
+    data = {"option_count": "5", "deadline": local(now + timedelta(days=3))}
+    for i in range(5):
+        data |= {
+            f"opt-{i}-description": f"Option {i + 1}",
+            f"opt-{i}-window_start": local(now + timedelta(days=1)),
+            f"opt-{i}-window_end": local(now + timedelta(days=10 + i)),
+            f"opt-{i}-max_off_nadir": "25",
+            f"opt-{i}-valid_until": local(now + timedelta(days=3)),
+        }
+    client_for(staff_user).post(f"/support/orders/{order.id}/study/", data)
+    assert FeasibilityStudy.objects.get(order=order).options.count() == 5
+
+
+def test_a_nonsense_option_count_is_not_a_server_error(org, operator_user, staff_user):
+    order = place(org, operator_user)
+    response = client_for(staff_user).post(f"/support/orders/{order.id}/study/", {"option_count": "lots"})
+    assert response.status_code < 500
+    assert not FeasibilityStudy.objects.filter(order=order).exists()
+
+
+def test_study_editor_offers_to_add_options(org, operator_user, staff_user):
+    order = place(org, operator_user)
+    html = client_for(staff_user).get(f"/support/orders/{order.id}/").content.decode()
+    assert 'data-testid="add-option"' in html and 'data-max="10"' in html
