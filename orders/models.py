@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GinIndex
+from django.db.models.fields.json import KT
 
 from geopera_web.accounts.models import BillingMode, Organization, Workspace
 
@@ -159,7 +160,17 @@ class Order(models.Model):
             GinIndex(fields=["tags"], name="orders_order_tags_gin"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(total_credits__gte=0), name="orders_order_total_nonneg")
+            models.CheckConstraint(
+                condition=models.Q(total_credits__gte=0), name="orders_order_total_nonneg"
+            ),
+            # A form's one-time key (pages send one per render): two submits of one form, even at the
+            # same instant, can make only one order.
+            models.UniqueConstraint(
+                models.F("org"),
+                KT("metadata__idempotency_key"),
+                condition=models.Q(metadata__has_key="idempotency_key"),
+                name="orders_order_page_key_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -480,7 +480,16 @@ def tasking_order_place(
     order.billing_mode = org.billing_mode
     if order.created_by_id is None and getattr(user, "is_authenticated", False):
         order.created_by = user
-    order.save()
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:
+        # The same form was submitted at the same instant and that request placed it first
+        # (orders_order_page_key_unique): answer with its order.
+        existing = Order.objects.filter(org=org, metadata__idempotency_key=idempotency_key).first()
+        if not idempotency_key or existing is None:
+            raise
+        return existing
     order.total_credits = _replace_groups(order=order, checks=checks, product=product)
     order.save(update_fields=["total_credits", "updated_at"])
     order_transition(
