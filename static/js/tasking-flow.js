@@ -107,6 +107,22 @@
     const upload = document.getElementById("aoi-upload");
     upload && upload.addEventListener("change", function () {
       Array.from(upload.files || []).forEach(function (file) {
+        if (!/\.(geo)?json$/i.test(file.name)) {
+          // KML and zipped shapefiles are read on the server (GDAL), which answers with the area
+          // or says exactly what is wrong with the file.
+          const body = new FormData();
+          body.append("file", file);
+          const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+          fetch(upload.dataset.convertUrl, { method: "POST", body: body, headers: headers, credentials: "same-origin" })
+            .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+            .then(function (res) {
+              if (!res.ok) { geopera.toast && geopera.toast(res.data.error || (file.name + " could not be read."), "error"); return; }
+              addGeoJSON({ type: "Feature", geometry: res.data.geometry, properties: { name: file.name.replace(/\.[^.]+$/, "") } }, true);
+              sync();
+            })
+            .catch(function () { geopera.toast && geopera.toast(file.name + " could not be sent; check your connection.", "error"); });
+          return;
+        }
         file.text().then(function (text) {
           const data = parseJson(text);
           if (!data) { geopera.toast && geopera.toast(file.name + " is not valid GeoJSON.", "error"); return; }

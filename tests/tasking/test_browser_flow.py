@@ -113,3 +113,28 @@ def test_request_study_accept_quote_accept(login, live_server, operator_user, ad
     order.refresh_from_db()
     assert (order.status, order.sub_status) == ("active", "QUOTATION_ACCEPTED")
     assert wallet_get(org=org).reserved_credits == 45_600
+
+
+def test_a_kml_file_becomes_an_area_and_a_bad_file_says_why(login, live_server, operator_user):
+    page = login(operator_user)
+    page.goto(live_server.url + "/tasking/new/?product=worldview-legion-tasking")
+    kml = (
+        b'<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        b"<Placemark><name>Paddock</name><Polygon><outerBoundaryIs><LinearRing><coordinates>"
+        b"118.20,-31.60 118.35,-31.60 118.35,-31.48 118.20,-31.48 118.20,-31.60"
+        b"</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>"
+    )
+    page.set_input_files(
+        "#aoi-upload",
+        files=[{"name": "paddock.kml", "mimeType": "application/vnd.google-earth.kml+xml", "buffer": kml}],
+    )
+    expect(page.get_by_test_id("aoi-count")).to_have_text("1 area")
+    expect(page.get_by_test_id("aoi-row-0")).to_contain_text(re.compile("paddock", re.I))
+    page.set_input_files(
+        "#aoi-upload",
+        files=[
+            {"name": "broken.kml", "mimeType": "application/vnd.google-earth.kml+xml", "buffer": b"<kml>"}
+        ],
+    )
+    expect(page.locator("#toasts .toast-error")).to_be_visible()
+    expect(page.get_by_test_id("aoi-count")).to_have_text("1 area")
