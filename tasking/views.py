@@ -19,6 +19,7 @@ from .schemas import (
     params_validate,
     product_schema,
     schema_form_fields,
+    template_fields_from_params,
     template_params,
 )
 from .selectors import (
@@ -93,7 +94,8 @@ def _sensor_for(sensor_id: str | None, sensors: list[Sensor]) -> Sensor | None:
 def _template_form_view(request: HttpRequest, template: TaskingTemplate | None) -> HttpResponse:
     sensors = list(sensor_list())
     from_order = request.GET.get("from_order", "")
-    if request.method == "POST":
+    from_request = template is None and request.method == "POST" and request.POST.get("from_request") == "1"
+    if request.method == "POST" and not from_request:
         sensor = _sensor_for(request.POST.get("sensor"), sensors)
         form = TemplateForm(request.POST, sensors=sensors, sensor=sensor)
         if form.is_valid():
@@ -117,6 +119,12 @@ def _template_form_view(request: HttpRequest, template: TaskingTemplate | None) 
             initial["sensor"] = template.sensor_id
         elif from_order:
             initial = template_from_order_initial(org=request.org, order_id=from_order)
+        elif from_request:
+            # "Save as template" on the request page: the settings in the form, not yet placed.
+            product = tasking_product_get(product_id=request.POST.get("data_product_id", ""))
+            params = params_from_form(product_schema(product), request.POST)
+            initial = template_fields_from_params(sensor=product.sensor, params=params)
+            initial["name"] = (params.get("displayName") or "")[:200]
         else:
             initial = {"sensor": request.GET.get("sensor") or (sensors[0].id if sensors else "")}
         sensor = _sensor_for(initial.get("sensor"), sensors)

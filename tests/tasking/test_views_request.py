@@ -122,3 +122,17 @@ def test_a_link_with_an_unusable_area_opens_the_page_and_says_why(operator_user)
     assert response.status_code == 200
     assert response.context["draft_aois"] == ""
     assert b"The area in the link was left out" in response.content
+
+
+def test_save_as_template_from_the_request_form_prefills_the_template(operator_user):
+    from tasking.models import TaskingTemplate
+
+    data = form(square(), displayName="Paddock weekly")
+    data["from_request"] = "1"
+    response = client_for(operator_user).post("/templates/new/", data)
+    assert response.status_code == 200
+    initial = response.context["form"].initial
+    assert initial["name"] == "Paddock weekly" and initial["resolution"] == "30cm"
+    assert not TaskingTemplate.objects.exists()  # nothing is saved until the person names and saves it
+    page = client_for(operator_user).get(f"/tasking/new/?product={MANUAL_PRODUCT}").content.decode()
+    assert 'data-testid="save-as-template"' in page
