@@ -353,8 +353,10 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "orders": page.object_list,
-        # One query for the page's tasking orders (no N+1).
-        "coverage": coverage_summary_for_orders(org=request.org, order_ids=[o.pk for o in page.object_list]),
+        # One query for the page's tasking orders (no N+1); only orders that acquire have coverage.
+        "coverage": coverage_summary_for_orders(
+            org=request.org, order_ids=[o.pk for o in page.object_list if o.status in ACQUIRING]
+        ),
         "totals": totals,
         "query": query.urlencode(),
         "params": params,
@@ -364,6 +366,10 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
     }
     template = "orders/order_list.html#results" if request.htmx else "orders/order_list.html"
     return render(request, template, context)
+
+
+# Orders whose coverage means something: acquiring, or done acquiring.
+ACQUIRING = (Order.Status.ACTIVE, Order.Status.FULFILLED, Order.Status.PARTIALLY_FULFILLED)
 
 
 def _detail_context(request: HttpRequest, order: Order) -> dict:
@@ -386,7 +392,7 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
             ],
         },
         "coverage_percent": coverage_summary_for_orders(org=request.org, order_ids=[order.pk]).get(order.pk)
-        if order.order_type == OrderType.TASKING
+        if order.order_type == OrderType.TASKING and order.status in ACQUIRING
         else None,
         "cancellable": order_is_cancellable(order),
         "cancel_effect": order_cancel_effect(order),

@@ -38,6 +38,7 @@ def test_order_list_shows_each_tasking_orders_coverage_without_a_query_per_row(
     with django_assert_max_num_queries(20):
         html = client.get("/orders/").content.decode()
     assert html.count('data-testid="coverage-summary"') == 2
+    assert "{#" not in html and "{%" not in html  # no template source leaks onto the page
     assert "50" in html and f"/orders/{orders[0].pk}/coverage/" in html
     for _ in range(3):
         _half_covered(org)
@@ -64,3 +65,11 @@ def test_list_assets_of_a_tasking_order_are_its_delivered_captures(org, api_oper
     assert [i["id"] for i in items] == ["half-0"]
     assert items[0]["properties"]["geopera:order_id"] == str(order.pk)
     assert api_other.post("orders.list_assets", {"order_id": str(order.pk)}).status_code == 404
+
+
+def test_orders_not_acquiring_show_no_coverage(org, operator_user):
+    from orders.models import Order
+
+    make_tasking_order(org=org, aois=[AOI], status=Order.Status.PENDING, authorize=False)
+    html = _client(operator_user).get("/orders/").content.decode()
+    assert 'data-testid="coverage-summary"' not in html
