@@ -33,7 +33,7 @@ from .archive_pricing import archive_quote
 from .catalog import MAX_LIMIT, archive_products, quicklook_cloud_cover
 from .catalog_data import ARCHIVE_HOST, quicklook_shapes
 from .forms import ManualDeliveryForm
-from .models import Order, OrderType
+from .models import DeliveredCapture, Order, OrderType
 from .selectors import (
     cart_get,
     cart_items,
@@ -374,12 +374,25 @@ ACQUIRING = (Order.Status.ACTIVE, Order.Status.FULFILLED, Order.Status.PARTIALLY
 
 def _detail_context(request: HttpRequest, order: Order) -> dict:
     groups = list(order.groups.all())
-    deliveries = (order.metadata or {}).get("deliveries") or {}
+    if order.order_type == OrderType.TASKING:
+        # Tasking deliveries are DeliveredCaptures (one per scene, with STAC assets).
+        assets = [
+            {
+                "capture_id": d.scene_id,
+                "href": (d.assets.get("visual") or next(iter(d.assets.values()), {})).get("href", ""),
+            }
+            for d in delivered_captures_list(org=request.org, order_id=order.pk).filter(
+                status=DeliveredCapture.Status.DELIVERED
+            )
+        ]
+    else:
+        deliveries = (order.metadata or {}).get("deliveries") or {}
+        assets = [{"capture_id": k, **v} for k, v in sorted(deliveries.items())]
     return {
         "order": order,
         "groups": groups,
         "events": list(order_events(order=order)),
-        "assets": [{"capture_id": k, **v} for k, v in sorted(deliveries.items())],
+        "assets": assets,
         "groups_geojson": {
             "type": "FeatureCollection",
             "features": [

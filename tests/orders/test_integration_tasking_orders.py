@@ -53,6 +53,7 @@ def test_tasking_order_detail_links_coverage_and_save_as_template(org, operator_
     assert 'data-testid="coverage-summary"' in html
     assert f"/orders/{order.pk}/coverage/" in html
     assert f"/templates/new/?from_order={order.pk}" in html
+    assert "<code>half-0</code>" in html  # the delivered capture is listed under Assets
     viewer_html = _client(viewer_user).get(f"/orders/{order.pk}/").content.decode()
     assert 'data-testid="coverage-link"' in viewer_html and "save-as-template" not in viewer_html
 
