@@ -10,6 +10,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 from django.utils import timezone
 
+from geopera_web.dashboard import register_panel
 from geopera_web.demo import DemoWorld, register_seeder
 
 DEMO_CATALOG_SEED = 2024
@@ -347,3 +348,21 @@ def seed_archive_orders(world: DemoWorld) -> None:
 
 
 register_seeder(order=40, name="archive-orders", seeder=seed_archive_orders)
+
+
+# --- dashboard ----------------------------------------------------------------------------------
+
+
+def _recent_orders_panel(request) -> dict:
+    """The org's latest orders, with coverage for those acquiring (two queries)."""
+    from .selectors import coverage_summary_for_orders, order_list
+
+    recent = list(order_list(org=request.org).order_by("-created_at")[:6])
+    acquiring = [o.pk for o in recent if o.status in ("active", "fulfilled", "partially_fulfilled")]
+    return {
+        "recent_orders": recent,
+        "coverage": coverage_summary_for_orders(org=request.org, order_ids=acquiring),
+    }
+
+
+register_panel(order=10, template="orders/_dashboard_panel.html", context=_recent_orders_panel)

@@ -74,3 +74,15 @@ def test_orders_not_acquiring_show_no_coverage(org, operator_user):
     make_tasking_order(org=org, aois=[AOI], status=Order.Status.PENDING, authorize=False)
     html = _client(operator_user).get("/orders/").content.decode()
     assert 'data-testid="coverage-summary"' not in html
+
+
+def test_dashboard_shows_recent_orders_with_coverage(org, operator_user):
+    order = _half_covered(org)
+    html = _client(operator_user).get("/").content.decode()
+    assert 'data-testid="recent-orders"' in html and f"/orders/{order.pk}/" in html
+    assert 'data-testid="coverage-summary"' in html
+
+
+def test_dashboard_without_orders_points_to_the_archive_and_tasking(org, operator_user):
+    html = _client(operator_user).get("/").content.decode()
+    assert "No orders yet" in html and "/archive/" in html and "/tasking/new/" in html
