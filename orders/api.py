@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
+from geopera_web.api.fields import page_field
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 
@@ -350,7 +351,7 @@ class OrdersListInput(serializers.Serializer):
     size = serializers.IntegerField(
         required=False, default=20, min_value=1, help_text=f"Capped at {MAX_PAGE_SIZE}."
     )
-    page = serializers.IntegerField(required=False, default=0, min_value=0, help_text="0-based.")
+    page = page_field()
     sort = serializers.CharField(
         required=False,
         default="createdAt,desc",

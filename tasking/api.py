@@ -9,6 +9,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from geopera_web.api.fields import page_field
 from geopera_web.api.problems import drf_errors_to_detail
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
@@ -402,13 +403,13 @@ class StudiesListInput(serializers.Serializer):
     workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     orderId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     decision = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    page = serializers.IntegerField(required=False, default=0, min_value=0)
+    page = page_field()
     size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
 
 
 class DecisionsPendingInput(serializers.Serializer):
     workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
-    page = serializers.IntegerField(required=False, default=0, min_value=0)
+    page = page_field()
     size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
     kinds = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 

@@ -42,6 +42,8 @@ def _junk_bodies(op):
     yield {name: str(uuid.uuid4()) for name in fields}  # ids that exist nowhere; strings everywhere
     yield {name: {"nested": [1, None]} for name in fields}  # wrong types everywhere
     yield dict.fromkeys(fields)
+    yield dict.fromkeys(fields, 10**23)  # numbers past any database integer
+    yield dict.fromkeys(fields, -(10**23))
 
 
 @pytest.mark.django_db
