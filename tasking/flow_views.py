@@ -513,6 +513,20 @@ def support_order(request: HttpRequest, order_id: str) -> HttpResponse:
     return render(request, "tasking/support_order.html", _support_context(order))
 
 
+def _support_editor_errors(
+    request: HttpRequest, order: Order, exc: ApplicationError, *, errors_key: str
+) -> HttpResponse:
+    """The support order page again, with what the service refused next to the editor that sent it
+    and the staff member's input kept."""
+    errors = exc.extra.get("errors") or [{"msg": exc.detail}]
+    return render(
+        request,
+        "tasking/support_order.html",
+        _support_context(order, posted=request.POST, **{errors_key: errors}),
+        status=exc.status,
+    )
+
+
 @require_POST
 @staff_required
 def support_study_upload(request: HttpRequest, order_id: str) -> HttpResponse:
@@ -547,13 +561,7 @@ def support_study_upload(request: HttpRequest, order_id: str) -> HttpResponse:
             notes=request.POST.get("notes", ""),
         )
     except ApplicationError as exc:
-        errors = exc.extra.get("errors") or [{"msg": exc.detail}]
-        return render(
-            request,
-            "tasking/support_order.html",
-            _support_context(order, study_errors=errors, posted=request.POST),
-            status=exc.status,
-        )
+        return _support_editor_errors(request, order, exc, errors_key="study_errors")
     messages.success(request, f"Feasibility study uploaded for “{order.display_name}” ({order.org.name}).")
     return redirect("tasking:support")
 
@@ -571,12 +579,6 @@ def support_quotation_upload(request: HttpRequest, order_id: str) -> HttpRespons
             notes=request.POST.get("notes", ""),
         )
     except ApplicationError as exc:
-        errors = exc.extra.get("errors") or [{"msg": exc.detail}]
-        return render(
-            request,
-            "tasking/support_order.html",
-            _support_context(order, quote_errors=errors, posted=request.POST),
-            status=exc.status,
-        )
+        return _support_editor_errors(request, order, exc, errors_key="quote_errors")
     messages.success(request, f"Quotation sent to {order.org.name} for “{order.display_name}”.")
     return redirect("tasking:support")

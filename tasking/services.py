@@ -713,6 +713,15 @@ def _activate(*, order: Order, charge: Any, credits: int, actor: Any, message: s
     )
 
 
+def _charge_and_activate(
+    *, order: Order, credits: int, actor: Any, what: str, idempotency_key: str | None, message: str
+) -> None:
+    """An accepted price: secure the money per the org's billing mode (402 when it cannot), then
+    start the acquisition. Precondition: the decision row is locked and already moved to ACCEPTED."""
+    charge = _authorize(order=order, credits=credits, actor=actor, what=what, idempotency_key=idempotency_key)
+    _activate(order=order, charge=charge, credits=credits, actor=actor, message=message)
+
+
 @transaction.atomic
 def feasibility_decide(
     *, org: Organization, actor: Any, study_id: object, option_id: object, idempotency_key: str | None = None
@@ -741,18 +750,12 @@ def feasibility_decide(
     )
     order = study.order
     if option.is_priced:
-        charge = _authorize(
+        _charge_and_activate(
             order=order,
             credits=option.price_credits,
             actor=actor,
             what="feasibility option",
             idempotency_key=idempotency_key,
-        )
-        _activate(
-            order=order,
-            charge=charge,
-            credits=option.price_credits,
-            actor=actor,
             message=f"Priced option accepted ({option.price_credits:,} credits): acquisition starts.",
         )
     else:
@@ -875,18 +878,12 @@ def quotation_decide(
     quotation_transition(quotation=quotation, to=decision, actor=actor)
     order = quotation.order
     if decision == Quotation.Decision.ACCEPTED:
-        charge = _authorize(
+        _charge_and_activate(
             order=order,
             credits=quotation.credits,
             actor=actor,
             what="quotation",
             idempotency_key=idempotency_key,
-        )
-        _activate(
-            order=order,
-            charge=charge,
-            credits=quotation.credits,
-            actor=actor,
             message=f"Quotation accepted ({quotation.credits:,} credits): acquisition starts.",
         )
     else:
