@@ -16,11 +16,10 @@ from pathlib import Path, PurePosixPath
 
 from django.contrib.gis.gdal import DataSource, GDALException, OGRGeometry
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
-from django.db import connection
 
 from geopera_web.errors import InvalidInput
 
-from .geometry import MAX_AOI_KM2, geometry_from_geojson, polygonal_from_geos
+from .geometry import MAX_AOI_KM2, geodesic_area_km2, geometry_from_geojson, polygonal_from_geos
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
@@ -163,9 +162,7 @@ def _union(filename: str, parts: list[GEOSGeometry]) -> MultiPolygon:
 
 
 def _check_area(filename: str, geom: MultiPolygon) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT ST_Area(ST_GeomFromEWKB(%s)::geography) / 1e6", [bytes(geom.ewkb)])
-        (area,) = cursor.fetchone()
+    area = geodesic_area_km2(geom)
     if area > MAX_AOI_KM2:
         raise InvalidInput(
             f"{filename}: the AOI covers {area:,.0f} km²; the limit is {MAX_AOI_KM2:,.0f} km². "

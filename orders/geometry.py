@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from django.db import connection
 
 from geopera_web.errors import InvalidInput
 
@@ -127,3 +128,10 @@ def _polygon_parts(geom: GEOSGeometry) -> list[Polygon]:
 def polygonal_from_geos(geom: GEOSGeometry, *, field: str = "aoi") -> MultiPolygon:
     """Validate an already-parsed geometry (e.g. read by GDAL) the same way as GeoJSON input."""
     return _finish(geom, field=field, polygonal=True, max_vertices=MAX_VERTICES)  # type: ignore[return-value]
+
+
+def geodesic_area_km2(geom: GEOSGeometry) -> float:
+    """Area on the WGS 84 ellipsoid, in km², computed by PostGIS (geography), never planar degrees."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ST_Area(ST_GeomFromEWKB(%s)::geography) / 1e6", [bytes(geom.ewkb)])
+        return float(cursor.fetchone()[0] or 0.0)

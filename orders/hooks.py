@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from geopera_web.dashboard import register_panel
@@ -124,12 +124,6 @@ def _mpoly(wkt: str) -> MultiPolygon:
     return geom if geom.geom_type == "MultiPolygon" else MultiPolygon(geom, srid=4326)
 
 
-def _area_km2(geom: MultiPolygon) -> float:
-    with connection.cursor() as cur:
-        cur.execute("SELECT ST_Area(ST_GeomFromEWKT(%s)::geography) / 1e6", [geom.ewkt])
-        return float(cur.fetchone()[0])
-
-
 def _iso(value) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
@@ -139,7 +133,9 @@ def seed_coverage(world: DemoWorld) -> None:
     from geopera_web.billing.selectors import wallet_get
     from geopera_web.billing.services import charge_authorize, wallet_topup
 
+    from .geometry import geodesic_area_km2
     from .models import DataProduct, Order, OrderEvent, OrderGroup, OrderType
+    from .pricing import billed_area_km2, credits_for_area
     from .services import (
         coverage_recompute,
         order_coverage_settle,
@@ -180,9 +176,16 @@ def seed_coverage(world: DemoWorld) -> None:
             groups = []
             for name, wkt in spec["aois"]:
                 geom = _mpoly(wkt)
-                area = _area_km2(geom)
-                billed = max(area, product.min_area_km2)
-                groups.append((name, geom, area, billed, int(round(billed * product.credits_per_km2))))
+                area = geodesic_area_km2(geom)
+                groups.append(
+                    (
+                        name,
+                        geom,
+                        area,
+                        billed_area_km2(product=product, area_km2=area),
+                        credits_for_area(product=product, area_km2=area),
+                    )
+                )
             total = sum(g[4] for g in groups)
             if wallet_get(org=org).available_credits < total:
                 wallet_topup(org=org, credits=total, memo="Demo top-up for tasking orders", actor=admin)

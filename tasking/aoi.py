@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
-from django.db import connection
 
 from geopera_web.errors import InvalidInput
+from orders.geometry import geodesic_area_km2
 from orders.models import DataProduct
 from orders.pricing import billed_area_km2, credits_for_area
 
@@ -58,13 +58,6 @@ def _err(check: AoiCheck, msg: str, type_: str, **extra: Any) -> None:
         {"loc": ["body", "featureCollection", "features", check.index, "geometry"], "msg": msg, "type": type_}
         | extra
     )
-
-
-def geodesic_area_km2(geom: GEOSGeometry) -> float:
-    """Area on the WGS 84 ellipsoid, computed by PostGIS (geography), in km²."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT ST_Area(ST_GeomFromEWKB(%s)::geography) / 1e6", [bytes(geom.ewkb)])
-        return float(cursor.fetchone()[0] or 0.0)
 
 
 def billed_credits(*, area_km2: float, product: DataProduct) -> tuple[float, int]:
