@@ -478,6 +478,16 @@ def _int_or_none(value: str) -> Any:
         return value  # the service names it
 
 
+def _params_for_people(order: Order) -> list[tuple[str, Any]]:
+    """The requested params under their schema titles ("Acquisition end", not "acquisitionEnd"),
+    in the schema's order; keys the schema does not know keep their wire name, at the end."""
+    params = order.params or {}
+    product = getattr(order.data_product, "tasking", None) if order.data_product_id else None
+    props = product_schema(product).get("properties", {}) if product else {}
+    known = [(props[k].get("title") or k, params[k]) for k in props if k in params]
+    return known + sorted((k, v) for k, v in params.items() if k not in props)
+
+
 def _support_context(order: Order, **extra: Any) -> dict[str, Any]:
     now = timezone.now().replace(second=0, microsecond=0)
     start, end = window_of(order.params or {})
@@ -497,7 +507,7 @@ def _support_context(order: Order, **extra: Any) -> dict[str, Any]:
         "order": order,
         "sensor": _sensor_of(order),
         "aoi_geojson": _aoi_geojson(order),
-        "params_items": sorted((order.params or {}).items()),
+        "params_items": _params_for_people(order),
         "defaults": defaults,
         "option_slots": range(3),
         "max_study_options": MAX_STUDY_OPTIONS,

@@ -207,3 +207,9 @@ def test_study_editor_offers_to_add_options(org, operator_user, staff_user):
     order = place(org, operator_user)
     html = client_for(staff_user).get(f"/support/orders/{order.id}/").content.decode()
     assert 'data-testid="add-option"' in html and 'data-max="10"' in html
+
+
+def test_requested_params_show_under_their_form_titles(org, operator_user, staff_user):
+    order = place(org, operator_user)
+    html = client_for(staff_user).get(f"/support/orders/{order.id}/").content.decode()
+    assert "<dt>Acquisition end</dt>" in html and "<dt>acquisitionEnd</dt>" not in html
