@@ -71,6 +71,13 @@
     return map;
   };
 
+  /** Text to put into HTML (Leaflet tooltips and popups render their string as HTML). */
+  geopera.escape = function (text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  };
+
   geopera.formatCredits = function (credits) {
     return Number(credits).toLocaleString("en-AU") + " cr";
   };

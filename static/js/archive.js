@@ -89,7 +89,7 @@
     layer.bindPopup(function () { return popupHtml(feature); }, { maxWidth: 280 });
   }
 
-  function esc(s) { return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; }); }
+  const esc = geopera.escape;
   function fmtDate(iso) { return new Date(iso).toLocaleString("en-AU", { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC" }) + " UTC"; }
   function cartButton(id) {
     const inCart = state.inCart.has(id);

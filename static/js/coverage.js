@@ -34,14 +34,14 @@
     renderer: renderer,
     style: function () { return { stroke: false, fillColor: "#16a34a", fillOpacity: 0.42 }; },
     onEachFeature: function (f, layer) {
-      layer.bindTooltip(f.properties.name + ": covered " + fmt(f.properties.sqKmArea) + " km² (" + pctText(f.properties.percentage) + ")", { sticky: true });
+      layer.bindTooltip(geopera.escape(f.properties.name) + ": covered " + fmt(f.properties.sqKmArea) + " km² (" + pctText(f.properties.percentage) + ")", { sticky: true });
     },
   });
   const remainder = L.geoJSON(byKind("remainder"), {
     renderer: renderer,
     style: function () { return { color: "#d97706", weight: 1, dashArray: "4 3", fillColor: "url(#cov-hatch)", fillOpacity: 1 }; },
     onEachFeature: function (f, layer) {
-      layer.bindTooltip(f.properties.name + ": remainder " + fmt(f.properties.sqKmArea) + " km² (" + pctText(f.properties.percentage) + ")", { sticky: true });
+      layer.bindTooltip(geopera.escape(f.properties.name) + ": remainder " + fmt(f.properties.sqKmArea) + " km² (" + pctText(f.properties.percentage) + ")", { sticky: true });
     },
   });
   const aoiBounds = {};
@@ -57,7 +57,7 @@
   const labels = L.layerGroup(byKind("requested").features.map(function (f) {
     const b = L.geoJSON(f).getBounds();
     const pct = pctOf[f.properties.groupId] || 0;
-    const text = f.properties.name + " · " + pctText(pct);
+    const text = geopera.escape(f.properties.name) + " · " + pctText(pct);
     return L.tooltip({ permanent: true, direction: "top", className: "aoi-label", offset: [0, -4] })
       .setLatLng([b.getNorth(), b.getCenter().lng]).setContent(text);
   }));
@@ -73,7 +73,7 @@
       const p = f.properties;
       let text = p.scene + " · acquired " + p.acquired + " · delivered " + p.delivered + (p.cloud !== null ? " · cloud " + p.cloud + "%" : "");
       if (p.status === "failed") text += " · FAILED: " + p.reason;
-      layer.bindTooltip(text, { sticky: true, className: "footprint-tip" });
+      layer.bindTooltip(geopera.escape(text), { sticky: true, className: "footprint-tip" });
     },
   });
 

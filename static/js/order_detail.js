@@ -8,7 +8,7 @@
   const layer = L.geoJSON(JSON.parse(data.textContent), {
     style: { color: "#0f6e8c", weight: 2, fillColor: "#0f6e8c", fillOpacity: 0.2 },
     onEachFeature: function (f, l) {
-      l.bindTooltip(f.properties.name + " · " + geopera.formatCredits(f.properties.credits));
+      l.bindTooltip(geopera.escape(f.properties.name) + " · " + geopera.formatCredits(f.properties.credits));
     },
   }).addTo(map);
   const bounds = layer.getBounds();

@@ -16,7 +16,7 @@
       const data = parseJson(el.dataset.geojson || "");
       if (!data || !data.features || !data.features.length) return;
       const layer = L.geoJSON(data, { style: AOI_STYLE, onEachFeature: function (f, l) {
-        if (f.properties && f.properties.name) l.bindTooltip(f.properties.name);
+        if (f.properties && f.properties.name) l.bindTooltip(geopera.escape(f.properties.name));
       } }).addTo(map);
       if (el.hasAttribute("data-markers")) {
         // At continental zoom a 10 km AOI is a dot: mark each one so the queue reads at a glance.
@@ -24,7 +24,7 @@
           const c = l.getBounds().getCenter();
           const props = (l.feature && l.feature.properties) || {};
           const m = L.circleMarker(c, { radius: 6, color: "#0f6e8c", weight: 2, fillColor: "#f59e0b", fillOpacity: 0.9 })
-            .bindTooltip(props.name || "").addTo(map);
+            .bindTooltip(geopera.escape(props.name || "")).addTo(map);
           if (props.url) { m.on("click", function () { window.location.href = props.url; }); l.on("click", function () { window.location.href = props.url; }); }
         });
       }
@@ -83,7 +83,7 @@
       const features = layers().map(function (l, i) {
         const f = l.toGeoJSON();
         f.properties = Object.assign({}, f.properties || {}, { name: (f.properties && f.properties.name) || "AOI " + (i + 1) });
-        l.bindTooltip(f.properties.name, { permanent: false });
+        l.bindTooltip(geopera.escape(f.properties.name), { permanent: false });
         return f;
       });
       input.value = features.length ? JSON.stringify({ type: "FeatureCollection", features: features }) : "";

@@ -82,3 +82,19 @@ def test_coverage_page_after_a_simulated_partial_delivery(live_server, page, log
     )
     assert 145.9 < center[0] < 146.4 and -34.47 < center[1] < -34.10
     assert errors == []
+
+
+def test_an_aoi_name_is_shown_as_text_never_run(live_server, page, login):
+    # AOI names come from people and uploaded files, and support staff see every org's: a name
+    # with markup must show as text on the map labels, not execute.
+    org = make_org(name="Browser XSS Org", credits=5_000_000)
+    user = make_user(org=org, role="viewer", email="xss-browser@example.test")
+    name = '<img src=x onerror="window.__xss = 1">'
+    order = make_tasking_order(org=org, aois=[HUNTER], names=[name])
+    coverage_recompute(order_id=order.pk)
+    login(user)
+    page.goto(f"{live_server.url}/orders/{order.pk}/coverage/")
+    label = page.locator(".aoi-label").first
+    label.wait_for()
+    assert name in label.inner_text()
+    assert page.evaluate("window.__xss") is None
