@@ -6,7 +6,7 @@ from django.db import transaction
 
 from geopera_web.errors import InvalidInput
 
-from .delivery import parse_delivery_upload
+from .fulfilment.delivery import parse_delivery_upload
 from .models import (
     Capture,
     Cart,

@@ -14,8 +14,8 @@ from geopera_web.api.fields import page_field
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 
-from . import api_catalog  # noqa: E402,F401  (catalog.search, catalog.search_stream)
-from .archive_pricing import MAX_CART_CAPTURES, ArchiveQuote, QuoteGroup, archive_quote
+from .cart.pricing import MAX_CART_CAPTURES, ArchiveQuote, QuoteGroup, archive_quote
+from .catalog import api as catalog_api  # noqa: F401  (catalog.search, catalog.search_stream)
 from .models import Order, OrderGroup, OrderType
 from .selectors import (
     MAX_PAGE_SIZE,

@@ -21,8 +21,8 @@ def seed_catalog_demo(world: DemoWorld) -> None:
     """Archive products and a few thousand captures over well-known cities (idempotent)."""
     from django.utils import timezone
 
-    from .catalog_data import generate_scenes
-    from .catalog_services import archive_products_ensure, captures_bulk_load
+    from .catalog.data import generate_scenes
+    from .catalog.services import archive_products_ensure, captures_bulk_load
     from .models import Capture
 
     created = archive_products_ensure()
@@ -317,8 +317,8 @@ def _sydney_captures(world: DemoWorld) -> list:
 def seed_archive_orders(world: DemoWorld) -> None:
     """Three Acme archive orders placed through the real services: one processing, one fulfilled,
     one cancelled. Idempotent: does nothing once the demo orders exist."""
+    from .fulfilment.providers import SimulatedProvider
     from .models import Order
-    from .providers import SimulatedProvider
     from .services import archive_order_place, archive_order_sync, order_cancel
 
     org, user = world.orgs["acme"], world.users["acme_operator"]

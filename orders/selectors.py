@@ -15,7 +15,7 @@ from geopera_web.accounts.models import Organization
 from geopera_web.accounts.selectors import workspace_get
 from geopera_web.errors import Conflict, InvalidInput, NotFound, parse_uuid
 
-from .coverage import requested_km2_sql
+from .coverage.calculations import requested_km2_sql
 from .models import (
     Capture,
     Cart,

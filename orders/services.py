@@ -28,10 +28,11 @@ from geopera_web.billing.services import (
 )
 from geopera_web.errors import Conflict, InvalidInput, NotFound, parse_uuid
 
-from .archive_pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
-from .coverage import compute_group_coverage, group_fingerprints
-from .delivery import BatchData, CaptureData, parse_delivery_upload, tasking_provider_for
+from .cart.pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
+from .coverage.calculations import compute_group_coverage, group_fingerprints
 from .events import order_event
+from .fulfilment.delivery import BatchData, CaptureData, parse_delivery_upload, tasking_provider_for
+from .fulfilment.providers import ProviderAdapter, ProviderState, provider_for
 from .models import (
     Capture,
     Cart,
@@ -43,7 +44,6 @@ from .models import (
     OrderGroup,
     OrderType,
 )
-from .providers import ProviderAdapter, ProviderState, provider_for
 from .selectors import order_get
 
 logger = logging.getLogger(__name__)

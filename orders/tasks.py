@@ -7,8 +7,8 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
+from .fulfilment.providers import ProviderState, provider_for
 from .models import Order, OrderType
-from .providers import ProviderState, provider_for
 from .services import archive_order_sync
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import stac, views
+from . import views
+from .catalog import stac
 
 app_name = "orders"
 
@@ -20,7 +21,7 @@ urlpatterns = [
         views.support_delivery_new,
         name="support_delivery_new",
     ),
-    # STAC API (public read; see orders/stac.py)
+    # STAC API (public read; see orders/catalog/stac.py)
     path("stac/", stac.landing, name="stac_landing"),
     path("stac", stac.landing),
     path("stac/conformance", stac.conformance, name="stac_conformance"),

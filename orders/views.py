@@ -29,10 +29,10 @@ from geopera_web.errors import ApplicationError, Conflict, InvalidInput, Payment
 
 from .aoi_files import MAX_UPLOAD_BYTES, aoi_from_upload
 from .api import order_to_wire
-from .archive_pricing import archive_quote
-from .catalog import MAX_LIMIT, archive_products, quicklook_cloud_cover
-from .catalog_data import ARCHIVE_HOST, quicklook_shapes
-from .forms import ManualDeliveryForm
+from .cart.pricing import archive_quote
+from .catalog.data import ARCHIVE_HOST, quicklook_shapes
+from .catalog.selectors import MAX_LIMIT, archive_products, quicklook_cloud_cover
+from .fulfilment.forms import ManualDeliveryForm
 from .models import DeliveredCapture, Order, OrderType
 from .selectors import (
     cart_get,

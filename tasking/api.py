@@ -15,7 +15,7 @@ from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, NotFound, PermissionDenied
 from orders.api import order_to_wire, quote_to_wire
-from orders.archive_pricing import archive_quote
+from orders.cart.pricing import archive_quote
 from orders.models import Capture, DataProduct, OrderType
 from orders.selectors import order_get_detail
 from orders.services import archive_order_place

@@ -12,7 +12,7 @@ from pyproj import Geod
 from shapely import wkt as shapely_wkt
 from shapely.geometry import box
 
-from orders.coverage import SEGMENT_DEGREES
+from orders.coverage.calculations import SEGMENT_DEGREES
 from orders.models import CoverageSnapshot
 from orders.services import coverage_recompute
 

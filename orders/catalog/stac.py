@@ -22,8 +22,8 @@ from django.views.decorators.csrf import csrf_exempt
 from geopera_web.api.problems import problem_response
 from geopera_web.errors import InvalidInput, NotFound
 
-from .catalog import MAX_LIMIT, archive_products, build_params, capture_feature, capture_get, catalog_search
-from .models import Capture
+from ..models import Capture
+from .selectors import MAX_LIMIT, archive_products, build_params, capture_feature, capture_get, catalog_search
 
 STAC_VERSION = "1.0.0"
 DEFAULT_STAC_LIMIT = 10

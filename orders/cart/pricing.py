@@ -24,8 +24,8 @@ from django.db import connection
 
 from geopera_web.billing.services import credits_to_aud
 
-from .models import Capture, DataProduct, OrderType
-from .pricing import billed_area_km2, credits_for_area
+from ..models import Capture, DataProduct, OrderType
+from ..pricing import billed_area_km2, credits_for_area
 
 MAX_CART_CAPTURES = 500
 MAX_CLIP_VERTICES = 10_000

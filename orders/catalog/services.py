@@ -18,8 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .catalog_data import ARCHIVE_HOST, SENSORS, SceneRow, properties_json
-from .models import Capture, DataProduct, OrderType
+from ..models import Capture, DataProduct, OrderType
+from .data import ARCHIVE_HOST, SENSORS, SceneRow, properties_json
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 """Tasking deliveries: the provider adapter interface, the simulated provider, and upload parsing.
 
 A tasking provider adapter has three calls (the same shape as the archive adapters of
-`orders/providers.py`, extended with footprints):
+`orders/fulfilment/providers.py`, extended with footprints):
 
 - `place(order=...) -> str`: submit the activated order; returns the provider's reference.
 - `poll(order=..., now=...) -> TaskingStatus`: how far acquisition has got (batches ready / total).
@@ -30,7 +30,7 @@ from django.utils.dateparse import parse_datetime
 from geopera_web.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from .models import Order
+    from ..models import Order
 
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 
