@@ -1,9 +1,14 @@
-"""Writes of the tasking configuration: seeding the sensor catalog, and the template library.
+"""Every write of the tasking app, in transactions:
 
-Template rules live here (not in views or API handlers): a template is validated against the
-sensor it names; names are unique case-insensitively among an org's ACTIVE templates (the
-database enforces it with a partial unique index; we turn its IntegrityError into a friendly 409);
-delete is soft; only org admins and operators (or an org API key with orders:write) change them.
+- the sensor catalog seed (`sensor_catalog_seed`) and the template library (`template_*`: validated
+  against the sensor a template names; names unique case-insensitively among an org's active
+  templates, enforced by a partial unique index whose IntegrityError becomes a 409; soft delete;
+  only admins and operators, or an org API key with orders:write, change them);
+- tasking requests (`tasking_draft_save`, `tasking_order_place`);
+- feasibility studies and quotations (`study_upload`, `feasibility_decide`, `study_reject`,
+  `quotation_upload`, `quotation_decide`), their expiry (`decisions_expire_stale`) and the automatic
+  planner (`automatic_study_generate`). The sub-status walk of a tasking order is documented
+  above `SUB_STATUS_TRANSITIONS`.
 """
 
 from __future__ import annotations

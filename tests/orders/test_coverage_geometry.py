@@ -13,8 +13,8 @@ from shapely import wkt as shapely_wkt
 from shapely.geometry import box
 
 from orders.coverage.calculations import SEGMENT_DEGREES
+from orders.coverage.services import coverage_recompute
 from orders.models import CoverageSnapshot
-from orders.services import coverage_recompute
 
 from .coverage_helpers import deliver
 
