@@ -6,11 +6,11 @@ their own sub-packages (`orders.cart.services`, `orders.fulfilment.services`,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 
-from geopera_web.accounts.models import BillingMode, Organization, User
+from geopera_web.accounts.models import BillingMode, Organization
+from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.models import Charge
 from geopera_web.billing.services import (
     charge_refund,
@@ -29,7 +29,7 @@ def order_transition(
     *,
     order: Order,
     to: str,
-    actor: Any = None,
+    actor: ActorLike = None,
     sub_status: str | None = None,
     message: str = "",
     data: dict | None = None,
@@ -66,11 +66,6 @@ def order_transition(
     return locked
 
 
-def _user_of(actor: Any) -> User | None:
-    user = getattr(actor, "user", actor) if not isinstance(actor, User) else actor
-    return user if isinstance(user, User) and user.is_authenticated else None
-
-
 def _clean_tags(tags: list[str]) -> list[str]:
     out: list[str] = []
     for tag in tags:
@@ -81,7 +76,7 @@ def _clean_tags(tags: list[str]) -> list[str]:
 
 
 @transaction.atomic
-def order_tags_merge(*, org: Organization, actor: Any, order_id: object, tags: list[str]) -> Order:
+def order_tags_merge(*, org: Organization, actor: ActorLike, order_id: object, tags: list[str]) -> Order:
     """Merge-patch of an order's tags: the union of old and new, de-duplicated, order kept."""
     order = order_get(org=org, order_id=order_id, for_update=True)
     merged = _clean_tags([*order.tags, *tags])
@@ -96,7 +91,7 @@ def order_tags_merge(*, org: Organization, actor: Any, order_id: object, tags: l
 
 
 @transaction.atomic
-def order_tag_remove(*, org: Organization, actor: Any, order_id: object, tag: str) -> Order:
+def order_tag_remove(*, org: Organization, actor: ActorLike, order_id: object, tag: str) -> Order:
     order = order_get(org=org, order_id=order_id, for_update=True)
     if tag in order.tags:
         order.tags = [t for t in order.tags if t != tag]
@@ -159,7 +154,7 @@ def order_is_cancellable(order: Order) -> bool:
 
 
 @transaction.atomic
-def order_cancel(*, org: Organization, actor: Any, order_id: object) -> tuple[Order, CancelEffect]:
+def order_cancel(*, org: Organization, actor: ActorLike, order_id: object) -> tuple[Order, CancelEffect]:
     """Cancel an order from a cancellable state and give its money back (release the reservation /
     void the hold / take it off the invoice; refund what was captured). 409 with `current_status`
     otherwise. Lock order: the order row, then (in billing) the charge and the wallet."""
@@ -171,7 +166,7 @@ def order_cancel(*, org: Organization, actor: Any, order_id: object) -> tuple[Or
             current_sub_status=order.sub_status,
         )
     effect = order_cancel_effect(order)
-    user = _user_of(actor)
+    user = actor_of(actor).user
     if effect.action == "release":
         charge_release(charge_id=order.charge_id, actor=user, memo=f"Order {order.pk} cancelled")
     elif effect.action == "refund" and effect.credits:

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from geopera_web.accounts.models import BillingMode, Organization, User, Workspace
 from geopera_web.accounts.selectors import workspace_default, workspace_get
+from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import (
     charge_authorize,
     credits_to_aud,
@@ -22,7 +23,7 @@ from geopera_web.errors import InvalidInput, NotFound
 
 from ..events import order_event
 from ..models import Capture, Cart, CartItem, Order, OrderGroup, OrderType
-from ..services import _clean_tags, _user_of
+from ..services import _clean_tags
 from .pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def quote_errors_as_validation(quote: ArchiveQuote) -> list[dict[str, Any]]:
 def archive_order_place(
     *,
     org: Organization,
-    actor: Any,
+    actor: ActorLike,
     captures: list[dict[str, Any]],
     workspace_id: object | None = None,
     license_type: str = "standard",
@@ -89,7 +90,7 @@ def archive_order_place(
             errors=quote_errors_as_validation(quote),
         )
     order_id = uuid.uuid4()
-    user = _user_of(actor)
+    user = actor_of(actor).user
     n_captures = sum(len(g.capture_ids) for g in quote.groups)
     charge = charge_authorize(
         org=org,

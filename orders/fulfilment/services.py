@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import (
     charge_capture,
     charge_release,
@@ -41,7 +42,7 @@ def delivery_batch_record(
     batch: BatchData,
     source: str = "provider",
     provider: str = "",
-    actor: Any = None,
+    actor: ActorLike = None,
     received_at: datetime | None = None,
     note: str = "",
 ) -> DeliveryBatch | None:
@@ -62,7 +63,7 @@ def delivery_batch_record(
             f"Scene {sorted(known)[0]} is already recorded for this order; give the capture another id."
         )
     when = received_at or timezone.now()
-    user = _user_or_none(actor)
+    user = actor_of(actor).user
     row = DeliveryBatch.objects.create(
         order=order,
         ref=batch.ref,
@@ -107,15 +108,6 @@ def delivery_batch_record(
     )
     _enqueue_recompute(order.pk)
     return row
-
-
-def _user_or_none(actor: Any) -> Any:
-    user = (
-        getattr(actor, "user", actor)
-        if actor is not None and not hasattr(actor, "is_authenticated")
-        else actor
-    )
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 def tasking_deliveries_sync(*, order_id: Any, now: datetime | None = None) -> int:
@@ -166,7 +158,7 @@ def manual_delivery_record(
     order: Order,
     group_id: Any,
     upload: bytes,
-    actor: Any,
+    actor: ActorLike,
     acquired_at: datetime | None = None,
     note: str = "",
 ) -> DeliveredCapture:
