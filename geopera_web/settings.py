@@ -231,6 +231,12 @@ SIMULATED_PROVIDER = {
     "ARCHIVE_FAILURE_RATE": env.float("SIM_ARCHIVE_FAILURE_RATE", default=0.1),
     "SEED": env.int("SIM_SEED", default=42),
 }
+# Fulfilment adapters by provider host (DataProduct.host -> adapter class). A product whose host is
+# not listed cannot be ordered and is never fulfilled by anything else; the built-in simulator is
+# listed only while FULFILMENT_SIMULATOR is on (the default, so `make demo` needs no provider).
+FULFILMENT_ADAPTERS: dict[str, str] = {}
+if env.bool("FULFILMENT_SIMULATOR", default=True):
+    FULFILMENT_ADAPTERS["geopera-sim"] = "orders.fulfilment.simulator.SimulatedProvider"
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="geopera_web.billing.gateways.TestGateway")
 # 3-line TLE feed (http(s):// or file://) that tasking.tasks.refresh_tles reads every 6 hours, e.g.
 # https://celestrak.org/NORAD/elements/gp.php?GROUP=resource&FORMAT=tle. Empty: shipped TLEs only.

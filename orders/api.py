@@ -15,14 +15,18 @@ from geopera_web.accounts.models import Scope
 from geopera_web.api.fields import page_field
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
+from geopera_web.errors import InvalidInput, PermissionDenied
 
-from .cart.api import ArchiveEstimateGroup, ArchivePlaceInput, _km2
+from .cart.api import ArchiveEstimateGroup, ArchivePlaceInput, _km2, quote_to_wire
+from .cart.pricing import archive_quote
 from .cart.services import archive_order_place
 from .catalog import api as catalog_api  # noqa: F401  (catalog.search, catalog.search_stream)
 from .coverage import api as coverage_api  # noqa: F401  (orders.coverage.*)
 from .fulfilment.selectors import delivered_assets
-from .models import Order, OrderGroup, OrderType
-from .selectors import MAX_PAGE_SIZE, order_filters_parse, order_get_assets, order_get_detail, order_search
+from .geometry import features_of
+from .models import Capture, Order, OrderGroup, OrderType
+from .placement import Placer, order_estimate, order_place, register_placer
+from .selectors import MAX_PAGE_SIZE, order_filters_parse, order_get_detail, order_search
 from .services import order_cancel, order_tags_merge
 
 
@@ -288,56 +292,16 @@ def order_cancel_op(ctx: OpContext, data: dict) -> dict:
 
 
 class OrderAssetsOutput(serializers.Serializer):
-    """A STAC ItemCollection (GeoJSON FeatureCollection) of the items delivered for the order. Each
-    item has `assets.visual.href`, the property `geopera:order_id` and a `rel=derived_from` link to
-    the order (provenance). Empty until the order is fulfilled."""
+    """A STAC ItemCollection (GeoJSON FeatureCollection) of the items delivered for the order, archive
+    or tasking alike. Each item has its assets (`assets.visual.href`), the properties
+    `geopera:order_id`, `geopera:group_id`, `geopera:group_name`, `geopera:delivered_at`,
+    `geopera:source`, and `rel=via` / `rel=derived_from` links to the order (provenance). Empty
+    until something is delivered."""
 
     type = serializers.CharField(help_text='"FeatureCollection"')
     features = serializers.ListField(child=serializers.DictField())
     numberMatched = serializers.IntegerField()  # noqa: N815
     numberReturned = serializers.IntegerField()  # noqa: N815
-
-
-def order_assets(order: Order, *, order_href: str) -> dict[str, Any]:
-    """STAC items for what the provider delivered (recorded at fulfilment). Precondition: groups
-    and captures prefetched (`order_get_detail`)."""
-    deliveries = (order.metadata or {}).get("deliveries") or {}
-    captures = {c.scene_id: c for g in order.groups.all() for c in g.captures.all()}
-    features = []
-    for scene_id in sorted(deliveries):
-        capture = captures.get(scene_id)
-        delivery = deliveries[scene_id]
-        features.append(
-            {
-                "type": "Feature",
-                "stac_version": "1.0.0",
-                "id": scene_id,
-                "collection": capture.collection if capture else None,
-                "geometry": json.loads(capture.footprint.json) if capture else None,
-                "bbox": list(capture.footprint.extent) if capture else None,
-                "properties": {
-                    "datetime": capture.acquired_at.isoformat() if capture else None,
-                    "geopera:order_id": str(order.pk),
-                    "geopera:delivered_at": order.metadata.get("delivered_at"),
-                },
-                "assets": {
-                    "visual": {
-                        "href": delivery["href"],
-                        "type": delivery.get("media_type"),
-                        "roles": ["data", "visual"],
-                    }
-                },
-                "links": [
-                    {"rel": "derived_from", "href": order_href, "type": "application/json", "title": "Order"}
-                ],
-            }
-        )
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "numberMatched": len(features),
-        "numberReturned": len(features),
-    }
 
 
 @operation(
@@ -349,9 +313,150 @@ def order_assets(order: Order, *, order_href: str) -> dict[str, Any]:
     summary="List the items + assets delivered for an order (STAC FeatureCollection).",
 )
 def order_list_assets_op(ctx: OpContext, data: dict) -> dict:
-    order = order_get_assets(org=ctx.org, order_id=data["order_id"])
-    if order.order_type == OrderType.TASKING:
-        # Tasking deliveries are DeliveredCaptures, with provenance back to the order and its AOI.
-        return delivered_assets(org=ctx.org, order_id=order.pk, base_url=ctx.request.build_absolute_uri("/"))
-    href = ctx.request.build_absolute_uri(f"/v1/op/orders.get?order_id={order.pk}")
-    return order_assets(order, order_href=href)
+    return delivered_assets(
+        org=ctx.org, order_id=data["order_id"], base_url=ctx.request.build_absolute_uri("/")
+    )
+
+
+# --- orders.place / orders.estimate: dispatched to the placer of the product's order type -------
+
+
+class OrderPlaceInput(serializers.Serializer):
+    workspaceId = serializers.CharField()  # noqa: N815 (wire casing)
+    dataProduct = serializers.CharField()  # noqa: N815
+    displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
+    params = serializers.DictField(required=False, default=dict)
+    featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
+    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, default=None)
+
+
+class OrderPlaceOutput(serializers.Serializer):
+    """The placed order (additionalProperties in the reference; these fields are stable)."""
+
+    id = serializers.CharField()
+    status = serializers.CharField()
+    subStatus = serializers.CharField()  # noqa: N815
+    orderType = serializers.CharField()  # noqa: N815
+    groups = serializers.ListField(child=serializers.DictField())
+
+
+class EstimateInput(serializers.Serializer):
+    dataProduct = serializers.CharField()  # noqa: N815
+    displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
+    params = serializers.DictField(required=False, default=dict)
+    featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
+    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, default=None)
+
+
+def _archive_captures(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """An archive FeatureCollection as the archive cart: each feature names a catalog capture (its
+    `id`, or `properties.id`) and may carry a geometry to clip to. Every capture must be of the
+    requested data product."""
+    product_id = data["dataProduct"]
+    captures: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for i, feature in enumerate(features_of(data.get("featureCollection"))):
+        props = feature.get("properties") or {} if isinstance(feature, dict) else {}
+        capture_id = (feature.get("id") if isinstance(feature, dict) else None) or props.get("id")
+        if not capture_id:
+            errors.append(
+                {
+                    "loc": ["body", "featureCollection", "features", i, "id"],
+                    "msg": "An archive feature names the catalog capture it buys: set its `id` "
+                    "to the capture's id from catalog.search.",
+                    "type": "value_error.missing",
+                }
+            )
+            continue
+        item: dict[str, Any] = {"id": str(capture_id)}
+        if isinstance(feature.get("geometry"), dict):
+            item["geometry"] = feature["geometry"]
+        captures.append(item)
+    if errors:
+        raise InvalidInput("Some features do not name a capture.", status=422, errors=errors)
+    other = sorted(
+        Capture.objects.filter(scene_id__in=[c["id"] for c in captures])
+        .exclude(data_product_id=product_id)
+        .values_list("scene_id", flat=True)
+    )
+    if other:
+        raise InvalidInput(
+            f"Captures {', '.join(other)} are not {product_id} captures.",
+            status=422,
+            errors=[
+                {
+                    "loc": ["body", "featureCollection"],
+                    "msg": f"{cid} is not a {product_id} capture.",
+                    "type": "value_error.product_mismatch",
+                }
+                for cid in other
+            ],
+        )
+    return captures
+
+
+def _place_archive(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Archive products through orders.place: the same service (and money path) as
+    orders.archive.place, so the same guard: API keys do not place archive orders."""
+    if ctx.principal.is_api_key:
+        raise PermissionDenied(
+            "API keys cannot place archive orders: they spend the organization's money and need a person "
+            "(sign in, or use a user token).",
+            slug="api-key-not-allowed",
+        )
+    order = archive_order_place(
+        org=ctx.org,
+        actor=ctx.principal,
+        captures=_archive_captures(data),
+        workspace_id=data.get("workspaceId"),
+        split_by_date=bool((data.get("params") or {}).get("splitByDate")),
+        license_type=(data.get("params") or {}).get("licenseType") or "standard",
+        display_name=data.get("displayName") or "",
+        tags=data.get("tags") or [],
+        idempotency_key=ctx.idempotency_key,
+    )
+    return order_to_wire(order_get_detail(org=ctx.org, order_id=order.pk))
+
+
+def _estimate_archive(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    quote = archive_quote(
+        captures=_archive_captures(data),
+        split_by_date=bool((data.get("params") or {}).get("splitByDate")),
+    )
+    # The archive estimate's shape, with the camelCase totals this operation uses for tasking too.
+    return {**quote_to_wire(quote), "totalCredits": quote.total_credits, "totalAud": quote.total_aud}
+
+
+register_placer(Placer(order_type=OrderType.ARCHIVE, place=_place_archive, estimate=_estimate_archive))
+
+
+@operation(
+    "orders.place",
+    scope="orders:write",
+    effect=Effect.SPEND,
+    input=OrderPlaceInput,
+    output=OrderPlaceOutput,
+    summary="Place order(s) from a FeatureCollection (archive reserves; tasking queues feasibility).",
+)
+def orders_place(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Archive products: the features name catalog captures (optionally clipped by their geometry);
+    the order is placed and paid like orders.archive.place (a person must place it).
+    Tasking products: one order in PENDING / FEASIBILITY_WAITING_UPLOAD with one group per feature
+    (each geometry validated: type, closed rings, vertices, self-intersection with the made-valid
+    shape suggested, area limits → 422 naming the feature); params validated with the product's
+    schema (422 naming the field). Nothing is charged until an option or quotation is accepted."""
+    return order_place(ctx, data)
+
+
+@operation(
+    "orders.estimate",
+    scope="items:read",
+    effect=Effect.READ,
+    input=EstimateInput,
+    summary="Price-preview an order without committing (provider-compatible).",
+)
+def orders_estimate(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Archive products: the archive estimate of the captures the features name. Tasking products:
+    one priced group per feature (geodesic km², billed at the product minimum), `errors` for
+    features that cannot be priced, `totalCredits` and `totalAud`."""
+    return order_estimate(ctx, data)

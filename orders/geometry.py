@@ -27,6 +27,8 @@ from django.db import connection
 from geopera_web.errors import InvalidInput
 
 MAX_VERTICES = 10_000
+# Features in one request's FeatureCollection (one order group each).
+MAX_FEATURES = 50
 # Roughly the size of New South Wales; larger AOIs are almost always a mistake (a world polygon).
 MAX_AOI_KM2 = 1_000_000.0
 
@@ -259,3 +261,42 @@ def geodesic_area_km2(geom: GEOSGeometry) -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT ST_Area(ST_GeomFromEWKB(%s)::geography) / 1e6", [bytes(geom.ewkb)])
         return float(cursor.fetchone()[0] or 0.0)
+
+
+def features_of(feature_collection: Any) -> list[dict[str, Any]]:
+    """The features of a request's `featureCollection` (a bare Feature or Polygon/MultiPolygon is
+    accepted as one). Each feature's geometry is checked by its caller (`geojson_geometry`)."""
+    fc = feature_collection
+    if isinstance(fc, str):
+        try:
+            fc = json.loads(fc)
+        except ValueError:
+            raise InvalidInput("featureCollection is not valid JSON.", slug="invalid-geojson") from None
+    if not isinstance(fc, dict) or not fc:
+        raise InvalidInput(
+            "featureCollection must be a GeoJSON FeatureCollection with at least one Polygon feature.",
+            slug="invalid-geojson",
+        )
+    kind = fc.get("type")
+    if kind == "FeatureCollection":
+        features = fc.get("features")
+    elif kind == "Feature":
+        features = [fc]
+    elif kind in ("Polygon", "MultiPolygon"):
+        features = [{"type": "Feature", "geometry": fc, "properties": {}}]
+    else:
+        raise InvalidInput(
+            f"featureCollection has type {kind!r}; send a GeoJSON FeatureCollection of Polygons.",
+            slug="invalid-geojson",
+        )
+    if not isinstance(features, list) or not features:
+        raise InvalidInput(
+            "The FeatureCollection has no features: draw or upload at least one area.", slug="no-features"
+        )
+    if len(features) > MAX_FEATURES:
+        raise InvalidInput(
+            f"The FeatureCollection has {len(features)} features; one request takes at most {MAX_FEATURES}. "
+            "Split it into several requests.",
+            slug="too-many-features",
+        )
+    return features

@@ -315,8 +315,8 @@ def seed_archive_orders(world: DemoWorld) -> None:
     """Three Acme archive orders placed through the real services: one processing, one fulfilled,
     one cancelled. Idempotent: does nothing once the demo orders exist."""
     from .cart.services import archive_order_place
-    from .fulfilment.providers import SimulatedProvider
     from .fulfilment.services import archive_order_sync
+    from .fulfilment.simulator import SimulatedProvider
     from .models import Order
     from .services import order_cancel
 

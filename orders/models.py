@@ -15,7 +15,6 @@ import uuid
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GinIndex
-from django.db.models.fields.json import KT
 
 from geopera_web.accounts.models import BillingMode, Organization, Workspace
 
@@ -100,6 +99,9 @@ class Order(models.Model):
     charge = models.ForeignKey(
         "billing.Charge", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A form's one-time key (pages send one per render): two submits of one form, even at the same
+    # instant, make one order. Empty when the order was not placed from such a form.
+    idempotency_key = models.CharField(max_length=100, blank=True, default="")
     # Provider-side reference once placed with the fulfilling provider.
     provider_ref = models.CharField(max_length=200, blank=True)
     # Free provenance, e.g. {"template_id": ..., "template_name": ...} for tasking orders.
@@ -121,13 +123,10 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=models.Q(total_credits__gte=0), name="orders_order_total_nonneg"
             ),
-            # A form's one-time key (pages send one per render): two submits of one form, even at the
-            # same instant, can make only one order.
             models.UniqueConstraint(
-                models.F("org"),
-                KT("metadata__idempotency_key"),
-                condition=models.Q(metadata__has_key="idempotency_key"),
-                name="orders_order_page_key_unique",
+                fields=["org", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="orders_order_idempotency_key_unique",
             ),
         ]
 

@@ -51,21 +51,6 @@ def order_get_detail(*, org: Organization, order_id: object) -> Order:
     return order
 
 
-def order_get_assets(*, org: Organization, order_id: object) -> Order:
-    """An order with its groups' captures (with footprints) for its STAC item list."""
-    oid = parse_uuid(order_id)
-    order = (
-        Order.objects.filter(org=org, id=oid)
-        .prefetch_related(Prefetch("groups", queryset=OrderGroup.objects.prefetch_related("captures")))
-        .first()
-        if oid
-        else None
-    )
-    if order is None:
-        raise NotFound("Order not found.")
-    return order
-
-
 def order_events(*, order: Order) -> QuerySet[OrderEvent]:
     return order.events.select_related("actor").order_by("created_at", "id")
 

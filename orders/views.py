@@ -76,20 +76,16 @@ ACQUIRING = (Order.Status.ACTIVE, Order.Status.FULFILLED, Order.Status.PARTIALLY
 
 def _detail_context(request: HttpRequest, order: Order) -> dict:
     groups = list(order.groups.all())
-    if order.order_type == OrderType.TASKING:
-        # Tasking deliveries are DeliveredCaptures (one per scene, with STAC assets).
-        assets = [
-            {
-                "capture_id": d.scene_id,
-                "href": (d.assets.get("visual") or next(iter(d.assets.values()), {})).get("href", ""),
-            }
-            for d in delivered_captures_list(org=request.org, order_id=order.pk).filter(
-                status=DeliveredCapture.Status.DELIVERED
-            )
-        ]
-    else:
-        deliveries = (order.metadata or {}).get("deliveries") or {}
-        assets = [{"capture_id": k, **v} for k, v in sorted(deliveries.items())]
+    # Deliveries are DeliveredCaptures for every order type (one per scene, with STAC assets).
+    assets = [
+        {
+            "capture_id": d.scene_id,
+            "href": (d.assets.get("visual") or next(iter(d.assets.values()), {})).get("href", ""),
+        }
+        for d in delivered_captures_list(org=request.org, order_id=order.pk)
+        .filter(status=DeliveredCapture.Status.DELIVERED)
+        .order_by("acquired_at", "scene_id")
+    ]
     return {
         "order": order,
         "groups": groups,

@@ -25,8 +25,8 @@ from django.utils import timezone  # noqa: E402
 
 from geopera_web.accounts.models import Organization, Workspace  # noqa: E402
 from orders.coverage.services import coverage_recompute  # noqa: E402
-from orders.fulfilment.delivery import SimulatedTaskingProvider  # noqa: E402
 from orders.fulfilment.services import delivery_batch_record  # noqa: E402
+from orders.fulfilment.simulator import SimulatedTaskingProvider  # noqa: E402
 from orders.models import DataProduct, Order, OrderGroup  # noqa: E402
 
 

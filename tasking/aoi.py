@@ -16,11 +16,10 @@ from typing import Any
 from django.contrib.gis.geos import MultiPolygon
 
 from geopera_web.errors import InvalidInput
-from orders.geometry import GeometryError, geodesic_area_km2, geojson_geometry
+from orders.geometry import GeometryError, features_of, geodesic_area_km2, geojson_geometry
 from orders.models import DataProduct
 from orders.pricing import billed_area_km2, credits_for_area
 
-MAX_FEATURES = 50
 MAX_VERTICES = 2000
 # Below this an AOI is a drawing slip, not a request (the product minimum only sets the billed area).
 MIN_AOI_KM2 = 0.01
@@ -73,44 +72,6 @@ def billed_credits(*, area_km2: float, product: DataProduct) -> tuple[float, int
         billed_area_km2(product=product, area_km2=area_km2),
         credits_for_area(product=product, area_km2=area_km2),
     )
-
-
-def features_of(feature_collection: Any) -> list[dict[str, Any]]:
-    """The features of a FeatureCollection (a bare Feature or geometry is accepted as one)."""
-    fc = feature_collection
-    if isinstance(fc, str):
-        try:
-            fc = json.loads(fc)
-        except ValueError:
-            raise InvalidInput("featureCollection is not valid JSON.", slug="invalid-geojson") from None
-    if not isinstance(fc, dict) or not fc:
-        raise InvalidInput(
-            "featureCollection must be a GeoJSON FeatureCollection with at least one Polygon feature.",
-            slug="invalid-geojson",
-        )
-    kind = fc.get("type")
-    if kind == "FeatureCollection":
-        features = fc.get("features")
-    elif kind == "Feature":
-        features = [fc]
-    elif kind in ("Polygon", "MultiPolygon"):
-        features = [{"type": "Feature", "geometry": fc, "properties": {}}]
-    else:
-        raise InvalidInput(
-            f"featureCollection has type {kind!r}; send a GeoJSON FeatureCollection of Polygons.",
-            slug="invalid-geojson",
-        )
-    if not isinstance(features, list) or not features:
-        raise InvalidInput(
-            "The FeatureCollection has no features: draw or upload at least one area.", slug="no-features"
-        )
-    if len(features) > MAX_FEATURES:
-        raise InvalidInput(
-            f"The FeatureCollection has {len(features)} features; one request takes at most {MAX_FEATURES}. "
-            "Split it into several requests.",
-            slug="too-many-features",
-        )
-    return features
 
 
 # A tasking AOI's wording (and error type) for what `orders.geometry` refuses: (type, message).

@@ -1,6 +1,7 @@
-"""Operations of the tasking configuration: orders.tasking.sensors, orders.get_schema and
-orders.tasking.templates.save|list|delete. (Tasking requests, feasibility and quotations register
-their operations in this module too, from the tasking-flow work.)"""
+"""Operations of the tasking app: the configuration (orders.tasking.sensors, orders.get_schema,
+orders.tasking.templates.*), the tasking flow (orders.tasking.place, .estimate, .feasibility_check,
+.opportunities_list, the decisions inbox, studies, quotations and their decide paths), and the
+tasking placer that orders.place / orders.estimate (in `orders/api.py`) dispatch to."""
 
 from __future__ import annotations
 
@@ -13,15 +14,12 @@ from geopera_web.api.fields import page_field
 from geopera_web.api.problems import drf_errors_to_detail
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
-from geopera_web.errors import InvalidInput, NotFound, PermissionDenied
-from orders.api import order_to_wire
-from orders.cart.api import quote_to_wire
-from orders.cart.pricing import archive_quote
-from orders.cart.services import archive_order_place
-from orders.models import Capture, DataProduct, OrderType
-from orders.selectors import order_get_detail
+from geopera_web.errors import InvalidInput, NotFound
+from orders.api import OrderPlaceInput
+from orders.models import OrderType
+from orders.placement import Placer, order_place, register_placer
 
-from .aoi import check_feature, check_features, features_of
+from .aoi import check_feature, check_features
 from .feasibility import feature_feasibility, pass_out, predict_passes
 from .models import CaptureFrequency, Feasibility, Sensor, TaskingTemplate
 from .schemas import product_schema
@@ -352,33 +350,6 @@ def templates_delete(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
 # =================================================================================================
 
 
-class OrderPlaceInput(serializers.Serializer):
-    workspaceId = serializers.CharField()  # noqa: N815 (wire casing)
-    dataProduct = serializers.CharField()  # noqa: N815
-    displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
-    params = serializers.DictField(required=False, default=dict)
-    featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, default=None)
-
-
-class OrderPlaceOutput(serializers.Serializer):
-    """The placed order (additionalProperties in the reference; these fields are stable)."""
-
-    id = serializers.CharField()
-    status = serializers.CharField()
-    subStatus = serializers.CharField()  # noqa: N815
-    orderType = serializers.CharField()  # noqa: N815
-    groups = serializers.ListField(child=serializers.DictField())
-
-
-class EstimateInput(serializers.Serializer):
-    dataProduct = serializers.CharField()  # noqa: N815
-    displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
-    params = serializers.DictField(required=False, default=dict)
-    featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, default=None)
-
-
 class FeasibilityCheckInput(serializers.Serializer):
     dataProduct = serializers.CharField()  # noqa: N815
     displayName = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
@@ -534,57 +505,6 @@ def _tasking_product(data_product_id: str) -> Any:
     return tasking_product_get(product_id=data_product_id)
 
 
-def _is_archive_product(data_product_id: str) -> bool:
-    return DataProduct.objects.filter(id=data_product_id, order_type=OrderType.ARCHIVE).exists()
-
-
-def _archive_captures(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """An archive FeatureCollection as the archive cart: each feature names a catalog capture (its
-    `id`, or `properties.id`) and may carry a geometry to clip to. Every capture must be of the
-    requested data product."""
-    product_id = data["dataProduct"]
-    captures: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    for i, feature in enumerate(features_of(data.get("featureCollection"))):
-        props = feature.get("properties") or {} if isinstance(feature, dict) else {}
-        capture_id = (feature.get("id") if isinstance(feature, dict) else None) or props.get("id")
-        if not capture_id:
-            errors.append(
-                {
-                    "loc": ["body", "featureCollection", "features", i, "id"],
-                    "msg": "An archive feature names the catalog capture it buys: set its `id` "
-                    "to the capture's id from catalog.search.",
-                    "type": "value_error.missing",
-                }
-            )
-            continue
-        item: dict[str, Any] = {"id": str(capture_id)}
-        if isinstance(feature.get("geometry"), dict):
-            item["geometry"] = feature["geometry"]
-        captures.append(item)
-    if errors:
-        raise InvalidInput("Some features do not name a capture.", status=422, errors=errors)
-    other = sorted(
-        Capture.objects.filter(scene_id__in=[c["id"] for c in captures])
-        .exclude(data_product_id=product_id)
-        .values_list("scene_id", flat=True)
-    )
-    if other:
-        raise InvalidInput(
-            f"Captures {', '.join(other)} are not {product_id} captures.",
-            status=422,
-            errors=[
-                {
-                    "loc": ["body", "featureCollection"],
-                    "msg": f"{cid} is not a {product_id} capture.",
-                    "type": "value_error.product_mismatch",
-                }
-                for cid in other
-            ],
-        )
-    return captures
-
-
 def _estimate(product: Any, feature_collection: Any) -> dict[str, Any]:
     checks = check_features(feature_collection, product.data_product)
     groups = [
@@ -609,10 +529,7 @@ def _estimate(product: Any, feature_collection: Any) -> dict[str, Any]:
 # --- operations ----------------------------------------------------------------------------------
 
 
-def _place(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
-    if _is_archive_product(data["dataProduct"]):
-        return _place_archive(ctx, data)
-    _tasking_product(data["dataProduct"])
+def _place_tasking(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     order = tasking_order_place(
         org=ctx.org,
         actor=ctx.principal,
@@ -626,45 +543,14 @@ def _place(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     return order_out(order)
 
 
-def _place_archive(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Archive products through orders.place: the same service (and money path) as
-    orders.archive.place, so the same guard: API keys do not place archive orders."""
-    if ctx.principal.is_api_key:
-        raise PermissionDenied(
-            "API keys cannot place archive orders: they spend the organization's money and need a person "
-            "(sign in, or use a user token).",
-            slug="api-key-not-allowed",
-        )
-    order = archive_order_place(
-        org=ctx.org,
-        actor=ctx.principal,
-        captures=_archive_captures(data),
-        workspace_id=data.get("workspaceId"),
-        split_by_date=bool((data.get("params") or {}).get("splitByDate")),
-        license_type=(data.get("params") or {}).get("licenseType") or "standard",
-        display_name=data.get("displayName") or "",
-        tags=data.get("tags") or [],
-        idempotency_key=ctx.idempotency_key,
-    )
-    return order_to_wire(order_get_detail(org=ctx.org, order_id=order.pk))
+def _estimate_tasking(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """One priced group per feature (geodesic km², billed at the product minimum), `errors` for
+    features that cannot be priced, `totalCredits` and `totalAud`."""
+    return _estimate(_tasking_product(data["dataProduct"]), data.get("featureCollection"))
 
 
-@operation(
-    "orders.place",
-    scope="orders:write",
-    effect=Effect.SPEND,
-    input=OrderPlaceInput,
-    output=OrderPlaceOutput,
-    summary="Place order(s) from a FeatureCollection (archive reserves; tasking queues feasibility).",
-)
-def orders_place(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Archive products: the features name catalog captures (optionally clipped by their geometry);
-    the order is placed and paid like orders.archive.place (a person must place it).
-    Tasking products: one order in PENDING / FEASIBILITY_WAITING_UPLOAD with one group per feature
-    (each geometry validated: type, closed rings, vertices, self-intersection with the made-valid
-    shape suggested, area limits → 422 naming the feature); params validated with the product's
-    schema (422 naming the field). Nothing is charged until an option or quotation is accepted."""
-    return _place(ctx, data)
+# orders.place / orders.estimate (in orders/api.py) dispatch tasking products here.
+register_placer(Placer(order_type=OrderType.TASKING, place=_place_tasking, estimate=_estimate_tasking))
 
 
 @operation(
@@ -676,7 +562,7 @@ def orders_place(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
 )
 def tasking_place(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     """Free-form body with the orders.place fields (workspaceId, dataProduct, params,
-    featureCollection, displayName, tags); 202 with the queued order."""
+    featureCollection, displayName, tags); 202 with the queued order (dispatched like orders.place)."""
     serializer = OrderPlaceInput(data=data)
     if not serializer.is_valid():
         raise InvalidInput(
@@ -684,28 +570,7 @@ def tasking_place(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
             status=422,
             errors=drf_errors_to_detail(serializer.errors),
         )
-    return _place(ctx, dict(serializer.validated_data))
-
-
-@operation(
-    "orders.estimate",
-    scope="items:read",
-    effect=Effect.READ,
-    input=EstimateInput,
-    summary="Price-preview an order without committing (provider-compatible).",
-)
-def orders_estimate(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Tasking products: one priced group per feature (geodesic km², billed at the product minimum),
-    `errors` for features that cannot be priced, `totalCredits` and `totalAud`."""
-    if _is_archive_product(data["dataProduct"]):
-        quote = archive_quote(
-            captures=_archive_captures(data),
-            split_by_date=bool((data.get("params") or {}).get("splitByDate")),
-        )
-        # The archive estimate's shape, with the camelCase totals this operation uses for tasking too.
-        return {**quote_to_wire(quote), "totalCredits": quote.total_credits, "totalAud": quote.total_aud}
-    product = _tasking_product(data["dataProduct"])
-    return _estimate(product, data.get("featureCollection"))
+    return order_place(ctx, dict(serializer.validated_data))
 
 
 @operation(

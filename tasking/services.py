@@ -462,9 +462,10 @@ def tasking_order_place(
     from .schemas import params_validate
     from .selectors import tasking_draft_get
 
+    idempotency_key = (idempotency_key or "")[:100]
     if idempotency_key:
         # Pages send a key per form render: a double submit returns the order already placed.
-        existing = Order.objects.filter(org=org, metadata__idempotency_key=idempotency_key).first()
+        existing = Order.objects.filter(org=org, idempotency_key=idempotency_key).first()
         if existing is not None and existing.status != Order.Status.DRAFT:
             return existing
     product = _product_for(data_product_id)
@@ -481,8 +482,6 @@ def tasking_order_place(
     if template_id:
         template = template_mark_used(org=org, template_id=template_id)
         metadata.update(template_id=str(template.id), template_name=template.name)
-    if idempotency_key:
-        metadata["idempotency_key"] = idempotency_key
     if draft_id:
         order = tasking_draft_get(org=org, draft_id=draft_id)
         order = Order.objects.select_for_update().get(pk=order.pk)
@@ -496,6 +495,8 @@ def tasking_order_place(
     order.params = params
     order.tags = list(tags or [])
     order.metadata = {**(order.metadata or {}), **metadata}
+    if idempotency_key:
+        order.idempotency_key = idempotency_key
     order.billing_mode = org.billing_mode
     if order.created_by_id is None and user is not None:
         order.created_by = user
@@ -504,8 +505,8 @@ def tasking_order_place(
             order.save()
     except IntegrityError:
         # The same form was submitted at the same instant and that request placed it first
-        # (orders_order_page_key_unique): answer with its order.
-        existing = Order.objects.filter(org=org, metadata__idempotency_key=idempotency_key).first()
+        # (orders_order_idempotency_key_unique): answer with its order.
+        existing = Order.objects.filter(org=org, idempotency_key=idempotency_key).first()
         if not idempotency_key or existing is None:
             raise
         return existing

@@ -24,6 +24,7 @@ from django.db import connection
 
 from geopera_web.billing.services import credits_to_aud
 
+from ..fulfilment.registry import is_configured as provider_configured
 from ..geometry import GeometryError, geojson_geometry
 from ..models import Capture, DataProduct, OrderType
 from ..pricing import billed_area_km2, credits_for_area
@@ -183,6 +184,16 @@ def archive_quote(*, captures: list[dict[str, Any]], split_by_date: bool = False
                     scene_id,
                     ErrorCode.UNSUPPORTED_PRODUCT,
                     f"{product.name} cannot be ordered from the archive at the moment.",
+                )
+            )
+            continue
+        if not provider_configured(product.host):
+            errors.append(
+                QuoteError(
+                    index,
+                    scene_id,
+                    ErrorCode.UNSUPPORTED_PRODUCT,
+                    f"{product.name} cannot be ordered: no provider is configured to fulfil it ({product.host}).",
                 )
             )
             continue

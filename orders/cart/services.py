@@ -24,6 +24,7 @@ from geopera_web.errors import InvalidInput, NotFound
 from ..events import event_order_placed, event_payment_authorized
 from ..models import Capture, Cart, CartItem, Order, OrderGroup, OrderType
 from ..services import _clean_tags
+from ..tasks import fulfil_archive_order
 from .pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
 
 logger = logging.getLogger(__name__)
@@ -73,8 +74,6 @@ def archive_order_place(
     `charge_authorize` (credit reservation / card hold / enterprise accrual; 402 when it cannot be
     secured). Fulfilment is queued with the provider after commit.
     """
-    from ..tasks import fulfil_archive_order
-
     workspace = _workspace_for(org=org, workspace_id=workspace_id)
     if not captures:
         raise InvalidInput(
@@ -88,6 +87,20 @@ def archive_order_place(
             "Some captures cannot be ordered; fix the cart and retry.",
             status=422,
             errors=quote_errors_as_validation(quote),
+        )
+    hosts = sorted({g.data_product.host for g in quote.groups})
+    if len(hosts) > 1:
+        # One order is fulfilled by one provider (orders.fulfilment.registry.adapter_for).
+        raise InvalidInput(
+            f"These captures come from {len(hosts)} providers ({', '.join(hosts)}); place one order per provider.",
+            status=422,
+            errors=[
+                {
+                    "loc": ["body", "captures"],
+                    "msg": "Captures of one provider per order.",
+                    "type": "value_error",
+                }
+            ],
         )
     order_id = uuid.uuid4()
     user = actor_of(actor).user

@@ -8,10 +8,10 @@ from django.db import transaction
 
 from geopera_web.errors import InvalidInput
 
-from ..models import DeliveredCapture, DeliveryBatch
+from ..models import DeliveredCapture, DeliveryBatch, OrderType
 from ..tasks import recompute_coverage
-from .delivery import parse_delivery_upload
 from .services import manual_delivery_record
+from .uploads import parse_delivery_upload
 
 
 class ManualDeliveryAdminForm(forms.ModelForm):
@@ -30,8 +30,6 @@ class ManualDeliveryAdminForm(forms.ModelForm):
         order, group, upload = cleaned.get("order"), cleaned.get("group"), cleaned.get("upload")
         if order and group and group.order_id != order.pk:
             raise forms.ValidationError("That AOI group belongs to another order.")
-        if order and order.order_type != "tasking":
-            raise forms.ValidationError("Deliveries are recorded for tasking orders only.")
         if upload is not None:
             raw = upload.read()
             try:
@@ -110,7 +108,8 @@ class DeliveredCaptureAdmin(admin.GISModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         if change:
             super().save_model(request, obj, form, change)
-            transaction.on_commit(lambda: recompute_coverage.delay(str(obj.order_id)))
+            if obj.order.order_type == OrderType.TASKING:  # only tasking orders have coverage
+                transaction.on_commit(lambda: recompute_coverage.delay(str(obj.order_id)))
             return
         capture = manual_delivery_record(
             order=form.cleaned_data["order"],

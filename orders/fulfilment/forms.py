@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from ..models import Order
-from .delivery import MAX_UPLOAD_BYTES
+from .uploads import MAX_UPLOAD_BYTES
 
 
 class ManualDeliveryForm(forms.Form):

@@ -24,12 +24,13 @@ def delivered_captures_list(*, org: Organization, order_id: object) -> QuerySet[
 
 
 def delivered_assets(*, org: Organization, order_id: object, base_url: str = "") -> dict[str, Any]:
-    """The STAC FeatureCollection of a tasking order's delivered captures (failed acquisitions
-    left out), each Item carrying its provenance: properties `geopera:order_id`,
-    `geopera:group_id`/`geopera:group_name` (the AOI it serves), `geopera:delivered_at`,
-    `geopera:source` (provider | manual), a `via` link to the order page and a `derived_from` link
-    to `orders.get`. Same envelope as the archive `orders.list_assets` (numberMatched/Returned).
-    `base_url` (e.g. request.build_absolute_uri("/")) makes the links absolute."""
+    """The one STAC builder of what was delivered for an order, archive or tasking: a
+    FeatureCollection (numberMatched/Returned) of its delivered captures (failed acquisitions left
+    out), each Item with its assets and its provenance: properties `geopera:order_id`,
+    `geopera:group_id`/`geopera:group_name` (the group it serves), `geopera:delivered_at`,
+    `geopera:source` (provider | manual), the scene's `collection` when it came from the catalog,
+    a `via` link to the order page and a `derived_from` link to `orders.get`. Empty until something
+    is delivered. `base_url` (e.g. request.build_absolute_uri("/")) makes the links absolute."""
     order = order_get(org=org, order_id=order_id)
     base = base_url.rstrip("/")
     order_href = f"{base}/orders/{order.pk}/"
@@ -41,8 +42,10 @@ def delivered_assets(*, org: Organization, order_id: object, base_url: str = "")
     )
     for c in rows:
         fp = c.footprint
+        properties = dict(c.properties or {})
+        collection = properties.pop("collection", None)
         props = {
-            **(c.properties or {}),
+            **properties,
             "datetime": _iso(c.acquired_at),
             "eo:cloud_cover": c.cloud_cover,
             "geopera:order_id": str(order.pk),
@@ -57,6 +60,7 @@ def delivered_assets(*, org: Organization, order_id: object, base_url: str = "")
                 "stac_version": "1.0.0",
                 "stac_extensions": [],
                 "id": c.scene_id,
+                **({"collection": collection} if collection else {}),
                 "geometry": json.loads(fp.geojson),
                 "bbox": list(fp.extent),
                 "properties": props,

@@ -1,14 +1,25 @@
-"""Fulfilment writes: handing orders to their provider, polling it, and storing what it delivers.
+"""Fulfilment writes, one path for archive and tasking orders alike.
 
-Archive orders: `archive_order_sync` submits, polls and settles (capture on delivery, release on
-failure). Tasking orders: deliveries land as DeliveryBatch + DeliveredCapture rows
-(`delivery_batch_record`), from the provider (`tasking_deliveries_sync`) or recorded by hand
-(`manual_delivery_record`); each landing enqueues a coverage recompute (on commit).
+- `fulfilment_sync` hands an order to its provider once (`Order.provider_ref`), asks where it
+  stands, stores every new delivery batch as DeliveryBatch + DeliveredCapture rows
+  (`delivery_batch_record`) and applies the order type's settlement rule.
+- `manual_delivery_record`: support staff record a capture by hand (a STAC Item or a GeoJSON
+  footprint), for either order type.
+- `fulfilment_poll`: the periodic sweep (celery beat) over every order still receiving.
+
+Per order type only the rules differ (`_RULES`): which status receives deliveries, which event
+says the order went to the provider, what a provider's final answer does to the money and the
+status (archive: capture and FULFILLED, or release and FAILED), and what follows a delivery
+(tasking: coverage is recomputed on commit, and the completion rules of `orders.coverage` apply).
+Assets, deliveries and coverage read the rows only.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,10 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from geopera_web.actor import ActorLike, actor_of
-from geopera_web.billing.services import (
-    charge_capture,
-    charge_release,
-)
+from geopera_web.billing.services import charge_capture, charge_release
 from geopera_web.errors import InvalidInput, parse_uuid
 
 from ..events import (
@@ -30,14 +38,75 @@ from ..events import (
 )
 from ..models import DeliveredCapture, DeliveryBatch, Order, OrderType
 from ..services import order_transition
-from .delivery import BatchData, CaptureData, parse_delivery_upload, tasking_provider_for
-from .providers import ProviderAdapter, ProviderState, provider_for
+from ..tasks import recompute_coverage
+from .adapters import BatchData, CaptureData, FulfilmentAdapter, FulfilmentState, FulfilmentStatus
+from .registry import adapter_for
+from .uploads import parse_delivery_upload
+
+logger = logging.getLogger(__name__)
 
 
-def _enqueue_recompute(order_id: Any) -> None:
-    from ..tasks import recompute_coverage
+# --- the rules per order type --------------------------------------------------------------------
 
-    transaction.on_commit(lambda: recompute_coverage.delay(str(order_id)))
+
+def _archive_settle(order: Order, status: FulfilmentStatus) -> None:
+    """A provider's final answer for an archive order (the order row is locked by the caller)."""
+    if status.state == FulfilmentState.COMPLETE:
+        items = DeliveredCapture.objects.filter(order=order, status=DeliveredCapture.Status.DELIVERED).count()
+        if order.charge_id:
+            charge_capture(charge_id=order.charge_id)
+        order_transition(
+            order=order,
+            to=Order.Status.FULFILLED,
+            message=f"{items} item(s) delivered; payment captured.",
+            data={"items": items},
+        )
+    elif status.state == FulfilmentState.FAILED:
+        if order.charge_id:
+            charge_release(charge_id=order.charge_id, memo=f"Order {order.pk} failed")
+        order_transition(
+            order=order,
+            to=Order.Status.FAILED,
+            message=(status.message or "The provider could not fulfil the order.") + " Payment released.",
+        )
+
+
+def _tasking_after_poll(order_id: Any, now: datetime) -> bool:
+    """Coverage must be current before the window-end rule reads it (both idempotent)."""
+    from ..coverage.services import coverage_recompute, order_coverage_settle
+
+    coverage_recompute(order_id=order_id)
+    return order_coverage_settle(order_id=order_id, now=now) is not None
+
+
+def _recompute_on_commit(order: Order) -> None:
+    order_id = str(order.pk)
+    transaction.on_commit(lambda: recompute_coverage.delay(order_id))
+
+
+@dataclass(frozen=True)
+class _Rules:
+    receiving: str  # the status in which the order receives deliveries
+    submitted_event: Callable[..., Any]
+    settle: Callable[[Order, FulfilmentStatus], None] | None = None  # on the provider's final answer
+    on_delivery: Callable[[Order], None] | None = None  # after a batch is stored (same transaction)
+    after_poll: Callable[[Any, datetime], bool] | None = None  # the beat's follow-up; True: settled
+
+
+_RULES: dict[str, _Rules] = {
+    OrderType.ARCHIVE: _Rules(
+        receiving=Order.Status.PROCESSING, submitted_event=event_provider_submitted, settle=_archive_settle
+    ),
+    OrderType.TASKING: _Rules(
+        receiving=Order.Status.ACTIVE,
+        submitted_event=event_provider_placed,
+        on_delivery=_recompute_on_commit,
+        after_poll=_tasking_after_poll,
+    ),
+}
+
+
+# --- storing deliveries --------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -45,14 +114,16 @@ def delivery_batch_record(
     *,
     order: Order,
     batch: BatchData,
-    source: str = "provider",
+    source: str = DeliveryBatch.Source.PROVIDER,
     provider: str = "",
     actor: ActorLike = None,
     received_at: datetime | None = None,
     note: str = "",
 ) -> DeliveryBatch | None:
-    """Store one batch of captures for a tasking order; None when this batch ref is already stored
-    (a retried poll). Captures must name groups of this order. Enqueues a coverage recompute."""
+    """Store one batch of captures for an order (archive or tasking); None when this batch ref is
+    already stored (a retried poll). Captures must name groups of this order; a manual batch may not
+    repeat a scene already recorded. Writes the delivery event; for tasking orders, a coverage
+    recompute is enqueued on commit."""
     if DeliveryBatch.objects.filter(order=order, ref=batch.ref).exists():
         return None
     group_ids = set(order.groups.values_list("id", flat=True))
@@ -106,45 +177,119 @@ def delivery_batch_record(
         event_delivery_received if source == DeliveryBatch.Source.PROVIDER else event_delivery_recorded
     )
     record_event(order=order, actor=actor, batch_ref=batch.ref, delivered=ok, failed=failed, note=note)
-    _enqueue_recompute(order.pk)
+    rules = _RULES[order.order_type]
+    if rules.on_delivery is not None:
+        rules.on_delivery(order)
     return row
 
 
-def tasking_deliveries_sync(*, order_id: Any, now: datetime | None = None) -> int:
-    """Ask the order's tasking provider for new batches and store them; returns how many were new.
-    Only ACTIVE tasking orders receive deliveries. Safe to run twice (batch refs are unique)."""
+# --- syncing with the provider -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    order: Order | None
+    new_batches: int = 0
+    status: FulfilmentStatus | None = None  # the provider's answer (None: not asked)
+
+
+def _submit_once(order: Order, adapter: FulfilmentAdapter, rules: _Rules) -> None:
+    if order.provider_ref:
+        return
+    with transaction.atomic():
+        locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        if not locked.provider_ref and locked.status == rules.receiving:
+            locked.provider_ref = adapter.place(order=locked)
+            locked.save(update_fields=["provider_ref", "updated_at"])
+            rules.submitted_event(order=locked, provider=adapter.name, ref=locked.provider_ref)
+        order.provider_ref = locked.provider_ref
+
+
+def fulfilment_sync(
+    *, order_id: object, now: datetime | None = None, adapter: FulfilmentAdapter | None = None
+) -> SyncResult:
+    """Submit (once), poll, store new batches and settle one order. Safe to run any number of
+    times, concurrently too: submission and every stored batch happen under the order's row lock,
+    batch refs are unique per order, and nothing happens unless the order still receives.
+    The adapter comes from the registry (UnknownProvider for an unconfigured host)."""
     now = now or timezone.now()
-    order = Order.objects.select_related("data_product").filter(pk=order_id).first()
-    if order is None or order.order_type != OrderType.TASKING or order.status != Order.Status.ACTIVE:
-        return 0
-    provider = tasking_provider_for(order)
-    if not order.provider_ref:
-        # First contact after activation: hand the order to the provider (once: under the lock).
-        with transaction.atomic():
-            locked = Order.objects.select_for_update().get(pk=order.pk)
-            if not locked.provider_ref:
-                locked.provider_ref = provider.place(order=locked)
-                locked.save(update_fields=["provider_ref", "updated_at"])
-                event_provider_placed(order=locked, provider=provider.name, ref=locked.provider_ref)
-            order.provider_ref = locked.provider_ref
+    order = Order.objects.select_related("data_product").filter(pk=parse_uuid(order_id)).first()
+    if order is None:
+        return SyncResult(None)
+    rules = _RULES[order.order_type]
+    if order.status != rules.receiving:
+        return SyncResult(order)
+    adapter = adapter or adapter_for(order)
+    _submit_once(order, adapter, rules)
+    status = adapter.poll(order=order, now=now)
     stored = set(
         order.delivery_batches.filter(source=DeliveryBatch.Source.PROVIDER).values_list("ref", flat=True)
     )
-    if provider.poll(order=order, now=now).batches_ready <= len(stored):
-        return 0  # nothing new at the provider: skip fetching
     new = 0
-    for batch in provider.fetch_deliveries(order=order, now=now):
-        if batch.ref in stored:
-            continue
+    if status.batches_ready > len(stored):  # else nothing new at the provider: skip fetching
+        for batch in adapter.fetch_deliveries(order=order, now=now):
+            if batch.ref in stored:
+                continue
+            with transaction.atomic():
+                locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+                if locked.status != rules.receiving:
+                    break
+                recorded = delivery_batch_record(
+                    order=locked, batch=batch, provider=adapter.name, received_at=now
+                )
+                new += recorded is not None
+    if rules.settle is not None and status.state in (FulfilmentState.COMPLETE, FulfilmentState.FAILED):
         with transaction.atomic():
-            locked = Order.objects.select_for_update().get(pk=order.pk)
-            if locked.status != Order.Status.ACTIVE:
-                break
-            if delivery_batch_record(
-                order=locked, batch=batch, source="provider", provider=provider.name, received_at=now
+            locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+            if locked.status == rules.receiving:
+                rules.settle(locked, status)
+            order = locked
+    else:
+        order.refresh_from_db(fields=["status", "sub_status", "provider_ref", "updated_at"])
+    return SyncResult(order, new, status)
+
+
+def fulfilment_poll(*, order_type: str, limit: int | None = None, now: datetime | None = None) -> dict:
+    """The periodic sweep over every order of `order_type` still receiving deliveries: sync it, then
+    the type's follow-up (tasking: coverage and the window-end rule). One order failing never stops
+    the others; the next sweep retries it. Returns {"orders", "batches", "settled"}."""
+    now = now or timezone.now()
+    rules = _RULES[order_type]
+    ids = Order.objects.filter(order_type=order_type, status=rules.receiving).order_by("created_at")
+    ids = list(ids.values_list("id", flat=True)[:limit] if limit else ids.values_list("id", flat=True))
+    batches = settled = 0
+    for order_id in ids:
+        try:
+            result = fulfilment_sync(order_id=order_id, now=now)
+            batches += result.new_batches
+            if (
+                result.order is not None
+                and result.order.status != rules.receiving
+                or rules.after_poll is not None
+                and rules.after_poll(order_id, now)
             ):
-                new += 1
-    return new
+                settled += 1
+        except Exception:  # noqa: BLE001 - one bad order must not block every other order's fulfilment
+            logger.exception("Fulfilment sync failed for order %s", order_id)
+    return {"orders": len(ids), "batches": batches, "settled": settled}
+
+
+def archive_order_sync(*, order_id: object, provider: FulfilmentAdapter | None = None) -> Order | None:
+    """`fulfilment_sync` for one archive order; returns the order (None when there is none)."""
+    order = Order.objects.filter(pk=parse_uuid(order_id), order_type=OrderType.ARCHIVE).first()
+    if order is None:
+        return None
+    return fulfilment_sync(order_id=order.pk, adapter=provider).order
+
+
+def tasking_deliveries_sync(*, order_id: Any, now: datetime | None = None) -> int:
+    """`fulfilment_sync` for one tasking order; returns how many batches were new."""
+    if not Order.objects.filter(pk=parse_uuid(order_id), order_type=OrderType.TASKING).exists():
+        return 0
+    return fulfilment_sync(order_id=order_id, now=now).new_batches
+
+
+# --- by hand -------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -157,14 +302,10 @@ def manual_delivery_record(
     acquired_at: datetime | None = None,
     note: str = "",
 ) -> DeliveredCapture:
-    """Support staff record a capture by hand from a STAC Item or a GeoJSON footprint file.
-
-    The order must be a tasking order that is ACTIVE or already settled (a late delivery is kept
-    for the record); the footprint must overlap the chosen AOI. Bad files raise InvalidInput with
-    a message that says what to fix.
-    """
-    if order.order_type != OrderType.TASKING:
-        raise InvalidInput("Deliveries are recorded for tasking orders only.")
+    """Support staff record a capture by hand from a STAC Item or a GeoJSON footprint file, for an
+    archive or a tasking order; the footprint must overlap the chosen group (a tasking AOI, or an
+    archive group's billed area). A late delivery is kept for the record. Bad files raise
+    InvalidInput with a message that says what to fix."""
     group = order.groups.filter(pk=parse_uuid(group_id)).first() if parse_uuid(group_id) else None
     if group is None:
         raise InvalidInput("Choose one of this order's AOIs.")
@@ -192,55 +333,10 @@ def manual_delivery_record(
         ),
     )
     delivery_batch_record(
-        order=order, batch=batch, source="manual", actor=actor, note=note or f"{parsed.kind} upload"
+        order=order,
+        batch=batch,
+        source=DeliveryBatch.Source.MANUAL,
+        actor=actor,
+        note=note or f"{parsed.kind} upload",
     )
     return DeliveredCapture.objects.get(order=order, scene_id=scene_id)
-
-
-@transaction.atomic
-def archive_order_sync(*, order_id: object, provider: ProviderAdapter | None = None) -> Order | None:
-    """Ask the order's provider where it stands and act on the answer: submit it if it never was,
-    capture the money and record the deliveries when fulfilled, release it when failed.
-
-    Safe to run any number of times, concurrently too: it locks the order row and does nothing
-    unless the order is still a processing archive order.
-    """
-    order = (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("data_product")
-        .filter(pk=order_id, order_type=OrderType.ARCHIVE)
-        .first()
-    )
-    if order is None or order.status != Order.Status.PROCESSING:
-        return order
-    provider = provider or provider_for(order)
-    if not order.provider_ref:
-        order.provider_ref = provider.place(order=order)
-        order.save(update_fields=["provider_ref", "updated_at"])
-        event_provider_submitted(order=order, provider=provider.name, ref=order.provider_ref)
-    result = provider.poll(order=order)
-    if result.state == ProviderState.FULFILLED:
-        deliveries = provider.fetch_deliveries(order=order)
-        order.metadata = {
-            **order.metadata,
-            "deliveries": {d.capture_id: {"href": d.href, "media_type": d.media_type} for d in deliveries},
-            "delivered_at": timezone.now().isoformat(),
-        }
-        order.save(update_fields=["metadata", "updated_at"])
-        if order.charge_id:
-            charge_capture(charge_id=order.charge_id)
-        order_transition(
-            order=order,
-            to=Order.Status.FULFILLED,
-            message=f"{len(deliveries)} item(s) delivered; payment captured.",
-            data={"items": len(deliveries)},
-        )
-    elif result.state == ProviderState.FAILED:
-        if order.charge_id:
-            charge_release(charge_id=order.charge_id, memo=f"Order {order.pk} failed")
-        order_transition(
-            order=order,
-            to=Order.Status.FAILED,
-            message=(result.message or "The provider could not fulfil the order.") + " Payment released.",
-        )
-    return order

@@ -10,8 +10,8 @@ from django.utils import timezone
 from pyproj import Geod
 
 from orders.coverage.services import coverage_recompute
-from orders.fulfilment.delivery import SimulatedTaskingProvider, activated_at
 from orders.fulfilment.services import tasking_deliveries_sync
+from orders.fulfilment.simulator import SimulatedTaskingProvider, activated_at
 from orders.models import CoverageSnapshot, DeliveredCapture, DeliveryBatch, Order, OrderEvent
 from orders.tasks import poll_tasking_deliveries
 
@@ -144,7 +144,7 @@ def test_poll_task_only_touches_active_tasking_orders(org):
 
 
 def test_manual_deliveries_do_not_hide_provider_batches(org):
-    from orders.fulfilment.delivery import BatchData, CaptureData
+    from orders.fulfilment.adapters import BatchData, CaptureData
     from orders.fulfilment.services import delivery_batch_record
 
     order = make_tasking_order(org=org, aois=[GRIFFITH], metadata={"simulation": {"seed": 4, "batches": 3}})

@@ -13,7 +13,7 @@ from django.test import Client
 from geopera_web.errors import InvalidInput
 from orders import geometry
 from orders.catalog.services import catalog_import
-from orders.fulfilment.delivery import parse_delivery_upload
+from orders.fulfilment.uploads import parse_delivery_upload
 from orders.geometry import GeometryError, geojson_geometry, geometry_from_geojson
 from orders.models import DataProduct
 from tasking.aoi import check_feature

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from geopera_web.billing.models import Charge, LedgerEntry, Wallet
-from orders.fulfilment.providers import SimulatedProvider
+from orders.fulfilment.simulator import SimulatedProvider
 from orders.models import Order
 from orders.tasks import fulfil_archive_order, poll_provider_orders
 
@@ -16,7 +16,8 @@ def test_fulfilment_captures_payment_and_running_it_twice_is_harmless(placed_ord
     placed_order.refresh_from_db()
     assert placed_order.status == "fulfilled"
     assert placed_order.provider_ref.startswith("sim-")
-    assert set(placed_order.metadata["deliveries"]) == {"SYD-A", "SYD-B"}
+    assert set(placed_order.delivered_captures.values_list("scene_id", flat=True)) == {"SYD-A", "SYD-B"}
+    assert "deliveries" not in placed_order.metadata
     assert Charge.objects.get(pk=placed_order.charge_id).status == Charge.Status.CAPTURED
     assert LedgerEntry.objects.filter(org=org, kind="capture").count() == 1
     wallet = Wallet.objects.get(org=org)

@@ -1,76 +1,31 @@
-"""Tasking deliveries: the provider adapter interface, the simulated provider, and upload parsing.
+"""The built-in simulated provider (host `geopera-sim`): one adapter for archive and tasking orders,
+deterministic for an order and a seed, so the demo and the tests can watch orders be fulfilled.
 
-A tasking provider adapter has three calls (the same shape as the archive adapters of
-`orders/fulfilment/providers.py`, extended with footprints):
+- Archive orders: the scenes are ready `ARCHIVE_DELAY_SECONDS` after the order was placed, in one
+  batch with a COG asset per scene; a deterministic share (`ARCHIVE_FAILURE_RATE`) of order ids
+  fails under `SEED`.
+- Tasking orders: strip-shaped acquisitions over each AOI delivered in several batches after
+  activation (see `plan`).
 
-- `place(order=...) -> str`: submit the activated order; returns the provider's reference.
-- `poll(order=..., now=...) -> TaskingStatus`: how far acquisition has got (batches ready / total).
-- `fetch_deliveries(order=..., now=...) -> list[BatchData]`: every batch delivered so far, each with
-  its captures (scene id, footprint, acquisition time, cloud, STAC assets). Returning batches that
-  were already ingested is fine: `orders.services.delivery_batch_record` skips known batch refs.
-
-Adapters never touch money, order status or the database; `orders.services` does, from their
-answers. `tasking_provider_for(order)` picks one by the order's data product host.
+It is registered only when settings name it (`FULFILMENT_ADAPTERS`, see `orders.fulfilment.registry`).
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import math
 import random
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon, Polygon
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from geopera_web.errors import InvalidInput
-
-from ..geometry import GeometryError, geojson_geometry
+from .adapters import COG, BatchData, CaptureData, FulfilmentState, FulfilmentStatus
 
 if TYPE_CHECKING:
     from ..models import Order
-
-COG = "image/tiff; application=geotiff; profile=cloud-optimized"
-
-
-@dataclass(frozen=True)
-class CaptureData:
-    group_id: Any
-    scene_id: str
-    footprint: MultiPolygon
-    acquired_at: datetime
-    cloud_cover: float | None
-    status: str = "delivered"  # or "failed"
-    status_reason: str = ""
-    assets: dict = field(default_factory=dict)
-    properties: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BatchData:
-    ref: str
-    available_at: datetime
-    captures: tuple[CaptureData, ...]
-
-
-@dataclass(frozen=True)
-class TaskingStatus:
-    state: str  # "acquiring" | "complete"
-    batches_ready: int
-    batches_total: int
-    message: str = ""
-
-
-class TaskingProvider(Protocol):
-    name: str
-
-    def place(self, *, order: Order) -> str: ...
-    def poll(self, *, order: Order, now: datetime) -> TaskingStatus: ...
-    def fetch_deliveries(self, *, order: Order, now: datetime) -> list[BatchData]: ...
 
 
 def activated_at(order: Order) -> datetime:
@@ -85,26 +40,107 @@ def activated_at(order: Order) -> datetime:
     return event.created_at if event else order.created_at
 
 
-class SimulatedTaskingProvider:
-    """Delivers strip-shaped captures over each AOI, in several batches, deterministically.
+class SimulatedProvider:
+    """The simulated provider for both order types.
 
-    The plan depends only on (order id, seed) and the AOIs: every strip is a sun-synchronous pass
-    (swath 12–18 km, heading 8–12° off north–south, running well past the AOI at both ends), the
-    strips tile the AOI across-track with some overlap. An AOI is either covered fully (most) or
-    only partly (a contiguous block of strips: the rest never gets imaged in the window). Some
+    Tasking: strip-shaped captures over each AOI, in several batches, deterministically. The plan
+    depends only on (order id, seed) and the AOIs: every strip is a sun-synchronous pass (swath
+    12–18 km, heading 8–12° off north–south, running well past the AOI at both ends), the strips
+    tile the AOI across-track with some overlap. An AOI is either covered fully (most) or only
+    partly (a contiguous block of strips: the rest never gets imaged in the window). Some
     acquisitions fail (too cloudy, downlink lost) and are re-acquired in a later batch.
 
     `order.metadata["simulation"]` may pin `seed`, per-AOI `coverage` fractions (by group
-    position), the number of `batches`, and a `schedule` of ISO delivery times for the first batches — the demo uses them to
-    show one AOI at ~60% and one complete, with a history over several days.
+    position), the number of `batches`, and a `schedule` of ISO delivery times for the first
+    batches — the demo uses them to show one AOI at ~60% and one complete, with a history over
+    several days.
+
+    Archive: every scene of the order in one batch `ARCHIVE_DELAY_SECONDS` after placement, unless
+    the order is one of the deterministic failures.
     """
 
     name = "geopera-sim"
     ASSET_BASE = "https://assets.geopera-sim.example/tasking"
+    ARCHIVE_ASSET_BASE = "https://assets.geopera-sim.example/deliveries"
     MAX_STRIPS = 40
 
+    def __init__(self, *, overrides: dict | None = None) -> None:
+        # Overrides of settings.SIMULATED_PROVIDER (the demo seeder wants one order delivered now).
+        self.overrides = overrides or {}
+
     def _config(self) -> dict:
-        return getattr(settings, "SIMULATED_PROVIDER", {}) or {}
+        return {**(getattr(settings, "SIMULATED_PROVIDER", {}) or {}), **self.overrides}
+
+    def _is_archive(self, order: Order) -> bool:
+        from ..models import OrderType
+
+        return order.order_type == OrderType.ARCHIVE
+
+    # --- the adapter protocol ----------------------------------------------------------------
+
+    def place(self, *, order: Order) -> str:
+        return f"sim-{order.pk.hex[:16]}" if self._is_archive(order) else f"sim-task-{order.pk.hex[:16]}"
+
+    def poll(self, *, order: Order, now: datetime) -> FulfilmentStatus:
+        if self._is_archive(order):
+            return self._archive_poll(order=order, now=now)
+        plan = self.plan(order=order, start=activated_at(order))
+        ready = sum(1 for b in plan if b.available_at <= now)
+        if ready == len(plan):
+            state = FulfilmentState.COMPLETE
+        else:
+            state = FulfilmentState.DELIVERING if ready else FulfilmentState.PROCESSING
+        return FulfilmentStatus(state, ready, len(plan), f"{ready} of {len(plan)} passes delivered.")
+
+    def fetch_deliveries(self, *, order: Order, now: datetime) -> list[BatchData]:
+        if self._is_archive(order):
+            return self._archive_batches(order=order, now=now)
+        return [b for b in self.plan(order=order, start=activated_at(order)) if b.available_at <= now]
+
+    # --- archive -----------------------------------------------------------------------------
+
+    def will_fail(self, order: Order) -> bool:
+        cfg = self._config()
+        digest = hashlib.sha256(f"{cfg.get('SEED', 0)}:{order.pk}".encode()).digest()
+        draw = int.from_bytes(digest[:8], "big") / 2**64
+        return draw < float(cfg.get("ARCHIVE_FAILURE_RATE", 0.0))
+
+    def _archive_ready_at(self, order: Order) -> datetime:
+        return order.created_at + timedelta(seconds=float(self._config().get("ARCHIVE_DELAY_SECONDS", 0)))
+
+    def _archive_poll(self, *, order: Order, now: datetime) -> FulfilmentStatus:
+        ready_at = self._archive_ready_at(order)
+        if now < ready_at:
+            wait = (ready_at - now).total_seconds()
+            return FulfilmentStatus(FulfilmentState.PROCESSING, 0, 1, "Being prepared.", retry_after=wait)
+        if self.will_fail(order):
+            return FulfilmentStatus(
+                FulfilmentState.FAILED, 0, 1, "The simulated provider could not retrieve the scenes."
+            )
+        return FulfilmentStatus(FulfilmentState.COMPLETE, 1, 1, "Delivered.")
+
+    def _archive_batches(self, *, order: Order, now: datetime) -> list[BatchData]:
+        if self._archive_poll(order=order, now=now).state != FulfilmentState.COMPLETE:
+            return []
+        captures = []
+        for group in order.groups.prefetch_related("captures").order_by("position"):
+            for capture in sorted(group.captures.all(), key=lambda c: c.scene_id):
+                href = f"{self.ARCHIVE_ASSET_BASE}/{order.pk}/{capture.scene_id}/visual.tif"
+                captures.append(
+                    CaptureData(
+                        group_id=group.pk,
+                        scene_id=capture.scene_id,
+                        footprint=capture.footprint,
+                        acquired_at=capture.acquired_at,
+                        cloud_cover=capture.cloud_cover,
+                        assets={"visual": {"href": href, "type": COG, "roles": ["data", "visual"]}},
+                        properties={"collection": capture.collection},
+                    )
+                )
+        ref = f"sim-{order.pk.hex[:16]}-archive"
+        return [BatchData(ref=ref, available_at=self._archive_ready_at(order), captures=tuple(captures))]
+
+    # --- tasking -----------------------------------------------------------------------------
 
     def seed_for(self, order: Order) -> int:
         sim = (order.metadata or {}).get("simulation") or {}
@@ -112,18 +148,6 @@ class SimulatedTaskingProvider:
 
     def batch_seconds(self) -> float:
         return float(self._config().get("TASKING_BATCH_SECONDS", 60))
-
-    def place(self, *, order: Order) -> str:
-        return f"sim-task-{order.pk.hex[:16]}"
-
-    def poll(self, *, order: Order, now: datetime) -> TaskingStatus:
-        plan = self.plan(order=order, start=activated_at(order))
-        ready = sum(1 for b in plan if b.available_at <= now)
-        state = "complete" if ready == len(plan) else "acquiring"
-        return TaskingStatus(state, ready, len(plan), f"{ready} of {len(plan)} passes delivered.")
-
-    def fetch_deliveries(self, *, order: Order, now: datetime) -> list[BatchData]:
-        return [b for b in self.plan(order=order, start=activated_at(order)) if b.available_at <= now]
 
     # --- the deterministic plan --------------------------------------------------------------
 
@@ -285,121 +309,5 @@ def _strips_over(aoi: MultiPolygon, rng: random.Random, max_strips: int) -> list
     return strips
 
 
-_ADAPTERS: dict[str, TaskingProvider] = {SimulatedTaskingProvider.name: SimulatedTaskingProvider()}
-
-
-def register_tasking_provider(adapter: TaskingProvider) -> None:
-    _ADAPTERS[adapter.name] = adapter
-
-
-def tasking_provider_for(order: Order) -> TaskingProvider:
-    """The adapter for the order's product host; the simulated provider when none is registered."""
-    host = order.data_product.host if order.data_product_id else SimulatedTaskingProvider.name
-    return _ADAPTERS.get(host, _ADAPTERS[SimulatedTaskingProvider.name])
-
-
-# --- manual uploads (support staff) --------------------------------------------------------------
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_VERTICES = 20_000
-
-
-@dataclass(frozen=True)
-class ParsedUpload:
-    footprint: MultiPolygon
-    scene_id: str
-    acquired_at: datetime | None
-    cloud_cover: float | None
-    assets: dict
-    properties: dict
-    kind: str  # "stac-item" | "geojson"
-
-
-def _bad(msg: str) -> InvalidInput:
-    return InvalidInput(msg, slug="invalid-delivery-file")
-
-
-def parse_delivery_upload(raw: bytes) -> ParsedUpload:
-    """A STAC Item, a GeoJSON Feature/FeatureCollection (one feature) or a bare Polygon /
-    MultiPolygon, as a valid MultiPolygon in EPSG:4326. Every refusal says what to fix."""
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise _bad(f"The file is {len(raw) // 1024} KB; the limit is {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
-    try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _bad(f"The file is not JSON ({exc}). Upload a STAC Item or a GeoJSON footprint.") from None
-    if not isinstance(doc, dict) or "type" not in doc:
-        raise _bad(
-            'The file is JSON but not GeoJSON: it needs a "type" (Feature, FeatureCollection or Polygon).'
-        )
-    kind = "geojson"
-    props: dict = {}
-    assets: dict = {}
-    scene_id = ""
-    if doc["type"] == "FeatureCollection":
-        feats = doc.get("features") or []
-        if len(feats) != 1:
-            raise _bad(
-                f"The FeatureCollection has {len(feats)} features; upload one capture's footprint at a time."
-            )
-        doc = feats[0]
-    if doc.get("type") == "Feature":
-        if "stac_version" in doc:
-            kind = "stac-item"
-        props = doc.get("properties") or {}
-        assets = doc.get("assets") or {}
-        scene_id = str(doc.get("id") or "")
-        geometry = doc.get("geometry")
-        if not isinstance(props, dict) or not isinstance(assets, dict):
-            raise _bad("The feature's properties and assets must be JSON objects.")
-    else:
-        geometry = doc
-    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        got = geometry.get("type") if isinstance(geometry, dict) else "nothing"
-        raise _bad(f"The footprint must be a Polygon or MultiPolygon; the file has {got}.")
-    footprint = _footprint(geometry)
-    acquired = None
-    if props.get("datetime") or props.get("start_datetime"):
-        acquired = parse_datetime(str(props.get("datetime") or props.get("start_datetime")))
-        if acquired is None:
-            raise _bad(f"properties.datetime {props.get('datetime')!r} is not an ISO 8601 date-time.")
-        if timezone.is_naive(acquired):
-            acquired = timezone.make_aware(acquired, UTC)
-    cloud = props.get("eo:cloud_cover")
-    if cloud is not None:
-        cloud = _number(cloud, -1)
-        if not 0 <= cloud <= 100:
-            raise _bad("properties.eo:cloud_cover must be a percentage between 0 and 100.")
-    if kind == "stac-item" and not assets:
-        raise _bad("The STAC Item has no assets; a delivery needs at least one asset href.")
-    for name, asset in assets.items():
-        if not isinstance(asset, dict) or not isinstance(asset.get("href"), str):
-            raise _bad(f"Asset {name!r} has no href.")
-    return ParsedUpload(footprint, scene_id[:200], acquired, cloud, assets, props, kind)
-
-
-# The delivery page's wording for what `orders.geometry` refuses in a footprint file.
-_FOOTPRINT_MESSAGES: dict[str, str] = {
-    "no_coordinates": "The footprint has no coordinates.",
-    "empty_polygon": "Each polygon needs at least one ring of coordinates.",
-    "ring_too_short": "Each ring needs at least 4 positions (the first repeated at the end).",
-    "bad_position": "{position_text} is not a [longitude, latitude] position.",
-    "out_of_range": "Position {position} is outside longitude −180…180 / latitude −90…90: "
-    "coordinates must be WGS84 degrees, longitude first.",
-    "ring_not_closed": "A ring is not closed: its last position must repeat its first.",
-    "too_many_vertices": "The footprint has {count} vertices; simplify it below {limit}.",
-    "unreadable": "The footprint geometry cannot be read: {reason}.",
-    "empty": "The footprint has no area (are all its positions on one line?).",
-    "no_area": "The footprint has no area (are all its positions on one line?).",
-}
-
-
-def _footprint(geometry: dict) -> MultiPolygon:
-    try:
-        return geojson_geometry(geometry, field="footprint", polygonal=True, max_vertices=MAX_VERTICES)
-    except GeometryError as exc:
-        template = _FOOTPRINT_MESSAGES.get(exc.code)
-        if template is None:
-            raise _bad(exc.detail) from None
-        params = {**exc.params, "position_text": str(exc.params.get("position"))[:40]}
-        raise _bad(template.format(**params)) from None
+# The tasking simulator's historic name (it is the same adapter).
+SimulatedTaskingProvider = SimulatedProvider
