@@ -176,6 +176,18 @@ def test_page_idempotency_key_places_once(org, operator_user):
     assert Order.objects.count() == 1
 
 
+def test_the_page_key_is_a_column_unique_per_org(org, other_org, operator_user, other_admin):
+    from django.db import IntegrityError, transaction
+
+    kw = {"data_product_id": MANUAL_PRODUCT, "params": params(), "feature_collection": fc(square())}
+    mine = tasking_order_place(org=org, actor=operator_user, idempotency_key="k-1", **kw)
+    theirs = tasking_order_place(org=other_org, actor=other_admin, idempotency_key="k-1", **kw)
+    assert mine.id != theirs.id  # the key is per org
+    assert mine.idempotency_key == "k-1" and "idempotency_key" not in mine.metadata
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=theirs.pk).update(org=org)
+
+
 def test_opportunities_for_an_automatic_sensor_are_real_sgp4_passes_inside_the_window(api_operator):
     from tests.tasking.flow_helpers import AUTO_PRODUCT
 
