@@ -6,7 +6,7 @@ import pytest
 
 from geopera_web.billing.models import LedgerEntry
 from geopera_web.demo import DemoWorld, seeders
-from orders.hooks import COVERAGE_DEMO, seed_coverage
+from orders.demo import COVERAGE_DEMO, seed_coverage
 from orders.models import CoverageSnapshot, DeliveredCapture, Order
 from tests.factories import make_org, make_user
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geopera_web.demo import DemoWorld, seeders
-from orders.hooks import DEMO_TAG, seed_archive_orders
+from orders.demo import DEMO_TAG, seed_archive_orders
 from orders.models import Order
 
 pytestmark = pytest.mark.django_db

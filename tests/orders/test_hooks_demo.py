@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geopera_web.demo import DemoWorld, seeders
-from orders.hooks import DEMO_CATALOG_COUNT, seed_catalog_demo
+from orders.demo import DEMO_CATALOG_COUNT, seed_catalog_demo
 from orders.models import Capture, DataProduct
 
 

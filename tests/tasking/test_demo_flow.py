@@ -4,7 +4,7 @@ import pytest
 
 from geopera_web.demo import DemoWorld, seeders
 from orders.models import Order
-from tasking.demo_flow import DEMO_ORDERS, seed_tasking_flow
+from tasking.demo import DEMO_ORDERS, seed_tasking_flow
 from tasking.models import FeasibilityStudy, Quotation
 from tests.factories import make_org, make_user
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from geopera_web.demo import DemoWorld, seeders
-from tasking.hooks import DEMO_TEMPLATES, seed_tasking_config
+from tasking.demo import DEMO_TEMPLATES, seed_tasking_config
 from tasking.models import TaskingTemplate
 from tests.factories import make_org, make_user
 

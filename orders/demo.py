@@ -1,0 +1,346 @@
+"""Demo data of the orders app for `manage.py seed_demo` (registered in `orders/hooks.py`): the archive
+catalog, three archive orders placed through the real services, and four tasking orders with
+coverage histories. Every seeder is idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from django.db import transaction
+from django.utils import timezone
+
+from geopera_web.demo import DemoWorld
+
+DEMO_CATALOG_SEED = 2024
+DEMO_CATALOG_COUNT = 4000
+
+
+def seed_catalog_demo(world: DemoWorld) -> None:
+    """Archive products and a few thousand captures over well-known cities (idempotent)."""
+    from django.utils import timezone
+
+    from .catalog.data import generate_scenes
+    from .catalog.services import archive_products_ensure, captures_bulk_load
+    from .models import Capture
+
+    created = archive_products_ensure()
+    world.log(f"catalog: archive products ready ({created} new)")
+    marker = f"_{DEMO_CATALOG_SEED:x}-"
+    if Capture.objects.filter(scene_id__contains=marker).exists():
+        world.log("catalog: demo captures already present, skipped")
+        return
+    inserted = captures_bulk_load(
+        rows=generate_scenes(count=DEMO_CATALOG_COUNT, seed=DEMO_CATALOG_SEED, end_date=timezone.now().date())
+    )
+    world.log(f"catalog: {inserted} demo captures")
+
+
+# --- coverage demo ---------------------------------------------------------------------------------
+# Four tasking orders for Acme over recognisable places, delivered by the simulated provider on a
+# pinned schedule (so the history spans days): one ACTIVE at ~100% / ~60%, one ACTIVE that keeps
+# receiving passes live under `make demo` (beat), one FULFILLED, one PARTIALLY_FULFILLED with its
+# pro-rata refund.
+
+_BOX = "POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
+
+COVERAGE_DEMO: list[dict[str, Any]] = [
+    {
+        "key": "coverage-vintage",
+        "name": "Vintage 2027 vine & irrigation survey",
+        "workspace": "Crop monitoring",
+        "aois": [
+            (
+                "Hunter Valley vineyards (Pokolbin)",
+                "POLYGON((151.05 -32.86, 151.38 -32.88, 151.42 -32.70, 151.30 -32.60, 151.10 -32.64, 151.05 -32.86))",
+            ),
+            (
+                "Murrumbidgee Irrigation Area (Griffith)",
+                "POLYGON((145.90 -34.45, 146.35 -34.47, 146.40 -34.18, 146.15 -34.10, 145.92 -34.16, 145.90 -34.45),"
+                # Griffith town itself is not farmland: a hole in the AOI.
+                "(146.02 -34.31, 146.08 -34.31, 146.08 -34.27, 146.02 -34.27, 146.02 -34.31))",
+            ),
+        ],
+        "coverage": [1.0, 0.7],
+        "seed": 2027,
+        "schedule_days": [-6, -4.5, -3, -1.2],
+        "window_days": 24,
+        "status": "active",
+    },
+    {
+        "key": "coverage-botany",
+        "name": "Port Botany berth & foreshore monitoring",
+        "workspace": "Water & irrigation",
+        "aois": [
+            ("Port Botany & Botany Bay", _BOX.format(x0=151.13, y0=-34.05, x1=151.27, y1=-33.93)),
+            ("Georges River estuary", _BOX.format(x0=150.98, y0=-34.03, x1=151.12, y1=-33.93)),
+        ],
+        "coverage": [1.0, 1.0],
+        "seed": 31,
+        # The first batches are history; the rest arrive live (beat polls every 30 s) a few
+        # minutes after `make demo`, so coverage visibly grows and the order fulfils itself.
+        "schedule_days": [-2, -0.8],
+        "live_minutes": [3, 6, 9],
+        "window_days": 14,
+        "status": "active",
+    },
+    {
+        "key": "coverage-barossa",
+        "name": "Barossa Valley harvest baseline",
+        "workspace": "Crop monitoring",
+        "aois": [
+            ("Barossa Valley floor", _BOX.format(x0=138.85, y0=-34.68, x1=139.08, y1=-34.42)),
+            ("Eden Valley ridge", _BOX.format(x0=139.09, y0=-34.70, x1=139.20, y1=-34.52)),
+        ],
+        "coverage": [1.0, 1.0],
+        "seed": 5,
+        "schedule_days": [-20, -17, -15, -12],
+        "window_days": -5,
+        "status": "fulfilled",
+    },
+    {
+        "key": "coverage-downs",
+        "name": "Darling Downs cotton emergence",
+        "workspace": "Crop monitoring",
+        "aois": [
+            ("Dalby cotton block", _BOX.format(x0=151.05, y0=-27.30, x1=151.40, y1=-27.05)),
+            ("Cecil Plains irrigation", _BOX.format(x0=151.10, y0=-27.62, x1=151.30, y1=-27.45)),
+        ],
+        "coverage": [0.62, 1.0],
+        "seed": 77,
+        "schedule_days": [-16, -13, -10, -8],
+        "window_days": -2,
+        "status": "partially_fulfilled",
+    },
+]
+
+
+def _mpoly(wkt: str) -> MultiPolygon:
+    geom = GEOSGeometry(wkt, srid=4326)
+    return geom if geom.geom_type == "MultiPolygon" else MultiPolygon(geom, srid=4326)
+
+
+def _iso(value) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def seed_coverage(world: DemoWorld) -> None:
+    from geopera_web.accounts.models import Workspace
+    from geopera_web.billing.selectors import wallet_get
+    from geopera_web.billing.services import charge_authorize, wallet_topup
+
+    from .coverage.services import coverage_recompute, order_coverage_settle
+    from .fulfilment.services import tasking_deliveries_sync
+    from .geometry import geodesic_area_km2
+    from .models import DataProduct, Order, OrderEvent, OrderGroup, OrderType
+    from .pricing import billed_area_km2, credits_for_area
+    from .services import order_transition
+
+    org, admin = world.orgs["acme"], world.users["acme_admin"]
+    product = (
+        DataProduct.objects.filter(id="spot-tasking").first()
+        or DataProduct.objects.filter(order_type=OrderType.TASKING, is_active=True)
+        .order_by("credits_per_km2")
+        .first()
+    )
+    if product is None:
+        product, _ = DataProduct.objects.get_or_create(
+            id="sim-tasking-50cm",
+            defaults={
+                "name": "Simulated tasking 50 cm",
+                "order_type": OrderType.TASKING,
+                "collection": "sim-tasking",
+                "credits_per_km2": 900,
+                "min_area_km2": 25,
+            },
+        )
+    now = timezone.now()
+    for spec in COVERAGE_DEMO:
+        if Order.objects.filter(org=org, metadata__demo=spec["key"]).exists():
+            continue
+        with transaction.atomic():
+            days = [now + timedelta(days=d) for d in spec["schedule_days"]]
+            live = [now + timedelta(minutes=m) for m in spec.get("live_minutes", [])]
+            start = days[0] - timedelta(days=1)
+            workspace = (
+                Workspace.objects.filter(org=org, name=spec["workspace"]).first()
+                or Workspace.objects.filter(org=org).first()
+            )
+            groups = []
+            for name, wkt in spec["aois"]:
+                geom = _mpoly(wkt)
+                area = geodesic_area_km2(geom)
+                groups.append(
+                    (
+                        name,
+                        geom,
+                        area,
+                        billed_area_km2(product=product, area_km2=area),
+                        credits_for_area(product=product, area_km2=area),
+                    )
+                )
+            total = sum(g[4] for g in groups)
+            if wallet_get(org=org).available_credits < total:
+                wallet_topup(org=org, credits=total, memo="Demo top-up for tasking orders", actor=admin)
+            order = Order.objects.create(
+                org=org,
+                workspace=workspace,
+                order_type=OrderType.TASKING,
+                status=Order.Status.PENDING,
+                sub_status=Order.SubStatus.QUOTATION_WAITING_RESPONSE,
+                display_name=spec["name"],
+                data_product=product,
+                params={
+                    "displayName": spec["name"],
+                    "acquisitionStart": _iso(start),
+                    "acquisitionEnd": _iso(now + timedelta(days=spec["window_days"])),
+                    "cloudCoverage": 20,
+                },
+                billing_mode=org.billing_mode,
+                total_credits=total,
+                created_by=admin,
+                metadata={
+                    "demo": spec["key"],
+                    "simulation": {
+                        "seed": spec["seed"],
+                        "coverage": spec["coverage"],
+                        "key": spec["key"],
+                        # Every batch on the schedule: none left over for the first beat to deliver.
+                        "batches": len(days) + len(live),
+                        "schedule": [_iso(t) for t in days + live],
+                    },
+                },
+            )
+            for i, (name, geom, area, billed, credits) in enumerate(groups):
+                OrderGroup.objects.create(
+                    order=order,
+                    position=i,
+                    name=name,
+                    data_product=product,
+                    geometry=geom,
+                    area_km2=area,
+                    billed_area_km2=billed,
+                    credits=credits,
+                )
+            order.charge = charge_authorize(
+                org=org,
+                credits=total,
+                reference=f"order:{order.pk}",
+                actor=admin,
+                description=f"Tasking: {spec['name']}",
+            )
+            order.save(update_fields=["charge"])
+            order_transition(
+                order=order,
+                to=Order.Status.ACTIVE,
+                actor=admin,
+                sub_status=Order.SubStatus.QUOTATION_ACCEPTED,
+                message="Quotation accepted.",
+            )
+            # Demo history: the order was placed and accepted before its first pass.
+            Order.objects.filter(pk=order.pk).update(created_at=start - timedelta(days=1))
+            OrderEvent.objects.filter(order=order).update(created_at=start)
+        for when in days:
+            tasking_deliveries_sync(order_id=order.pk, now=when)
+            OrderEvent.objects.filter(order=order, created_at__gt=when).update(created_at=when)
+            coverage_recompute(order_id=order.pk, now=when + timedelta(minutes=2))
+            OrderEvent.objects.filter(order=order, created_at__gt=when + timedelta(minutes=2)).update(
+                created_at=when + timedelta(minutes=2)
+            )
+        if spec["status"] == "partially_fulfilled":
+            order_coverage_settle(order_id=order.pk, now=now)
+        order.refresh_from_db()
+        world.log(f"  coverage demo: {spec['name']} ({order.status})")
+
+
+DEMO_TAG = "demo-seed"
+# The demo orders clip every capture to the CBD (the catalog's strips are hundreds of km² each).
+_CBD = (151.18, -33.89, 151.23, -33.85)
+
+
+def _sydney_captures(world: DemoWorld) -> list:
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from .models import Capture, DataProduct
+
+    area = Polygon.from_bbox(_CBD)
+    area.srid = 4326
+    found = list(
+        Capture.objects.filter(
+            footprint__intersects=area, data_product__order_type="archive", data_product__is_active=True
+        ).order_by("data_product__credits_per_km2", "-acquired_at", "scene_id")[:6]
+    )
+    if len(found) >= 4:
+        return found
+    world.log("archive-orders: no catalog captures over Sydney's CBD; creating a handful")
+    product, _ = DataProduct.objects.get_or_create(
+        id="demo-optical-50cm",
+        defaults={
+            "name": "Optical 50 cm (demo)",
+            "order_type": "archive",
+            "collection": "demo-optical",
+            "credits_per_km2": 120,
+            "min_area_km2": 25.0,
+        },
+    )
+    captures = []
+    for i in range(6):
+        left = 151.12 + i * 0.02  # every strip crosses the CBD, which the demo orders clip to
+        poly = Polygon.from_bbox((left, -33.95, left + 0.1, -33.80))
+        poly.srid = 4326
+        capture, _ = Capture.objects.get_or_create(
+            collection=product.collection,
+            scene_id=f"DEMO-SYD-{i + 1:02d}",
+            defaults={
+                "data_product": product,
+                "footprint": MultiPolygon(poly, srid=4326),
+                "acquired_at": dt.datetime(2026, 10, 1 + i, 0, 5, tzinfo=dt.UTC),
+                "cloud_cover": 3.0 + i,
+                "off_nadir": 8.0 + i,
+                "gsd": 0.5,
+                "sun_elevation": 55.0,
+                "platform": "demo-sat-1",
+            },
+        )
+        captures.append(capture)
+    return captures
+
+
+def seed_archive_orders(world: DemoWorld) -> None:
+    """Three Acme archive orders placed through the real services: one processing, one fulfilled,
+    one cancelled. Idempotent: does nothing once the demo orders exist."""
+    from .cart.services import archive_order_place
+    from .fulfilment.services import archive_order_sync
+    from .fulfilment.simulator import SimulatedProvider
+    from .models import Order
+    from .services import order_cancel
+
+    org, user = world.orgs["acme"], world.users["acme_operator"]
+    if Order.objects.filter(org=org, tags__contains=[DEMO_TAG]).exists():
+        world.log("archive-orders: demo orders already there")
+        return
+    captures = _sydney_captures(world)
+    x0, y0, x1, y1 = _CBD
+    cbd = {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
+    plans = [
+        ("Harbour bridge survey", captures[0:2], "fulfilled"),
+        ("CBD rooftops refresh", captures[2:4], "processing"),
+        ("Barangaroo change check", captures[4:6] or captures[0:1], "cancelled"),
+    ]
+    for name, chosen, fate in plans:
+        order = archive_order_place(
+            org=org,
+            actor=user,
+            captures=[{"id": c.scene_id, "geometry": cbd} for c in chosen],
+            display_name=name,
+            tags=[DEMO_TAG, "sydney"],
+        )
+        if fate == "fulfilled":
+            # The simulated provider delivers after its delay; the demo wants one delivered now.
+            now = SimulatedProvider(overrides={"ARCHIVE_DELAY_SECONDS": 0, "ARCHIVE_FAILURE_RATE": 0.0})
+            archive_order_sync(order_id=order.pk, provider=now)
+        elif fate == "cancelled":
+            order_cancel(org=org, actor=user, order_id=order.pk)
+        world.log(f"archive-orders: {name} ({fate})")
