@@ -22,8 +22,7 @@ def _map_point(page, lat: float, lng: float) -> tuple[float, float]:
 
 def test_draw_aoi_add_two_captures_see_estimate_place_and_land_on_order(live_server, page, login):
     from orders.models import Order
-    from tests.factories import make_org, make_user
-    from tests.orders.helpers import make_priced_capture, make_product
+    from tests.factories import make_org, make_priced_capture, make_product, make_user
 
     org = make_org(name="Cart Browser Org", credits=500_000)
     user = make_user(org=org, role="operator", email="cart@example.test")
@@ -82,8 +81,7 @@ def test_card_checkout_with_three_d_secure_completes_and_places_once(live_server
     from geopera_web.billing.gateways import TestGateway
     from geopera_web.billing.models import Charge
     from orders.models import Order
-    from tests.factories import make_org, make_user
-    from tests.orders.helpers import make_priced_capture, make_product
+    from tests.factories import make_org, make_priced_capture, make_product, make_user
 
     org = make_org(name="Card Browser Org", billing_mode="card")
     org.payment_method = TestGateway.THREE_DS

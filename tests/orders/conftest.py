@@ -1,52 +1,20 @@
 """Orders fixtures. Catalog: the archive products and a handful of hand-placed captures. Cart and
-orders: a priced product and captures over Sydney (see helpers.py), and a placed order."""
+orders: a priced product and captures over Sydney (see tests/factories.py), and a placed order."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.gis.geos import MultiPolygon, Polygon
 
-from orders.catalog.data import ARCHIVE_HOST
 from orders.catalog.services import archive_products_ensure
 from orders.models import Capture, DataProduct
-from tests.orders.helpers import make_priced_capture, make_product
+from tests.factories import make_capture, make_priced_capture, make_product
+from tests.geometry import box
 
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
-
-
-def box(west: float, south: float, east: float, north: float) -> MultiPolygon:
-    return MultiPolygon(Polygon.from_bbox((west, south, east, north)), srid=4326)
-
-
-def make_capture(
-    scene_id: str,
-    *,
-    collection: str = "pleiades",
-    footprint: MultiPolygon | None = None,
-    acquired_at: datetime | None = None,
-    cloud: float = 5.0,
-    off_nadir: float = 10.0,
-    gsd: float = 0.5,
-) -> Capture:
-    product = DataProduct.objects.get(collection=collection, order_type="archive")
-    return Capture.objects.create(
-        scene_id=scene_id,
-        collection=collection,
-        host=ARCHIVE_HOST,
-        data_product=product,
-        footprint=footprint or box(151.0, -34.0, 151.2, -33.8),
-        acquired_at=acquired_at or utc(2025, 3, 1, 0, 0),
-        cloud_cover=cloud,
-        off_nadir=off_nadir,
-        gsd=gsd,
-        sun_elevation=50.0,
-        platform="PHR1A",
-        thumbnail_url="/static/img/quicklook.svg",
-    )
 
 
 @pytest.fixture
@@ -98,7 +66,7 @@ def scenes(products) -> dict[str, Capture]:
 @pytest.fixture
 def make_order(org):
     """Build an ACTIVE tasking order for `org` (see tests/orders/coverage_helpers.py)."""
-    from .coverage_helpers import make_tasking_order
+    from tests.factories import make_tasking_order
 
     def _make(aois, **kwargs):
         return make_tasking_order(org=org, aois=aois, **kwargs)
@@ -132,7 +100,7 @@ def sydney_captures(product):
 def placed_order(sydney_captures, api_operator):
     """A processing archive order of SYD-A + SYD-B placed through the API."""
     from orders.models import Order
-    from tests.orders.helpers import place_body
+    from tests.factories import place_body
 
     response = api_operator.post("orders.archive.place", place_body("SYD-A", "SYD-B"))
     assert response.status_code == 202, response.content

@@ -10,8 +10,8 @@ from geopera_web.billing.gateways import TestGateway
 from geopera_web.billing.models import Charge, LedgerEntry, Wallet
 from orders.models import Order, OrderGroup
 from tests.conftest import caller_for_user
-from tests.factories import make_org, make_user
-from tests.orders.helpers import geojson_box, place_body
+from tests.factories import make_org, make_user, place_body
+from tests.geometry import geojson_box
 
 pytestmark = pytest.mark.django_db
 

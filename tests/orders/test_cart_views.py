@@ -12,7 +12,7 @@ from geopera_web.billing.gateways import TestGateway
 from geopera_web.billing.models import Charge, LedgerEntry
 from orders.models import Cart, CartItem, Order
 from tests.factories import make_org, make_user
-from tests.orders.helpers import geojson_box
+from tests.geometry import geojson_box
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
@@ -133,7 +133,7 @@ def test_panel_shows_wallet_after_order(sydney_captures, operator_client):
 def test_panel_query_count_is_constant(
     sydney_captures, operator_client, product, django_assert_max_num_queries
 ):
-    from tests.orders.helpers import make_priced_capture
+    from tests.factories import make_priced_capture
 
     operator_client.get("/archive/cart/")  # warm the session/org lookups
     for i in range(15):

@@ -8,7 +8,7 @@ import pytest
 
 from geopera_web.billing.models import Charge
 from orders.models import Order
-from tests.orders.helpers import place_body
+from tests.factories import place_body
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 

@@ -12,8 +12,7 @@ from geopera_web.billing.models import Charge, LedgerEntry, Wallet
 from orders.cart.pricing import archive_quote
 from orders.models import Order
 from tests.conftest import caller_for_user
-from tests.factories import make_org, make_user
-from tests.orders.helpers import place_body
+from tests.factories import make_org, make_user, place_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,8 +9,7 @@ import pytest
 
 from orders.coverage.services import coverage_recompute
 from orders.models import Order, OrderType
-
-from .coverage_helpers import deliver, make_tasking_order
+from tests.factories import deliver, make_tasking_order
 
 pytestmark = pytest.mark.django_db
 

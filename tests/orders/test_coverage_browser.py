@@ -10,9 +10,7 @@ from django.utils import timezone
 
 from orders.coverage.services import coverage_recompute
 from orders.fulfilment.services import tasking_deliveries_sync
-from tests.factories import make_org, make_user
-
-from .coverage_helpers import make_tasking_order
+from tests.factories import make_org, make_tasking_order, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,8 +14,7 @@ from geopera_web.billing.selectors import wallet_get
 from orders.coverage.services import coverage_recompute, order_coverage_settle
 from orders.models import CoverageSnapshot, Order
 from orders.tasks import recompute_coverage
-
-from .coverage_helpers import deliver, make_tasking_order
+from tests.factories import deliver, make_tasking_order
 
 pytestmark = pytest.mark.django_db
 

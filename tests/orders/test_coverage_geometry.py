@@ -15,8 +15,7 @@ from shapely.geometry import box
 from orders.coverage.calculations import SEGMENT_DEGREES
 from orders.coverage.services import coverage_recompute
 from orders.models import CoverageSnapshot
-
-from .coverage_helpers import deliver
+from tests.factories import deliver
 
 pytestmark = pytest.mark.django_db
 GEOD = Geod(ellps="WGS84")

@@ -17,8 +17,7 @@ from orders.coverage.selectors import coverage_summary_for_orders
 from orders.coverage.services import coverage_recompute
 from orders.fulfilment.selectors import delivered_assets
 from orders.models import Order, OrderType
-
-from .coverage_helpers import deliver, make_tasking_order
+from tests.factories import deliver, make_tasking_order
 
 pytestmark = pytest.mark.django_db
 A = (151.0, -33.0, 151.1, -32.9)

@@ -6,9 +6,7 @@ import pytest
 
 from orders.models import CoverageSnapshot
 from orders.tasks import recompute_coverage
-from tests.factories import make_org
-
-from .coverage_helpers import deliver, make_tasking_order
+from tests.factories import deliver, make_org, make_tasking_order
 
 
 @pytest.mark.celery

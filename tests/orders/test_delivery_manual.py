@@ -13,15 +13,11 @@ from django.urls import reverse
 
 from orders.coverage.services import coverage_recompute
 from orders.models import CoverageSnapshot, DeliveredCapture
-
-from .coverage_helpers import make_tasking_order
+from tests.factories import make_tasking_order
+from tests.geometry import box_coords
 
 pytestmark = pytest.mark.django_db
 AOI = (151.0, -33.0, 151.1, -32.9)
-
-
-def box_coords(x0, y0, x1, y1):
-    return [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]
 
 
 STAC_ITEM = {

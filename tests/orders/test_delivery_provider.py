@@ -14,8 +14,7 @@ from orders.fulfilment.services import tasking_deliveries_sync
 from orders.fulfilment.simulator import SimulatedTaskingProvider, activated_at
 from orders.models import CoverageSnapshot, DeliveredCapture, DeliveryBatch, Order, OrderEvent
 from orders.tasks import poll_tasking_deliveries
-
-from .coverage_helpers import make_tasking_order
+from tests.factories import make_tasking_order
 
 pytestmark = pytest.mark.django_db
 GEOD = Geod(ellps="WGS84")

@@ -13,8 +13,7 @@ from django.test import Client
 from orders import events
 from orders.models import OrderEvent
 from tests.conftest import DEMO_PASSWORD
-
-from .coverage_helpers import make_tasking_order
+from tests.factories import make_tasking_order
 
 AOI = (151.0, -33.0, 151.1, -32.9)
 Kind = OrderEvent.Kind

@@ -15,9 +15,7 @@ from orders.fulfilment.registry import UnknownProvider, adapter_get, is_configur
 from orders.fulfilment.services import archive_order_sync, fulfilment_sync, manual_delivery_record
 from orders.models import DataProduct, DeliveredCapture, DeliveryBatch, Order
 from orders.placement import placer_for
-from tests.orders.helpers import make_priced_capture, make_product, place_body
-
-from .coverage_helpers import deliver, make_tasking_order
+from tests.factories import deliver, make_priced_capture, make_product, make_tasking_order, place_body
 
 pytestmark = pytest.mark.django_db
 AOI = (151.0, -33.0, 151.1, -32.9)

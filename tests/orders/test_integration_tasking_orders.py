@@ -7,8 +7,7 @@ import pytest
 from django.test import Client
 
 from orders.coverage.services import coverage_recompute
-
-from .coverage_helpers import deliver, make_tasking_order
+from tests.factories import deliver, make_tasking_order
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ import pytest
 
 from geopera_web.billing.selectors import wallet_get
 from orders.models import Order
-
-from .helpers import geojson_box
+from tests.geometry import geojson_box
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +70,7 @@ def test_features_must_name_captures_of_the_requested_product(api_operator, org,
     assert response.json()["detail"][0]["loc"] == ["body", "featureCollection", "features", 0, "id"]
     wrong = _body("SYD-A", org=org)
     wrong["dataProduct"] = "some-other-archive-product"
-    from tests.orders.helpers import make_product
+    from tests.factories import make_product
 
     make_product(pid="some-other-archive-product", rate=10, min_area=1.0)
     assert api_operator.post("orders.place", wrong).status_code == 422

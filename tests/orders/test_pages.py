@@ -7,7 +7,7 @@ from django.test import Client
 
 from geopera_web.billing.models import Wallet
 from orders.fulfilment.services import archive_order_sync
-from tests.orders.helpers import place_body
+from tests.factories import place_body
 
 pytestmark = pytest.mark.django_db
 

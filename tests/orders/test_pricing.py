@@ -9,7 +9,8 @@ from shapely.geometry import shape
 from shapely.ops import unary_union
 
 from orders.cart.pricing import archive_quote
-from tests.orders.helpers import geojson_box, make_priced_capture, make_product
+from tests.factories import make_priced_capture, make_product
+from tests.geometry import geojson_box
 
 pytestmark = pytest.mark.django_db
 GEOD = Geod(ellps="WGS84")

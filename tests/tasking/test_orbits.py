@@ -19,26 +19,14 @@ from tasking import tle_store
 from tasking.orbits import predict_passes, sun_elevation_deg
 from tasking.tasks import refresh_tles
 from tasking.tle_store import TLE, tle_catalog, tle_for
+from tests.geometry import square_degrees
 
 DATA = Path(tle_store.__file__).parent / "data"
 PLEIADES = [38012, 39019, 48268, 49070, 38755, 40053]
 START = datetime(2026, 11, 23, tzinfo=UTC)
 
 
-def square(lon: float, lat: float, half: float) -> Polygon:
-    return Polygon(
-        (
-            (lon - half, lat - half),
-            (lon + half, lat - half),
-            (lon + half, lat + half),
-            (lon - half, lat + half),
-            (lon - half, lat - half),
-        ),
-        srid=4326,
-    )
-
-
-SYDNEY = square(151.21, -33.87, 0.1)
+SYDNEY = square_degrees(151.21, -33.87, 0.1)
 
 
 # --- independent reference geometry (deliberately not shared with tasking.orbits) -----------------
@@ -217,7 +205,7 @@ def test_passes_over_sydney_respect_the_limit_and_the_window():
 
 
 def test_peak_off_nadir_agrees_with_an_independent_computation():
-    aoi = square(151.21, -33.87, 0.0005)  # ~100 m: the nearest point is the centre, to < 0.01°
+    aoi = square_degrees(151.21, -33.87, 0.0005)  # ~100 m: the nearest point is the centre, to < 0.01°
     passes = predict_passes(
         norad_ids=[38012, 48268], aoi=aoi, start=START, end=START + timedelta(days=3), max_off_nadir_deg=30
     )
@@ -235,7 +223,7 @@ def test_peak_off_nadir_agrees_with_an_independent_computation():
 
 
 def test_a_tiny_off_nadir_limit_gives_no_passes():
-    aoi = square(151.21, -33.87, 0.00005)
+    aoi = square_degrees(151.21, -33.87, 0.00005)
     passes = predict_passes(
         norad_ids=PLEIADES, aoi=aoi, start=START, end=START + timedelta(days=1), max_off_nadir_deg=0.001
     )
@@ -285,14 +273,14 @@ def test_the_window_clips_a_pass_in_progress():
 def test_a_larger_aoi_is_reachable_for_longer():
     small = predict_passes(
         norad_ids=[38012],
-        aoi=square(151.21, -33.87, 0.01),
+        aoi=square_degrees(151.21, -33.87, 0.01),
         start=START,
         end=START + timedelta(days=3),
         max_off_nadir_deg=20,
     )
     large = predict_passes(
         norad_ids=[38012],
-        aoi=square(151.21, -33.87, 1.0),
+        aoi=square_degrees(151.21, -33.87, 1.0),
         start=START,
         end=START + timedelta(days=3),
         max_off_nadir_deg=20,
@@ -309,7 +297,7 @@ def test_flying_over_the_aoi_interior_counts_as_zero_off_nadir():
         norad_ids=[38012], aoi=SYDNEY, start=START, end=START + timedelta(days=2), max_off_nadir_deg=30
     )[0]
     lat, lon, _ = _geodetic(*_satellite_ecef(tle_for(38012), first.peak_time))
-    wide = square(lon, lat, 1.5)  # ~330 km square centred under the satellite at that moment
+    wide = square_degrees(lon, lat, 1.5)  # ~330 km square centred under the satellite at that moment
     hit = predict_passes(
         norad_ids=[38012],
         aoi=wide,
