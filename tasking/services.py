@@ -27,7 +27,7 @@ from geopera_web.billing.services import charge_authorize
 from geopera_web.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied, parse_uuid
 from orders.events import order_event
 from orders.models import DataProduct, Order, OrderGroup, OrderType
-from orders.services import order_transition
+from orders.services import display_name_clean, order_tags_clean, order_transition
 
 from .aoi import AoiCheck, check_features, require_valid
 from .catalog import SENSORS
@@ -480,9 +480,10 @@ def tasking_order_place(
         )
     order.workspace = workspace
     order.data_product = product.data_product
-    order.display_name = params.get("displayName", "")[:200]
+    order.display_name = display_name_clean(params.get("displayName", ""), loc=("params", "displayName"))
     order.params = params
-    order.tags = list(tags or [])
+    # The same bound as orders.update's merge-patch, or the order could never be updated again.
+    order.tags = order_tags_clean(tags)
     order.metadata = {**(order.metadata or {}), **metadata}
     order.billing_mode = org.billing_mode
     if order.created_by_id is None and user is not None:
