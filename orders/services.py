@@ -21,7 +21,7 @@ from geopera_web.billing.services import (
 )
 from geopera_web.errors import Conflict, InvalidInput
 
-from .events import order_event
+from .events import event_cancel_settlement, event_status_changed, event_tags_changed
 from .models import Order, OrderType
 from .selectors import order_get
 
@@ -73,9 +73,8 @@ def order_transition(
     if (from_status, from_sub) == (locked.status, locked.sub_status):
         return locked
     locked.save(update_fields=["status", "sub_status", "updated_at"])
-    order_event(
+    event_status_changed(
         order=locked,
-        kind="status_changed",
         actor=actor,
         message=message,
         from_status=from_status + (f"/{from_sub}" if from_sub else ""),
@@ -154,7 +153,7 @@ def order_tags_merge(*, org: Organization, actor: ActorLike, order_id: object, t
         added = [t for t in merged if t not in order.tags]
         order.tags = merged
         order.save(update_fields=["tags", "updated_at"])
-        order_event(order=order, kind="tags_changed", actor=actor, message="Tags added: " + ", ".join(added))
+        event_tags_changed(order=order, actor=actor, added=added)
     return order
 
 
@@ -164,7 +163,7 @@ def order_tag_remove(*, org: Organization, actor: ActorLike, order_id: object, t
     if tag in order.tags:
         order.tags = [t for t in order.tags if t != tag]
         order.save(update_fields=["tags", "updated_at"])
-        order_event(order=order, kind="tags_changed", actor=actor, message=f"Tag removed: {tag}")
+        event_tags_changed(order=order, actor=actor, removed=[tag])
     return order
 
 
@@ -343,16 +342,13 @@ def order_cancel(
     elif effect.action == "refund" and effect.credits:
         charge_refund(charge_id=order.charge_id, credits=effect.credits, actor=user, memo=memo)
     if effect.lines:
-        order_event(
+        event_cancel_settlement(
             order=order,
-            kind="cancel_settlement",
             actor=actor,
             message=effect.done_sentence,
-            data={
-                "chargedCredits": effect.charged_credits,
-                "releasedCredits": effect.credits,
-                "groups": [line.as_wire() for line in effect.lines],
-            },
+            charged_credits=effect.charged_credits,
+            released_credits=effect.credits,
+            groups=[line.as_wire() for line in effect.lines],
         )
     order_transition(order=order, to=Order.Status.CANCELLED, actor=actor, message=effect.done_sentence)
     return order, effect

@@ -21,7 +21,7 @@ from geopera_web.billing.services import (
     charge_release,
 )
 
-from ..events import order_event
+from ..events import event_coverage_refund
 from ..models import CoverageSnapshot, Order, OrderType
 from ..services import order_transition
 from .calculations import compute_group_coverage, group_fingerprints
@@ -162,10 +162,7 @@ def order_coverage_settle(*, order_id: Any, now: datetime | None = None) -> Orde
         to=Order.Status.PARTIALLY_FULFILLED,
         message=f"The acquisition window ended below the {coverage_target_for(order):g}% coverage target.",
     )
-    order_event(
-        order=order,
-        kind="coverage_refund",
-        message=f"Refunded {total_refund:,} credits for the uncovered remainder (pro rata per AOI).",
-        data={"refundCredits": total_refund, "groups": [line.as_wire() for line in plan.lines]},
+    event_coverage_refund(
+        order=order, refund_credits=total_refund, groups=[line.as_wire() for line in plan.lines]
     )
     return order

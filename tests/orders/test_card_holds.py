@@ -41,7 +41,7 @@ def test_a_failure_after_the_authorization_voids_the_hold(sydney_captures, monke
         raise RuntimeError("a later step failed")
 
     # The step after the hold (writing the timeline) fails: everything rolls back.
-    monkeypatch.setattr(cart_services, "order_event", crash)
+    monkeypatch.setattr(cart_services, "event_order_placed", crash)
     with pytest.raises(RuntimeError):
         archive_order_place(org=org, actor=user, captures=[{"id": "SYD-A"}])
     assert not Order.objects.filter(org=org).exists()
