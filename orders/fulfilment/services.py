@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import charge_capture, charge_release
-from geopera_web.errors import InvalidInput, parse_uuid
+from geopera_web.errors import Conflict, InvalidInput, parse_uuid
 
 from ..events import (
     event_delivery_received,
@@ -106,6 +106,25 @@ _RULES: dict[str, _Rules] = {
 }
 
 
+def order_is_deliverable(order: Order) -> bool:
+    """Whether the order takes deliveries now: while it receives them (archive: processing,
+    tasking: active)."""
+    return order.status == _RULES[order.order_type].receiving
+
+
+def order_deliverable_check(order: Order) -> None:
+    """409 (with `current_status`) unless the order can take a delivery now."""
+    if not order_is_deliverable(order):
+        receiving = Order.Status(_RULES[order.order_type].receiving).label.lower()
+        raise Conflict(
+            f"The order is {order.get_status_display().lower()}: deliveries are recorded only while "
+            f"it is {receiving}. Its charge is settled; nothing more can be delivered on it.",
+            slug="order-not-deliverable",
+            current_status=order.status,
+            current_sub_status=order.sub_status,
+        )
+
+
 # --- storing deliveries --------------------------------------------------------------------------
 
 
@@ -123,7 +142,13 @@ def delivery_batch_record(
     """Store one batch of captures for an order (archive or tasking); None when this batch ref is
     already stored (a retried poll). Captures must name groups of this order; a manual batch may not
     repeat a scene already recorded. Writes the delivery event; for tasking orders, a coverage
-    recompute is enqueued on commit."""
+    recompute is enqueued on commit.
+
+    Only an order that is still receiving takes deliveries (409 with the current status otherwise):
+    what a cancelled or settled order was charged is final, and a capture recorded after that would
+    change its coverage without changing its money. The order row is locked, so a cancellation and
+    a delivery never interleave."""
+    order_deliverable_check(Order.objects.select_for_update(of=("self",)).get(pk=order.pk))
     if DeliveryBatch.objects.filter(order=order, ref=batch.ref).exists():
         return None
     group_ids = set(order.groups.values_list("id", flat=True))
@@ -304,8 +329,11 @@ def manual_delivery_record(
 ) -> DeliveredCapture:
     """Support staff record a capture by hand from a STAC Item or a GeoJSON footprint file, for an
     archive or a tasking order; the footprint must overlap the chosen group (a tasking AOI, or an
-    archive group's billed area). A late delivery is kept for the record. Bad files raise
-    InvalidInput with a message that says what to fix."""
+    archive group's billed area). Bad files raise
+    InvalidInput with a message that says what to fix; an order that no longer receives deliveries
+    (cancelled, settled) is a 409 before the file is even read."""
+    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+    order_deliverable_check(order)
     group = order.groups.filter(pk=parse_uuid(group_id)).first() if parse_uuid(group_id) else None
     if group is None:
         raise InvalidInput("Choose one of this order's AOIs.")

@@ -127,7 +127,7 @@ def _latest():
 @pytest.mark.django_db(transaction=True)
 def test_archive_deliveries_migrate_from_metadata_to_rows_and_back(placed_order):
     try:
-        old = _migrate(("orders", "0005_orderevent_kind_choices")).get_model("orders", "Order")
+        old = _migrate(("orders", "0006_orderevent_kind_cancel_settlement")).get_model("orders", "Order")
         deliveries = {
             "SYD-A": {"href": "https://x.example/a.tif", "media_type": "image/tiff"},
             "SYD-B": {"href": "https://x.example/b.tif", "media_type": "image/tiff"},
@@ -136,7 +136,7 @@ def test_archive_deliveries_migrate_from_metadata_to_rows_and_back(placed_order)
         metadata = {"deliveries": deliveries, "delivered_at": "2026-03-02T10:00:00+00:00", "keep": 1}
         old.objects.filter(pk=placed_order.pk).update(metadata=metadata)
 
-        new = _migrate(("orders", "0006_archive_deliveries_as_rows"))
+        new = _migrate(("orders", "0007_archive_deliveries_as_rows"))
         rows = new.get_model("orders", "DeliveredCapture").objects.filter(order_id=placed_order.pk)
         assert sorted(r.scene_id for r in rows) == ["SYD-A", "SYD-B"]
         a = rows.get(scene_id="SYD-A")
@@ -152,7 +152,7 @@ def test_archive_deliveries_migrate_from_metadata_to_rows_and_back(placed_order)
         # What could not become a row stays where it was: nothing stored is lost.
         assert moved["deliveries"] == {"NOT-IN-ORDER": deliveries["NOT-IN-ORDER"]} and moved["keep"] == 1
 
-        back = _migrate(("orders", "0005_orderevent_kind_choices"))
+        back = _migrate(("orders", "0006_orderevent_kind_cancel_settlement"))
         restored = back.get_model("orders", "Order").objects.get(pk=placed_order.pk).metadata
         assert restored["deliveries"] == deliveries and restored["keep"] == 1
         assert (
@@ -165,12 +165,12 @@ def test_archive_deliveries_migrate_from_metadata_to_rows_and_back(placed_order)
 @pytest.mark.django_db(transaction=True)
 def test_the_idempotency_key_migrates_to_a_column_and_back(placed_order):
     try:
-        old = _migrate(("orders", "0006_archive_deliveries_as_rows")).get_model("orders", "Order")
+        old = _migrate(("orders", "0007_archive_deliveries_as_rows")).get_model("orders", "Order")
         old.objects.filter(pk=placed_order.pk).update(metadata={"idempotency_key": "form-1", "demo": "x"})
-        new = _migrate(("orders", "0007_order_idempotency_key_column")).get_model("orders", "Order")
+        new = _migrate(("orders", "0008_order_idempotency_key_column")).get_model("orders", "Order")
         row = new.objects.get(pk=placed_order.pk)
         assert (row.idempotency_key, row.metadata) == ("form-1", {"demo": "x"})
-        back = _migrate(("orders", "0006_archive_deliveries_as_rows")).get_model("orders", "Order")
+        back = _migrate(("orders", "0007_archive_deliveries_as_rows")).get_model("orders", "Order")
         assert back.objects.get(pk=placed_order.pk).metadata == {"demo": "x", "idempotency_key": "form-1"}
     finally:
         _latest()

@@ -119,6 +119,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0005_orderevent_kind_choices")]
+    dependencies = [("orders", "0006_orderevent_kind_cancel_settlement")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0001_initial'),
         ('billing', '0001_initial'),
-        ('orders', '0006_archive_deliveries_as_rows'),
+        ('orders', '0007_archive_deliveries_as_rows'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
