@@ -164,7 +164,7 @@ def test_an_order_that_is_not_acquiring_takes_no_delivery(staff_client, org, sta
     from django.utils import timezone
 
     from geopera_web.errors import Conflict
-    from orders.fulfilment.delivery import BatchData, CaptureData
+    from orders.fulfilment.adapters import BatchData, CaptureData
     from orders.fulfilment.services import delivery_batch_record, manual_delivery_record
     from orders.models import Order
 
