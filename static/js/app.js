@@ -30,7 +30,7 @@
     const close = document.createElement("button");
     close.className = "toast-close"; close.type = "button"; close.textContent = "×";
     close.setAttribute("aria-label", "Dismiss");
-    close.onclick = function () { div.remove(); };
+    close.setAttribute("data-dismiss", ".toast");
     div.append(span, close);
     box.append(div);
     setTimeout(function () { div.remove(); }, 8000);
@@ -39,6 +39,38 @@
   // Toasts rendered by the server fade after a while too.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(function (t) { setTimeout(function () { t.remove(); }, 8000); });
+  });
+
+  // Behaviour declared in markup with data attributes (the CSP allows no inline handlers):
+  //   data-autosubmit        on a <select>/<input>: submit its form when it changes
+  //   data-dismiss=".sel"    on a button: remove the closest element matching the selector
+  //   data-copy-target="#id" on a button: copy that element's text to the clipboard
+  //   data-history-back      on a link: go back when there is somewhere to go (the href otherwise)
+  document.addEventListener("change", function (e) {
+    const el = e.target.closest && e.target.closest("[data-autosubmit]");
+    if (el && el.form) el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit();
+  });
+  document.addEventListener("click", function (e) {
+    const target = e.target.closest ? e.target : e.target.parentElement;
+    const dismiss = target.closest("[data-dismiss]");
+    if (dismiss) {
+      const box = dismiss.closest(dismiss.dataset.dismiss);
+      if (box) box.remove();
+      return;
+    }
+    const copy = target.closest("[data-copy-target]");
+    if (copy) {
+      const source = document.querySelector(copy.dataset.copyTarget);
+      if (source && navigator.clipboard) {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () { geopera.toast("Copied.", "success"); });
+      }
+      return;
+    }
+    const back = target.closest("[data-history-back]");
+    if (back && window.history.length > 1) {
+      e.preventDefault();
+      window.history.back();
+    }
   });
 
   let worldPromise = null;
