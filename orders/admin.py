@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.gis import admin
 from django.db import transaction
 
+from geopera_web.admin_policy import ReadOnlyAdmin
 from geopera_web.errors import InvalidInput
 
 from .delivery import parse_delivery_upload
@@ -40,7 +41,7 @@ class CaptureAdmin(admin.GISModelAdmin):
     show_full_result_count = False
 
 
-class OrderGroupInline(admin.TabularInline):
+class OrderGroupInline(ReadOnlyAdmin, admin.TabularInline):
     model = OrderGroup
     extra = 0
     fields = (
@@ -56,7 +57,7 @@ class OrderGroupInline(admin.TabularInline):
     can_delete = False
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(ReadOnlyAdmin, admin.TabularInline):
     model = OrderEvent
     extra = 0
     fields = ("created_at", "kind", "from_status", "to_status", "actor_label", "message")
@@ -66,7 +67,7 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = (
         "id",
         "display_name",
@@ -97,7 +98,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderGroup)
-class OrderGroupAdmin(admin.GISModelAdmin):
+class OrderGroupAdmin(ReadOnlyAdmin, admin.GISModelAdmin):
     list_display = ("order", "position", "name", "data_product", "area_km2", "credits")
     search_fields = ("order__id", "name")
     list_select_related = ("order", "data_product")
@@ -105,17 +106,11 @@ class OrderGroupAdmin(admin.GISModelAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
+class OrderEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("created_at", "order", "kind", "from_status", "to_status", "actor_label", "message")
     list_filter = ("kind",)
     search_fields = ("order__id", "message", "actor_label")
     list_select_related = ("order",)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # --- deliveries and coverage ---------------------------------------------------------------------
@@ -159,7 +154,7 @@ class ManualDeliveryAdminForm(forms.ModelForm):
         return cleaned
 
 
-class DeliveredCaptureInline(admin.TabularInline):
+class DeliveredCaptureInline(ReadOnlyAdmin, admin.TabularInline):
     model = DeliveredCapture
     extra = 0
     fields = ("scene_id", "group", "status", "acquired_at", "cloud_cover", "source")
@@ -169,7 +164,7 @@ class DeliveredCaptureInline(admin.TabularInline):
 
 
 @admin.register(DeliveryBatch)
-class DeliveryBatchAdmin(admin.ModelAdmin):
+class DeliveryBatchAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("ref", "order", "source", "provider", "received_at", "created_by")
     list_filter = ("source", "provider")
     search_fields = ("ref", "order__id", "order__display_name")
@@ -197,6 +192,9 @@ class DeliveredCaptureAdmin(admin.GISModelAdmin):
     raw_id_fields = ("order", "group", "batch")
     date_hierarchy = "acquired_at"
     actions = ["recompute_orders_coverage"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a delivery is a record of what arrived (it drives coverage and settlement)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -243,7 +241,7 @@ class DeliveredCaptureAdmin(admin.GISModelAdmin):
 
 
 @admin.register(CoverageSnapshot)
-class CoverageSnapshotAdmin(admin.GISModelAdmin):
+class CoverageSnapshotAdmin(ReadOnlyAdmin, admin.GISModelAdmin):
     list_display = (
         "group",
         "order",
@@ -257,14 +255,8 @@ class CoverageSnapshotAdmin(admin.GISModelAdmin):
     search_fields = ("order__id", "group__name")
     date_hierarchy = "computed_at"
 
-    def has_add_permission(self, request) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class CartItemInline(admin.TabularInline):
+class CartItemInline(ReadOnlyAdmin, admin.TabularInline):
     model = CartItem
     extra = 0
     fields = ("capture", "clip_geometry", "added_at")
@@ -273,7 +265,7 @@ class CartItemInline(admin.TabularInline):
 
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
+class CartAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("user", "org", "split_by_date", "updated_at")
     list_select_related = ("user", "org")
     readonly_fields = ("org", "user", "split_by_date", "aoi", "updated_at")
@@ -281,7 +273,7 @@ class CartAdmin(admin.ModelAdmin):
 
 
 @admin.register(CartItem)
-class CartItemAdmin(admin.ModelAdmin):
+class CartItemAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("capture", "cart", "added_at")
     list_select_related = ("capture", "cart__user")
     raw_id_fields = ("capture", "cart")
