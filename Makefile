@@ -10,11 +10,17 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := geopera_web.settings
 
-.PHONY: help demo test bootstrap system-deps browser-deps services venv db migrate seed run lint fmt
+# Tools only a check needs, each in its own virtualenv (their pins must not meet the app's).
+TOOLS ?= var/tools
+STAC_API_VALIDATOR_VERSION := 0.6.8
+SCHEMATHESIS_VERSION := 4.32.5
+
+.PHONY: help demo test bootstrap system-deps browser-deps services venv db migrate seed run lint fmt tools
 
 help:
 	@echo "make demo   - install what is missing, set up the database, load demo data, run web + worker + beat"
 	@echo "make test   - the same bootstrap (plus Chromium), then lint and the whole test suite"
+	@echo "make tools  - stac-api-validator and schemathesis in their own virtualenvs under var/tools"
 
 bootstrap: system-deps services venv db
 
@@ -33,6 +39,18 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+tools: $(TOOLS)/stac-api-validator/.installed-$(STAC_API_VALIDATOR_VERSION) $(TOOLS)/schemathesis/.installed-$(SCHEMATHESIS_VERSION)
+
+$(TOOLS)/stac-api-validator/.installed-$(STAC_API_VALIDATOR_VERSION):
+	@rm -rf $(TOOLS)/stac-api-validator && python3 -m venv $(TOOLS)/stac-api-validator
+	@$(TOOLS)/stac-api-validator/bin/pip install --quiet "stac-api-validator==$(STAC_API_VALIDATOR_VERSION)"
+	@touch $@
+
+$(TOOLS)/schemathesis/.installed-$(SCHEMATHESIS_VERSION):
+	@rm -rf $(TOOLS)/schemathesis && python3 -m venv $(TOOLS)/schemathesis
+	@$(TOOLS)/schemathesis/bin/pip install --quiet "schemathesis==$(SCHEMATHESIS_VERSION)"
 	@touch $@
 
 db: venv services
@@ -58,7 +76,7 @@ demo: bootstrap seed
 	@echo ""
 	@PORT=$(PORT) $(VENV)/bin/honcho -f Procfile start
 
-test: bootstrap browser-deps
+test: bootstrap browser-deps tools
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(PY) manage.py makemigrations --check --dry-run -v 0

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.humanize",
     "rest_framework",
+    "corsheaders",
     "django_htmx",
     "leaflet",
     "template_partials",
@@ -49,6 +50,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost after security: compresses what every inner layer produced (JSON family only).
+    "geopera_web.http.compression.ApiCompressionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -162,6 +166,27 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"principal": env.str("API_RATE_LIMIT", default="1200/min")},
     "UNAUTHENTICATED_USER": None,
 }
+
+# --- CORS (django-cors-headers; the policy is in geopera_web/http/cors.py) ----------------------
+# Only the API and the STAC catalog speak CORS; pages never do.
+CORS_URLS_REGEX = r"^/(stac|v1)(/.*)?$"
+# The public, read-only STAC catalog: any origin (no credentials).
+CORS_PUBLIC_URLS_REGEX = r"^/stac(/.*)?$"
+# /v1 operations: only these origins (scheme://host[:port], comma-separated). Empty = none.
+CORS_ALLOWED_ORIGINS = env.list("CORS_API_ORIGINS", default=[])
+CORS_ALLOW_CREDENTIALS = False  # cross-origin callers send a token or API key, never our cookies
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST"]
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-modified-since",
+    "if-none-match",
+    "x-api-key",
+]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Idempotent-Replayed"]
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 # --- Leaflet -------------------------------------------------------------------------------------
 # The basemap is configurable: BASEMAP_URL="" gives a map with no tile layer (tests, air-gapped

@@ -1,4 +1,7 @@
-"""Operations of the orders app (catalog.*, orders.*), registered with the platform registry."""
+"""Operations of the orders app, registered with the platform registry: the order resource
+(orders.get, .list, .update, .cancel, .list_assets) and orders.archive.place. The sub-packages
+register theirs (catalog.search*, orders.coverage.*, orders.archive.estimate) in their own
+`api.py`, imported here so the platform's autodiscovery of `orders.api` finds them."""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import json
 import math
 from typing import Any
 
-from django.http import HttpResponse
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
@@ -14,146 +16,14 @@ from geopera_web.api.fields import page_field
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 
-from . import api_catalog  # noqa: E402,F401  (catalog.search, catalog.search_stream)
-from .archive_pricing import MAX_CART_CAPTURES, ArchiveQuote, QuoteGroup, archive_quote
+from .cart.api import ArchiveEstimateGroup, ArchivePlaceInput, _km2
+from .cart.services import archive_order_place
+from .catalog import api as catalog_api  # noqa: F401  (catalog.search, catalog.search_stream)
+from .coverage import api as coverage_api  # noqa: F401  (orders.coverage.*)
+from .fulfilment.selectors import delivered_assets
 from .models import Order, OrderGroup, OrderType
-from .selectors import (
-    MAX_PAGE_SIZE,
-    coverage_features,
-    coverage_group_figures,
-    delivered_assets,
-    order_filters_parse,
-    order_get_assets,
-    order_get_detail,
-    order_search,
-)
-from .services import archive_order_place, coverage_target_for, order_cancel, order_tags_merge
-
-# --- coverage ------------------------------------------------------------------------------------
-
-NDJSON_TYPES = ("application/x-ndjson", "application/geo+json-seq")
-
-
-class CoverageInput(serializers.Serializer):
-    order_id = serializers.CharField(max_length=100)
-
-
-class CoverageGroupFigures(serializers.Serializer):
-    groupId = serializers.UUIDField()  # noqa: N815 - wire names are the reference's camelCase
-    name = serializers.CharField()
-    requestedSqKm = serializers.FloatField(help_text="Geodesic km² of the AOI.")  # noqa: N815
-    coveredSqKm = serializers.FloatField(help_text="km² of AOI ∩ union of delivered footprints.")  # noqa: N815
-    remainderSqKm = serializers.FloatField(help_text="km² of AOI − union of delivered footprints.")  # noqa: N815
-    coveredPercentage = serializers.FloatField()  # noqa: N815
-    remainderPercentage = serializers.FloatField()  # noqa: N815
-    capturesDelivered = serializers.IntegerField(help_text="Delivered captures touching the AOI.")  # noqa: N815
-    lastDeliveryAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
-    computedAt = serializers.DateTimeField(allow_null=True, help_text="When these figures were computed.")  # noqa: N815
-
-
-class CoverageGroupsOutput(serializers.Serializer):
-    orderId = serializers.UUIDField()  # noqa: N815
-    status = serializers.CharField()
-    coverageTarget = serializers.FloatField(help_text="Percent each AOI must reach for fulfilment.")  # noqa: N815
-    coveredPercentage = serializers.FloatField(help_text="All AOIs together, area-weighted.")  # noqa: N815
-    groups = CoverageGroupFigures(many=True)
-
-
-class CoverageFeatureCollection(serializers.Serializer):
-    type = serializers.CharField(default="FeatureCollection")
-    features = serializers.ListField(
-        child=serializers.DictField(),
-        help_text="Per AOI three Features, property `kind` = requested | covered | remainder, with "
-        "`groupId`, `name`, `sqKmArea`, `percentage`, `capturesDelivered`, `lastDeliveryAt`; an empty "
-        "covered or remainder part has a null geometry.",
-    )
-
-
-def _wants_ndjson(ctx: OpContext) -> str | None:
-    accept = ctx.request.headers.get("Accept", "")
-    for media in NDJSON_TYPES:
-        if media in accept:
-            return media
-    return None
-
-
-@operation(
-    "orders.coverage.get",
-    scope="orders:read",
-    effect=Effect.READ,
-    input=CoverageInput,
-    output=CoverageFeatureCollection,
-    response_types=("application/geo+json", *NDJSON_TYPES),
-    summary="Covered-vs-remainder coverage for a fulfilled/fulfilling tasking order.",
-    description="A GeoJSON FeatureCollection with, per AOI, the requested, covered and remainder "
-    "geometries (property `kind`), each with `sqKmArea` (geodesic) and `percentage` of the AOI. "
-    "Send `Accept: application/x-ndjson` (or `application/geo+json-seq`, RFC 8142) for one Feature "
-    "per line. Another organization's order is 404; an archive order is 409 `not-a-tasking-order`.",
-)
-def coverage_get(ctx: OpContext, data: dict) -> HttpResponse:
-    order, features = coverage_features(org=ctx.org, order_id=data["order_id"])
-    media = _wants_ndjson(ctx)
-    if media:
-        # RFC 8142 GeoJSON text sequences start every record with RS; NDJSON is one per line.
-        prefix = "\x1e" if media == "application/geo+json-seq" else ""
-        body = "".join(prefix + json.dumps(f, separators=(",", ":")) + "\n" for f in features)
-        return HttpResponse(body, content_type=media)
-    body = {"type": "FeatureCollection", "features": features, "geopera:order_id": str(order.pk)}
-    return HttpResponse(json.dumps(body), content_type="application/geo+json")
-
-
-@operation(
-    "orders.coverage.groups.list",
-    scope="orders:read",
-    effect=Effect.READ,
-    input=CoverageInput,
-    output=CoverageGroupsOutput,
-    summary="Per-AOI delivered-vs-requested coverage for a tasking order (any status).",
-    description="The latest coverage figures of each AOI (an AOI with no delivery yet is 0% "
-    "covered). Another organization's order is 404; an archive order is 409 `not-a-tasking-order`.",
-)
-def coverage_groups_list(ctx: OpContext, data: dict) -> dict:
-    order, figures = coverage_group_figures(org=ctx.org, order_id=data["order_id"])
-    requested = sum(f.requested_km2 for f in figures)
-    covered = sum(f.covered_km2 for f in figures)
-    return {
-        "orderId": str(order.pk),
-        "status": order.status,
-        "coverageTarget": coverage_target_for(order),
-        "coveredPercentage": round(100.0 * covered / requested, 4) if requested else 0.0,
-        "groups": [f.as_wire() for f in figures],
-    }
-
-
-# --- wire shapes ---------------------------------------------------------------------------------
-
-
-def _km2(value: float) -> float:
-    return round(value, 6)
-
-
-def quote_group_to_wire(group: QuoteGroup) -> dict[str, Any]:
-    return {
-        "captures": list(group.capture_ids),
-        "aoi_km2": _km2(group.area_km2),
-        "credits": group.credits,
-        "aud": group.aud,
-        "dataProduct": group.data_product.pk,
-        "dataProductName": group.data_product.name,
-        "acquisitionDate": group.acquisition_date.isoformat() if group.acquisition_date else None,
-        "billedAreaKm2": _km2(group.billed_area_km2),
-        "creditsPerKm2": group.data_product.credits_per_km2,
-        "minAreaKm2": group.data_product.min_area_km2,
-    }
-
-
-def quote_to_wire(quote: ArchiveQuote) -> dict[str, Any]:
-    return {
-        "groups": [quote_group_to_wire(g) for g in quote.groups],
-        "errors": [e.as_dict() for e in quote.errors],
-        "total_aud": quote.total_aud,
-        "total_credits": quote.total_credits,
-    }
+from .selectors import MAX_PAGE_SIZE, order_filters_parse, order_get_assets, order_get_detail, order_search
+from .services import order_cancel, order_tags_merge
 
 
 def order_group_to_wire(group: OrderGroup, *, geometry: bool = False) -> dict[str, Any]:
@@ -197,75 +67,6 @@ def order_to_wire(order: Order, *, geometry: bool = False) -> dict[str, Any]:
         "updatedAt": order.updated_at.isoformat(),
         "groups": [order_group_to_wire(g, geometry=geometry) for g in order.groups.all()],
     }
-
-
-# --- serializers (names = the reference's components) --------------------------------------------
-
-
-class ArchiveCaptureInput(serializers.Serializer):
-    id = serializers.CharField(max_length=200, help_text="The capture's id (its STAC item / scene id).")
-    geometry = serializers.JSONField(
-        required=False,
-        allow_null=True,
-        help_text="Optional GeoJSON Polygon/MultiPolygon: bill only footprint ∩ this geometry.",
-    )
-
-
-class ArchiveEstimateInput(serializers.Serializer):
-    captures = ArchiveCaptureInput(many=True, required=False, default=list, max_length=MAX_CART_CAPTURES)
-    splitByDate = serializers.BooleanField(required=False, allow_null=True, default=False)  # noqa: N815
-
-
-class ArchiveEstimateGroup(serializers.Serializer):
-    """One priced group: a data product (and an acquisition date when `splitByDate`)."""
-
-    captures = serializers.ListField(child=serializers.CharField(), help_text="Capture ids in this group.")
-    aoi_km2 = serializers.FloatField(help_text="Geodesic km² of the union of the billed geometries.")
-    credits = serializers.IntegerField(help_text="creditsPerKm2 × max(aoi_km2, minAreaKm2), rounded up.")
-    aud = serializers.FloatField(help_text="credits / 100.")
-    dataProduct = serializers.CharField(help_text="Data product id (sets the rate).")  # noqa: N815
-    dataProductName = serializers.CharField()  # noqa: N815
-    acquisitionDate = serializers.DateField(  # noqa: N815
-        allow_null=True, help_text="UTC date of the group's captures when splitByDate, else null."
-    )
-    billedAreaKm2 = serializers.FloatField(help_text="max(aoi_km2, minAreaKm2): the area paid for.")  # noqa: N815
-    creditsPerKm2 = serializers.IntegerField()  # noqa: N815
-    minAreaKm2 = serializers.FloatField()  # noqa: N815
-
-
-class ArchiveEstimateError(serializers.Serializer):
-    """A capture that could not be priced. `code`: unknown_capture, ambiguous_capture,
-    unsupported_product, invalid_geometry, geometry_outside_footprint."""
-
-    id = serializers.CharField()
-    captureId = serializers.CharField(help_text="Same as id.")  # noqa: N815
-    code = serializers.CharField()
-    message = serializers.CharField()
-
-
-class ArchiveEstimateOutput(serializers.Serializer):
-    """The server-authoritative price of a cart. Nothing is persisted."""
-
-    groups = ArchiveEstimateGroup(many=True)
-    errors = ArchiveEstimateError(many=True)
-    total_aud = serializers.FloatField()
-    total_credits = serializers.IntegerField()
-
-
-class ArchivePlaceInput(serializers.Serializer):
-    captures = ArchiveCaptureInput(many=True, min_length=1, max_length=MAX_CART_CAPTURES)
-    projectId = serializers.CharField(  # noqa: N815
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text="Workspace that owns the order; the org's default workspace when omitted.",
-    )
-    licenseType = serializers.CharField(required=False, default="standard", max_length=40)  # noqa: N815
-    splitByDate = serializers.BooleanField(required=False, allow_null=True, default=False)  # noqa: N815
-    displayName = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)  # noqa: N815
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=60), required=False, default=list, max_length=50
-    )
 
 
 class OrderGroupOutput(ArchiveEstimateGroup):
@@ -382,24 +183,6 @@ class OrderUpdateInput(serializers.Serializer):
 
 class OrderUpdateOutput(OrderOutput):
     """The order after the merge-patch (tags: union of old and new, de-duplicated)."""
-
-
-# --- operations ----------------------------------------------------------------------------------
-
-
-@operation(
-    "orders.archive.estimate",
-    scope=Scope.ORDERS_READ,
-    effect=Effect.READ,
-    input=ArchiveEstimateInput,
-    output=ArchiveEstimateOutput,
-    summary="Preview the server-authoritative AOI price for a cart of archive captures.",
-)
-def archive_estimate(ctx: OpContext, data: dict) -> dict:
-    quote = archive_quote(
-        captures=list(data.get("captures") or []), split_by_date=bool(data.get("splitByDate"))
-    )
-    return quote_to_wire(quote)
 
 
 @operation(

@@ -21,8 +21,8 @@ def seed_catalog_demo(world: DemoWorld) -> None:
     """Archive products and a few thousand captures over well-known cities (idempotent)."""
     from django.utils import timezone
 
-    from .catalog_data import generate_scenes
-    from .catalog_services import archive_products_ensure, captures_bulk_load
+    from .catalog.data import generate_scenes
+    from .catalog.services import archive_products_ensure, captures_bulk_load
     from .models import Capture
 
     created = archive_products_ensure()
@@ -133,15 +133,12 @@ def seed_coverage(world: DemoWorld) -> None:
     from geopera_web.billing.selectors import wallet_get
     from geopera_web.billing.services import charge_authorize, wallet_topup
 
+    from .coverage.services import coverage_recompute, order_coverage_settle
+    from .fulfilment.services import tasking_deliveries_sync
     from .geometry import geodesic_area_km2
     from .models import DataProduct, Order, OrderEvent, OrderGroup, OrderType
     from .pricing import billed_area_km2, credits_for_area
-    from .services import (
-        coverage_recompute,
-        order_coverage_settle,
-        order_transition,
-        tasking_deliveries_sync,
-    )
+    from .services import order_transition
 
     org, admin = world.orgs["acme"], world.users["acme_admin"]
     product = (
@@ -317,9 +314,11 @@ def _sydney_captures(world: DemoWorld) -> list:
 def seed_archive_orders(world: DemoWorld) -> None:
     """Three Acme archive orders placed through the real services: one processing, one fulfilled,
     one cancelled. Idempotent: does nothing once the demo orders exist."""
+    from .cart.services import archive_order_place
+    from .fulfilment.providers import SimulatedProvider
+    from .fulfilment.services import archive_order_sync
     from .models import Order
-    from .providers import SimulatedProvider
-    from .services import archive_order_place, archive_order_sync, order_cancel
+    from .services import order_cancel
 
     org, user = world.orgs["acme"], world.users["acme_operator"]
     if Order.objects.filter(org=org, tags__contains=[DEMO_TAG]).exists():
@@ -358,7 +357,8 @@ register_seeder(order=40, name="archive-orders", seeder=seed_archive_orders)
 
 def _recent_orders_panel(request) -> dict:
     """The org's latest orders, with coverage for those acquiring (two queries)."""
-    from .selectors import coverage_summary_for_orders, order_list
+    from .coverage.selectors import coverage_summary_for_orders
+    from .selectors import order_list
 
     recent = list(order_list(org=request.org).order_by("-created_at")[:6])
     acquiring = [o.pk for o in recent if o.status in ("active", "fulfilled", "partially_fulfilled")]

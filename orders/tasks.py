@@ -7,9 +7,9 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
+from .fulfilment.providers import ProviderState, provider_for
+from .fulfilment.services import archive_order_sync
 from .models import Order, OrderType
-from .providers import ProviderState, provider_for
-from .services import archive_order_sync
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 )
 def recompute_coverage(order_id: str) -> int:
     """Snapshot the coverage of every AOI whose deliveries changed; returns snapshots written."""
-    from .services import coverage_recompute
+    from .coverage.services import coverage_recompute
 
     return len(coverage_recompute(order_id=order_id))
 
@@ -32,7 +32,8 @@ def recompute_coverage(order_id: str) -> int:
 def poll_tasking_deliveries() -> dict:
     """Beat (every 30 s): fetch new deliveries for every ACTIVE tasking order, then apply the
     window-end rule. One order failing never stops the others; the next beat retries it."""
-    from .services import coverage_recompute, order_coverage_settle, tasking_deliveries_sync
+    from .coverage.services import coverage_recompute, order_coverage_settle
+    from .fulfilment.services import tasking_deliveries_sync
 
     delivered = settled = 0
     ids = Order.objects.filter(order_type=OrderType.TASKING, status=Order.Status.ACTIVE).values_list(

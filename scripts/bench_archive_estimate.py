@@ -1,4 +1,4 @@
-"""Benchmark the archive estimate (orders.archive_pricing.archive_quote): time and queries per cart size.
+"""Benchmark the archive estimate (orders.cart.pricing.archive_quote): time and queries per cart size.
 
     .venv/bin/python scripts/bench_archive_estimate.py [--sizes 10,100,500] [--repeat 5]
 
@@ -28,7 +28,7 @@ from django.contrib.gis.geos import MultiPolygon, Polygon  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from orders.archive_pricing import archive_quote  # noqa: E402
+from orders.cart.pricing import archive_quote  # noqa: E402
 from orders.models import Capture, DataProduct  # noqa: E402
 
 

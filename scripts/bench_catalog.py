@@ -70,9 +70,9 @@ def main() -> None:
 
 
 def run(args, connection) -> None:
-    from orders.catalog import SearchParams, capture_feature, catalog_queryset, catalog_search
-    from orders.catalog_data import CITIES, generate_scenes
-    from orders.catalog_services import archive_products_ensure, captures_bulk_load
+    from orders.catalog.data import CITIES, generate_scenes
+    from orders.catalog.selectors import SearchParams, capture_feature, catalog_queryset, catalog_search
+    from orders.catalog.services import archive_products_ensure, captures_bulk_load
     from orders.models import Capture
 
     archive_products_ensure()
@@ -106,7 +106,7 @@ def run(args, connection) -> None:
         [capture_feature(c) for c in page.captures]
         timings["serialize 100"].append(time.perf_counter() - t)
         if page.next_token:
-            from orders.catalog import decode_token
+            from orders.catalog.selectors import decode_token
 
             t = time.perf_counter()
             catalog_search(params=SearchParams(bbox=bbox, limit=100, after=decode_token(page.next_token)))

@@ -24,9 +24,10 @@ from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from geopera_web.accounts.models import Organization, Workspace  # noqa: E402
-from orders.delivery import SimulatedTaskingProvider  # noqa: E402
+from orders.coverage.services import coverage_recompute  # noqa: E402
+from orders.fulfilment.delivery import SimulatedTaskingProvider  # noqa: E402
+from orders.fulfilment.services import delivery_batch_record  # noqa: E402
 from orders.models import DataProduct, Order, OrderGroup  # noqa: E402
-from orders.services import coverage_recompute, delivery_batch_record  # noqa: E402
 
 
 class Rollback(Exception):

@@ -1,8 +1,9 @@
 """Areas of interest of a tasking request: parse, validate and price them (no writes).
 
 Every feature of a request's FeatureCollection becomes one OrderGroup. A feature is checked for:
-GeoJSON shape (Polygon/MultiPolygon, closed rings, numeric WGS 84 coordinates), vertex count,
-self-intersection (with the made-valid shape offered as the fix), and geodesic area against the
+GeoJSON shape (Polygon/MultiPolygon, closed rings, numeric WGS 84 coordinates), vertex count and
+self-intersection (with the made-valid shape offered as the fix) by `orders.geometry`, the one
+validator (this module words its refusals for a tasking request), then geodesic area against the
 product's limits. Areas are geodesic (PostGIS geography), never planar degrees.
 """
 
@@ -12,10 +13,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from django.contrib.gis.geos import MultiPolygon
 
 from geopera_web.errors import InvalidInput
-from orders.geometry import geodesic_area_km2
+from orders.geometry import GeometryError, geodesic_area_km2, geojson_geometry
 from orders.models import DataProduct
 from orders.pricing import billed_area_km2, credits_for_area
 
@@ -58,6 +59,12 @@ def _err(check: AoiCheck, msg: str, type_: str, **extra: Any) -> None:
         {"loc": ["body", "featureCollection", "features", check.index, "geometry"], "msg": msg, "type": type_}
         | extra
     )
+
+
+_RING = (
+    "feature {n} has an unclosed or too short ring: each ring needs at least 4 positions "
+    "and must end where it starts."
+)
 
 
 def billed_credits(*, area_km2: float, product: DataProduct) -> tuple[float, int]:
@@ -106,18 +113,50 @@ def features_of(feature_collection: Any) -> list[dict[str, Any]]:
     return features
 
 
-def _rings_closed(coords: Any, kind: str) -> bool:
-    polygons = coords if kind == "MultiPolygon" else [coords]
-    for polygon in polygons:
-        for ring in polygon:
-            if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
-                return False
-    return True
+# A tasking AOI's wording (and error type) for what `orders.geometry` refuses: (type, message).
+_AOI_ERRORS: dict[str, tuple[str, str]] = {
+    "no_coordinates": ("value_error.ring_not_closed", _RING),
+    "empty_polygon": ("value_error.ring_not_closed", _RING),
+    "ring_too_short": ("value_error.ring_not_closed", _RING),
+    "ring_not_closed": ("value_error.ring_not_closed", _RING),
+    "bad_position": (
+        "value_error.coordinates",
+        "feature {n} has coordinates that are not [longitude, latitude] numbers.",
+    ),
+    "unreadable": (
+        "value_error.coordinates",
+        "feature {n} has coordinates that are not [longitude, latitude] numbers.",
+    ),
+    "out_of_range": (
+        "value_error.out_of_range",
+        "feature {n} lies outside longitude −180…180 / latitude −90…90: send WGS 84 "
+        "[longitude, latitude] (not latitude first, not projected metres).",
+    ),
+    "too_many_vertices": (
+        "value_error.too_many_vertices",
+        "feature {n} has {count:,} vertices; at most {limit:,} are accepted. "
+        "Simplify the outline (a few metres of tolerance is plenty for tasking).",
+    ),
+}
 
 
-def _in_range(geom: GEOSGeometry) -> bool:
-    xmin, ymin, xmax, ymax = geom.extent
-    return -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90
+def _refuse(check: AoiCheck, exc: GeometryError) -> None:
+    n = check.index + 1
+    if exc.code == "self_intersection":
+        check.suggested_geometry = exc.params.get("suggested")
+        _err(
+            check,
+            f"feature {n} self-intersects ({exc.params.get('reason')}); use the made-valid shape"
+            + (" offered in suggestedGeometry" if check.suggested_geometry else "")
+            + " or redraw it without crossing edges.",
+            "value_error.self_intersection",
+            suggestedGeometry=check.suggested_geometry,
+        )
+        return
+    if exc.code == "too_many_vertices":
+        check.vertices = exc.params["count"]
+    type_, template = _AOI_ERRORS.get(exc.code, ("value_error.geometry", "feature {n}: {what}"))
+    _err(check, template.format(n=n, what=exc.what, **exc.params), type_)
 
 
 def check_feature(feature: Any, index: int, product: DataProduct | None) -> AoiCheck:
@@ -138,58 +177,12 @@ def check_feature(feature: Any, index: int, product: DataProduct | None) -> AoiC
             "value_error.geometry_type",
         )
         return check
-    coords = geometry.get("coordinates")
-    if not isinstance(coords, list) or not coords or not _rings_closed(coords, geometry["type"]):
-        _err(
-            check,
-            f"feature {index + 1} has an unclosed or too short ring: each ring needs at least 4 positions "
-            "and must end where it starts.",
-            "value_error.ring_not_closed",
-        )
-        return check
     try:
-        geom = GEOSGeometry(json.dumps(geometry), srid=4326)
-    except (GEOSException, ValueError, TypeError):
-        _err(
-            check,
-            f"feature {index + 1} has coordinates that are not [longitude, latitude] numbers.",
-            "value_error.coordinates",
-        )
+        multi = geojson_geometry(geometry, polygonal=True, max_vertices=MAX_VERTICES, repair=False)
+    except GeometryError as exc:
+        _refuse(check, exc)
         return check
-    if not _in_range(geom):
-        _err(
-            check,
-            f"feature {index + 1} lies outside longitude −180…180 / latitude −90…90: send WGS 84 "
-            "[longitude, latitude] (not latitude first, not projected metres).",
-            "value_error.out_of_range",
-        )
-        return check
-    check.vertices = geom.num_coords
-    if check.vertices > MAX_VERTICES:
-        _err(
-            check,
-            f"feature {index + 1} has {check.vertices:,} vertices; at most {MAX_VERTICES:,} are accepted. "
-            "Simplify the outline (a few metres of tolerance is plenty for tasking).",
-            "value_error.too_many_vertices",
-        )
-        return check
-    if not geom.valid:
-        fixed = geom.make_valid()
-        parts = list(fixed) if fixed.geom_type.startswith(("Multi", "Geometry")) else [fixed]
-        polys = [p for p in parts if isinstance(p, Polygon)]
-        if polys:
-            made = MultiPolygon(*polys, srid=4326)
-            check.suggested_geometry = json.loads(made.geojson)
-        _err(
-            check,
-            f"feature {index + 1} self-intersects ({geom.valid_reason}); use the made-valid shape"
-            + (" offered in suggestedGeometry" if check.suggested_geometry else "")
-            + " or redraw it without crossing edges.",
-            "value_error.self_intersection",
-            suggestedGeometry=check.suggested_geometry,
-        )
-        return check
-    multi = geom if isinstance(geom, MultiPolygon) else MultiPolygon(geom, srid=4326)
+    check.vertices = multi.num_coords
     check.geometry = multi
     check.area_km2 = round(geodesic_area_km2(multi), 4)
     if check.area_km2 < MIN_AOI_KM2:

@@ -1,9 +1,14 @@
-"""Writes of the tasking configuration: seeding the sensor catalog, and the template library.
+"""Every write of the tasking app, in transactions:
 
-Template rules live here (not in views or API handlers): a template is validated against the
-sensor it names; names are unique case-insensitively among an org's ACTIVE templates (the
-database enforces it with a partial unique index; we turn its IntegrityError into a friendly 409);
-delete is soft; only org admins and operators (or an org API key with orders:write) change them.
+- the sensor catalog seed (`sensor_catalog_seed`) and the template library (`template_*`: validated
+  against the sensor a template names; names unique case-insensitively among an org's active
+  templates, enforced by a partial unique index whose IntegrityError becomes a 409; soft delete;
+  only admins and operators, or an org API key with orders:write, change them);
+- tasking requests (`tasking_draft_save`, `tasking_order_place`);
+- feasibility studies and quotations (`study_upload`, `feasibility_decide`, `study_reject`,
+  `quotation_upload`, `quotation_decide`), their expiry (`decisions_expire_stale`) and the automatic
+  planner (`automatic_study_generate`). The sub-status walk of a tasking order is documented
+  above `SUB_STATUS_TRANSITIONS`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from django.utils import timezone
 
 from geopera_web.accounts.models import Membership, Organization, Role, User, Workspace
 from geopera_web.accounts.selectors import workspace_default, workspace_get
+from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import charge_authorize
 from geopera_web.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied, parse_uuid
 from orders.events import order_event
@@ -346,7 +352,7 @@ def _tasking_step(
     order: Order,
     to_sub: str,
     to_status: str | None = None,
-    actor: Any,
+    actor: ActorLike,
     message: str,
     data: dict | None = None,
 ) -> Order:
@@ -372,17 +378,18 @@ def _tasking_step(
     )
 
 
-def _ensure_org_admin(*, org: Organization, actor: Any) -> None:
+def _ensure_org_admin(*, org: Organization, actor: ActorLike) -> None:
     """Deciding spends the org's money: a signed-in admin of that org, never staff acting for it."""
-    user = getattr(actor, "user", actor)
-    if user is None or not getattr(user, "is_authenticated", False):
+    user = actor_of(actor).user
+    if user is None:
         raise PermissionDenied("Only an admin of the organization may decide.", required_roles=["admin"])
     if not Membership.objects.filter(org=org, user=user, role=Role.ADMIN).exists():
         raise PermissionDenied("Only admins of the organization may decide.", required_roles=["admin"])
 
 
-def _ensure_staff(actor: Any) -> None:
-    if actor is not None and not getattr(actor, "is_staff", False):
+def _ensure_staff(actor: ActorLike) -> None:
+    who = actor_of(actor)
+    if not who.is_system and not who.is_staff:
         raise PermissionDenied("Only support staff may do this.")
 
 
@@ -425,7 +432,7 @@ def _replace_groups(*, order: Order, checks: list[AoiCheck], product: TaskingPro
 def tasking_order_place(
     *,
     org: Organization,
-    actor: Any,
+    actor: ActorLike,
     data_product_id: str,
     params: dict[str, Any] | None,
     feature_collection: Any,
@@ -457,7 +464,7 @@ def tasking_order_place(
     checks = check_features(feature_collection, product.data_product)
     require_valid(checks)
     workspace = _workspace_for(org=org, workspace_id=workspace_id)
-    user = getattr(actor, "user", actor)
+    user = actor_of(actor).user
     metadata: dict[str, Any] = {}
     if template_id:
         template = template_mark_used(org=org, template_id=template_id)
@@ -478,7 +485,7 @@ def tasking_order_place(
     order.tags = list(tags or [])
     order.metadata = {**(order.metadata or {}), **metadata}
     order.billing_mode = org.billing_mode
-    if order.created_by_id is None and getattr(user, "is_authenticated", False):
+    if order.created_by_id is None and user is not None:
         order.created_by = user
     try:
         with transaction.atomic():
@@ -513,7 +520,7 @@ def tasking_order_place(
 def tasking_draft_save(
     *,
     org: Organization,
-    actor: Any,
+    actor: ActorLike,
     data_product_id: str,
     params: dict[str, Any] | None,
     feature_collection: Any,
@@ -533,13 +540,13 @@ def tasking_draft_save(
         order = Order.objects.select_for_update().get(pk=tasking_draft_get(org=org, draft_id=draft_id).pk)
         created = False
     else:
-        user = getattr(actor, "user", actor)
+        user = actor_of(actor).user
         order = Order(
             org=org,
             order_type=OrderType.TASKING,
             status=Order.Status.DRAFT,
             billing_mode=org.billing_mode,
-            created_by=user if getattr(user, "is_authenticated", False) else None,
+            created_by=user,
         )
         created = True
     order.workspace = _workspace_for(org=org, workspace_id=workspace_id)
@@ -561,7 +568,9 @@ def tasking_draft_save(
 # --- feasibility studies -------------------------------------------------------------------------
 
 
-def study_transition(*, study: FeasibilityStudy, to: str, actor: Any, message: str = "") -> FeasibilityStudy:
+def study_transition(
+    *, study: FeasibilityStudy, to: str, actor: ActorLike, message: str = ""
+) -> FeasibilityStudy:
     """Move a study per FeasibilityStudy.TRANSITIONS. Caller holds the study row lock (select_for_update)
     inside a transaction. Illegal → 409 with the current decision."""
     if to not in FeasibilityStudy.TRANSITIONS[study.decision]:
@@ -571,11 +580,10 @@ def study_transition(*, study: FeasibilityStudy, to: str, actor: Any, message: s
             + ".",
             current_decision=study.decision,
         )
-    user = getattr(actor, "user", actor)
     from_decision = study.decision
     study.decision = to
     study.decided_at = timezone.now()
-    study.decided_by = user if getattr(user, "is_authenticated", False) else None
+    study.decided_by = actor_of(actor).user
     study.save(update_fields=["decision", "decided_at", "decided_by", "accepted_option", "updated_at"])
     order_event(
         order=study.order,
@@ -592,7 +600,7 @@ def study_transition(*, study: FeasibilityStudy, to: str, actor: Any, message: s
 @transaction.atomic
 def study_upload(
     *,
-    actor: Any,
+    actor: ActorLike,
     order_id: object,
     options: list[dict[str, Any]],
     deadline: Any,
@@ -629,7 +637,7 @@ def study_upload(
         source=source,
         notes=notes,
         deadline=deadline,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=actor_of(actor).user,
     )
     for i, o in enumerate(options):
         FeasibilityOption.objects.create(
@@ -686,8 +694,10 @@ def _check_deadline(*, deadline: Any, what: str, decision: str) -> None:
         )
 
 
-def _authorize(*, order: Order, credits: int, actor: Any, what: str, idempotency_key: str | None) -> Any:
-    user = getattr(actor, "user", actor)
+def _authorize(
+    *, order: Order, credits: int, actor: ActorLike, what: str, idempotency_key: str | None
+) -> Any:
+    user = actor_of(actor).user
     return charge_authorize(
         org=order.org,
         credits=credits,
@@ -698,7 +708,7 @@ def _authorize(*, order: Order, credits: int, actor: Any, what: str, idempotency
     )
 
 
-def _activate(*, order: Order, charge: Any, credits: int, actor: Any, message: str) -> None:
+def _activate(*, order: Order, charge: Any, credits: int, actor: ActorLike, message: str) -> None:
     locked = Order.objects.select_for_update().get(pk=order.pk)
     locked.charge = charge
     locked.total_credits = credits
@@ -714,7 +724,7 @@ def _activate(*, order: Order, charge: Any, credits: int, actor: Any, message: s
 
 
 def _charge_and_activate(
-    *, order: Order, credits: int, actor: Any, what: str, idempotency_key: str | None, message: str
+    *, order: Order, credits: int, actor: ActorLike, what: str, idempotency_key: str | None, message: str
 ) -> None:
     """An accepted price: secure the money per the org's billing mode (402 when it cannot), then
     start the acquisition. Precondition: the decision row is locked and already moved to ACCEPTED."""
@@ -724,7 +734,12 @@ def _charge_and_activate(
 
 @transaction.atomic
 def feasibility_decide(
-    *, org: Organization, actor: Any, study_id: object, option_id: object, idempotency_key: str | None = None
+    *,
+    org: Organization,
+    actor: ActorLike,
+    study_id: object,
+    option_id: object,
+    idempotency_key: str | None = None,
 ) -> FeasibilityStudy:
     """An org admin accepts one option of a pending study. Priced: charge it (402 when short) and
     activate the order in one step. Unpriced: the order waits for support's quotation.
@@ -769,7 +784,7 @@ def feasibility_decide(
 
 
 @transaction.atomic
-def study_reject(*, org: Organization, actor: Any, study_id: object) -> FeasibilityStudy:
+def study_reject(*, org: Organization, actor: ActorLike, study_id: object) -> FeasibilityStudy:
     """An org admin declines every option: the study is rejected and so is the order."""
     from .selectors import study_get
 
@@ -789,7 +804,7 @@ def study_reject(*, org: Organization, actor: Any, study_id: object) -> Feasibil
 # --- quotations ----------------------------------------------------------------------------------
 
 
-def quotation_transition(*, quotation: Quotation, to: str, actor: Any, message: str = "") -> Quotation:
+def quotation_transition(*, quotation: Quotation, to: str, actor: ActorLike, message: str = "") -> Quotation:
     """Move a quotation per Quotation.TRANSITIONS. Caller holds its row lock. Illegal → 409."""
     if to not in Quotation.TRANSITIONS[quotation.decision]:
         raise Conflict(
@@ -798,11 +813,10 @@ def quotation_transition(*, quotation: Quotation, to: str, actor: Any, message: 
             + ".",
             current_decision=quotation.decision,
         )
-    user = getattr(actor, "user", actor)
     from_decision = quotation.decision
     quotation.decision = to
     quotation.decided_at = timezone.now()
-    quotation.decided_by = user if getattr(user, "is_authenticated", False) else None
+    quotation.decided_by = actor_of(actor).user
     quotation.save(update_fields=["decision", "decided_at", "decided_by", "updated_at"])
     order_event(
         order=quotation.order,
@@ -818,7 +832,7 @@ def quotation_transition(*, quotation: Quotation, to: str, actor: Any, message: 
 
 @transaction.atomic
 def quotation_upload(
-    *, actor: Any, order_id: object, credits: int, valid_until: Any, notes: str = ""
+    *, actor: ActorLike, order_id: object, credits: int, valid_until: Any, notes: str = ""
 ) -> Quotation:
     """Support issues the final price: the order goes to QUOTATION_WAITING_RESPONSE."""
     from .selectors import support_order_get
@@ -856,7 +870,7 @@ def quotation_upload(
         credits=credits,
         valid_until=valid_until,
         notes=notes,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=actor_of(actor).user,
     )
     _notify_admins(kind="quotation", obj_id=quotation.id)
     return quotation
@@ -864,7 +878,12 @@ def quotation_upload(
 
 @transaction.atomic
 def quotation_decide(
-    *, org: Organization, actor: Any, quotation_id: object, decision: str, idempotency_key: str | None = None
+    *,
+    org: Organization,
+    actor: ActorLike,
+    quotation_id: object,
+    decision: str,
+    idempotency_key: str | None = None,
 ) -> Quotation:
     """An org admin accepts (charging per billing mode; 402 when short) or rejects a quotation."""
     from .selectors import quotation_get

@@ -11,3 +11,9 @@ class ApiConfig(AppConfig):
         # Domain apps register their operations in their own `api.py`; the platform imports none
         # of them by name.
         autodiscover_modules("api")
+
+        from corsheaders.signals import check_request_enabled
+
+        from geopera_web.http.cors import public_cors_request
+
+        check_request_enabled.connect(public_cors_request, dispatch_uid="geopera-public-cors")

@@ -120,6 +120,14 @@ def is_api_path(path: str) -> bool:
     return path.startswith(("/v1/", "/stac"))
 
 
+_TITLES = {404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request", 403: "Forbidden"}
+_SLUGS = {404: "not-found", 405: "method-not-allowed", 400: "malformed-request", 403: "forbidden"}
+_DETAILS = {
+    404: "No such endpoint: {path}. The STAC API starts at /stac/; operations are listed at /v1/openapi.json.",
+    405: "{method} is not allowed on {path}; allowed: {allow}.",
+}
+
+
 class ApiProblemMiddleware:
     """Under /v1 and /stac, no HTML error page ever: an unexpected exception is a 500 problem
     (logged with its traceback), an unknown URL a 404 problem."""
@@ -128,7 +136,28 @@ class ApiProblemMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            is_api_path(request.path)
+            and response.status_code >= 400
+            and not response.streaming
+            and (response.get("Content-Type") or "").startswith("text/html")
+        ):
+            # Django's own pages (the DEBUG 404 page for an unknown URL, an empty 405 from
+            # require_GET) never reach an API client as HTML.
+            problem = problem_response(
+                status=response.status_code,
+                title=_TITLES.get(response.status_code, "Error"),
+                slug=_SLUGS.get(response.status_code, "error"),
+                instance=request.path,
+                detail=_DETAILS.get(response.status_code, "The request failed.").format(
+                    path=request.path, method=request.method, allow=response.get("Allow", "")
+                ),
+            )
+            if response.has_header("Allow"):
+                problem["Allow"] = response["Allow"]
+            return problem
+        return response
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):

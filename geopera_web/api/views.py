@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from geopera_web.errors import NotFound, PermissionDenied
+from geopera_web.http.conditional import revalidated
 
 from .idempotency import run_idempotent
 from .openapi import build_openapi
@@ -123,6 +124,7 @@ class OperationView(APIView):
 
 
 @require_GET
+@revalidated()
 def openapi_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(build_openapi(request), json_dumps_params={"indent": 1})
 

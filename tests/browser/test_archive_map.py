@@ -19,7 +19,7 @@ def _map_point(page, lat: float, lng: float) -> tuple[float, float]:
 
 
 def test_operator_filters_hovers_zooms_and_searches_by_a_drawn_rectangle(live_server, page, login):
-    from orders.catalog_services import archive_products_ensure
+    from orders.catalog.services import archive_products_ensure
     from tests.factories import make_org, make_user
     from tests.orders.conftest import box, make_capture, utc
 
@@ -118,7 +118,7 @@ def test_operator_filters_hovers_zooms_and_searches_by_a_drawn_rectangle(live_se
 def test_uploading_an_aoi_file_searches_by_it_and_a_bad_file_says_why(live_server, page, login, tmp_path):
     import json
 
-    from orders.catalog_services import archive_products_ensure
+    from orders.catalog.services import archive_products_ensure
     from tests.factories import make_org, make_user
     from tests.orders.conftest import box, make_capture
 

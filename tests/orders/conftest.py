@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
-from orders.catalog_data import ARCHIVE_HOST
-from orders.catalog_services import archive_products_ensure
+from orders.catalog.data import ARCHIVE_HOST
+from orders.catalog.services import archive_products_ensure
 from orders.models import Capture, DataProduct
 from tests.orders.helpers import make_priced_capture, make_product
 

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from geopera_web.accounts.models import Workspace
 from geopera_web.billing.services import charge_authorize
-from orders.delivery import BatchData, CaptureData
+from orders.fulfilment.delivery import BatchData, CaptureData
+from orders.fulfilment.services import delivery_batch_record
 from orders.models import DataProduct, Order, OrderGroup, OrderType
-from orders.services import delivery_batch_record, order_transition
+from orders.services import order_transition
 
 
 def mpoly(wkt_or_coords: Any) -> MultiPolygon:

@@ -6,8 +6,9 @@ import pytest
 
 from geopera_web.accounts.models import Workspace
 from geopera_web.billing.models import Charge, Wallet
+from orders.fulfilment.services import archive_order_sync
 from orders.models import Order
-from orders.services import archive_order_sync, order_tags_merge
+from orders.services import order_tags_merge
 from tests.orders.helpers import make_priced_capture, place_body
 
 pytestmark = pytest.mark.django_db

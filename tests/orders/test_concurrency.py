@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 
 from geopera_web.billing.models import Charge, LedgerEntry, Wallet
-from orders.archive_pricing import archive_quote
+from orders.cart.pricing import archive_quote
 from orders.models import Order
 from tests.conftest import caller_for_user
 from tests.factories import make_org, make_user

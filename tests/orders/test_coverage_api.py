@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from orders.coverage.services import coverage_recompute
 from orders.models import Order, OrderType
-from orders.services import coverage_recompute
 
 from .coverage_helpers import deliver, make_tasking_order
 

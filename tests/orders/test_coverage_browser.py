@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from orders.services import coverage_recompute, tasking_deliveries_sync
+from orders.coverage.services import coverage_recompute
+from orders.fulfilment.services import tasking_deliveries_sync
 from tests.factories import make_org, make_user
 
 from .coverage_helpers import make_tasking_order

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from geopera_web.billing.models import LedgerEntry
 from geopera_web.billing.selectors import wallet_get
+from orders.coverage.services import coverage_recompute, order_coverage_settle
 from orders.models import CoverageSnapshot, Order
-from orders.services import coverage_recompute, order_coverage_settle
 from orders.tasks import recompute_coverage
 
 from .coverage_helpers import deliver, make_tasking_order

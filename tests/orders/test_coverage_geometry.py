@@ -12,9 +12,9 @@ from pyproj import Geod
 from shapely import wkt as shapely_wkt
 from shapely.geometry import box
 
-from orders.coverage import SEGMENT_DEGREES
+from orders.coverage.calculations import SEGMENT_DEGREES
+from orders.coverage.services import coverage_recompute
 from orders.models import CoverageSnapshot
-from orders.services import coverage_recompute
 
 from .coverage_helpers import deliver
 

@@ -13,9 +13,10 @@ from django.test import Client
 from django.urls import reverse
 
 from geopera_web.errors import NotFound
+from orders.coverage.selectors import coverage_summary_for_orders
+from orders.coverage.services import coverage_recompute
+from orders.fulfilment.selectors import delivered_assets
 from orders.models import Order, OrderType
-from orders.selectors import coverage_summary_for_orders, delivered_assets
-from orders.services import coverage_recompute
 
 from .coverage_helpers import deliver, make_tasking_order
 

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from orders.coverage.services import coverage_recompute
 from orders.models import CoverageSnapshot, DeliveredCapture
-from orders.services import coverage_recompute
 
 from .coverage_helpers import make_tasking_order
 

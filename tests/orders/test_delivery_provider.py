@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 from pyproj import Geod
 
-from orders.delivery import SimulatedTaskingProvider, activated_at
+from orders.coverage.services import coverage_recompute
+from orders.fulfilment.delivery import SimulatedTaskingProvider, activated_at
+from orders.fulfilment.services import tasking_deliveries_sync
 from orders.models import CoverageSnapshot, DeliveredCapture, DeliveryBatch, Order, OrderEvent
-from orders.services import coverage_recompute, tasking_deliveries_sync
 from orders.tasks import poll_tasking_deliveries
 
 from .coverage_helpers import make_tasking_order
@@ -139,8 +140,8 @@ def test_poll_task_only_touches_active_tasking_orders(org):
 
 
 def test_manual_deliveries_do_not_hide_provider_batches(org):
-    from orders.delivery import BatchData, CaptureData
-    from orders.services import delivery_batch_record
+    from orders.fulfilment.delivery import BatchData, CaptureData
+    from orders.fulfilment.services import delivery_batch_record
 
     order = make_tasking_order(org=org, aois=[GRIFFITH], metadata={"simulation": {"seed": 4, "batches": 3}})
     group = order.groups.get()

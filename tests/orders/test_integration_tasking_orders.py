@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from orders.services import coverage_recompute
+from orders.coverage.services import coverage_recompute
 
 from .coverage_helpers import deliver, make_tasking_order
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from geopera_web.billing.models import Wallet
-from orders.services import archive_order_sync
+from orders.fulfilment.services import archive_order_sync
 from tests.orders.helpers import place_body
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from shapely.geometry import box as sbox
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
-from orders.archive_pricing import archive_quote
+from orders.cart.pricing import archive_quote
 from tests.orders.helpers import geojson_box, make_priced_capture, make_product
 
 pytestmark = pytest.mark.django_db

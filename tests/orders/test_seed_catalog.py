@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from orders.catalog_data import SENSOR_BY_COLLECTION, generate_scenes, ground_track_heading
+from orders.catalog.data import SENSOR_BY_COLLECTION, generate_scenes, ground_track_heading
 from orders.models import Capture
 
 END = date(2026, 6, 30)

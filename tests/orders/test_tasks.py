@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from geopera_web.billing.models import Charge, LedgerEntry, Wallet
+from orders.fulfilment.providers import SimulatedProvider
 from orders.models import Order
-from orders.providers import SimulatedProvider
 from orders.tasks import fulfil_archive_order, poll_provider_orders
 
 pytestmark = pytest.mark.django_db

@@ -207,8 +207,8 @@ def test_synthetic_quicklook_is_public_svg_with_clouds_in_proportion(client, pro
 def test_seeded_scenes_link_their_own_quicklook(products):
     from datetime import date
 
-    from orders.catalog_data import generate_scenes
-    from orders.catalog_services import captures_bulk_load
+    from orders.catalog.data import generate_scenes
+    from orders.catalog.services import captures_bulk_load
     from orders.models import Capture
 
     captures_bulk_load(rows=generate_scenes(count=3, seed=1, end_date=date(2026, 1, 1)))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.catalog_services import archive_products_ensure, catalog_import
+from orders.catalog.services import archive_products_ensure, catalog_import
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from orders.catalog_data import generate_scenes
-from orders.catalog_services import archive_products_ensure, captures_bulk_load
+from orders.catalog.data import generate_scenes
+from orders.catalog.services import archive_products_ensure, captures_bulk_load
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """Tasking deliveries: the provider adapter interface, the simulated provider, and upload parsing.
 
 A tasking provider adapter has three calls (the same shape as the archive adapters of
-`orders/providers.py`, extended with footprints):
+`orders/fulfilment/providers.py`, extended with footprints):
 
 - `place(order=...) -> str`: submit the activated order; returns the provider's reference.
 - `poll(order=..., now=...) -> TaskingStatus`: how far acquisition has got (batches ready / total).
@@ -23,14 +23,16 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from geopera_web.errors import InvalidInput
 
+from ..geometry import GeometryError, geojson_geometry
+
 if TYPE_CHECKING:
-    from .models import Order
+    from ..models import Order
 
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 
@@ -374,50 +376,28 @@ def parse_delivery_upload(raw: bytes) -> ParsedUpload:
     return ParsedUpload(footprint, scene_id[:200], acquired, cloud, assets, props, kind)
 
 
+# The delivery page's wording for what `orders.geometry` refuses in a footprint file.
+_FOOTPRINT_MESSAGES: dict[str, str] = {
+    "no_coordinates": "The footprint has no coordinates.",
+    "empty_polygon": "Each polygon needs at least one ring of coordinates.",
+    "ring_too_short": "Each ring needs at least 4 positions (the first repeated at the end).",
+    "bad_position": "{position_text} is not a [longitude, latitude] position.",
+    "out_of_range": "Position {position} is outside longitude −180…180 / latitude −90…90: "
+    "coordinates must be WGS84 degrees, longitude first.",
+    "ring_not_closed": "A ring is not closed: its last position must repeat its first.",
+    "too_many_vertices": "The footprint has {count} vertices; simplify it below {limit}.",
+    "unreadable": "The footprint geometry cannot be read: {reason}.",
+    "empty": "The footprint has no area (are all its positions on one line?).",
+    "no_area": "The footprint has no area (are all its positions on one line?).",
+}
+
+
 def _footprint(geometry: dict) -> MultiPolygon:
-    polys = geometry.get("coordinates")
-    if geometry["type"] == "Polygon":
-        polys = [polys]
-    if not isinstance(polys, list) or not polys:
-        raise _bad("The footprint has no coordinates.")
-    count = 0
-    for poly in polys:
-        if not isinstance(poly, list) or not poly:
-            raise _bad("Each polygon needs at least one ring of coordinates.")
-        for ring in poly:
-            if not isinstance(ring, list) or len(ring) < 4:
-                raise _bad("Each ring needs at least 4 positions (the first repeated at the end).")
-            for pos in ring:
-                if (
-                    not isinstance(pos, list)
-                    or len(pos) < 2
-                    or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in pos[:2])
-                ):
-                    raise _bad(f"{str(pos)[:40]} is not a [longitude, latitude] position.")
-                if not (-180 <= pos[0] <= 180 and -90 <= pos[1] <= 90):
-                    raise _bad(
-                        f"Position {pos[:2]} is outside longitude −180…180 / latitude −90…90: "
-                        "coordinates must be WGS84 degrees, longitude first."
-                    )
-            if ring[0][:2] != ring[-1][:2]:
-                raise _bad("A ring is not closed: its last position must repeat its first.")
-            count += len(ring)
-    if count > MAX_VERTICES:
-        raise _bad(f"The footprint has {count} vertices; simplify it below {MAX_VERTICES}.")
     try:
-        geom = GEOSGeometry(
-            json.dumps({"type": geometry["type"], "coordinates": geometry["coordinates"]}), srid=4326
-        )
-        if not geom.valid:
-            geom = geom.make_valid()
-        if geom.geom_type == "GeometryCollection":
-            parts = [g for g in geom if g.geom_type in ("Polygon", "MultiPolygon")]
-            geom = MultiPolygon([p for g in parts for p in (g if g.geom_type == "MultiPolygon" else [g])])
-        if geom.geom_type == "Polygon":
-            geom = MultiPolygon(geom)
-    except (GEOSException, ValueError, TypeError) as exc:
-        raise _bad(f"The footprint geometry cannot be read: {exc}.") from None
-    if geom.empty or geom.geom_type != "MultiPolygon" or geom.area == 0:
-        raise _bad("The footprint has no area (are all its positions on one line?).")
-    geom.srid = 4326
-    return geom
+        return geojson_geometry(geometry, field="footprint", polygonal=True, max_vertices=MAX_VERTICES)
+    except GeometryError as exc:
+        template = _FOOTPRINT_MESSAGES.get(exc.code)
+        if template is None:
+            raise _bad(exc.detail) from None
+        params = {**exc.params, "position_text": str(exc.params.get("position"))[:40]}
+        raise _bad(template.format(**params)) from None

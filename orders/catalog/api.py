@@ -12,7 +12,7 @@ from rest_framework import serializers
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.errors import NotFound
 
-from .catalog import (
+from .selectors import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     build_params,

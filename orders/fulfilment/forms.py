@@ -6,8 +6,8 @@ from typing import Any
 
 from django import forms
 
+from ..models import Order
 from .delivery import MAX_UPLOAD_BYTES
-from .models import Order
 
 
 class ManualDeliveryForm(forms.Form):

@@ -19,13 +19,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection
 
 from geopera_web.billing.services import credits_to_aud
 
-from .models import Capture, DataProduct, OrderType
-from .pricing import billed_area_km2, credits_for_area
+from ..geometry import GeometryError, geojson_geometry
+from ..models import Capture, DataProduct, OrderType
+from ..pricing import billed_area_km2, credits_for_area
 
 MAX_CART_CAPTURES = 500
 MAX_CLIP_VERTICES = 10_000
@@ -90,37 +91,28 @@ class ArchiveQuote:
         return credits_to_aud(self.total_credits)
 
 
-def parse_polygon_geojson(raw: Any) -> tuple[GEOSGeometry | None, str]:
-    """A valid (Multi)Polygon in SRID 4326 from GeoJSON, or (None, why it is not usable)."""
-    if not isinstance(raw, dict):
-        return None, "The geometry must be a GeoJSON object with `type` and `coordinates`."
-    if raw.get("type") not in ("Polygon", "MultiPolygon"):
-        return None, f"The geometry must be a Polygon or MultiPolygon, not {raw.get('type')!r}."
+# The cart's wording for what `orders.geometry` refuses (the estimate lists it per capture).
+_CLIP_MESSAGES: dict[str, str] = {
+    "not_geometry": "The geometry must be a GeoJSON object with `type` and `coordinates`.",
+    "wrong_type": "The geometry must be a Polygon or MultiPolygon, not {kind!r}.",
+    "too_many_vertices": "The geometry has {count} vertices; simplify it to at most {limit}.",
+    "empty": "The geometry is empty.",
+    "out_of_range": "Coordinates must be longitude, latitude in degrees (WGS 84), in that order.",
+    "no_area": "The geometry is invalid and has no area once repaired (is it a line or a point?).",
+}
+
+
+def parse_polygon_geojson(raw: Any) -> tuple[MultiPolygon | None, str]:
+    """A valid MultiPolygon in SRID 4326 from GeoJSON, or (None, why it is not usable).
+
+    Self-intersections and the like are repaired; what cannot be repaired into an area is refused."""
     try:
-        geom = GEOSGeometry(json.dumps(raw))
-    except (GEOSException, ValueError, TypeError) as exc:
-        return None, f"The geometry is not valid GeoJSON ({exc}). Check that every ring is closed."
-    geom.srid = 4326
-    if geom.num_coords > MAX_CLIP_VERTICES:
-        return (
-            None,
-            f"The geometry has {geom.num_coords} vertices; simplify it to at most {MAX_CLIP_VERTICES}.",
-        )
-    if geom.empty:
-        return None, "The geometry is empty."
-    xmin, ymin, xmax, ymax = geom.extent
-    if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
-        return None, "Coordinates must be longitude, latitude in degrees (WGS 84), in that order."
-    if not geom.valid:
-        # Self-intersections and the like are repaired; what cannot be repaired into an area is refused.
-        geom = geom.make_valid()
-        if geom.geom_type == "GeometryCollection":
-            polys = [g for g in geom if g.geom_type in ("Polygon", "MultiPolygon")]
-            parts = [p for g in polys for p in (g if g.geom_type == "MultiPolygon" else [g])]
-            geom = MultiPolygon(parts, srid=4326) if parts else None
-        if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon") or geom.area == 0:
-            return None, "The geometry is invalid and has no area once repaired (is it a line or a point?)."
-    return geom, ""
+        return geojson_geometry(raw, polygonal=True, max_vertices=MAX_CLIP_VERTICES), ""
+    except GeometryError as exc:
+        template = _CLIP_MESSAGES.get(exc.code)
+        if template is None:
+            return None, f"The geometry is not valid GeoJSON ({exc.what}). Check that every ring is closed."
+        return None, template.format(**exc.params)
 
 
 _GROUP_SQL = """

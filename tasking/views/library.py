@@ -1,3 +1,6 @@
+"""Pages of the template library: search, create/edit (from scratch, from an order or from the
+request form), delete with undo, restore, duplicate."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,26 +14,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.errors import Conflict, InvalidInput
 
-from .forms import TemplateForm
-from .models import Sensor, TaskingProduct, TaskingTemplate
-from .schemas import (
-    default_window,
+from ..forms import TemplateForm
+from ..models import Sensor, TaskingTemplate
+from ..schemas import (
     params_from_form,
-    params_validate,
     product_schema,
-    schema_form_fields,
     template_fields_from_params,
-    template_params,
 )
-from .selectors import (
+from ..selectors import (
     sensor_list,
-    tasking_product_for_sensor,
     tasking_product_get,
-    tasking_product_list,
     template_get,
     template_list,
 )
-from .services import (
+from ..services import (
     TEMPLATE_FIELDS,
     template_delete,
     template_duplicate,
@@ -225,67 +222,3 @@ def template_duplicate_view(request: HttpRequest, template_id: str) -> HttpRespo
     if not request.htmx:
         return redirect("tasking:template_edit", template_id=copy.id)
     return _results(request, toast={"level": "success", "message": f"Duplicated as “{copy.name}”."})
-
-
-# --- new tasking request (the tasking-flow work extends this page) -------------------------------
-
-
-def _tasking_new_context(request: HttpRequest) -> dict[str, Any]:
-    """Pickers and the schema-driven params form. `?template=<id>` selects the template's product
-    and prefills from it; `?product=<data_product_id>` picks a product."""
-    products = list(tasking_product_list())
-    templates = list(template_list(org=request.org))
-    template: TaskingTemplate | None = None
-    product: TaskingProduct | None = None
-    template_ref = request.GET.get("template", "")
-    if template_ref:
-        template = template_get(org=request.org, template_id=template_ref)
-        product = tasking_product_for_sensor(sensor=template.sensor)
-    product_ref = request.GET.get("product", "")
-    if product_ref and (template is None or product is None or product.id != product_ref):
-        # An explicit product wins over the template's (the template still prefills what fits).
-        product = tasking_product_get(product_id=product_ref)
-    if product is None and products:
-        product = products[0]
-    values: dict[str, Any] = {}
-    if product is not None and template is not None and template.sensor_id == product.sensor_id:
-        values = template_params(template, product)
-        values["displayName"] = template.name
-        if template.description:
-            values["extraDescription"] = template.description
-    if product is not None and template is None:
-        # A window to adjust rather than two empty date pickers (a template that is not "capture
-        # ASAP" leaves them empty on purpose).
-        values["acquisitionStart"], values["acquisitionEnd"] = default_window(product)
-    schema = product_schema(product) if product else None
-    return {
-        "products": products,
-        "templates": templates,
-        "product": product,
-        "template": template,
-        "schema": schema,
-        "fields": schema_form_fields(schema, values) if schema else [],
-        "params_values": values,
-    }
-
-
-@require_POST
-@org_required
-def tasking_params_check(request: HttpRequest) -> HttpResponse:
-    """htmx: validate the params form on the server with the product's schema and re-render it
-    with per-field errors (or a confirmation). Places nothing."""
-    product = tasking_product_get(product_id=request.POST.get("data_product_id", ""))
-    schema = product_schema(product)
-    params = params_from_form(schema, request.POST)
-    errors: list[dict[str, Any]] = []
-    try:
-        params_validate(product=product, params=params)
-    except InvalidInput as exc:
-        errors = exc.extra.get("errors", [])
-    fields = schema_form_fields(schema, params, errors)
-    return render(
-        request,
-        "tasking/_params_form.html",
-        {"fields": fields, "schema": schema, "product": product, "checked": not errors, "errors": errors},
-        status=422 if errors else 200,
-    )

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from django.contrib.gis.geos import MultiPolygon
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .catalog_data import ARCHIVE_HOST, SENSORS, SceneRow, properties_json
-from .models import Capture, DataProduct, OrderType
+from ..geometry import GeometryError, geojson_geometry
+from ..models import Capture, DataProduct, OrderType
+from .data import ARCHIVE_HOST, SENSORS, SceneRow, properties_json
 
 
 @transaction.atomic
@@ -182,39 +183,26 @@ def _number(props: dict, key: str, lo: float, hi: float) -> float:
     return float(value)
 
 
+# The import report's wording for what `orders.geometry` refuses in an item's geometry.
+_ITEM_GEOMETRY_MESSAGES: dict[str, str] = {
+    "too_many_vertices": "geometry has {count} vertices (limit {limit})",
+    "empty": "geometry is empty",
+    "out_of_range": "geometry coordinates are outside longitude -180..180 / latitude -90..90",
+    "no_area": "geometry has no area once made valid",
+}
+
+
 def _footprint(geometry: Any) -> MultiPolygon:
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
         kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
         raise ItemRejected(f"geometry must be a Polygon or MultiPolygon, got {kind}")
     try:
-        geom = GEOSGeometry(json.dumps(geometry), srid=4326)
-    except (GEOSException, ValueError, TypeError) as exc:
-        raise ItemRejected(f"geometry is not valid GeoJSON ({exc})") from exc
-    if geom.num_coords > MAX_IMPORT_VERTICES:
-        raise ItemRejected(f"geometry has {geom.num_coords} vertices (limit {MAX_IMPORT_VERTICES})")
-    if geom.empty:
-        raise ItemRejected("geometry is empty")
-    minx, miny, maxx, maxy = geom.extent
-    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise ItemRejected("geometry coordinates are outside longitude -180..180 / latitude -90..90")
-    if not geom.valid:
-        geom = geom.make_valid()
-    polygons = _polygons(geom)
-    if not polygons:
-        raise ItemRejected("geometry has no area once made valid")
-    mp = MultiPolygon(polygons, srid=4326)
-    return mp
-
-
-def _polygons(geom: GEOSGeometry) -> list[Polygon]:
-    if isinstance(geom, Polygon):
-        return [geom] if not geom.empty and geom.area > 0 else []
-    if geom.geom_type in ("MultiPolygon", "GeometryCollection"):
-        out: list[Polygon] = []
-        for part in geom:
-            out.extend(_polygons(part))
-        return out
-    return []
+        return geojson_geometry(geometry, polygonal=True, max_vertices=MAX_IMPORT_VERTICES)
+    except GeometryError as exc:
+        template = _ITEM_GEOMETRY_MESSAGES.get(exc.code)
+        raise ItemRejected(
+            template.format(**exc.params) if template else f"geometry is not valid GeoJSON ({exc.what})"
+        ) from exc
 
 
 def _acquired(props: dict) -> datetime:

@@ -27,10 +27,10 @@ from django.utils.dateparse import parse_datetime
 
 from geopera_web.errors import InvalidInput
 
-from .catalog_data import ARCHIVE_HOST
-from .geometry import geometry_from_geojson
-from .models import Capture, DataProduct, OrderType
-from .pricing import billed_area_km2, credits_for_area
+from ..geometry import geometry_from_geojson
+from ..models import Capture, DataProduct, OrderType
+from ..pricing import billed_area_km2, credits_for_area
+from .data import ARCHIVE_HOST
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from .models import Order
+    from ..models import Order
 
 
 class ProviderState(StrEnum):

@@ -21,9 +21,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from geopera_web.api.problems import problem_response
 from geopera_web.errors import InvalidInput, NotFound
+from geopera_web.http.conditional import revalidated
 
-from .catalog import MAX_LIMIT, archive_products, build_params, capture_feature, capture_get, catalog_search
-from .models import Capture
+from ..models import Capture
+from .selectors import MAX_LIMIT, archive_products, build_params, capture_feature, capture_get, catalog_search
 
 STAC_VERSION = "1.0.0"
 DEFAULT_STAC_LIMIT = 10
@@ -92,6 +93,7 @@ def _limit(value: Any) -> int:
 
 
 @require_GET
+@revalidated()
 def landing(request: HttpRequest) -> HttpResponse:
     root = _root(request)
     links = [
@@ -132,11 +134,13 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@revalidated()
 def conformance(request: HttpRequest) -> HttpResponse:
     return _json({"conformsTo": CONFORMANCE})
 
 
 @require_GET
+@revalidated()
 def service_desc(request: HttpRequest) -> HttpResponse:
     """A small OpenAPI description of the STAC endpoints (service-desc)."""
     paths = {
@@ -207,6 +211,7 @@ def _product_for(collection_id: str):
 
 
 @require_GET
+@revalidated()
 def collections(request: HttpRequest) -> HttpResponse:
     root = _root(request)
     return _json(
@@ -222,6 +227,7 @@ def collections(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@revalidated()
 def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
     return _json(_collection_doc(request, _product_for(collection_id)))
 
@@ -264,6 +270,7 @@ def _get_input(request: HttpRequest) -> dict[str, Any]:
 
 
 @require_GET
+@revalidated()
 def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     _product_for(collection_id)
     data = _get_input(request)
@@ -282,6 +289,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
 
 
 @require_GET
+@revalidated()
 def item(request: HttpRequest, collection_id: str, item_id: str) -> HttpResponse:
     _product_for(collection_id)
     capture = capture_get(scene_id=item_id, collection=collection_id)

@@ -1,0 +1,124 @@
+"""The archive estimate (orders.archive.estimate) and the wire shapes of a priced archive cart.
+
+orders.archive.place, whose answer is the order resource, is registered with the other order
+operations in `orders/api.py`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from geopera_web.accounts.models import Scope
+from geopera_web.api.registry import Effect, OpContext, operation
+
+from .pricing import MAX_CART_CAPTURES, ArchiveQuote, QuoteGroup, archive_quote
+
+
+def _km2(value: float) -> float:
+    return round(value, 6)
+
+
+def quote_group_to_wire(group: QuoteGroup) -> dict[str, Any]:
+    return {
+        "captures": list(group.capture_ids),
+        "aoi_km2": _km2(group.area_km2),
+        "credits": group.credits,
+        "aud": group.aud,
+        "dataProduct": group.data_product.pk,
+        "dataProductName": group.data_product.name,
+        "acquisitionDate": group.acquisition_date.isoformat() if group.acquisition_date else None,
+        "billedAreaKm2": _km2(group.billed_area_km2),
+        "creditsPerKm2": group.data_product.credits_per_km2,
+        "minAreaKm2": group.data_product.min_area_km2,
+    }
+
+
+def quote_to_wire(quote: ArchiveQuote) -> dict[str, Any]:
+    return {
+        "groups": [quote_group_to_wire(g) for g in quote.groups],
+        "errors": [e.as_dict() for e in quote.errors],
+        "total_aud": quote.total_aud,
+        "total_credits": quote.total_credits,
+    }
+
+
+class ArchiveCaptureInput(serializers.Serializer):
+    id = serializers.CharField(max_length=200, help_text="The capture's id (its STAC item / scene id).")
+    geometry = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="Optional GeoJSON Polygon/MultiPolygon: bill only footprint ∩ this geometry.",
+    )
+
+
+class ArchiveEstimateInput(serializers.Serializer):
+    captures = ArchiveCaptureInput(many=True, required=False, default=list, max_length=MAX_CART_CAPTURES)
+    splitByDate = serializers.BooleanField(required=False, allow_null=True, default=False)  # noqa: N815
+
+
+class ArchiveEstimateGroup(serializers.Serializer):
+    """One priced group: a data product (and an acquisition date when `splitByDate`)."""
+
+    captures = serializers.ListField(child=serializers.CharField(), help_text="Capture ids in this group.")
+    aoi_km2 = serializers.FloatField(help_text="Geodesic km² of the union of the billed geometries.")
+    credits = serializers.IntegerField(help_text="creditsPerKm2 × max(aoi_km2, minAreaKm2), rounded up.")
+    aud = serializers.FloatField(help_text="credits / 100.")
+    dataProduct = serializers.CharField(help_text="Data product id (sets the rate).")  # noqa: N815
+    dataProductName = serializers.CharField()  # noqa: N815
+    acquisitionDate = serializers.DateField(  # noqa: N815
+        allow_null=True, help_text="UTC date of the group's captures when splitByDate, else null."
+    )
+    billedAreaKm2 = serializers.FloatField(help_text="max(aoi_km2, minAreaKm2): the area paid for.")  # noqa: N815
+    creditsPerKm2 = serializers.IntegerField()  # noqa: N815
+    minAreaKm2 = serializers.FloatField()  # noqa: N815
+
+
+class ArchiveEstimateError(serializers.Serializer):
+    """A capture that could not be priced. `code`: unknown_capture, ambiguous_capture,
+    unsupported_product, invalid_geometry, geometry_outside_footprint."""
+
+    id = serializers.CharField()
+    captureId = serializers.CharField(help_text="Same as id.")  # noqa: N815
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ArchiveEstimateOutput(serializers.Serializer):
+    """The server-authoritative price of a cart. Nothing is persisted."""
+
+    groups = ArchiveEstimateGroup(many=True)
+    errors = ArchiveEstimateError(many=True)
+    total_aud = serializers.FloatField()
+    total_credits = serializers.IntegerField()
+
+
+class ArchivePlaceInput(serializers.Serializer):
+    captures = ArchiveCaptureInput(many=True, min_length=1, max_length=MAX_CART_CAPTURES)
+    projectId = serializers.CharField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Workspace that owns the order; the org's default workspace when omitted.",
+    )
+    licenseType = serializers.CharField(required=False, default="standard", max_length=40)  # noqa: N815
+    splitByDate = serializers.BooleanField(required=False, allow_null=True, default=False)  # noqa: N815
+    displayName = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)  # noqa: N815
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, default=list, max_length=50
+    )
+
+
+@operation(
+    "orders.archive.estimate",
+    scope=Scope.ORDERS_READ,
+    effect=Effect.READ,
+    input=ArchiveEstimateInput,
+    output=ArchiveEstimateOutput,
+    summary="Preview the server-authoritative AOI price for a cart of archive captures.",
+)
+def archive_estimate(ctx: OpContext, data: dict) -> dict:
+    quote = archive_quote(
+        captures=list(data.get("captures") or []), split_by_date=bool(data.get("splitByDate"))
+    )
+    return quote_to_wire(quote)

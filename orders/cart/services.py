@@ -1,0 +1,297 @@
+"""Writes of the archive cart and archive checkout: the cart rows, and `archive_order_place`, which
+re-prices captures on the server, secures the money and creates a processing archive order (the
+API's orders.archive.place and the cart's Place button both end here)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from django.contrib.gis.geos import MultiPolygon
+from django.db import transaction
+
+from geopera_web.accounts.models import BillingMode, Organization, User, Workspace
+from geopera_web.accounts.selectors import workspace_default, workspace_get
+from geopera_web.actor import ActorLike, actor_of
+from geopera_web.billing.services import (
+    charge_authorize,
+    credits_to_aud,
+)
+from geopera_web.errors import InvalidInput, NotFound
+
+from ..events import order_event
+from ..models import Capture, Cart, CartItem, Order, OrderGroup, OrderType
+from ..services import _clean_tags
+from .pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
+
+logger = logging.getLogger(__name__)
+
+
+def _idempotency_ref(*, org: Organization, key: str | None) -> str:
+    # The gateway keys its 3-D Secure challenge by this reference: a retry with the same
+    # Idempotency-Key must present the same one, or the completed challenge would not be found.
+    return f"{org.pk}:orders.archive.place:{key}" if key else ""
+
+
+def _workspace_for(*, org: Organization, workspace_id: object | None) -> Workspace:
+    """The org's workspace `workspace_id`; the org's default workspace when omitted (documented on
+    `projectId`). Another org's workspace is the same 404 as a missing one."""
+    if workspace_id in (None, ""):
+        return workspace_default(org=org)
+    workspace = workspace_get(org=org, workspace_id=workspace_id)
+    if workspace is None:
+        raise NotFound("Workspace (projectId) not found in your organization.", slug="workspace-not-found")
+    return workspace
+
+
+def quote_errors_as_validation(quote: ArchiveQuote) -> list[dict[str, Any]]:
+    return [
+        {"loc": ["body", "captures", e.index], "msg": f"{e.capture_id}: {e.message}", "type": e.code}
+        for e in quote.errors
+    ]
+
+
+@transaction.atomic
+def archive_order_place(
+    *,
+    org: Organization,
+    actor: ActorLike,
+    captures: list[dict[str, Any]],
+    workspace_id: object | None = None,
+    license_type: str = "standard",
+    split_by_date: bool = False,
+    display_name: str = "",
+    tags: list[str] | None = None,
+    idempotency_key: str | None = None,
+) -> Order:
+    """Re-price the cart on the server, secure the money, and create a processing archive order.
+
+    Refuses (422, nothing written) a cart with no captures or with any capture that cannot be priced:
+    an order never silently drops part of what was asked for. Money goes through
+    `charge_authorize` (credit reservation / card hold / enterprise accrual; 402 when it cannot be
+    secured). Fulfilment is queued with the provider after commit.
+    """
+    from ..tasks import fulfil_archive_order
+
+    workspace = _workspace_for(org=org, workspace_id=workspace_id)
+    if not captures:
+        raise InvalidInput(
+            "The cart is empty.",
+            status=422,
+            errors=[{"loc": ["body", "captures"], "msg": "Add at least one capture.", "type": "value_error"}],
+        )
+    quote = archive_quote(captures=captures, split_by_date=split_by_date)
+    if quote.errors or not quote.groups:
+        raise InvalidInput(
+            "Some captures cannot be ordered; fix the cart and retry.",
+            status=422,
+            errors=quote_errors_as_validation(quote),
+        )
+    order_id = uuid.uuid4()
+    user = actor_of(actor).user
+    n_captures = sum(len(g.capture_ids) for g in quote.groups)
+    charge = charge_authorize(
+        org=org,
+        credits=quote.total_credits,
+        reference=f"order:{order_id}",
+        actor=user,
+        description=f"Archive order of {n_captures} capture(s)",
+        idempotency_ref=_idempotency_ref(org=org, key=idempotency_key),
+    )
+    products = {g.data_product.pk for g in quote.groups}
+    order = Order.objects.create(
+        id=order_id,
+        org=org,
+        workspace=workspace,
+        order_type=OrderType.ARCHIVE,
+        status=Order.Status.PROCESSING,
+        display_name=display_name or f"Archive: {n_captures} capture(s)",
+        data_product=quote.groups[0].data_product if len(products) == 1 else None,
+        tags=_clean_tags(tags or []),
+        license_type=license_type,
+        split_by_date=split_by_date,
+        billing_mode=charge.billing_mode,
+        total_credits=quote.total_credits,
+        charge=charge,
+        created_by=user,
+    )
+    groups = OrderGroup.objects.bulk_create(
+        [
+            OrderGroup(
+                order=order,
+                position=i,
+                name=g.name,
+                data_product=g.data_product,
+                geometry=g.geometry,
+                area_km2=g.area_km2,
+                billed_area_km2=g.billed_area_km2,
+                credits=g.credits,
+                acquisition_date=g.acquisition_date,
+                params={
+                    "creditsPerKm2": g.data_product.credits_per_km2,
+                    "minAreaKm2": g.data_product.min_area_km2,
+                },
+            )
+            for i, g in enumerate(quote.groups)
+        ]
+    )
+    through = OrderGroup.captures.through
+    through.objects.bulk_create(
+        [
+            through(ordergroup_id=group.pk, capture_id=pk)
+            for group, g in zip(groups, quote.groups, strict=True)
+            for pk in g.capture_pks
+        ]
+    )
+    order_event(
+        order=order,
+        kind="placed",
+        actor=actor,
+        to_status=order.status,
+        message=f"Placed {n_captures} capture(s) in {len(groups)} priced group(s) for "
+        f"{quote.total_credits} credits (A${credits_to_aud(quote.total_credits):.2f}).",
+        data={"totalCredits": quote.total_credits, "licenseType": license_type, "splitByDate": split_by_date},
+    )
+    order_event(
+        order=order,
+        kind="payment_authorized",
+        actor=actor,
+        message=_authorized_message(charge.billing_mode, charge.authorized_credits),
+        data={"chargeId": str(charge.pk), "billingMode": charge.billing_mode},
+    )
+    transaction.on_commit(lambda: _enqueue_fulfilment(fulfil_archive_order, order.pk))
+    return order
+
+
+def _enqueue_fulfilment(task: Any, order_id: object) -> None:
+    # The order is committed by now: a broker outage must not turn its 202 into a 500. The periodic
+    # `poll_provider_orders` picks up any processing order whose task was never queued.
+    try:
+        task.delay(str(order_id))
+    except Exception:  # any broker error: logged with its traceback
+        logger.exception("Could not queue fulfilment of order %s; the periodic poller will.", order_id)
+
+
+def _authorized_message(mode: str, credits: int) -> str:
+    aud = f"A${credits_to_aud(credits):.2f}"
+    if mode == BillingMode.CREDIT:
+        return f"Reserved {credits} credits ({aud}) from the wallet."
+    if mode == BillingMode.CARD:
+        return f"Card authorization hold of {aud}."
+    return f"{credits} credits ({aud}) accrue to this month's invoice."
+
+
+def cart_get_or_create(*, org: Organization, user: User) -> Cart:
+    cart, _ = Cart.objects.get_or_create(org=org, user=user)
+    return cart
+
+
+def _aoi_from_geojson(geometry: Any) -> MultiPolygon | None:
+    if geometry in (None, "", {}):
+        return None
+    geom, why = parse_polygon_geojson(geometry)
+    if geom is None:
+        raise InvalidInput(f"The area of interest cannot be used: {why}")
+    return geom if isinstance(geom, MultiPolygon) else MultiPolygon(geom, srid=4326)
+
+
+@transaction.atomic
+def cart_toggle(*, org: Organization, user: User, capture_id: str) -> bool:
+    """Add the capture (scene id) to the person's cart, or take it out if it is there. Returns
+    whether it is in the cart afterwards. A capture added while an AOI is drawn is not clipped:
+    clipping is an explicit per-item choice."""
+    capture = Capture.objects.filter(scene_id=capture_id).order_by("collection").first()
+    if capture is None:
+        raise NotFound(f"No capture {capture_id!r} in the catalog.")
+    cart = Cart.objects.select_for_update().get(pk=cart_get_or_create(org=org, user=user).pk)
+    deleted, _ = CartItem.objects.filter(cart=cart, capture=capture).delete()
+    if deleted:
+        cart.save(update_fields=["updated_at"])
+        return False
+    if CartItem.objects.filter(cart=cart).count() >= MAX_CART_CAPTURES:
+        raise InvalidInput(f"A cart holds at most {MAX_CART_CAPTURES} captures; place an order first.")
+    CartItem.objects.create(cart=cart, capture=capture)
+    cart.save(update_fields=["updated_at"])
+    return True
+
+
+@transaction.atomic
+def cart_remove(*, org: Organization, user: User, capture_id: str) -> None:
+    cart = cart_get_or_create(org=org, user=user)
+    CartItem.objects.filter(cart=cart, capture__scene_id=capture_id).delete()
+
+
+@transaction.atomic
+def cart_set_aoi(*, org: Organization, user: User, geometry: Any) -> Cart:
+    """Remember the AOI drawn on the map. Items already clipped follow the new AOI (that is what
+    "clip to AOI" means on screen); clearing the AOI leaves their last clip in place."""
+    cart = cart_get_or_create(org=org, user=user)
+    cart.aoi = _aoi_from_geojson(geometry)
+    cart.save(update_fields=["aoi", "updated_at"])
+    if cart.aoi is not None:
+        CartItem.objects.filter(cart=cart, clip_geometry__isnull=False).update(clip_geometry=cart.aoi)
+    return cart
+
+
+@transaction.atomic
+def cart_item_clip(*, org: Organization, user: User, capture_id: str, clip: bool) -> CartItem:
+    """Clip one item to the cart's current AOI (a copy is stored on the item) or bill its whole
+    footprint again. Clipping needs an AOI on the map (400 otherwise)."""
+    cart = cart_get_or_create(org=org, user=user)
+    item = CartItem.objects.filter(cart=cart, capture__scene_id=capture_id).first()
+    if item is None:
+        raise NotFound("That capture is not in your cart.")
+    if clip and cart.aoi is None:
+        raise InvalidInput("Draw or upload an area of interest first, then clip captures to it.")
+    item.clip_geometry = cart.aoi if clip else None
+    item.save(update_fields=["clip_geometry"])
+    return item
+
+
+@transaction.atomic
+def cart_set_split(*, org: Organization, user: User, split_by_date: bool) -> Cart:
+    cart = cart_get_or_create(org=org, user=user)
+    cart.split_by_date = split_by_date
+    cart.save(update_fields=["split_by_date", "updated_at"])
+    return cart
+
+
+def cart_payload(items: list[CartItem]) -> list[dict[str, Any]]:
+    """The cart as `captures` for orders.archive.estimate / place."""
+    return [
+        {
+            "id": i.capture.scene_id,
+            **({"geometry": json.loads(i.clip_geometry.json)} if i.clip_geometry else {}),
+        }
+        for i in items
+    ]
+
+
+@transaction.atomic
+def cart_place(
+    *,
+    org: Organization,
+    user: User,
+    workspace_id: object | None,
+    license_type: str,
+    idempotency_key: str | None,
+) -> Order:
+    """The Place button: the same `archive_order_place` as the API, then the ordered captures leave
+    the cart (in the same transaction, so a failed placement keeps the cart intact)."""
+    cart = cart_get_or_create(org=org, user=user)
+    items = list(CartItem.objects.filter(cart=cart).select_related("capture"))
+    if not items:
+        raise InvalidInput("Your cart is empty: add captures first.")
+    order = archive_order_place(
+        org=org,
+        actor=user,
+        captures=cart_payload(items),
+        workspace_id=workspace_id,
+        license_type=license_type,
+        split_by_date=cart.split_by_date,
+        idempotency_key=idempotency_key,
+    )
+    CartItem.objects.filter(pk__in=[i.pk for i in items]).delete()
+    return order

@@ -1,0 +1,76 @@
+"""The archive catalog and what can be bought: data products (with their price) and captures.
+
+The catalog is the reseller's shared archive metadata, not tenant data: no org owns a Capture or
+a DataProduct. Tables keep the `orders_` prefix (app label `orders`; `orders/models.py` imports
+these so Django and the migrations find them).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.gis.db import models
+
+
+class OrderType(models.TextChoices):
+    ARCHIVE = "archive", "Archive"
+    TASKING = "tasking", "Tasking"
+
+
+class DataProduct(models.Model):
+    """Something that can be bought, with its price: credits per km² over a minimum billable area.
+
+    Archive products price catalog captures; tasking products price new acquisitions (the tasking
+    app links them to sensors and gives them an order-form schema).
+    """
+
+    id = models.SlugField(primary_key=True, max_length=80)
+    name = models.CharField(max_length=200)
+    order_type = models.CharField(max_length=16, choices=OrderType.choices)
+    collection = models.CharField(max_length=100, help_text="Catalog collection (STAC) this product sells.")
+    host = models.CharField(max_length=100, default="geopera-sim", help_text="Provider that fulfils it.")
+    description = models.TextField(blank=True)
+    credits_per_km2 = models.PositiveIntegerField()
+    min_area_km2 = models.FloatField(default=0, help_text="Smaller areas are billed as this area.")
+    max_area_km2 = models.FloatField(null=True, blank=True, help_text="Largest area one group may have.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order_type", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Capture(models.Model):
+    """A scene in the archive catalog (STAC-like)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    scene_id = models.CharField(max_length=200, help_text="The provider's scene id (the STAC item id).")
+    collection = models.CharField(max_length=100)
+    host = models.CharField(max_length=100, default="geopera-sim")
+    data_product = models.ForeignKey(DataProduct, on_delete=models.PROTECT, related_name="captures")
+    footprint = models.MultiPolygonField(srid=4326)
+    acquired_at = models.DateTimeField()
+    cloud_cover = models.FloatField(help_text="Percent, 0–100.")
+    off_nadir = models.FloatField(help_text="Degrees.")
+    gsd = models.FloatField(help_text="Ground sample distance, metres.")
+    sun_elevation = models.FloatField(null=True, blank=True, help_text="Degrees.")
+    platform = models.CharField(max_length=100)
+    quicklook_url = models.URLField(max_length=500, blank=True)
+    thumbnail_url = models.URLField(max_length=500, blank=True)
+    properties = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "scene_id"], name="orders_capture_scene_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["-acquired_at", "-id"], name="orders_capture_keyset"),
+            models.Index(fields=["collection", "-acquired_at"], name="orders_capture_coll_time"),
+            models.Index(fields=["scene_id"], name="orders_capture_scene"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection}/{self.scene_id}"

@@ -1,0 +1,207 @@
+"""Coverage writes and the completion rules of a tasking order.
+
+Coverage snapshots drive completion: FULFILLED when every AOI reaches its target,
+PARTIALLY_FULFILLED (with a pro-rata refund) when the acquisition window ends below it, FAILED
+(charge released) when nothing was covered at all.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from geopera_web.billing.services import (
+    charge_capture,
+    charge_refund,
+    charge_release,
+)
+
+from ..events import order_event
+from ..models import CoverageSnapshot, Order, OrderGroup, OrderType
+from ..services import order_transition
+from .calculations import compute_group_coverage, group_fingerprints
+
+
+def coverage_target_for(order: Order) -> float:
+    """Percent of each AOI that must be covered: the order's `coverageTarget` param, else the
+    COVERAGE_TARGET_PERCENT setting (95)."""
+    value = (order.params or {}).get("coverageTarget")
+    try:
+        target = (
+            float(value) if value is not None else float(getattr(settings, "COVERAGE_TARGET_PERCENT", 95))
+        )
+    except (TypeError, ValueError):
+        target = 95.0
+    return min(max(target, 1.0), 100.0)
+
+
+def acquisition_end_of(order: Order) -> datetime | None:
+    raw = (order.params or {}).get("acquisitionEnd")
+    parsed = parse_datetime(str(raw)) if raw else None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
+
+
+def coverage_recompute(*, order_id: Any, now: datetime | None = None) -> list[CoverageSnapshot]:
+    """Write a CoverageSnapshot for every group whose inputs changed since its latest snapshot,
+    then apply the completion rule (all AOIs at target → FULFILLED). Idempotent: a second run
+    with nothing new writes nothing. The order row lock serialises concurrent runs."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.order_type != OrderType.TASKING:
+            return []
+        prints = group_fingerprints(order_id=order.pk)
+        latest = {
+            s.group_id: s.fingerprint
+            for s in CoverageSnapshot.objects.filter(order=order)
+            .order_by("group_id", "-computed_at", "-id")
+            .distinct("group_id")
+        }
+        changed = [gid for gid, fp in prints.items() if latest.get(gid) != fp]
+        when = now or timezone.now()
+        snaps = [
+            CoverageSnapshot(
+                order=order,
+                group_id=c.group_id,
+                computed_at=when,
+                covered=c.covered,
+                remainder=c.remainder,
+                requested_km2=c.requested_km2,
+                covered_km2=c.covered_km2,
+                remainder_km2=c.remainder_km2,
+                percent=c.percent,
+                captures_delivered=c.captures_delivered,
+                last_delivery_at=c.last_delivery_at,
+                fingerprint=prints[c.group_id],
+            )
+            for c in compute_group_coverage(order_id=order.pk, group_ids=changed)
+        ]
+        CoverageSnapshot.objects.bulk_create(snaps)
+        if order.status == Order.Status.ACTIVE and _all_at_target(order):
+            _fulfil(order)
+    return snaps
+
+
+def _latest_snapshots(order: Order) -> dict[Any, CoverageSnapshot]:
+    return {
+        s.group_id: s
+        for s in CoverageSnapshot.objects.filter(order=order)
+        .order_by("group_id", "-computed_at", "-id")
+        .distinct("group_id")
+    }
+
+
+def _all_at_target(order: Order) -> bool:
+    latest = _latest_snapshots(order)
+    groups = list(order.groups.values_list("id", flat=True))
+    target = coverage_target_for(order)
+    # A float hair below the target (94.99999999 of a 95% target) is at target.
+    return bool(groups) and all(g in latest and latest[g].percent >= target - 1e-9 for g in groups)
+
+
+def _fulfil(order: Order) -> None:
+    order_transition(
+        order=order,
+        to=Order.Status.FULFILLED,
+        message=f"Every AOI reached its {coverage_target_for(order):g}% coverage target.",
+    )
+    if order.charge_id:
+        charge_capture(charge_id=order.charge_id)
+
+
+@transaction.atomic
+def order_coverage_settle(*, order_id: Any, now: datetime | None = None) -> Order | None:
+    """The window-end rule for an ACTIVE tasking order whose acquisitionEnd has passed.
+
+    At target everywhere → FULFILLED (charge captured). Below target → PARTIALLY_FULFILLED: the
+    charge is captured, then refunded the sum over AOIs of round-down(credits × remainder share),
+    with an order event. Nothing covered at all → FAILED and the charge is released.
+    Returns the order when it settled it, None when there was nothing to do (safe to repeat).
+    """
+    now = now or timezone.now()
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None or order.order_type != OrderType.TASKING or order.status != Order.Status.ACTIVE:
+        return None
+    end = acquisition_end_of(order)
+    if end is None or end > now:
+        return None
+    if _all_at_target(order):
+        _fulfil(order)
+        return order
+    latest = _latest_snapshots(order)
+    groups = list(order.groups.order_by("position"))
+    covered_any = any(g.pk in latest and latest[g.pk].covered_km2 > 0 for g in groups)
+    if not covered_any:
+        order_transition(
+            order=order,
+            to=Order.Status.FAILED,
+            message="The acquisition window ended with nothing delivered; the charge was released.",
+        )
+        if order.charge_id:
+            charge_release(charge_id=order.charge_id, memo=f"Nothing acquired for {order}")
+        return order
+    credits_by_group = _group_credits(order, groups)
+    lines = []
+    total_refund = 0
+    for g in groups:
+        snap = latest.get(g.pk)
+        share = 1.0 if snap is None or not snap.requested_km2 else snap.remainder_km2 / snap.requested_km2
+        # Areas carry float noise (a wholly uncovered AOI can come out at 0.999999999x): round the
+        # share to the coverage precision (1e-6) first, so rounding the refund down never costs the
+        # customer a credit by accident; the event records this same share.
+        share = min(max(round(share, 6), 0.0), 1.0)
+        credits = credits_by_group[g.pk]
+        refund = math.floor(credits * share)
+        total_refund += refund
+        lines.append(
+            {
+                "groupId": str(g.pk),
+                "name": str(g),
+                "credits": credits,
+                "remainderShare": share,
+                "refundCredits": refund,
+            }
+        )
+    order_transition(
+        order=order,
+        to=Order.Status.PARTIALLY_FULFILLED,
+        message=f"The acquisition window ended below the {coverage_target_for(order):g}% coverage target.",
+    )
+    if order.charge_id:
+        charge = charge_capture(charge_id=order.charge_id)
+        total_refund = min(total_refund, charge.captured_credits - charge.refunded_credits)
+        if total_refund > 0:
+            charge_refund(
+                charge_id=order.charge_id,
+                credits=total_refund,
+                memo=f"Pro-rata refund: uncovered remainder of {order}",
+            )
+    else:
+        total_refund = 0
+    order_event(
+        order=order,
+        kind="coverage_refund",
+        message=f"Refunded {total_refund:,} credits for the uncovered remainder (pro rata per AOI).",
+        data={"refundCredits": total_refund, "groups": lines},
+    )
+    return order
+
+
+def _group_credits(order: Order, groups: list[OrderGroup]) -> dict[Any, int]:
+    """What each AOI cost out of what the order was actually charged (`total_credits`, which is
+    the quoted or accepted price, not necessarily the list estimate): split in proportion to the
+    groups' own list prices, or by area when they carry none; rounded down."""
+    total = order.total_credits
+    if sum(g.credits for g in groups) > 0:
+        weights = {g.pk: float(g.credits) for g in groups}
+    else:
+        weights = {g.pk: g.area_km2 for g in groups}
+    denominator = sum(weights.values()) or 1.0
+    return {pk: math.floor(total * weight / denominator) for pk, weight in weights.items()}

@@ -1,0 +1,207 @@
+"""The unified inbox of pending decisions (feasibility studies and quotations), decided in place
+with htmx. Thin: the decide services hold every rule (409/410/402 come back as the row's error)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from geopera_web.accounts.decorators import org_required, role_required
+from geopera_web.accounts.models import Membership, Role
+from geopera_web.accounts.selectors import workspace_list
+from geopera_web.billing.selectors import wallet_get
+from geopera_web.errors import ApplicationError
+
+from ..feasibility import window_of
+from ..models import FeasibilityStudy
+from ..selectors import (
+    Decision,
+    decisions_pending,
+    pending_decision_count,
+    quotation_get,
+    study_get,
+)
+from ..services import (
+    feasibility_decide,
+    quotation_decide,
+    study_reject,
+)
+from .common import aoi_geojson, order_path, sensor_of
+
+
+def _window_text(params: dict[str, Any]) -> tuple[Any, Any]:
+    return window_of(params)
+
+
+def _option_rows(study: FeasibilityStudy) -> list[dict[str, Any]]:
+    """Options side by side, with the cells that differ between options flagged (and the best)."""
+    options = list(study.options.all())
+    prices = [o.price_credits for o in options]
+    windows = [(o.window_start, o.window_end) for o in options]
+    angles = [o.max_off_nadir for o in options]
+    captures = [o.expected_captures for o in options]
+    priced = [p for p in prices if p is not None]
+    rows = []
+    for o in options:
+        rows.append(
+            {
+                "option": o,
+                "diff_price": len(set(prices)) > 1,
+                "best_price": o.price_credits is not None
+                and len(priced) > 1
+                and o.price_credits == min(priced),
+                "diff_window": len(set(windows)) > 1,
+                "diff_angle": len(set(angles)) > 1,
+                "best_angle": len(set(angles)) > 1 and o.max_off_nadir == min(angles),
+                "diff_captures": len(set(captures)) > 1,
+            }
+        )
+    return rows
+
+
+def _spend_text(org: Any, credits: int | None, wallet: Any) -> dict[str, Any]:
+    """What accepting will do to the org's money, said exactly (credits, A$, the wallet after)."""
+    if credits is None:
+        return {"credits": None, "text": "Nothing is charged now: support will send a quotation to accept."}
+    aud = f"A${credits / 100:,.2f}"
+    if org.billing_mode == "credit":
+        after = wallet.available_credits - credits
+        text = (
+            f"Reserves {credits:,} credits ({aud}) from your wallet. Available after: {after:,} credits "
+            f"(A${after / 100:,.2f})."
+        )
+        return {"credits": credits, "text": text, "short": after < 0}
+    if org.billing_mode == "card":
+        return {"credits": credits, "text": f"Authorizes {aud} ({credits:,} credits) on the card on file."}
+    return {"credits": credits, "text": f"Adds {aud} ({credits:,} credits) to this month's invoice."}
+
+
+def _row_context(
+    request: HttpRequest, item: Decision, *, wallet: Any = None, admins: list[str] | None = None
+):
+    obj, order = item.obj, item.obj.order
+    wallet = wallet or wallet_get(org=request.org)
+    start, end = _window_text(order.params or {})
+    ctx: dict[str, Any] = {
+        "item": item,
+        "obj": obj,
+        "order": order,
+        "aoi_geojson": aoi_geojson(order),
+        "sensor": sensor_of(order),
+        "window_start": start,
+        "window_end": end,
+        "order_path": order_path(order),
+        "can_decide": request.membership.role == Role.ADMIN,
+        "admins": admins if admins is not None else _admin_names(request.org),
+    }
+    if item.kind == "feasibility":
+        ctx["options"] = _option_rows(obj)
+        for row in ctx["options"]:
+            row["spend"] = _spend_text(request.org, row["option"].price_credits, wallet)
+    else:
+        ctx["spend"] = _spend_text(request.org, obj.credits, wallet)
+    return ctx
+
+
+def _admin_names(org: Any) -> list[str]:
+    return [
+        m.user.display_name if hasattr(m.user, "display_name") else str(m.user)
+        for m in Membership.objects.filter(org=org, role=Role.ADMIN).select_related("user")
+    ]
+
+
+def _inbox_context(request: HttpRequest) -> dict[str, Any]:
+    kind = request.GET.get("kind", "")
+    workspace = request.GET.get("workspace", "")
+    rows = decisions_pending(org=request.org, workspace_id=workspace or None, kinds=kind or None)
+    page = Paginator(rows, 10).get_page(request.GET.get("page"))
+    wallet = wallet_get(org=request.org)
+    admins = _admin_names(request.org)
+    return {
+        "page": page,
+        "rows": [_row_context(request, item, wallet=wallet, admins=admins) for item in page.object_list],
+        "kind": kind,
+        "workspace": workspace,
+        "workspaces": list(workspace_list(org=request.org)),
+        "pending_count": pending_decision_count(org=request.org),
+        "query": urlencode([(k, v) for k, v in (("kind", kind), ("workspace", workspace)) if v]),
+    }
+
+
+@require_GET
+@org_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Every pending study and quotation of the org, newest first; htmx polls the list region."""
+    context = _inbox_context(request)
+    if request.htmx and request.htmx.target == "inbox-list":
+        return render(request, "tasking/inbox.html#list", context)
+    return render(request, "tasking/inbox.html", context)
+
+
+@require_GET
+@org_required
+def inbox_badge(request: HttpRequest) -> HttpResponse:
+    return render(request, "tasking/_inbox_badge.html", {"count": pending_decision_count(org=request.org)})
+
+
+def _decided_row(request: HttpRequest, kind: str, obj: Any, *, error: ApplicationError | None = None):
+    obj.refresh_from_db()
+    obj.order.refresh_from_db()
+    context = {
+        "r": _row_context(request, Decision(kind, obj)),
+        "error": error,
+        "wallet": wallet_get(org=request.org),
+        "pending_count": pending_decision_count(org=request.org),
+    }
+    return render(request, "tasking/_inbox_decided.html", context, status=error.status if error else 200)
+
+
+@require_POST
+@role_required("admin")
+def inbox_study_accept(request: HttpRequest, study_id: str) -> HttpResponse:
+    study = study_get(org=request.org, study_id=study_id)
+    try:
+        study = feasibility_decide(
+            org=request.org, actor=request.user, study_id=study.id, option_id=request.POST.get("option_id")
+        )
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise
+        return _decided_row(request, "feasibility", study, error=exc)
+    return _decided_row(request, "feasibility", study)
+
+
+@require_POST
+@role_required("admin")
+def inbox_study_reject(request: HttpRequest, study_id: str) -> HttpResponse:
+    study = study_get(org=request.org, study_id=study_id)
+    try:
+        study = study_reject(org=request.org, actor=request.user, study_id=study.id)
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise
+        return _decided_row(request, "feasibility", study, error=exc)
+    return _decided_row(request, "feasibility", study)
+
+
+@require_POST
+@role_required("admin")
+def inbox_quotation_decide(request: HttpRequest, quotation_id: str) -> HttpResponse:
+    quotation = quotation_get(org=request.org, quotation_id=quotation_id)
+    try:
+        quotation = quotation_decide(
+            org=request.org,
+            actor=request.user,
+            quotation_id=quotation.id,
+            decision=request.POST.get("decision", ""),
+        )
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise
+        return _decided_row(request, "quotation", quotation, error=exc)
+    return _decided_row(request, "quotation", quotation)
