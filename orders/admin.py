@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.gis import admin
 
-from geopera_web.admin_policy import ReadOnlyAdmin
+from geopera_web.admin_policy import GeometryAsTextAdmin, ReadOnlyAdmin
 
 from .cart import admin as cart_admin  # noqa: F401
 from .catalog import admin as catalog_admin  # noqa: F401
@@ -71,7 +71,7 @@ class OrderAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 
 @admin.register(OrderGroup)
-class OrderGroupAdmin(ReadOnlyAdmin, admin.GISModelAdmin):
+class OrderGroupAdmin(ReadOnlyAdmin, GeometryAsTextAdmin):
     list_display = ("order", "position", "name", "data_product", "area_km2", "credits")
     search_fields = ("order__id", "name")
     list_select_related = ("order", "data_product")

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.gis import admin
 from django.db import transaction
 
-from geopera_web.admin_policy import ReadOnlyAdmin
+from geopera_web.admin_policy import GeometryAsTextAdmin, ReadOnlyAdmin
 from geopera_web.errors import InvalidInput
 
 from ..models import DeliveredCapture, DeliveryBatch
@@ -74,7 +74,7 @@ class DeliveryBatchAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 
 @admin.register(DeliveredCapture)
-class DeliveredCaptureAdmin(admin.GISModelAdmin):
+class DeliveredCaptureAdmin(GeometryAsTextAdmin):
     list_display = (
         "scene_id",
         "order",
