@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import logging
 
+from django import forms
+from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
+from django.contrib.gis.db import models as gis_models
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -156,3 +159,13 @@ def audit(request: HttpRequest, action: str, **details: object) -> None:
         getattr(user, "pk", "?"),
         " ".join(f"{k}={v!r}" for k, v in details.items()),
     )
+
+
+class GeometryAsTextAdmin(admin.ModelAdmin):
+    """Geometry fields as WKT/GeoJSON text. Django's GIS admin widget loads OpenLayers from a CDN and
+    starts it with an inline script: neither is allowed here (no CDN at run time, CSP without inline
+    script). Maps of these rows are on the product's own pages."""
+
+    formfield_overrides = {
+        gis_models.GeometryField: {"widget": forms.Textarea(attrs={"rows": 6, "cols": 80})}
+    }

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "corsheaders",
+    "csp",
     "django_htmx",
     "leaflet",
     "template_partials",
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     # Outermost after security: compresses what every inner layer produced (JSON family only).
     "geopera_web.http.compression.ApiCompressionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Before anything reads the body (sessions, CSRF, DRF): 413 from Content-Length alone.
+    "geopera_web.limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,8 +63,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "geopera_web.accounts.middleware.ActiveOrganizationMiddleware",
+    "geopera_web.limits.RateLimitMiddleware",
     "geopera_web.api.problems.ApiProblemMiddleware",
     "geopera_web.middleware.PageErrorMiddleware",
     # Last, as django-axes asks: turns a locked-out login into our lockout page.
@@ -84,7 +89,7 @@ TEMPLATES = [
                 "geopera_web.accounts.context_processors.navigation",
             ],
             # {% partialdef %} everywhere without a {% load %} (built into Django 6; a package on 5.2).
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": ["template_partials.templatetags.partials", "geopera_web.safe_urls"],
         },
     },
 ]
@@ -193,6 +198,38 @@ CORS_PREFLIGHT_MAX_AGE = 3600
 # installs); the page draws a vendored coastline layer so a map without tiles is still readable.
 BASEMAP_URL = env.str("BASEMAP_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 BASEMAP_ATTRIBUTION = env.str("BASEMAP_ATTRIBUTION", default="&copy; OpenStreetMap contributors")
+# --- Content Security Policy (django-csp) ---------------------------------------------------------
+# No inline script, no eval: behaviour lives in static/js/, data reaches it through json_script or
+# data attributes. Styles may be inline (Leaflet, htmx and Swagger UI set them; CSS cannot run code).
+# Images may come from the basemap's tile host. CSP_REPORT_ONLY=true sends the same policy as
+# report-only (to try a change in production first).
+_basemap_origin = ""
+if BASEMAP_URL:
+    from urllib.parse import urlsplit
+
+    _parts = urlsplit(BASEMAP_URL.replace("{s}", "a"))
+    _basemap_origin = f"{_parts.scheme}://{_parts.netloc}" if _parts.netloc else ""
+    if "{s}" in BASEMAP_URL:
+        _basemap_origin = f"{_parts.scheme}://*.{_parts.netloc.split('.', 1)[-1]}"
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *([_basemap_origin] if _basemap_origin else [])],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
+
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (-25.0, 134.0),
     "DEFAULT_ZOOM": 4,
@@ -252,6 +289,22 @@ AXES_SENSITIVE_PARAMETERS = ["password", "csrfmiddlewaretoken"]
 AXES_VERBOSE = False
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Bounded requests ------------------------------------------------------------------------------
+# Bodies larger than these are refused with 413 before anything reads them (see geopera_web/limits.py).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=5_000_000)
+PAGE_MAX_BODY_BYTES = env.int("PAGE_MAX_BODY_BYTES", default=12_000_000)
+# Rate limits of pages and public endpoints (the API's own per-key limit is API_RATE_LIMIT):
+# URL name -> (per "principal" (signed-in user, else IP) or per "ip", the setting that holds the rate).
+AOI_CHECK_RATE_LIMIT = env.str("AOI_CHECK_RATE_LIMIT", default="60/min")
+STAC_SEARCH_RATE_LIMIT = env.str("STAC_SEARCH_RATE_LIMIT", default="60/min")
+STAC_ITEMS_RATE_LIMIT = env.str("STAC_ITEMS_RATE_LIMIT", default="300/min")
+VIEW_RATE_LIMITS = {
+    "tasking:aoi_check": ("principal", "AOI_CHECK_RATE_LIMIT"),
+    "orders:stac_search": ("ip", "STAC_SEARCH_RATE_LIMIT"),
+    "orders:stac_items": ("ip", "STAC_ITEMS_RATE_LIMIT"),
+    "orders:stac_item": ("ip", "STAC_ITEMS_RATE_LIMIT"),
+}
 
 # --- User tokens -----------------------------------------------------------------------------------
 USER_TOKEN_TTL_DAYS = env.int("USER_TOKEN_TTL_DAYS", default=90)

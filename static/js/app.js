@@ -61,8 +61,18 @@
     const copy = target.closest("[data-copy-target]");
     if (copy) {
       const source = document.querySelector(copy.dataset.copyTarget);
-      if (source && navigator.clipboard) {
-        navigator.clipboard.writeText(source.textContent.trim()).then(function () { geopera.toast("Copied.", "success"); });
+      if (!source) return;
+      const selectIt = function () {
+        const range = document.createRange();
+        range.selectNodeContents(source);
+        const sel = window.getSelection();
+        sel.removeAllRanges(); sel.addRange(range);
+        geopera.toast("Selected: press Ctrl+C (⌘C) to copy.", "info");
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () { geopera.toast("Copied.", "success"); }, selectIt);
+      } else {
+        selectIt();
       }
       return;
     }
@@ -70,6 +80,29 @@
     if (back && window.history.length > 1) {
       e.preventDefault();
       window.history.back();
+    }
+  });
+
+  // After an htmx request from an element:
+  //   data-after-request-clear="selectors"   empty those fields
+  //   data-after-request-dismiss=".sel"      remove the closest element matching the selector
+  //   data-skip-request-while="selector"    (before) skip the request while that element exists,
+  //                                          e.g. a poll that must not replace rows under an open dialog
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    const el = e.detail && e.detail.elt;
+    if (el && el.dataset && el.dataset.skipRequestWhile && document.querySelector(el.dataset.skipRequestWhile)) {
+      e.preventDefault();
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    const el = e.detail && e.detail.elt;
+    if (!el || !el.dataset) return;
+    if (el.dataset.afterRequestClear) {
+      document.querySelectorAll(el.dataset.afterRequestClear).forEach(function (f) { f.value = ""; });
+    }
+    if (el.dataset.afterRequestDismiss) {
+      const box = el.closest(el.dataset.afterRequestDismiss);
+      if (box) box.remove();
     }
   });
 
