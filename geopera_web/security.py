@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -41,3 +42,14 @@ def login_username(request: HttpRequest | None, credentials: dict | None = None)
     if value is None and request is not None:
         value = request.POST.get("username")
     return value.strip().lower()[:255] if isinstance(value, str) and value.strip() else None
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """django-axes' check, for every login that comes with a request (the login page, the admin's).
+    A call without a request is server-side code (a management command, the test client's
+    `login()`): nothing for a remote attacker to guess with, so it is not throttled."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)

@@ -137,3 +137,10 @@ def test_create_user_refuses_a_weak_password():
 
     with pytest.raises(ApplicationError, match="stronger password"):
         user_create(email="weak@acme.example", password="password123")
+
+
+def test_server_side_authenticate_without_a_request_still_works(operator_user):
+    """Management code and the test client's login() pass no request: not throttled, not broken."""
+    from django.contrib.auth import authenticate
+
+    assert authenticate(username=operator_user.email, password=DEMO_PASSWORD) == operator_user
