@@ -19,7 +19,7 @@ from geopera_web.billing.services import (
 )
 from geopera_web.errors import Conflict, InvalidInput
 
-from .events import order_event
+from .events import event_status_changed, event_tags_changed
 from .models import Order
 from .selectors import order_get
 
@@ -53,9 +53,8 @@ def order_transition(
     if (from_status, from_sub) == (locked.status, locked.sub_status):
         return locked
     locked.save(update_fields=["status", "sub_status", "updated_at"])
-    order_event(
+    event_status_changed(
         order=locked,
-        kind="status_changed",
         actor=actor,
         message=message,
         from_status=from_status + (f"/{from_sub}" if from_sub else ""),
@@ -86,7 +85,7 @@ def order_tags_merge(*, org: Organization, actor: ActorLike, order_id: object, t
         added = [t for t in merged if t not in order.tags]
         order.tags = merged
         order.save(update_fields=["tags", "updated_at"])
-        order_event(order=order, kind="tags_changed", actor=actor, message="Tags added: " + ", ".join(added))
+        event_tags_changed(order=order, actor=actor, added=added)
     return order
 
 
@@ -96,7 +95,7 @@ def order_tag_remove(*, org: Organization, actor: ActorLike, order_id: object, t
     if tag in order.tags:
         order.tags = [t for t in order.tags if t != tag]
         order.save(update_fields=["tags", "updated_at"])
-        order_event(order=order, kind="tags_changed", actor=actor, message=f"Tag removed: {tag}")
+        event_tags_changed(order=order, actor=actor, removed=[tag])
     return order
 
 

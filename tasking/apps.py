@@ -6,4 +6,4 @@ class TaskingConfig(AppConfig):
     verbose_name = "Tasking"
 
     def ready(self) -> None:
-        from . import hooks  # noqa: F401  (registers navigation, dashboard and demo hooks)
+        from . import decisions, hooks  # noqa: F401  (decision kinds; navigation, dashboard and demo hooks)

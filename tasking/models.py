@@ -9,6 +9,9 @@ Schema is generated from those facts (tasking.schemas). `TaskingTemplate` is a r
 acquisition settings that names a sensor; it is validated against the sensor's facts by
 tasking.services and soft-deleted so orders made from it can still say where they came from.
 
+The tasking flow's decisions (`FeasibilityStudy`, `Quotation`) are `orders.decisions.AbstractDecision`s:
+one decision state machine, registered as kinds in `tasking/decisions.py`.
+
 Field names here are a contract with the tasking-flow code (requests, feasibility, quotations):
 add fields only with new migrations, never rename.
 """
@@ -22,6 +25,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from geopera_web.accounts.models import Organization
+from orders.decisions import AbstractDecision
 from orders.models import DataProduct, OrderType
 
 
@@ -222,27 +226,14 @@ class TaskingTemplate(models.Model):
 # --- tasking flow: feasibility studies, options, quotations --------------------------------------
 
 
-class FeasibilityStudy(models.Model):
+class FeasibilityStudy(AbstractDecision):
     """Support's (or the orbit predictor's) answer to "can this tasking order be acquired?".
 
     Created already uploaded (PENDING: waiting for the org's decision) with one or more options.
     The org accepts exactly one option, or rejects the study; nobody deciding by `deadline` lets
-    the beat task expire it. `decision` only moves through TRANSITIONS, via
-    tasking.services.study_transition (row lock, update_fields, an order event).
+    the beat task expire it. `decision` only moves through the one decision state machine
+    (`orders.decisions.decision_transition`: row lock, update_fields, an order event).
     """
-
-    class Decision(models.TextChoices):
-        PENDING = "PENDING", "Waiting for a decision"
-        ACCEPTED = "ACCEPTED", "Accepted"
-        REJECTED = "REJECTED", "Rejected"
-        EXPIRED = "EXPIRED", "Expired"
-
-    TRANSITIONS: dict[str, set[str]] = {
-        Decision.PENDING: {Decision.ACCEPTED, Decision.REJECTED, Decision.EXPIRED},
-        Decision.ACCEPTED: set(),
-        Decision.REJECTED: set(),
-        Decision.EXPIRED: set(),
-    }
 
     class Source(models.TextChoices):
         SUPPORT = "support", "Support desk"
@@ -252,7 +243,6 @@ class FeasibilityStudy(models.Model):
     # Denormalised from the order so every org-scoped read is one indexed filter.
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="feasibility_studies")
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="feasibility_studies")
-    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.SUPPORT)
     notes = models.TextField(blank=True)
     deadline = models.DateTimeField(help_text="The org must decide before this instant.")
@@ -262,12 +252,6 @@ class FeasibilityStudy(models.Model):
     accepted_option = models.ForeignKey(
         "FeasibilityOption", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -279,10 +263,6 @@ class FeasibilityStudy(models.Model):
 
     def __str__(self) -> str:
         return f"Feasibility study {str(self.id)[:8]} ({self.decision})"
-
-    @property
-    def is_pending(self) -> bool:
-        return self.decision == self.Decision.PENDING
 
 
 class FeasibilityOption(models.Model):
@@ -325,21 +305,8 @@ class FeasibilityOption(models.Model):
         return self.price_credits is not None
 
 
-class Quotation(models.Model):
+class Quotation(AbstractDecision):
     """The final price of a tasking order, which an org admin accepts (charging it) or rejects."""
-
-    class Decision(models.TextChoices):
-        PENDING = "PENDING", "Waiting for a decision"
-        ACCEPTED = "ACCEPTED", "Accepted"
-        REJECTED = "REJECTED", "Rejected"
-        EXPIRED = "EXPIRED", "Expired"
-
-    TRANSITIONS: dict[str, set[str]] = {
-        Decision.PENDING: {Decision.ACCEPTED, Decision.REJECTED, Decision.EXPIRED},
-        Decision.ACCEPTED: set(),
-        Decision.REJECTED: set(),
-        Decision.EXPIRED: set(),
-    }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="quotations")
@@ -347,16 +314,9 @@ class Quotation(models.Model):
     credits = models.BigIntegerField()
     valid_until = models.DateTimeField()
     notes = models.TextField(blank=True)
-    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -370,10 +330,6 @@ class Quotation(models.Model):
 
     def __str__(self) -> str:
         return f"Quotation {str(self.id)[:8]} ({self.credits} cr, {self.decision})"
-
-    @property
-    def is_pending(self) -> bool:
-        return self.decision == self.Decision.PENDING
 
     @property
     def deadline(self):  # the inbox treats studies and quotations alike

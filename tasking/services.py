@@ -16,16 +16,27 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from geopera_web.accounts.models import Membership, Organization, Role, User, Workspace
 from geopera_web.accounts.selectors import workspace_default, workspace_get
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import charge_authorize
-from geopera_web.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied, parse_uuid
-from orders.events import order_event
+from geopera_web.errors import Conflict, InvalidInput, NotFound, PermissionDenied, parse_uuid
+from orders.decisions import (
+    AbstractDecision,
+    deadline_check,
+    decision_ensure_open,
+    decision_kind,
+    decision_kinds,
+    decision_transition,
+)
+from orders.events import event_draft_created, event_draft_saved, event_feasibility_referred
 from orders.models import DataProduct, Order, OrderGroup, OrderType
 from orders.services import order_transition
 
@@ -41,6 +52,7 @@ from .models import (
     TaskingTemplate,
 )
 from .selectors import template_get, template_get_including_deleted
+from .tasks import generate_automatic_study, notify_pending_decision
 
 MANAGER_ROLES = (Role.ADMIN, Role.OPERATOR)
 
@@ -509,8 +521,6 @@ def tasking_order_place(
         data={"estimatedCredits": order.total_credits},
     )
     if product.sensor.feasibility == Feasibility.AUTOMATIC:
-        from .tasks import generate_automatic_study
-
         order_id = str(order.id)
         transaction.on_commit(lambda: generate_automatic_study.delay(order_id))
     return order
@@ -556,11 +566,8 @@ def tasking_draft_save(
     order.save()
     order.total_credits = _replace_groups(order=order, checks=checks, product=product)
     order.save(update_fields=["total_credits", "updated_at"])
-    order_event(
-        order=order,
-        kind="draft_created" if created else "draft_saved",
-        actor=actor,
-        message=f"Draft saved with {order.groups.count()} area(s).",
+    (event_draft_created if created else event_draft_saved)(
+        order=order, actor=actor, areas=order.groups.count()
     )
     return order
 
@@ -569,32 +576,11 @@ def tasking_draft_save(
 
 
 def study_transition(
-    *, study: FeasibilityStudy, to: str, actor: ActorLike, message: str = ""
+    *, study: FeasibilityStudy, to: str, actor: ActorLike, message: str = "", also: tuple[str, ...] = ()
 ) -> FeasibilityStudy:
-    """Move a study per FeasibilityStudy.TRANSITIONS. Caller holds the study row lock (select_for_update)
-    inside a transaction. Illegal → 409 with the current decision."""
-    if to not in FeasibilityStudy.TRANSITIONS[study.decision]:
-        raise Conflict(
-            f"This feasibility study is already {study.decision.lower()}"
-            + (f" by {study.decided_by}" if study.decided_by_id else "")
-            + ".",
-            current_decision=study.decision,
-        )
-    from_decision = study.decision
-    study.decision = to
-    study.decided_at = timezone.now()
-    study.decided_by = actor_of(actor).user
-    study.save(update_fields=["decision", "decided_at", "decided_by", "accepted_option", "updated_at"])
-    order_event(
-        order=study.order,
-        kind=f"feasibility_{to.lower()}",
-        actor=actor,
-        message=message or f"Feasibility study {to.lower()}.",
-        from_status=from_decision,
-        to_status=to,
-        data={"studyId": str(study.id)},
-    )
-    return study
+    """A study's step of the one decision state machine (`orders.decisions.decision_transition`):
+    the caller holds the row lock; illegal → 409 with the current decision."""
+    return decision_transition(obj=study, to=to, actor=actor, message=message, also=also)
 
 
 @transaction.atomic
@@ -684,16 +670,6 @@ def _options_errors(options: list[dict[str, Any]], *, now: Any) -> list[dict[str
     return errors
 
 
-def _check_deadline(*, deadline: Any, what: str, decision: str) -> None:
-    if deadline <= timezone.now():
-        raise Gone(
-            f"This {what} expired at {deadline:%Y-%m-%d %H:%M} UTC; ask support for a new one.",
-            slug="decision-expired",
-            current_decision=decision,
-            deadline=deadline.isoformat(),
-        )
-
-
 def _authorize(
     *, order: Order, credits: int, actor: ActorLike, what: str, idempotency_key: str | None
 ) -> Any:
@@ -746,22 +722,22 @@ def feasibility_decide(
     Concurrent deciders serialise on the study row: the second gets 409 with the first's decision."""
     from .selectors import study_get
 
+    actor = actor_of(actor)
     _ensure_org_admin(org=org, actor=actor)
     study = study_get(org=org, study_id=study_id, for_update=True)
-    if not study.is_pending:
-        study_transition(study=study, to=FeasibilityStudy.Decision.ACCEPTED, actor=actor)  # raises 409
-    _check_deadline(deadline=study.deadline, what="feasibility study", decision=study.decision)
+    decision_ensure_open(study)  # 409 when decided, 410 when past its deadline
     oid = parse_uuid(option_id)
     option = study.options.filter(id=oid).first() if oid else None
     if option is None:
         raise NotFound("That option is not part of this feasibility study.", slug="unknown-option")
-    _check_deadline(deadline=option.valid_until, what="option", decision=study.decision)
+    deadline_check(deadline=option.valid_until, what="option", decision=study.decision)
     study.accepted_option = option
     study_transition(
         study=study,
         to=FeasibilityStudy.Decision.ACCEPTED,
         actor=actor,
         message=f"Option accepted: {option.description}.",
+        also=("accepted_option",),
     )
     order = study.order
     if option.is_priced:
@@ -788,10 +764,10 @@ def study_reject(*, org: Organization, actor: ActorLike, study_id: object) -> Fe
     """An org admin declines every option: the study is rejected and so is the order."""
     from .selectors import study_get
 
+    actor = actor_of(actor)
     _ensure_org_admin(org=org, actor=actor)
     study = study_get(org=org, study_id=study_id, for_update=True)
-    if study.is_pending:
-        _check_deadline(deadline=study.deadline, what="feasibility study", decision=study.decision)
+    decision_ensure_open(study)
     study_transition(
         study=study, to=FeasibilityStudy.Decision.REJECTED, actor=actor, message="Feasibility study rejected."
     )
@@ -805,29 +781,9 @@ def study_reject(*, org: Organization, actor: ActorLike, study_id: object) -> Fe
 
 
 def quotation_transition(*, quotation: Quotation, to: str, actor: ActorLike, message: str = "") -> Quotation:
-    """Move a quotation per Quotation.TRANSITIONS. Caller holds its row lock. Illegal → 409."""
-    if to not in Quotation.TRANSITIONS[quotation.decision]:
-        raise Conflict(
-            f"This quotation is already {quotation.decision.lower()}"
-            + (f" by {quotation.decided_by}" if quotation.decided_by_id else "")
-            + ".",
-            current_decision=quotation.decision,
-        )
-    from_decision = quotation.decision
-    quotation.decision = to
-    quotation.decided_at = timezone.now()
-    quotation.decided_by = actor_of(actor).user
-    quotation.save(update_fields=["decision", "decided_at", "decided_by", "updated_at"])
-    order_event(
-        order=quotation.order,
-        kind=f"quotation_{to.lower()}",
-        actor=actor,
-        message=message or f"Quotation {to.lower()}.",
-        from_status=from_decision,
-        to_status=to,
-        data={"quotationId": str(quotation.id), "credits": quotation.credits},
-    )
-    return quotation
+    """A quotation's step of the one decision state machine (`orders.decisions.decision_transition`):
+    the caller holds its row lock; illegal → 409."""
+    return decision_transition(obj=quotation, to=to, actor=actor, message=message)
 
 
 @transaction.atomic
@@ -890,10 +846,10 @@ def quotation_decide(
 
     if decision not in (Quotation.Decision.ACCEPTED, Quotation.Decision.REJECTED):
         raise InvalidInput("decision must be ACCEPTED or REJECTED.")
+    actor = actor_of(actor)
     _ensure_org_admin(org=org, actor=actor)
     quotation = quotation_get(org=org, quotation_id=quotation_id, for_update=True)
-    if quotation.is_pending:
-        _check_deadline(deadline=quotation.valid_until, what="quotation", decision=quotation.decision)
+    decision_ensure_open(quotation)
     quotation_transition(quotation=quotation, to=decision, actor=actor)
     order = quotation.order
     if decision == Quotation.Decision.ACCEPTED:
@@ -920,40 +876,35 @@ def quotation_decide(
 
 
 def decisions_expire_stale(*, now: Any = None) -> int:
-    """Expire every pending study/quotation past its deadline, and its order, each with an event.
-    One short transaction per item (skip_locked: a decision in progress is left to finish)."""
+    """Expire every pending decision (of every registered kind) past its deadline, and what its
+    kind says expiry does to the order, each with an event. One short transaction per item
+    (skip_locked: a decision in progress is left to finish)."""
     now = now or timezone.now()
     expired = 0
-    for model, field in ((FeasibilityStudy, "deadline"), (Quotation, "valid_until")):
+    for kind in decision_kinds():
+        pending = AbstractDecision.Decision.PENDING
         ids = list(
-            model.objects.filter(decision="PENDING", **{f"{field}__lte": now}).values_list("id", flat=True)
+            kind.model.objects.filter(decision=pending, **{f"{kind.deadline_field}__lte": now}).values_list(
+                "id", flat=True
+            )
         )
         for pk in ids:
             with transaction.atomic():
                 obj = (
-                    model.objects.select_for_update(skip_locked=True)
-                    .filter(pk=pk, decision="PENDING")
+                    kind.model.objects.select_for_update(skip_locked=True)
+                    .filter(pk=pk, decision=pending)
                     .first()
                 )
                 if obj is None:
                     continue
-                what = "feasibility study" if model is FeasibilityStudy else "quotation"
-                if model is FeasibilityStudy:
-                    study_transition(
-                        study=obj, to="EXPIRED", actor=None, message=f"The {what} expired unanswered."
-                    )
-                else:
-                    quotation_transition(
-                        quotation=obj, to="EXPIRED", actor=None, message=f"The {what} expired unanswered."
-                    )
-                order = Order.objects.select_for_update().get(pk=obj.order_id)
-                if order.status == Order.Status.PENDING:
-                    order_transition(
-                        order=order,
-                        to=Order.Status.EXPIRED,
-                        actor=None,
-                        message=f"No decision on the {what} in time.",
-                    )
+                decision_transition(
+                    obj=obj,
+                    to=AbstractDecision.Decision.EXPIRED,
+                    actor=None,
+                    message=f"The {kind.noun} expired unanswered.",
+                )
+                if kind.on_expired is not None:
+                    kind.on_expired(obj)
                 expired += 1
     return expired
 
@@ -985,12 +936,7 @@ def automatic_study_generate(*, order_id: object) -> FeasibilityStudy | None:
         all_passes += ff.passes
     start, end = window_of(order.params)
     if reasons or not all_passes or start is None or end is None:
-        order_event(
-            order=order,
-            kind="feasibility_referred",
-            message="Automatic feasibility could not answer; support will study it. "
-            + " ".join(reasons or ["No predicted passes."]),
-        )
+        event_feasibility_referred(order=order, reasons=reasons)
         return None
     passes = sorted(all_passes, key=lambda p: p.start)
     now = timezone.now()
@@ -1037,7 +983,36 @@ def automatic_study_generate(*, order_id: object) -> FeasibilityStudy | None:
 
 
 def _notify_admins(*, kind: str, obj_id: Any) -> None:
-    from .tasks import notify_pending_decision
-
     ref = str(obj_id)
     transaction.on_commit(lambda: notify_pending_decision.delay(kind, ref))
+
+
+def decision_notify_admins(*, kind: str, decision_id: object) -> int:
+    """E-mail the org's active admins that a decision of `kind` waits for them; returns how many
+    messages went out (0 when it is decided already, gone, or the org has no admin). Safe to repeat."""
+    spec = decision_kind(kind)
+    obj = spec.model.objects.select_related("order", "org").filter(pk=parse_uuid(decision_id)).first()
+    if obj is None or not obj.is_pending:
+        return 0
+    admins = list(
+        Membership.objects.filter(org=obj.org, role=Role.ADMIN, user__is_active=True).values_list(
+            "user__email", flat=True
+        )
+    )
+    if not admins:
+        return 0
+    order = obj.order
+    deadline = getattr(obj, spec.deadline_field)
+    site = getattr(settings, "SITE_URL", "")
+    url = site.rstrip("/") + reverse("tasking:inbox") if site else ""
+    body = (
+        f"{spec.headline_of(obj)} for your tasking order “{order.display_name or str(order.id)[:8]}” is waiting "
+        f"for a decision by {deadline:%Y-%m-%d %H:%M} UTC.\n\n"
+        f"Open your inbox to accept or reject it{': ' + url if url else '.'}\n"
+    )
+    return send_mail(
+        subject=f"[geopera] Decision needed: {order.display_name or 'tasking order'}",
+        message=body,
+        from_email=None,
+        recipient_list=admins,
+    )

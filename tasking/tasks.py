@@ -6,10 +6,6 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
-from django.urls import reverse
-
-from geopera_web.accounts.models import Membership, Role
 
 logger = logging.getLogger(__name__)
 
@@ -57,33 +53,7 @@ def expire_stale_decisions() -> int:
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_kwargs={"max_retries": 5})
 def notify_pending_decision(kind: str, obj_id: str) -> int:
-    """Email the org's admins that a study or quotation waits for them (skips decided ones)."""
-    from .models import FeasibilityStudy, Quotation
+    """Email the org's admins that a decision waits for them (skips decided ones)."""
+    from .services import decision_notify_admins
 
-    model = FeasibilityStudy if kind == "feasibility" else Quotation
-    obj = model.objects.select_related("order", "org").filter(pk=obj_id).first()
-    if obj is None or obj.decision != "PENDING":
-        return 0
-    admins = list(
-        Membership.objects.filter(org=obj.org, role=Role.ADMIN, user__is_active=True).values_list(
-            "user__email", flat=True
-        )
-    )
-    if not admins:
-        return 0
-    order = obj.order
-    what = "A feasibility study" if kind == "feasibility" else f"A quotation ({obj.credits:,} credits)"
-    deadline = obj.deadline
-    site = getattr(settings, "SITE_URL", "")
-    url = site.rstrip("/") + reverse("tasking:inbox") if site else ""
-    body = (
-        f"{what} for your tasking order “{order.display_name or str(order.id)[:8]}” is waiting for a "
-        f"decision by {deadline:%Y-%m-%d %H:%M} UTC.\n\n"
-        f"Open your inbox to accept or reject it{': ' + url if url else '.'}\n"
-    )
-    return send_mail(
-        subject=f"[geopera] Decision needed: {order.display_name or 'tasking order'}",
-        message=body,
-        from_email=None,
-        recipient_list=admins,
-    )
+    return decision_notify_admins(kind=kind, decision_id=obj_id)

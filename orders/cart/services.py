@@ -21,7 +21,7 @@ from geopera_web.billing.services import (
 )
 from geopera_web.errors import InvalidInput, NotFound
 
-from ..events import order_event
+from ..events import event_order_placed, event_payment_authorized
 from ..models import Capture, Cart, CartItem, Order, OrderGroup, OrderType
 from ..services import _clean_tags
 from .pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
@@ -145,18 +145,15 @@ def archive_order_place(
             for pk in g.capture_pks
         ]
     )
-    order_event(
+    event_order_placed(
         order=order,
-        kind="placed",
         actor=actor,
-        to_status=order.status,
         message=f"Placed {n_captures} capture(s) in {len(groups)} priced group(s) for "
         f"{quote.total_credits} credits (A${credits_to_aud(quote.total_credits):.2f}).",
         data={"totalCredits": quote.total_credits, "licenseType": license_type, "splitByDate": split_by_date},
     )
-    order_event(
+    event_payment_authorized(
         order=order,
-        kind="payment_authorized",
         actor=actor,
         message=_authorized_message(charge.billing_mode, charge.authorized_credits),
         data={"chargeId": str(charge.pk), "billingMode": charge.billing_mode},

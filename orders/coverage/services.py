@@ -22,7 +22,7 @@ from geopera_web.billing.services import (
     charge_release,
 )
 
-from ..events import order_event
+from ..events import event_coverage_refund
 from ..models import CoverageSnapshot, Order, OrderGroup, OrderType
 from ..services import order_transition
 from .calculations import compute_group_coverage, group_fingerprints
@@ -185,12 +185,7 @@ def order_coverage_settle(*, order_id: Any, now: datetime | None = None) -> Orde
             )
     else:
         total_refund = 0
-    order_event(
-        order=order,
-        kind="coverage_refund",
-        message=f"Refunded {total_refund:,} credits for the uncovered remainder (pro rata per AOI).",
-        data={"refundCredits": total_refund, "groups": lines},
-    )
+    event_coverage_refund(order=order, refund_credits=total_refund, groups=lines)
     return order
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from geopera_web.accounts.decorators import org_required
 
 from ..fulfilment.selectors import delivered_captures_list
+from ..models import OrderEvent
 from .selectors import coverage_features, coverage_geometry_download, coverage_group_figures, coverage_history
 from .services import acquisition_end_of, coverage_target_for
 
@@ -152,7 +153,7 @@ def coverage_page(request: HttpRequest, order_id: UUID) -> HttpResponse:
         )
     requested = sum(f.requested_km2 for f in figures)
     covered = sum(f.covered_km2 for f in figures)
-    refund = order.events.filter(kind="coverage_refund").order_by("-created_at").first()
+    refund = order.events.filter(kind=OrderEvent.Kind.COVERAGE_REFUND).order_by("-created_at").first()
     context = {
         "order": order,
         "rows": rows,

@@ -75,8 +75,10 @@ class TaskingProvider(Protocol):
 
 def activated_at(order: Order) -> datetime:
     """When the order became ACTIVE (its status event), the clock the simulated provider runs on."""
+    from ..models import OrderEvent
+
     event = (
-        order.events.filter(kind="status_changed", to_status__startswith="active")
+        order.events.filter(kind=OrderEvent.Kind.STATUS_CHANGED, to_status__startswith="active")
         .order_by("created_at", "id")
         .first()
     )

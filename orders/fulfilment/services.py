@@ -22,7 +22,12 @@ from geopera_web.billing.services import (
 )
 from geopera_web.errors import InvalidInput, parse_uuid
 
-from ..events import order_event
+from ..events import (
+    event_delivery_received,
+    event_delivery_recorded,
+    event_provider_placed,
+    event_provider_submitted,
+)
 from ..models import DeliveredCapture, DeliveryBatch, Order, OrderType
 from ..services import order_transition
 from .delivery import BatchData, CaptureData, parse_delivery_upload, tasking_provider_for
@@ -97,15 +102,10 @@ def delivery_batch_record(
     )
     ok = sum(1 for c in batch.captures if c.status == DeliveredCapture.Status.DELIVERED)
     failed = len(batch.captures) - ok
-    order_event(
-        order=order,
-        kind="delivery_received" if source == "provider" else "delivery_recorded",
-        actor=actor,
-        message=f"{ok} capture{'s' if ok != 1 else ''} delivered"
-        + (f", {failed} failed (to be re-acquired)" if failed else "")
-        + (f" — {note}" if note else ""),
-        data={"batch": batch.ref, "delivered": ok, "failed": failed, "source": source},
+    record_event = (
+        event_delivery_received if source == DeliveryBatch.Source.PROVIDER else event_delivery_recorded
     )
+    record_event(order=order, actor=actor, batch_ref=batch.ref, delivered=ok, failed=failed, note=note)
     _enqueue_recompute(order.pk)
     return row
 
@@ -125,12 +125,7 @@ def tasking_deliveries_sync(*, order_id: Any, now: datetime | None = None) -> in
             if not locked.provider_ref:
                 locked.provider_ref = provider.place(order=locked)
                 locked.save(update_fields=["provider_ref", "updated_at"])
-                order_event(
-                    order=locked,
-                    kind="provider_placed",
-                    message=f"Sent to {provider.name} for acquisition ({locked.provider_ref}).",
-                    data={"provider": provider.name, "ref": locked.provider_ref},
-                )
+                event_provider_placed(order=locked, provider=provider.name, ref=locked.provider_ref)
             order.provider_ref = locked.provider_ref
     stored = set(
         order.delivery_batches.filter(source=DeliveryBatch.Source.PROVIDER).values_list("ref", flat=True)
@@ -222,12 +217,7 @@ def archive_order_sync(*, order_id: object, provider: ProviderAdapter | None = N
     if not order.provider_ref:
         order.provider_ref = provider.place(order=order)
         order.save(update_fields=["provider_ref", "updated_at"])
-        order_event(
-            order=order,
-            kind="provider_submitted",
-            message=f"Submitted to {provider.name} as {order.provider_ref}.",
-            data={"provider": provider.name, "providerRef": order.provider_ref},
-        )
+        event_provider_submitted(order=order, provider=provider.name, ref=order.provider_ref)
     result = provider.poll(order=order)
     if result.state == ProviderState.FULFILLED:
         deliveries = provider.fetch_deliveries(order=order)

@@ -112,8 +112,12 @@ def test_poll_task_delivers_batches_over_time_once_each_and_eventually_covers(
 
 
 def test_partial_fate_stops_short_of_the_aoi(org):
+    # A pinned plan key: without it the plan follows the (random) order id, and how much a 60% block
+    # of tilted strips covers ranges from about 30% to 90% — the bounds below failed now and then.
     order = make_tasking_order(
-        org=org, aois=[GRIFFITH], metadata={"simulation": {"seed": 9, "coverage": [0.6]}}
+        org=org,
+        aois=[GRIFFITH],
+        metadata={"simulation": {"seed": 9, "coverage": [0.6], "key": "partial-fate"}},
     )
     tasking_deliveries_sync(order_id=order.pk, now=timezone.now() + timedelta(days=1))
     coverage_recompute(order_id=order.pk)

@@ -1,0 +1,167 @@
+"""One decision state machine for everything an organization must accept or reject before an order
+moves on: feasibility studies and quotations (tasking), and any further kind (spend approvals).
+
+- `AbstractDecision` holds what every decision row has: `decision` (PENDING → ACCEPTED | REJECTED |
+  EXPIRED, the one TRANSITIONS table), who decided and when. A concrete model adds its own order
+  foreign key (with its own related name), its deadline and its payload.
+- `DecisionKind` describes a kind once: its inbox slug, model, the noun used in messages, the name
+  of its deadline field and the order-event builder for each final decision. Kinds register with
+  `register_decision_kind` (tasking does in `tasking/decisions.py`); `decision_kinds()` is what the
+  expiry sweep, the inbox and the notifications iterate.
+- `decision_transition` is the only way a decision changes: the caller holds the row lock; an
+  illegal move is a 409 with `current_decision`; the row is saved with `update_fields` and the
+  kind's order event is written. `decision_ensure_open` is the shared preamble of every decide path
+  (409 when already decided, 410 when past its deadline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from geopera_web.actor import ActorLike, actor_of
+from geopera_web.errors import Conflict, Gone
+
+
+class AbstractDecision(models.Model):
+    class Decision(models.TextChoices):
+        PENDING = "PENDING", "Waiting for a decision"
+        ACCEPTED = "ACCEPTED", "Accepted"
+        REJECTED = "REJECTED", "Rejected"
+        EXPIRED = "EXPIRED", "Expired"
+
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Decision.PENDING: {Decision.ACCEPTED, Decision.REJECTED, Decision.EXPIRED},
+        Decision.ACCEPTED: set(),
+        Decision.REJECTED: set(),
+        Decision.EXPIRED: set(),
+    }
+
+    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_pending(self) -> bool:
+        return self.decision == self.Decision.PENDING
+
+
+EventBuilder = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class DecisionKind:
+    """One kind of decision. `events` maps each final decision to the order-event builder that
+    records it (called as builder(decision=obj, actor=..., message=..., from_decision=...))."""
+
+    slug: str  # the inbox's `kind` ("feasibility", "quotation", ...)
+    model: type[AbstractDecision]
+    noun: str  # "feasibility study": in messages a person reads
+    deadline_field: str  # the model's deadline column ("deadline", "valid_until", ...)
+    events: Mapping[str, EventBuilder]
+    # What happens to the order when a pending decision of this kind expires (None: nothing).
+    on_expired: Callable[[Any], None] | None = None
+    # How a message to the deciders names one ("A quotation (12,000 credits)"); default "A <noun>".
+    headline: Callable[[Any], str] | None = None
+
+    def headline_of(self, obj: Any) -> str:
+        return self.headline(obj) if self.headline else f"A {self.noun}"
+
+
+_KINDS: dict[str, DecisionKind] = {}
+
+
+def register_decision_kind(kind: DecisionKind) -> DecisionKind:
+    missing = {AbstractDecision.Decision.ACCEPTED, AbstractDecision.Decision.REJECTED} - set(kind.events)
+    if missing or AbstractDecision.Decision.EXPIRED not in kind.events:
+        raise ValueError(f"Decision kind {kind.slug!r} needs an event builder for every final decision.")
+    _KINDS[kind.slug] = kind
+    return kind
+
+
+def decision_kinds() -> list[DecisionKind]:
+    return list(_KINDS.values())
+
+
+def decision_kind(slug: str) -> DecisionKind:
+    try:
+        return _KINDS[slug]
+    except KeyError:
+        raise LookupError(f"No decision kind {slug!r}; known: {', '.join(_KINDS)}") from None
+
+
+def decision_kind_of(obj: AbstractDecision) -> DecisionKind:
+    for kind in _KINDS.values():
+        if isinstance(obj, kind.model):
+            return kind
+    raise LookupError(f"{type(obj).__name__} is not a registered decision kind")
+
+
+def decision_deadline(obj: AbstractDecision) -> datetime:
+    return getattr(obj, decision_kind_of(obj).deadline_field)
+
+
+def _already(obj: AbstractDecision, noun: str) -> Conflict:
+    return Conflict(
+        f"This {noun} is already {obj.decision.lower()}"
+        + (f" by {obj.decided_by}" if obj.decided_by_id else "")
+        + ".",
+        current_decision=obj.decision,
+    )
+
+
+def deadline_check(*, deadline: datetime, what: str, decision: str) -> None:
+    """410 `decision-expired` once `deadline` has passed."""
+    if deadline <= timezone.now():
+        raise Gone(
+            f"This {what} expired at {deadline:%Y-%m-%d %H:%M} UTC; ask support for a new one.",
+            slug="decision-expired",
+            current_decision=decision,
+            deadline=deadline.isoformat(),
+        )
+
+
+def decision_ensure_open(obj: AbstractDecision) -> None:
+    """The preamble of every decide path, on a locked row: 409 with `current_decision` when it is
+    decided already, 410 when it is still pending but past its deadline."""
+    kind = decision_kind_of(obj)
+    if not obj.is_pending:
+        raise _already(obj, kind.noun)
+    deadline_check(deadline=getattr(obj, kind.deadline_field), what=kind.noun, decision=obj.decision)
+
+
+def decision_transition(
+    *,
+    obj: AbstractDecision,
+    to: str,
+    actor: ActorLike,
+    message: str = "",
+    also: Iterable[str] = (),
+) -> AbstractDecision:
+    """Move a decision per TRANSITIONS and record the kind's order event. The caller holds the row
+    lock (select_for_update) inside a transaction; illegal → 409 with `current_decision`. `also`
+    names further fields the caller changed on the row (saved in the same UPDATE)."""
+    kind = decision_kind_of(obj)
+    if to not in obj.TRANSITIONS[obj.decision]:
+        raise _already(obj, kind.noun)
+    who = actor_of(actor)
+    from_decision = obj.decision
+    obj.decision = to
+    obj.decided_at = timezone.now()
+    obj.decided_by = who.user
+    obj.save(update_fields=["decision", "decided_at", "decided_by", *also, "updated_at"])
+    kind.events[to](decision=obj, actor=who, message=message, from_decision=from_decision)
+    return obj
