@@ -99,7 +99,9 @@ DATABASES = {
         "DATABASE_URL", default="postgis://geopera:geopera@127.0.0.1:5432/geopera", engine=None
     )
 }
-DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+# PostGIS plus rollback hooks: an external side effect (a card hold) is undone when the
+# transaction that made it rolls back (geopera_web.db.hooks).
+DATABASES["default"]["ENGINE"] = "geopera_web.db.postgis"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Several checkouts on one machine (worktrees, CI) each get their own test database.

@@ -23,7 +23,7 @@ from .coverage import api as coverage_api  # noqa: F401  (orders.coverage.*)
 from .fulfilment.selectors import delivered_assets
 from .models import Order, OrderGroup, OrderType
 from .selectors import MAX_PAGE_SIZE, order_filters_parse, order_get_assets, order_get_detail, order_search
-from .services import order_cancel, order_tags_merge
+from .services import order_cancel, order_cancel_preview, order_tags_merge
 
 
 def order_group_to_wire(group: OrderGroup, *, geometry: bool = False) -> dict[str, Any]:
@@ -112,22 +112,58 @@ class OrderGetInput(serializers.Serializer):
 
 
 class OrderCancelInput(OrderGetInput):
-    pass
+    dryRun = serializers.BooleanField(  # noqa: N815
+        required=False,
+        default=False,
+        help_text="true: change nothing, answer what cancelling now would charge and release (the "
+        "preview to show before a person confirms).",
+    )
+    expectedChargeCredits = serializers.IntegerField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="The `chargedCredits` of the preview the person confirmed. When deliveries since "
+        "then changed it, nothing is cancelled and the 409 problem carries the new `preview`.",
+    )
 
 
 class OrderAssetsInput(OrderGetInput):
     pass
 
 
+class CancelSettlementLine(serializers.Serializer):
+    """One AOI of an acquiring tasking order: what its delivered share costs and what goes back."""
+
+    groupId = serializers.UUIDField()  # noqa: N815
+    name = serializers.CharField()
+    credits = serializers.IntegerField(help_text="The AOI's share of what the order was charged.")
+    coveredPercent = serializers.FloatField()  # noqa: N815
+    remainderShare = serializers.FloatField(help_text="Uncovered km² / requested km², to 1e-6.")  # noqa: N815
+    chargeCredits = serializers.IntegerField(help_text="Charged for this AOI's delivered share.")  # noqa: N815
+    releaseCredits = serializers.IntegerField(  # noqa: N815
+        help_text="round-down(credits × remainderShare): given back for what was not delivered."
+    )
+    refundCredits = serializers.IntegerField(help_text="Same as releaseCredits (window-end name).")  # noqa: N815
+
+
 class OrderCancelOutput(serializers.Serializer):
-    """The cancelled order and what happened to its money."""
+    """The cancelled order (or, with `dryRun`, the order as it is) and what happens to its money.
+
+    An acquiring tasking order that already received deliveries is settled by the same pro-rata
+    rule as the end of its acquisition window: per AOI, the delivered share is charged and
+    round-down(credits × uncovered share) is released (`moneyAction: "settle"`)."""
 
     orderId = serializers.UUIDField()  # noqa: N815
     status = serializers.CharField()
+    dryRun = serializers.BooleanField()  # noqa: N815
     billingMode = serializers.CharField()  # noqa: N815
-    moneyAction = serializers.CharField(help_text="release | refund | none")  # noqa: N815
-    credits = serializers.IntegerField(help_text="Credits released or refunded.")
+    moneyAction = serializers.CharField(help_text="release | settle | refund | none")  # noqa: N815
+    credits = serializers.IntegerField(help_text="Credits given back (released or refunded).")
     aud = serializers.FloatField()
+    chargedCredits = serializers.IntegerField(help_text="Credits charged for what was delivered.")  # noqa: N815
+    chargedAud = serializers.FloatField()  # noqa: N815
+    releasedCredits = serializers.IntegerField()  # noqa: N815
+    groups = CancelSettlementLine(many=True, help_text="Per AOI (tasking orders); empty otherwise.")
     message = serializers.CharField()
 
 
@@ -273,17 +309,28 @@ def order_update_op(ctx: OpContext, data: dict) -> dict:
     input=OrderCancelInput,
     output=OrderCancelOutput,
     summary="Cancel an order (policy-gated), refunding/voiding its reservation.",
+    description="Cancels the order and settles its money; `dryRun: true` previews the same answer "
+    "without changing anything. An acquiring tasking order with deliveries is charged for the delivered "
+    "share per AOI (the pro-rata rule of the window-end settlement) and the rest is released.",
 )
 def order_cancel_op(ctx: OpContext, data: dict) -> dict:
-    order, effect = order_cancel(org=ctx.org, actor=ctx.principal, order_id=data["order_id"])
+    if data.get("dryRun"):
+        order, effect = order_cancel_preview(org=ctx.org, order_id=data["order_id"])
+        message = effect.sentence
+    else:
+        order, effect = order_cancel(
+            org=ctx.org,
+            actor=ctx.principal,
+            order_id=data["order_id"],
+            expected_charge_credits=data.get("expectedChargeCredits"),
+        )
+        message = effect.done_sentence
     return {
         "orderId": str(order.pk),
         "status": order.status,
-        "billingMode": effect.billing_mode,
-        "moneyAction": effect.action,
-        "credits": effect.credits,
-        "aud": credits_to_aud(effect.credits),
-        "message": effect.sentence,
+        "dryRun": bool(data.get("dryRun")),
+        **effect.as_wire(),
+        "message": message,
     }
 
 

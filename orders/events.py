@@ -241,3 +241,22 @@ def event_coverage_refund(*, order: Order, refund_credits: int, groups: list[dic
         message=f"Refunded {refund_credits:,} credits for the uncovered remainder (pro rata per AOI).",
         data={"refundCredits": refund_credits, "groups": groups},
     )
+
+
+def event_cancel_settlement(
+    *,
+    order: Order,
+    actor: ActorLike,
+    message: str,
+    charged_credits: int,
+    released_credits: int,
+    groups: list[dict],
+) -> OrderEvent:
+    """An acquiring order was cancelled: the delivered share charged, the rest released, per AOI."""
+    return _record(
+        order=order,
+        kind=Kind.CANCEL_SETTLEMENT,
+        actor=actor,
+        message=message,
+        data={"chargedCredits": charged_credits, "releasedCredits": released_credits, "groups": groups},
+    )

@@ -116,6 +116,21 @@ COVERAGE_DEMO: list[dict[str, Any]] = [
         "window_days": -2,
         "status": "partially_fulfilled",
     },
+    {
+        # Cancelled part-way: the delivered share was charged, the undelivered rest released.
+        "key": "coverage-mudgee",
+        "name": "Mudgee vineyard survey",
+        "workspace": "Crop monitoring",
+        "aois": [
+            ("Mudgee vineyards", _BOX.format(x0=149.50, y0=-32.65, x1=149.70, y1=-32.50)),
+            ("Rylstone", _BOX.format(x0=149.90, y0=-32.85, x1=150.02, y1=-32.75)),
+        ],
+        "coverage": [0.55, 0.0],
+        "seed": 19,
+        "schedule_days": [-5, -3],
+        "window_days": 20,
+        "status": "cancelled",
+    },
 ]
 
 
@@ -138,7 +153,7 @@ def seed_coverage(world: DemoWorld) -> None:
     from .geometry import geodesic_area_km2
     from .models import DataProduct, Order, OrderEvent, OrderGroup, OrderType
     from .pricing import billed_area_km2, credits_for_area
-    from .services import order_transition
+    from .services import order_cancel, order_transition
 
     org, admin = world.orgs["acme"], world.users["acme_admin"]
     product = (
@@ -253,6 +268,8 @@ def seed_coverage(world: DemoWorld) -> None:
             )
         if spec["status"] == "partially_fulfilled":
             order_coverage_settle(order_id=order.pk, now=now)
+        elif spec["status"] == "cancelled":
+            order_cancel(org=org, actor=admin, order_id=order.pk)
         order.refresh_from_db()
         world.log(f"  coverage demo: {spec['name']} ({order.status})")
 

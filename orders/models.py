@@ -196,6 +196,7 @@ class OrderEvent(models.Model):
         DELIVERY_RECEIVED = "delivery_received", "Delivery received"
         DELIVERY_RECORDED = "delivery_recorded", "Delivery recorded by support"
         COVERAGE_REFUND = "coverage_refund", "Refund for the uncovered remainder"
+        CANCEL_SETTLEMENT = "cancel_settlement", "Cancelled: delivered share charged, rest released"
         # Anything else worth a line on the timeline; also what rows of a kind this code no longer
         # writes were mapped to (their old kind is kept in data["legacy_kind"]).
         NOTE = "note", "Note"

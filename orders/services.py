@@ -6,6 +6,7 @@ their own sub-packages (`orders.cart.services`, `orders.fulfilment.services`,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -13,15 +14,23 @@ from geopera_web.accounts.models import BillingMode, Organization
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.models import Charge
 from geopera_web.billing.services import (
+    charge_capture,
     charge_refund,
     charge_release,
     credits_to_aud,
 )
 from geopera_web.errors import Conflict, InvalidInput
 
-from .events import event_status_changed, event_tags_changed
-from .models import Order
+from .events import event_cancel_settlement, event_status_changed, event_tags_changed
+from .models import Order, OrderType
 from .selectors import order_get
+
+if TYPE_CHECKING:
+    from .coverage.settlement import SettlementLine
+
+
+# Ways out of ACTIVE short of FULFILLED: each must settle the held charge before it moves.
+EARLY_EXITS = frozenset({Order.Status.CANCELLED, Order.Status.PARTIALLY_FULFILLED, Order.Status.FAILED})
 
 
 @transaction.atomic
@@ -46,6 +55,17 @@ def order_transition(
             current_status=locked.status,
             current_sub_status=locked.sub_status,
         )
+    if (
+        locked.status == Order.Status.ACTIVE
+        and to in EARLY_EXITS
+        and locked.charge_id
+        and Charge.objects.filter(pk=locked.charge_id, status=Charge.Status.AUTHORIZED).exists()
+    ):
+        # A programming error, not a user's: every way out of ACTIVE short of the target settles
+        # the charge first (orders.coverage.settlement), or the delivered share would go unpaid.
+        raise RuntimeError(
+            f"Order {locked.pk} would leave ACTIVE for {to} with its charge still held; settle it first."
+        )
     from_status, from_sub = locked.status, locked.sub_status
     locked.status = to
     if sub_status is not None:
@@ -65,12 +85,62 @@ def order_transition(
     return locked
 
 
-def _clean_tags(tags: list[str]) -> list[str]:
+# What a placed order may carry, checked by every placement path before any money moves.
+LICENSE_TYPES: dict[str, str] = {
+    "standard": "Standard (single organization)",
+    "extended": "Extended (partners, resale)",
+}
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 60
+MAX_DISPLAY_NAME = 200
+
+
+def _invalid(loc: list, msg: str, type_: str = "value_error") -> InvalidInput:
+    return InvalidInput(msg, status=422, errors=[{"loc": ["body", *loc], "msg": msg, "type": type_}])
+
+
+def license_type_clean(value: object, *, loc: tuple = ("licenseType",)) -> str:
+    """One of LICENSE_TYPES ("standard" when empty); 422 naming the choices otherwise."""
+    if value in (None, ""):
+        return "standard"
+    if not isinstance(value, str) or value not in LICENSE_TYPES:
+        shown = repr(value)[:50]
+        raise _invalid(
+            list(loc), f"licenseType {shown} is not offered; choose one of: {', '.join(LICENSE_TYPES)}."
+        )
+    return value
+
+
+def display_name_clean(value: object, *, loc: tuple = ("displayName",)) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        raise _invalid(list(loc), "displayName must be text.")
+    value = value.strip()
+    if len(value) > MAX_DISPLAY_NAME:
+        raise _invalid(list(loc), f"displayName is {len(value)} characters; at most {MAX_DISPLAY_NAME}.")
+    return value
+
+
+def order_tags_clean(tags: object, *, loc: tuple = ("tags",)) -> list[str]:
+    """Tags as stored: strings, trimmed, de-duplicated (first kept), at most MAX_TAGS of at most
+    MAX_TAG_LENGTH characters. Every path that writes tags (placement, drafts, merge-patch) uses
+    it, so an order can never hold more tags than an update would accept."""
+    if tags in (None, ""):
+        return []
+    if not isinstance(tags, list | tuple):
+        raise _invalid(list(loc), "tags must be a list of strings.", "type_error.list")
     out: list[str] = []
-    for tag in tags:
-        tag = str(tag).strip()[:60]
+    for i, tag in enumerate(tags):
+        if not isinstance(tag, str):
+            raise _invalid([*loc, i], "Each tag must be a string.", "type_error.str")
+        tag = tag.strip()
+        if len(tag) > MAX_TAG_LENGTH:
+            raise _invalid([*loc, i], f"Tag {i + 1} is {len(tag)} characters; at most {MAX_TAG_LENGTH}.")
         if tag and tag not in out:
             out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise _invalid(list(loc), f"An order may carry at most {MAX_TAGS} tags; this has {len(out)}.")
     return out
 
 
@@ -78,9 +148,7 @@ def _clean_tags(tags: list[str]) -> list[str]:
 def order_tags_merge(*, org: Organization, actor: ActorLike, order_id: object, tags: list[str]) -> Order:
     """Merge-patch of an order's tags: the union of old and new, de-duplicated, order kept."""
     order = order_get(org=org, order_id=order_id, for_update=True)
-    merged = _clean_tags([*order.tags, *tags])
-    if len(merged) > 50:
-        raise InvalidInput("An order may carry at most 50 tags.")
+    merged = order_tags_clean([*order.tags, *order_tags_clean(tags)])
     if merged != order.tags:
         added = [t for t in merged if t not in order.tags]
         order.tags = merged
@@ -101,14 +169,25 @@ def order_tag_remove(*, org: Organization, actor: ActorLike, order_id: object, t
 
 @dataclass(frozen=True)
 class CancelEffect:
-    """What cancelling gives back, for the confirmation text and the response."""
+    """What cancelling does with the order's money — the preview before the Cancel button, the
+    `orders.cancel` answer and the timeline all come from this one value.
 
-    action: str  # "release" | "refund" | "none"
-    credits: int
+    `action`: "release" (nothing taken: the whole reservation / hold / accrual goes back),
+    "settle" (an acquiring tasking order with deliveries: `charged_credits` are taken for what was
+    delivered, by the pro-rata rule of `orders.coverage.settlement`, and `credits` go back),
+    "refund" (already captured: `credits` are refunded) or "none". `lines` is the per-AOI split.
+    """
+
+    action: str
+    credits: int  # given back: released or refunded
     billing_mode: str
+    charged_credits: int = 0
+    lines: tuple[SettlementLine, ...] = ()
 
     def _describe(self, *, done: bool) -> str:
         aud = f"A${credits_to_aud(self.credits):.2f}"
+        if self.action == "settle":
+            return self._describe_settle(done=done)
         if self.action == "none" or not self.credits:
             return (
                 "No money had been taken for this order."
@@ -118,30 +197,81 @@ class CancelEffect:
         singular, plural = ("was", "were") if done else ("will be", "will be")
         if self.action == "refund":
             return f"{self.credits} credits ({aud}) {plural} refunded."
+        nothing = "Nothing was delivered, so nothing is charged: " if self.lines else ""
         if self.billing_mode == BillingMode.CREDIT:
             return (
-                f"The reservation of {self.credits} credits ({aud}) {singular} released back to your wallet."
+                f"{nothing}The reservation of {self.credits} credits ({aud}) {singular} released back to "
+                "your wallet."
             )
         if self.billing_mode == BillingMode.CARD:
-            return f"The card authorization hold of {aud} {singular} voided."
-        return f"{self.credits} credits ({aud}) {plural} taken off this month's invoice."
+            return f"{nothing}The card authorization hold of {aud} {singular} voided."
+        return f"{nothing}{self.credits} credits ({aud}) {plural} taken off this month's invoice."
+
+    def _describe_settle(self, *, done: bool) -> str:
+        charged = f"{self.charged_credits:,} credits (A${credits_to_aud(self.charged_credits):.2f})"
+        back = f"{self.credits:,} credits (A${credits_to_aud(self.credits):.2f})"
+        if self.billing_mode == BillingMode.CARD:
+            charged = f"A${credits_to_aud(self.charged_credits):.2f}"
+            back = f"A${credits_to_aud(self.credits):.2f}"
+            return (
+                f"{charged} {'was' if done else 'will be'} captured from the card hold for the imagery "
+                f"already delivered; the remaining {back} of the hold {'was' if done else 'will be'} voided."
+            )
+        if self.billing_mode == BillingMode.CREDIT:
+            return (
+                f"{charged} {'were' if done else 'will be'} charged for the imagery already delivered; "
+                f"the remaining {back} of the reservation {'were' if done else 'will be'} released back "
+                "to your wallet."
+            )
+        return (
+            f"{charged} {'stayed' if done else 'stay'} on this month's invoice for the imagery already "
+            f"delivered; {back} {'were' if done else 'will be'} taken off it."
+        )
 
     @property
     def sentence(self) -> str:
-        """What cancelling will give back (the confirmation before the Cancel button)."""
+        """What cancelling will do with the money (the confirmation before the Cancel button)."""
         return self._describe(done=False)
 
     @property
     def done_sentence(self) -> str:
-        """What cancelling gave back (timeline, message after cancelling)."""
+        """What cancelling did with the money (timeline, message after cancelling)."""
         return self._describe(done=True)
+
+    def as_wire(self) -> dict[str, Any]:
+        return {
+            "billingMode": self.billing_mode,
+            "moneyAction": self.action,
+            "credits": self.credits,
+            "aud": credits_to_aud(self.credits),
+            "chargedCredits": self.charged_credits,
+            "chargedAud": credits_to_aud(self.charged_credits),
+            "releasedCredits": self.credits if self.action in ("release", "settle") else 0,
+            "groups": [line.as_wire() for line in self.lines],
+        }
 
 
 def order_cancel_effect(order: Order) -> CancelEffect:
+    """What cancelling `order` now would do with its money (reads only; the cancel preview).
+
+    An acquiring tasking order with a held charge is settled by the pro-rata rule on the coverage
+    of the deliveries committed now: the covered share is charged, the rest released."""
     charge = order.charge
     if charge is None:
         return CancelEffect("none", 0, order.billing_mode)
     if charge.status == Charge.Status.AUTHORIZED:
+        if order.order_type == OrderType.TASKING and order.status == Order.Status.ACTIVE:
+            from .coverage.settlement import settlement_now
+
+            plan = settlement_now(order, authorized_credits=charge.authorized_credits)
+            action = "settle" if plan.charge_credits > 0 else "release"
+            return CancelEffect(
+                action,
+                plan.release_credits,
+                charge.billing_mode,
+                charged_credits=plan.charge_credits,
+                lines=plan.lines,
+            )
         return CancelEffect("release", charge.authorized_credits, charge.billing_mode)
     if charge.status == Charge.Status.CAPTURED:
         return CancelEffect("refund", charge.captured_credits - charge.refunded_credits, charge.billing_mode)
@@ -152,25 +282,73 @@ def order_is_cancellable(order: Order) -> bool:
     return Order.Status.CANCELLED in Order.TRANSITIONS[order.status]
 
 
+def _not_cancellable(order: Order) -> Conflict:
+    return Conflict(
+        f"The order is {order.status}; only orders that are still in progress can be cancelled.",
+        current_status=order.status,
+        current_sub_status=order.sub_status,
+    )
+
+
+def order_cancel_preview(*, org: Organization, order_id: object) -> tuple[Order, CancelEffect]:
+    """What cancelling would do, without doing it (404 for another org's order, 409 when it can no
+    longer be cancelled)."""
+    order = order_get(org=org, order_id=order_id)
+    if not order_is_cancellable(order):
+        raise _not_cancellable(order)
+    return order, order_cancel_effect(order)
+
+
 @transaction.atomic
-def order_cancel(*, org: Organization, actor: ActorLike, order_id: object) -> tuple[Order, CancelEffect]:
-    """Cancel an order from a cancellable state and give its money back (release the reservation /
-    void the hold / take it off the invoice; refund what was captured). 409 with `current_status`
-    otherwise. Lock order: the order row, then (in billing) the charge and the wallet."""
+def order_cancel(
+    *,
+    org: Organization,
+    actor: ActorLike,
+    order_id: object,
+    expected_charge_credits: int | None = None,
+) -> tuple[Order, CancelEffect]:
+    """Cancel an order from a cancellable state and settle its money: release the reservation /
+    void the hold / take it off the invoice; for an acquiring tasking order, charge what was
+    delivered and release the rest (`order_cancel_effect`); refund what was captured. 409 with
+    `current_status` otherwise.
+
+    `expected_charge_credits` is what the person was shown before confirming: when a delivery
+    landed since and the charge is now different, nothing happens and the 409 carries the new
+    preview. Lock order: the order row (deliveries wait for it), then (in billing) the charge and
+    the wallet."""
     order = order_get(org=org, order_id=order_id, for_update=True)
     if not order_is_cancellable(order):
-        raise Conflict(
-            f"The order is {order.status}; only orders that are still in progress can be cancelled.",
-            current_status=order.status,
-            current_sub_status=order.sub_status,
-        )
+        raise _not_cancellable(order)
     effect = order_cancel_effect(order)
+    if expected_charge_credits is not None and expected_charge_credits != effect.charged_credits:
+        raise Conflict(
+            f"Deliveries changed since the preview: cancelling now charges {effect.charged_credits:,} "
+            f"credits, not {expected_charge_credits:,}. {effect.sentence} Review and confirm again.",
+            slug="cancel-preview-changed",
+            current_status=order.status,
+            preview=effect.as_wire(),
+        )
     user = actor_of(actor).user
-    if effect.action == "release":
-        charge_release(charge_id=order.charge_id, actor=user, memo=f"Order {order.pk} cancelled")
+    memo = f"Order {order.pk} cancelled"
+    if effect.action == "settle":
+        charge_capture(
+            charge_id=order.charge_id,
+            credits=effect.charged_credits,
+            actor=user,
+            memo=f"{memo}: charged for the imagery delivered",
+        )
+    elif effect.action == "release":
+        charge_release(charge_id=order.charge_id, actor=user, memo=memo)
     elif effect.action == "refund" and effect.credits:
-        charge_refund(
-            charge_id=order.charge_id, credits=effect.credits, actor=user, memo=f"Order {order.pk} cancelled"
+        charge_refund(charge_id=order.charge_id, credits=effect.credits, actor=user, memo=memo)
+    if effect.lines:
+        event_cancel_settlement(
+            order=order,
+            actor=actor,
+            message=effect.done_sentence,
+            charged_credits=effect.charged_credits,
+            released_credits=effect.credits,
+            groups=[line.as_wire() for line in effect.lines],
         )
     order_transition(order=order, to=Order.Status.CANCELLED, actor=actor, message=effect.done_sentence)
     return order, effect

@@ -17,6 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.accounts.selectors import workspace_list
+from geopera_web.errors import Conflict
 
 from .coverage.selectors import coverage_summary_for_orders
 from .fulfilment.selectors import delivered_captures_list
@@ -109,8 +110,9 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
         "coverage_percent": coverage_summary_for_orders(org=request.org, order_ids=[order.pk]).get(order.pk)
         if order.order_type == OrderType.TASKING and order.status in ACQUIRING
         else None,
-        "cancellable": order_is_cancellable(order),
-        "cancel_effect": order_cancel_effect(order),
+        "cancellable": (cancellable := order_is_cancellable(order)),
+        # The cancel preview (for an acquiring tasking order it measures coverage now).
+        "cancel_effect": order_cancel_effect(order) if cancellable else None,
         "can_write": request.membership.role in ("admin", "operator"),
     }
 
@@ -139,7 +141,22 @@ def order_tags_view(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
 @require_POST
 @role_required("admin", "operator")
 def order_cancel_view(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
-    order, effect = order_cancel(org=request.org, actor=request.user, order_id=order_id)
+    expected = request.POST.get("expected_charge_credits", "")
+    try:
+        order, effect = order_cancel(
+            org=request.org,
+            actor=request.user,
+            order_id=order_id,
+            expected_charge_credits=int(expected) if expected.isdigit() else None,
+        )
+    except Conflict as exc:
+        if exc.slug != "cancel-preview-changed":
+            raise
+        # A delivery landed while the dialog was open: show the new figures, cancel nothing.
+        messages.warning(request, exc.detail)
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("orders:detail", args=[order_id]))
+        return redirect("orders:detail", order_id=order_id)
     messages.success(request, f"Order cancelled. {effect.done_sentence}")
     if request.htmx:
         return HttpResponseClientRedirect(reverse("orders:detail", args=[order.pk]))

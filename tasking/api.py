@@ -20,6 +20,7 @@ from orders.cart.pricing import archive_quote
 from orders.cart.services import archive_order_place
 from orders.models import Capture, DataProduct, OrderType
 from orders.selectors import order_get_detail
+from orders.services import MAX_TAG_LENGTH, MAX_TAGS
 
 from .aoi import check_feature, check_features, features_of
 from .feasibility import feature_feasibility, pass_out, predict_passes
@@ -358,7 +359,13 @@ class OrderPlaceInput(serializers.Serializer):
     displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
     params = serializers.DictField(required=False, default=dict)
     featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, default=None)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_TAG_LENGTH),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=MAX_TAGS,
+    )
 
 
 class OrderPlaceOutput(serializers.Serializer):
@@ -376,7 +383,13 @@ class EstimateInput(serializers.Serializer):
     displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
     params = serializers.DictField(required=False, default=dict)
     featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, default=None)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_TAG_LENGTH),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=MAX_TAGS,
+    )
 
 
 class FeasibilityCheckInput(serializers.Serializer):

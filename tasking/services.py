@@ -38,7 +38,7 @@ from orders.decisions import (
 )
 from orders.events import event_draft_created, event_draft_saved, event_feasibility_referred
 from orders.models import DataProduct, Order, OrderGroup, OrderType
-from orders.services import order_transition
+from orders.services import display_name_clean, order_tags_clean, order_transition
 
 from .aoi import AoiCheck, check_features, require_valid
 from .catalog import SENSORS
@@ -492,9 +492,10 @@ def tasking_order_place(
         )
     order.workspace = workspace
     order.data_product = product.data_product
-    order.display_name = params.get("displayName", "")[:200]
+    order.display_name = display_name_clean(params.get("displayName", ""), loc=("params", "displayName"))
     order.params = params
-    order.tags = list(tags or [])
+    # The same bound as orders.update's merge-patch, or the order could never be updated again.
+    order.tags = order_tags_clean(tags)
     order.metadata = {**(order.metadata or {}), **metadata}
     order.billing_mode = org.billing_mode
     if order.created_by_id is None and user is not None:

@@ -2,17 +2,27 @@
 
 Lock order, everywhere: the Charge row first, then the Wallet row (both `select_for_update`), so
 two transactions never wait on each other in opposite orders.
+
+The payment gateway is outside our transactions, so no call to it may outlive one that rolls back:
+an authorization hold is voided if the transaction that asked for it rolls back (`on_rollback`),
+and captures, voids and refunds are sent only once the transaction that records them commits.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from django.db import transaction
 
 from geopera_web.accounts.models import BillingMode, Organization, User
+from geopera_web.db import on_rollback
 from geopera_web.errors import ApplicationError, Conflict, NotFound, PaymentRequired
 
 from .gateways import get_gateway
 from .models import Charge, LedgerEntry, Wallet
+
+logger = logging.getLogger(__name__)
 
 
 def credits_to_aud(credits: int) -> float:
@@ -142,11 +152,30 @@ def charge_authorize(
                 slug="authentication-required",
                 client_secret=result.client_secret,
             )
-        charge.gateway_ref = result.gateway_ref
+        # The hold exists at the bank now; if anything after this point rolls the Charge row
+        # back (a bad field, a failing later step), the hold must go with it.
+        gateway_ref = result.gateway_ref
+        on_rollback(
+            lambda: get_gateway().void(gateway_ref=gateway_ref), description=f"card hold {gateway_ref}"
+        )
+        charge.gateway_ref = gateway_ref
         charge.save()
     else:
         charge.save()
     return charge
+
+
+def _gateway_after_commit(call: Callable[[], object], *, what: str) -> None:
+    """Send a capture/void/refund to the gateway once the transaction recording it has committed.
+    A gateway failure then is logged (the money row is already right; the call is retried by hand)."""
+
+    def send() -> None:
+        try:
+            call()
+        except Exception:  # logged with its traceback for the payments desk
+            logger.exception("Payment gateway call failed after commit: %s", what)
+
+    transaction.on_commit(send)
 
 
 def charge_get_for_update(*, charge_id: object) -> Charge:
@@ -163,7 +192,9 @@ def _transition(charge: Charge, to: str) -> None:
 
 
 @transaction.atomic
-def charge_capture(*, charge_id: object, credits: int | None = None, actor: User | None = None) -> Charge:
+def charge_capture(
+    *, charge_id: object, credits: int | None = None, actor: User | None = None, memo: str = ""
+) -> Charge:
     """Take the money (all of it, or `credits` of it; the rest goes back)."""
     charge = charge_get_for_update(charge_id=charge_id)
     if charge.status == Charge.Status.CAPTURED:
@@ -183,7 +214,7 @@ def charge_capture(*, charge_id: object, credits: int | None = None, actor: User
             reserved_delta=-amount,
             charge=charge,
             actor=actor,
-            memo=charge.description or charge.reference,
+            memo=memo or charge.description or charge.reference,
         )
         if amount < charge.authorized_credits:
             rest = charge.authorized_credits - amount
@@ -194,10 +225,13 @@ def charge_capture(*, charge_id: object, credits: int | None = None, actor: User
                 reserved_delta=-rest,
                 charge=charge,
                 actor=actor,
-                memo="Unused part of the reservation",
+                memo=f"{memo}: the rest released" if memo else "Unused part of the reservation",
             )
     elif charge.billing_mode == BillingMode.CARD:
-        get_gateway().capture(gateway_ref=charge.gateway_ref, credits=amount)
+        ref = charge.gateway_ref
+        _gateway_after_commit(
+            lambda: get_gateway().capture(gateway_ref=ref, credits=amount), what=f"capture {amount} of {ref}"
+        )
     return charge
 
 
@@ -221,7 +255,8 @@ def charge_release(*, charge_id: object, actor: User | None = None, memo: str = 
             memo=memo or charge.description or charge.reference,
         )
     elif charge.billing_mode == BillingMode.CARD:
-        get_gateway().void(gateway_ref=charge.gateway_ref)
+        ref = charge.gateway_ref
+        _gateway_after_commit(lambda: get_gateway().void(gateway_ref=ref), what=f"void {ref}")
     return charge
 
 
@@ -251,5 +286,8 @@ def charge_refund(*, charge_id: object, credits: int, actor: User | None = None,
             memo=memo or f"Refund for {charge.reference}",
         )
     elif charge.billing_mode == BillingMode.CARD:
-        get_gateway().refund(gateway_ref=charge.gateway_ref, credits=credits)
+        ref = charge.gateway_ref
+        _gateway_after_commit(
+            lambda: get_gateway().refund(gateway_ref=ref, credits=credits), what=f"refund {credits} of {ref}"
+        )
     return charge

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from geopera_web.accounts.models import Scope
 from geopera_web.api.registry import Effect, OpContext, operation
 
+from ..services import LICENSE_TYPES
 from .pricing import MAX_CART_CAPTURES, ArchiveQuote, QuoteGroup, archive_quote
 
 
@@ -101,7 +102,9 @@ class ArchivePlaceInput(serializers.Serializer):
         allow_blank=True,
         help_text="Workspace that owns the order; the org's default workspace when omitted.",
     )
-    licenseType = serializers.CharField(required=False, default="standard", max_length=40)  # noqa: N815
+    licenseType = serializers.ChoiceField(  # noqa: N815
+        choices=list(LICENSE_TYPES), required=False, default="standard", help_text="standard | extended"
+    )
     splitByDate = serializers.BooleanField(required=False, allow_null=True, default=False)  # noqa: N815
     displayName = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)  # noqa: N815
     tags = serializers.ListField(

@@ -23,7 +23,7 @@ from geopera_web.errors import InvalidInput, NotFound
 
 from ..events import event_order_placed, event_payment_authorized
 from ..models import Capture, Cart, CartItem, Order, OrderGroup, OrderType
-from ..services import _clean_tags
+from ..services import display_name_clean, license_type_clean, order_tags_clean
 from .pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,11 @@ def archive_order_place(
     """
     from ..tasks import fulfil_archive_order
 
+    # Every field is checked before any money moves (a field the database would refuse after the
+    # authorization would otherwise roll back the order but not the card hold).
+    license_type = license_type_clean(license_type)
+    display_name = display_name_clean(display_name)
+    tags = order_tags_clean(tags)
     workspace = _workspace_for(org=org, workspace_id=workspace_id)
     if not captures:
         raise InvalidInput(
@@ -109,7 +114,7 @@ def archive_order_place(
         status=Order.Status.PROCESSING,
         display_name=display_name or f"Archive: {n_captures} capture(s)",
         data_product=quote.groups[0].data_product if len(products) == 1 else None,
-        tags=_clean_tags(tags or []),
+        tags=tags,
         license_type=license_type,
         split_by_date=split_by_date,
         billing_mode=charge.billing_mode,
@@ -276,11 +281,19 @@ def cart_place(
     idempotency_key: str | None,
 ) -> Order:
     """The Place button: the same `archive_order_place` as the API, then the ordered captures leave
-    the cart (in the same transaction, so a failed placement keeps the cart intact)."""
-    cart = cart_get_or_create(org=org, user=user)
+    the cart (in the same transaction, so a failed placement keeps the cart intact).
+
+    The cart row is locked for the whole placement (as `cart_toggle` locks it): a second tab
+    placing the same cart with its own key waits, then finds the items gone, so one cart's items
+    become one order and one charge."""
+    cart = Cart.objects.select_for_update().get(pk=cart_get_or_create(org=org, user=user).pk)
     items = list(CartItem.objects.filter(cart=cart).select_related("capture"))
     if not items:
-        raise InvalidInput("Your cart is empty: add captures first.")
+        raise InvalidInput(
+            "Your cart is empty: add captures first. (Placed it in another tab? The order is listed "
+            "under Orders.)",
+            slug="cart-empty",
+        )
     order = archive_order_place(
         org=org,
         actor=user,

@@ -21,6 +21,7 @@ from geopera_web.errors import ApplicationError, Conflict, InvalidInput, Payment
 
 from ..api import order_to_wire
 from ..selectors import order_get_detail
+from ..services import LICENSE_TYPES as ORDER_LICENSE_TYPES
 from .pricing import archive_quote
 from .selectors import cart_get, cart_items
 from .services import (
@@ -92,7 +93,7 @@ def _panel_context(
     }
 
 
-LICENSE_TYPES = [("standard", "Standard (single organization)"), ("extended", "Extended (partners, resale)")]
+LICENSE_TYPES = list(ORDER_LICENSE_TYPES.items())
 
 
 def _panel(request: HttpRequest, status: int = 200, **kwargs) -> HttpResponse:

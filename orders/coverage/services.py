@@ -7,7 +7,6 @@ PARTIALLY_FULFILLED (with a pro-rata refund) when the acquisition window ends be
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,9 +22,10 @@ from geopera_web.billing.services import (
 )
 
 from ..events import event_coverage_refund
-from ..models import CoverageSnapshot, Order, OrderGroup, OrderType
+from ..models import CoverageSnapshot, Order, OrderType
 from ..services import order_transition
 from .calculations import compute_group_coverage, group_fingerprints
+from .settlement import coverage_from_snapshots, settlement_plan
 
 
 def coverage_target_for(order: Order) -> float:
@@ -121,8 +121,9 @@ def order_coverage_settle(*, order_id: Any, now: datetime | None = None) -> Orde
     """The window-end rule for an ACTIVE tasking order whose acquisitionEnd has passed.
 
     At target everywhere → FULFILLED (charge captured). Below target → PARTIALLY_FULFILLED: the
-    charge is captured, then refunded the sum over AOIs of round-down(credits × remainder share),
-    with an order event. Nothing covered at all → FAILED and the charge is released.
+    charge is captured, then refunded what the pro-rata rule of `orders.coverage.settlement`
+    gives back (per AOI, round-down(credits × remainder share)), with an order event. Nothing
+    covered at all → FAILED and the charge is released.
     Returns the order when it settled it, None when there was nothing to do (safe to repeat).
     """
     now = now or timezone.now()
@@ -135,68 +136,33 @@ def order_coverage_settle(*, order_id: Any, now: datetime | None = None) -> Orde
     if _all_at_target(order):
         _fulfil(order)
         return order
-    latest = _latest_snapshots(order)
-    groups = list(order.groups.order_by("position"))
-    covered_any = any(g.pk in latest and latest[g.pk].covered_km2 > 0 for g in groups)
-    if not covered_any:
+    plan = settlement_plan(order, coverage=coverage_from_snapshots(_latest_snapshots(order)))
+    if not plan.covered_any:
+        # Money first, then the status: an order never leaves ACTIVE with its charge still held.
+        if order.charge_id:
+            charge_release(charge_id=order.charge_id, memo=f"Nothing acquired for {order}")
         order_transition(
             order=order,
             to=Order.Status.FAILED,
             message="The acquisition window ended with nothing delivered; the charge was released.",
         )
-        if order.charge_id:
-            charge_release(charge_id=order.charge_id, memo=f"Nothing acquired for {order}")
         return order
-    credits_by_group = _group_credits(order, groups)
-    lines = []
     total_refund = 0
-    for g in groups:
-        snap = latest.get(g.pk)
-        share = 1.0 if snap is None or not snap.requested_km2 else snap.remainder_km2 / snap.requested_km2
-        # Areas carry float noise (a wholly uncovered AOI can come out at 0.999999999x): round the
-        # share to the coverage precision (1e-6) first, so rounding the refund down never costs the
-        # customer a credit by accident; the event records this same share.
-        share = min(max(round(share, 6), 0.0), 1.0)
-        credits = credits_by_group[g.pk]
-        refund = math.floor(credits * share)
-        total_refund += refund
-        lines.append(
-            {
-                "groupId": str(g.pk),
-                "name": str(g),
-                "credits": credits,
-                "remainderShare": share,
-                "refundCredits": refund,
-            }
-        )
-    order_transition(
-        order=order,
-        to=Order.Status.PARTIALLY_FULFILLED,
-        message=f"The acquisition window ended below the {coverage_target_for(order):g}% coverage target.",
-    )
     if order.charge_id:
         charge = charge_capture(charge_id=order.charge_id)
-        total_refund = min(total_refund, charge.captured_credits - charge.refunded_credits)
+        total_refund = min(plan.release_credits, charge.captured_credits - charge.refunded_credits)
         if total_refund > 0:
             charge_refund(
                 charge_id=order.charge_id,
                 credits=total_refund,
                 memo=f"Pro-rata refund: uncovered remainder of {order}",
             )
-    else:
-        total_refund = 0
-    event_coverage_refund(order=order, refund_credits=total_refund, groups=lines)
+    order_transition(
+        order=order,
+        to=Order.Status.PARTIALLY_FULFILLED,
+        message=f"The acquisition window ended below the {coverage_target_for(order):g}% coverage target.",
+    )
+    event_coverage_refund(
+        order=order, refund_credits=total_refund, groups=[line.as_wire() for line in plan.lines]
+    )
     return order
-
-
-def _group_credits(order: Order, groups: list[OrderGroup]) -> dict[Any, int]:
-    """What each AOI cost out of what the order was actually charged (`total_credits`, which is
-    the quoted or accepted price, not necessarily the list estimate): split in proportion to the
-    groups' own list prices, or by area when they carry none; rounded down."""
-    total = order.total_credits
-    if sum(g.credits for g in groups) > 0:
-        weights = {g.pk: float(g.credits) for g in groups}
-    else:
-        weights = {g.pk: g.area_km2 for g in groups}
-    denominator = sum(weights.values()) or 1.0
-    return {pk: math.floor(total * weight / denominator) for pk, weight in weights.items()}

@@ -7,12 +7,12 @@ from django.contrib.gis import admin
 from django.db import transaction
 
 from geopera_web.admin_policy import GeometryAsTextAdmin, ReadOnlyAdmin
-from geopera_web.errors import InvalidInput
+from geopera_web.errors import ApplicationError, InvalidInput
 
 from ..models import DeliveredCapture, DeliveryBatch
 from ..tasks import recompute_coverage
 from .delivery import parse_delivery_upload
-from .services import manual_delivery_record
+from .services import manual_delivery_record, order_deliverable_check
 
 
 class ManualDeliveryAdminForm(forms.ModelForm):
@@ -31,8 +31,11 @@ class ManualDeliveryAdminForm(forms.ModelForm):
         order, group, upload = cleaned.get("order"), cleaned.get("group"), cleaned.get("upload")
         if order and group and group.order_id != order.pk:
             raise forms.ValidationError("That AOI group belongs to another order.")
-        if order and order.order_type != "tasking":
-            raise forms.ValidationError("Deliveries are recorded for tasking orders only.")
+        if order is not None:
+            try:
+                order_deliverable_check(order)
+            except ApplicationError as exc:
+                raise forms.ValidationError({"order": exc.detail}) from None
         if upload is not None:
             raw = upload.read()
             try:

@@ -20,7 +20,7 @@ from geopera_web.billing.services import (
     charge_capture,
     charge_release,
 )
-from geopera_web.errors import InvalidInput, parse_uuid
+from geopera_web.errors import Conflict, InvalidInput, parse_uuid
 
 from ..events import (
     event_delivery_received,
@@ -52,7 +52,14 @@ def delivery_batch_record(
     note: str = "",
 ) -> DeliveryBatch | None:
     """Store one batch of captures for a tasking order; None when this batch ref is already stored
-    (a retried poll). Captures must name groups of this order. Enqueues a coverage recompute."""
+    (a retried poll). Captures must name groups of this order. Enqueues a coverage recompute.
+
+    Only an ACTIVE tasking order takes deliveries (409 with the current status otherwise): what a
+    cancelled or settled order was charged is final, and a capture recorded after that would
+    change its coverage without changing its money. The order row is locked, so a cancellation
+    and a delivery never interleave."""
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    order_deliverable_check(locked)
     if DeliveryBatch.objects.filter(order=order, ref=batch.ref).exists():
         return None
     group_ids = set(order.groups.values_list("id", flat=True))
@@ -110,6 +117,24 @@ def delivery_batch_record(
     return row
 
 
+def order_is_deliverable(order: Order) -> bool:
+    return order.order_type == OrderType.TASKING and order.status == Order.Status.ACTIVE
+
+
+def order_deliverable_check(order: Order) -> None:
+    """409 (with `current_status`) unless the order can take a delivery now."""
+    if order.order_type != OrderType.TASKING:
+        raise InvalidInput("Deliveries are recorded for tasking orders only.")
+    if order.status != Order.Status.ACTIVE:
+        raise Conflict(
+            f"The order is {order.get_status_display().lower()}: deliveries are recorded only while "
+            "it is active (acquiring). Its charge is settled; nothing more can be delivered on it.",
+            slug="order-not-deliverable",
+            current_status=order.status,
+            current_sub_status=order.sub_status,
+        )
+
+
 def tasking_deliveries_sync(*, order_id: Any, now: datetime | None = None) -> int:
     """Ask the order's tasking provider for new batches and store them; returns how many were new.
     Only ACTIVE tasking orders receive deliveries. Safe to run twice (batch refs are unique)."""
@@ -159,12 +184,12 @@ def manual_delivery_record(
 ) -> DeliveredCapture:
     """Support staff record a capture by hand from a STAC Item or a GeoJSON footprint file.
 
-    The order must be a tasking order that is ACTIVE or already settled (a late delivery is kept
-    for the record); the footprint must overlap the chosen AOI. Bad files raise InvalidInput with
-    a message that says what to fix.
+    The order must be an ACTIVE tasking order (409 otherwise, before the file is even read);
+    the footprint must overlap the chosen AOI. Bad files raise InvalidInput with a message that
+    says what to fix.
     """
-    if order.order_type != OrderType.TASKING:
-        raise InvalidInput("Deliveries are recorded for tasking orders only.")
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    order_deliverable_check(order)
     group = order.groups.filter(pk=parse_uuid(group_id)).first() if parse_uuid(group_id) else None
     if group is None:
         raise InvalidInput("Choose one of this order's AOIs.")

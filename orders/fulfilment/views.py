@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from geopera_web.accounts.decorators import staff_required
-from geopera_web.errors import InvalidInput
+from geopera_web.errors import ApplicationError
 
 from ..selectors import order_get_for_support
 from .forms import ManualDeliveryForm
-from .services import manual_delivery_record
+from .services import manual_delivery_record, order_is_deliverable
 
 
 @require_http_methods(["GET", "POST"])
@@ -35,18 +35,19 @@ def support_delivery_new(request: HttpRequest, order_id: UUID) -> HttpResponse:
                     acquired_at=form.cleaned_data.get("acquired_at"),
                     note=form.cleaned_data.get("note", ""),
                 )
-            except InvalidInput as exc:
-                form.add_error("file", exc.detail)
+            except ApplicationError as exc:
+                form.add_error("file" if exc.status == 400 else None, exc.detail)
+                status = exc.status
             else:
                 messages.success(
                     request, f"Recorded {capture.scene_id} for {capture.group}. Coverage is being updated."
                 )
                 return redirect(request.path)
-        status = 400
+        status = status if status != 200 else 400
     deliveries = order.delivered_captures.select_related("group").order_by("-delivered_at", "scene_id")[:50]
     return render(
         request,
         "orders/support_delivery_new.html",
-        {"order": order, "form": form, "deliveries": deliveries},
+        {"order": order, "form": form, "deliveries": deliveries, "deliverable": order_is_deliverable(order)},
         status=status,
     )

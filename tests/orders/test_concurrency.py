@@ -91,3 +91,36 @@ def test_concurrent_requests_with_one_key_make_one_order(sydney_captures, slow_p
         headers={**caller.headers, "Idempotency-Key": "one-key"},
     )
     assert final.status_code == 202 and final.content in ok
+
+
+def test_two_tabs_placing_one_cart_with_two_keys_make_one_order(sydney_captures, slow_provider, monkeypatch):
+    """Two tabs, each with the key its panel was rendered with, press Place at the same instant."""
+    import time
+
+    from orders.cart import services as cart_services
+
+    org = make_org(name="Two Tabs Org", credits=1_000_000)
+    user = make_user(org=org, role="operator")
+    setup = Client()
+    setup.force_login(user)
+    for scene in ("SYD-A", "SYD-B"):
+        assert setup.post("/archive/cart/toggle/", {"capture_id": scene}).status_code in (200, 302)
+    # Pricing takes a moment, so both placements are under way before either commits.
+    real_quote = cart_services.archive_quote
+
+    def slow_quote(**kwargs):
+        time.sleep(0.5)
+        return real_quote(**kwargs)
+
+    monkeypatch.setattr(cart_services, "archive_quote", slow_quote)
+
+    def place(i: int) -> int:
+        tab = Client()
+        tab.force_login(user)
+        return tab.post("/archive/cart/place/", {"idempotency_key": f"tab-{i}"}).status_code
+
+    statuses = _run_threads(2, place)
+    assert Order.objects.filter(org=org).count() == 1, statuses
+    assert Charge.objects.filter(org=org).count() == 1
+    assert LedgerEntry.objects.filter(org=org, kind="reserve").count() == 1
+    assert sorted(statuses) == [302, 400]  # the winner is redirected to its order; the other is told

@@ -36,6 +36,7 @@ def test_coverage_demo_is_registered_idempotent_and_shows_partial_full_and_refun
         "coverage-botany": "active",
         "coverage-barossa": "fulfilled",
         "coverage-downs": "partially_fulfilled",
+        "coverage-mudgee": "cancelled",
     }
     for order in orders.values():
         assert order.charge is not None and order.charge.org_id == acme.pk
@@ -56,3 +57,10 @@ def test_coverage_demo_is_registered_idempotent_and_shows_partial_full_and_refun
     refund = downs.events.get(kind="coverage_refund").data["refundCredits"]
     assert refund > 0
     assert LedgerEntry.objects.get(charge=downs.charge, kind="refund").available_delta == refund
+    # Cancelled part-way: the delivered share of Mudgee charged, Rylstone (nothing) released.
+    mudgee = orders["coverage-mudgee"]
+    settlement = mudgee.events.get(kind="cancel_settlement").data
+    assert 0 < settlement["chargedCredits"] < mudgee.total_credits
+    assert [g["chargeCredits"] > 0 for g in settlement["groups"]] == [True, False]
+    assert mudgee.charge.status == "captured"
+    assert mudgee.charge.captured_credits == settlement["chargedCredits"]

@@ -159,3 +159,69 @@ def test_staff_record_a_delivery_in_the_admin_and_bad_files_are_form_errors(staf
     capture = DeliveredCapture.objects.get(order=order)
     assert capture.scene_id == STAC_ITEM["id"] and capture.source == "manual"
     assert capture.created_by is not None and capture.created_by.is_staff
+
+
+@pytest.mark.parametrize("status", ["cancelled", "partially_fulfilled", "fulfilled", "failed", "pending"])
+def test_an_order_that_is_not_acquiring_takes_no_delivery(staff_client, org, status):
+    """A cancelled or settled order's charge is final: a delivery recorded after it would change its
+    coverage without changing its money (issue 9). Page, admin and service all refuse."""
+    from django.utils import timezone
+
+    from geopera_web.errors import Conflict
+    from orders.fulfilment.delivery import BatchData, CaptureData
+    from orders.fulfilment.services import delivery_batch_record, manual_delivery_record
+    from orders.models import Order
+
+    order = make_tasking_order(org=org, aois=[AOI], names=["Pokolbin"])
+    Order.objects.filter(pk=order.pk).update(status=status)
+    order.refresh_from_db()
+    page = staff_client.get(reverse("orders:support_delivery_new", kwargs={"order_id": order.pk}))
+    assert page.status_code == 200
+    assert 'data-testid="not-deliverable"' in page.content.decode()
+    assert 'data-testid="manual-delivery-form"' not in page.content.decode()
+    response = upload(staff_client, order, STAC_ITEM)
+    assert response.status_code == 409
+    assert 'data-testid="not-deliverable"' in response.content.decode()
+    with pytest.raises(Conflict) as refused:
+        manual_delivery_record(
+            order=order, group_id=order.groups.get().pk, upload=json.dumps(STAC_ITEM).encode(), actor=None
+        )
+    assert refused.value.extra["current_status"] == status
+    group = order.groups.get()
+    batch = BatchData(
+        ref="late",
+        available_at=timezone.now(),
+        captures=(
+            CaptureData(
+                group_id=group.pk,
+                scene_id="LATE-1",
+                footprint=group.geometry,
+                acquired_at=timezone.now(),
+                cloud_cover=1.0,
+            ),
+        ),
+    )
+    with pytest.raises(Conflict):
+        delivery_batch_record(order=order, batch=batch, provider="test")
+    assert not DeliveredCapture.objects.filter(order=order).exists()
+
+
+def test_the_admin_refuses_a_delivery_for_a_cancelled_order(staff_client, staff_user, org):
+    from geopera_web.accounts.services import support_group_ensure
+    from orders.models import Order
+
+    staff_user.groups.add(support_group_ensure())
+    order = make_tasking_order(org=org, aois=[AOI])
+    Order.objects.filter(pk=order.pk).update(status="cancelled")
+    response = staff_client.post(
+        reverse("admin:orders_deliveredcapture_add"),
+        {
+            "order": str(order.pk),
+            "group": str(order.groups.get().pk),
+            "upload": SimpleUploadedFile("i.json", json.dumps(STAC_ITEM).encode()),
+            "note": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "deliveries are recorded only while it is active" in html.unescape(response.content.decode())
+    assert not DeliveredCapture.objects.exists()
