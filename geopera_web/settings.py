@@ -7,6 +7,7 @@ configuration. A `.env` file in the project root, if present, is read too (never
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -18,7 +19,8 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -34,9 +36,12 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "corsheaders",
+    "csp",
     "django_htmx",
     "leaflet",
     "template_partials",
+    # Before the accounts app, whose admin replaces axes' admin classes.
+    "axes",
     "geopera_web.accounts",
     "geopera_web.billing",
     "geopera_web.api",
@@ -49,6 +54,8 @@ MIDDLEWARE = [
     # Outermost after security: compresses what every inner layer produced (JSON family only).
     "geopera_web.http.compression.ApiCompressionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Before anything reads the body (sessions, CSRF, DRF): 413 from Content-Length alone.
+    "geopera_web.limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -56,10 +63,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "geopera_web.accounts.middleware.ActiveOrganizationMiddleware",
+    "geopera_web.limits.RateLimitMiddleware",
     "geopera_web.api.problems.ApiProblemMiddleware",
     "geopera_web.middleware.PageErrorMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into our lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "geopera_web.urls"
@@ -78,7 +89,7 @@ TEMPLATES = [
                 "geopera_web.accounts.context_processors.navigation",
             ],
             # {% partialdef %} everywhere without a {% load %} (built into Django 6; a package on 5.2).
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": ["template_partials.templatetags.partials", "geopera_web.safe_urls"],
         },
     },
 ]
@@ -100,7 +111,18 @@ if env.str("TEST_DATABASE_NAME", default=""):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=10)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out account or IP before a password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "geopera_web.security.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -178,6 +200,38 @@ CORS_PREFLIGHT_MAX_AGE = 3600
 # installs); the page draws a vendored coastline layer so a map without tiles is still readable.
 BASEMAP_URL = env.str("BASEMAP_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 BASEMAP_ATTRIBUTION = env.str("BASEMAP_ATTRIBUTION", default="&copy; OpenStreetMap contributors")
+# --- Content Security Policy (django-csp) ---------------------------------------------------------
+# No inline script, no eval: behaviour lives in static/js/, data reaches it through json_script or
+# data attributes. Styles may be inline (Leaflet, htmx and Swagger UI set them; CSS cannot run code).
+# Images may come from the basemap's tile host. CSP_REPORT_ONLY=true sends the same policy as
+# report-only (to try a change in production first).
+_basemap_origin = ""
+if BASEMAP_URL:
+    from urllib.parse import urlsplit
+
+    _parts = urlsplit(BASEMAP_URL.replace("{s}", "a"))
+    _basemap_origin = f"{_parts.scheme}://{_parts.netloc}" if _parts.netloc else ""
+    if "{s}" in BASEMAP_URL:
+        _basemap_origin = f"{_parts.scheme}://*.{_parts.netloc.split('.', 1)[-1]}"
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *([_basemap_origin] if _basemap_origin else [])],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
+
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (-25.0, 134.0),
     "DEFAULT_ZOOM": 4,
@@ -221,6 +275,43 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# --- Login throttling (django-axes) --------------------------------------------------------------
+# LOGIN_FAILURE_LIMIT failed logins lock out the account (on every IP) and, separately, the client
+# IP (for every account), for LOGIN_LOCKOUT_MINUTES; a successful login clears that account's count.
+# API keys and user tokens never go through a password check, so they are unaffected.
+AXES_ENABLED = env.bool("LOGIN_THROTTLE_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "geopera_web.security.login_username"
+AXES_CLIENT_IP_CALLABLE = "geopera_web.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "geopera_web.accounts.views.login_locked_out"
+AXES_SENSITIVE_PARAMETERS = ["password", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Bounded requests ------------------------------------------------------------------------------
+# Bodies larger than these are refused with 413 before anything reads them (see geopera_web/limits.py).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=5_000_000)
+PAGE_MAX_BODY_BYTES = env.int("PAGE_MAX_BODY_BYTES", default=12_000_000)
+# Rate limits of pages and public endpoints (the API's own per-key limit is API_RATE_LIMIT):
+# URL name -> (per "principal" (signed-in user, else IP) or per "ip", the setting that holds the rate).
+AOI_CHECK_RATE_LIMIT = env.str("AOI_CHECK_RATE_LIMIT", default="60/min")
+STAC_SEARCH_RATE_LIMIT = env.str("STAC_SEARCH_RATE_LIMIT", default="60/min")
+STAC_ITEMS_RATE_LIMIT = env.str("STAC_ITEMS_RATE_LIMIT", default="300/min")
+VIEW_RATE_LIMITS = {
+    "tasking:aoi_check": ("principal", "AOI_CHECK_RATE_LIMIT"),
+    "orders:stac_search": ("ip", "STAC_SEARCH_RATE_LIMIT"),
+    "orders:stac_items": ("ip", "STAC_ITEMS_RATE_LIMIT"),
+    "orders:stac_item": ("ip", "STAC_ITEMS_RATE_LIMIT"),
+}
+
+# --- User tokens -----------------------------------------------------------------------------------
+USER_TOKEN_TTL_DAYS = env.int("USER_TOKEN_TTL_DAYS", default=90)
+USER_TOKEN_MAX_TTL_DAYS = env.int("USER_TOKEN_MAX_TTL_DAYS", default=365)
+
 # --- Product settings ----------------------------------------------------------------------------
 IDEMPOTENCY_TTL_HOURS = 24
 # A claim still "in flight" after this long belongs to a process that died; it may be re-claimed.
@@ -240,6 +331,8 @@ FULFILMENT_ADAPTERS: dict[str, str] = {}
 if env.bool("FULFILMENT_SIMULATOR", default=True):
     FULFILMENT_ADAPTERS["geopera-sim"] = "orders.fulfilment.simulator.SimulatedProvider"
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="geopera_web.billing.gateways.TestGateway")
+# With DEBUG=false the server refuses to start on the simulated (test) gateway unless this is true.
+ALLOW_TEST_PAYMENT_GATEWAY = env.bool("ALLOW_TEST_PAYMENT_GATEWAY", default=False)
 # 3-line TLE feed (http(s):// or file://) that tasking.tasks.refresh_tles reads every 6 hours, e.g.
 # https://celestrak.org/NORAD/elements/gp.php?GROUP=resource&FORMAT=tle. Empty: shipped TLEs only.
 TLE_SOURCE_URL = env.str("TLE_SOURCE_URL", default="")
@@ -253,7 +346,26 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Production ----------------------------------------------------------------------------------
+# With DEBUG=false: HTTPS only (redirect, HSTS, secure cookies), and the server refuses to start on
+# the dev SECRET_KEY or, unless ALLOW_TEST_PAYMENT_GATEWAY=true, on the test payment gateway.
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Health checks from a load balancer on plain HTTP, e.g. ["^healthz$", "^readyz$"].
+    SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT", default=[])
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_HTTPONLY = True
+
+    from geopera_web.production import refuse_unsafe_production
+
+    refuse_unsafe_production(
+        secret_key=SECRET_KEY,
+        dev_secret_key=DEV_SECRET_KEY,
+        payment_gateway=PAYMENT_GATEWAY,
+        allow_test_gateway=ALLOW_TEST_PAYMENT_GATEWAY,
+    )

@@ -9,6 +9,8 @@ admin.site.site_title = "geopera-web admin"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without an icon link (the admin, JSON views).
+    path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
     path("", include("geopera_web.accounts.urls")),
     path("", include("geopera_web.billing.urls")),

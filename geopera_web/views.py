@@ -64,3 +64,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
             detail="Something went wrong on our side.",
         )
     return render(request, "500.html", status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    from django.templatetags.static import static
+
+    return redirect(static("img/logo.svg"), permanent=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.contrib.gis import admin
 
+from geopera_web.admin_policy import GeometryAsTextAdmin, ReadOnlyAdmin
+
 from .cart import admin as cart_admin  # noqa: F401
 from .catalog import admin as catalog_admin  # noqa: F401
 from .coverage import admin as coverage_admin  # noqa: F401
@@ -12,7 +14,7 @@ from .fulfilment import admin as fulfilment_admin  # noqa: F401
 from .models import Order, OrderEvent, OrderGroup
 
 
-class OrderGroupInline(admin.TabularInline):
+class OrderGroupInline(ReadOnlyAdmin, admin.TabularInline):
     model = OrderGroup
     extra = 0
     fields = (
@@ -28,7 +30,7 @@ class OrderGroupInline(admin.TabularInline):
     can_delete = False
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(ReadOnlyAdmin, admin.TabularInline):
     model = OrderEvent
     extra = 0
     fields = ("created_at", "kind", "from_status", "to_status", "actor_label", "message")
@@ -38,7 +40,7 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = (
         "id",
         "display_name",
@@ -69,7 +71,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderGroup)
-class OrderGroupAdmin(admin.GISModelAdmin):
+class OrderGroupAdmin(ReadOnlyAdmin, GeometryAsTextAdmin):
     list_display = ("order", "position", "name", "data_product", "area_km2", "credits")
     search_fields = ("order__id", "name")
     list_select_related = ("order", "data_product")
@@ -77,7 +79,7 @@ class OrderGroupAdmin(admin.GISModelAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
+class OrderEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("created_at", "order", "kind", "from_status", "to_status", "actor_label", "message")
     list_filter = ("kind",)
     search_fields = ("order__id", "message", "actor_label")

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from geopera_web.admin_policy import ReadOnlyAdmin
+
 from .models import FeasibilityOption, FeasibilityStudy, Quotation, Sensor, TaskingProduct, TaskingTemplate
 
 
@@ -86,7 +88,7 @@ class TaskingProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaskingTemplate)
-class TaskingTemplateAdmin(admin.ModelAdmin):
+class TaskingTemplateAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("name", "org", "sensor", "resolution", "usage_count", "last_used_at", "deleted_at")
     list_filter = ("sensor", "org")
     search_fields = ("name", "description")
@@ -97,7 +99,7 @@ class TaskingTemplateAdmin(admin.ModelAdmin):
 # --- tasking flow: studies and quotations (read-only decisions: they change only through services) --
 
 
-class FeasibilityOptionInline(admin.TabularInline):
+class FeasibilityOptionInline(ReadOnlyAdmin, admin.TabularInline):
     model = FeasibilityOption
     extra = 0
     can_delete = False
@@ -115,7 +117,7 @@ class FeasibilityOptionInline(admin.TabularInline):
 
 
 @admin.register(FeasibilityStudy)
-class FeasibilityStudyAdmin(admin.ModelAdmin):
+class FeasibilityStudyAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("id", "org", "order", "decision", "source", "deadline", "created_at")
     list_filter = ("decision", "source")
     search_fields = ("order__display_name", "org__name")
@@ -134,7 +136,7 @@ class FeasibilityStudyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Quotation)
-class QuotationAdmin(admin.ModelAdmin):
+class QuotationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("id", "org", "order", "credits", "decision", "valid_until", "created_at")
     list_filter = ("decision",)
     search_fields = ("order__display_name", "org__name")
@@ -151,7 +153,7 @@ class QuotationAdmin(admin.ModelAdmin):
 
 
 @admin.register(FeasibilityOption)
-class FeasibilityOptionAdmin(admin.ModelAdmin):
+class FeasibilityOptionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("description", "study", "price_credits", "window_start", "window_end", "valid_until")
     search_fields = ("description",)
     readonly_fields = FeasibilityOptionInline.readonly_fields + ("study",)

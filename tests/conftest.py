@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -189,6 +190,39 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1440, "height": 900}, "locale": "en-AU"}
+
+
+@pytest.fixture
+def page(page, request):
+    """Every browser test fails on a CSP violation, an uncaught script error or any other console
+    error (the server sends its real Content-Security-Policy to the live server's pages too).
+    A test that provokes an expected error names it: `@pytest.mark.allow_console_errors(r"regex")`."""
+    problems: list[str] = []
+
+    def on_console(msg) -> None:
+        if msg.type == "error":
+            problems.append(f"console error: {msg.text} ({msg.location.get('url', '')})")
+
+    page.on("console", on_console)
+    # Playwright evaluates a bare-expression predicate with eval() inside the page, which the CSP
+    # refuses; a function predicate is compiled outside the page's CSP. Wrap bare expressions.
+    wait_for_function = page.wait_for_function
+
+    def wait_for_function_csp_safe(expression: str, **kwargs):
+        text = expression.strip()
+        if not (text.startswith(("function", "async ")) or re.match(r"^\(?[\w\s,]*\)?\s*=>", text)):
+            expression = f"() => ({expression})"
+        return wait_for_function(expression, **kwargs)
+
+    page.wait_for_function = wait_for_function_csp_safe
+    page.on("pageerror", lambda exc: problems.append(f"uncaught error: {exc} {getattr(exc, 'stack', '')}"))
+    yield page
+    allowed = [re.compile(p) for m in request.node.iter_markers("allow_console_errors") for p in m.args]
+    # A 4xx answer that the page shows (a toast, a form error) is the product working; a missing
+    # static file or favicon is not.
+    allowed.append(re.compile(r"status of 4\d\d \([^)]*\) \(http://[^/]+/(?!static/|favicon)"))
+    unexpected = [p for p in problems if not any(a.search(p) for a in allowed)]
+    assert not unexpected, "the browser reported:\n" + "\n".join(unexpected)
 
 
 @pytest.fixture

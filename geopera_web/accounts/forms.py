@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 from .models import Scope
@@ -19,4 +20,15 @@ class ApiKeyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=[Scope.CATALOG_READ, Scope.ORDERS_READ],
         help_text="API keys never place archive orders or decide on quotations: those need a person.",
+    )
+
+
+class UserTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses this token, e.g. “geopera-cli on my laptop”.")
+    days = forms.IntegerField(
+        label="Valid for (days)",
+        min_value=1,
+        max_value=settings.USER_TOKEN_MAX_TTL_DAYS,
+        initial=settings.USER_TOKEN_TTL_DAYS,
+        help_text=f"At most {settings.USER_TOKEN_MAX_TTL_DAYS} days. A token acts as you, in this organization.",
     )

@@ -7,11 +7,14 @@ org (not a person) and carry explicit scopes; user tokens act as their user insi
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class Scope(models.TextChoices):
@@ -176,9 +179,12 @@ class UserToken(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100, blank=True, default="")
     display_prefix = models.CharField(max_length=16)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Null only for tokens minted before expiry existed: they expire USER_TOKEN_TTL_DAYS after creation.
+    expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -187,3 +193,17 @@ class UserToken(models.Model):
 
     def __str__(self) -> str:
         return f"token {self.display_prefix}… for {self.user}"
+
+    @property
+    def effective_expires_at(self) -> datetime.datetime:
+        if self.expires_at is not None:
+            return self.expires_at
+        return self.created_at + datetime.timedelta(days=settings.USER_TOKEN_TTL_DAYS)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.effective_expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired

@@ -54,6 +54,8 @@ def api_key_authenticate(*, raw: str) -> ApiKey | None:
 
 
 def user_token_authenticate(*, raw: str) -> UserToken | None:
+    """The live (not revoked) token with that secret, expired or not: the caller refuses an expired
+    one with its own message."""
     return (
         UserToken.objects.select_related("user", "org")
         .filter(token_hash=secret_hash(raw), revoked_at__isnull=True, user__is_active=True)
@@ -63,3 +65,8 @@ def user_token_authenticate(*, raw: str) -> UserToken | None:
 
 def org_members(*, org: Organization) -> QuerySet[Membership]:
     return Membership.objects.filter(org=org).select_related("user").order_by("role", "user__email")
+
+
+def user_token_list(*, user: User) -> QuerySet[UserToken]:
+    """The user's own tokens, every org, newest first."""
+    return UserToken.objects.filter(user=user).select_related("org").order_by("-created_at")

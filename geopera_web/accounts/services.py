@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 from collections.abc import Iterable
 
-from django.contrib.auth.models import Group, Permission
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from geopera_web.errors import ApplicationError, NotFound
+from geopera_web.admin_policy import SUPPORT_GROUP, support_group_sync  # noqa: F401
+from geopera_web.errors import ApplicationError, NotFound, parse_uuid
 
 from .models import (
     ALL_SCOPES,
@@ -51,17 +56,10 @@ def org_create(
     return org
 
 
-SUPPORT_GROUP = "Support staff"
-SUPPORT_APPS = ("accounts", "billing", "api", "orders", "tasking")
-
-
 def support_group_ensure() -> Group:
-    """The group that makes `is_staff` users able to work in the Django admin: every permission
-    on the product's own models (wallet movements still go through the admin's top-up views)."""
-    group, _ = Group.objects.get_or_create(name=SUPPORT_GROUP)
-    perms = Permission.objects.filter(content_type__app_label__in=SUPPORT_APPS)
-    group.permissions.add(*perms)
-    return group
+    """The group that makes `is_staff` users able to work in the Django admin, with exactly the
+    permissions the support desk needs (`geopera_web.admin_policy.SUPPORT_PERMISSIONS`)."""
+    return support_group_sync()
 
 
 @transaction.atomic
@@ -79,6 +77,10 @@ def user_create(
         raise ApplicationError(f"Unknown role {role!r}; use one of {', '.join(Role.values)}.")
     if User.objects.filter(email__iexact=email).exists():
         raise ApplicationError(f"A user with email {email!r} already exists.", status=409)
+    try:
+        validate_password(password, user=User(email=email, first_name=first_name, last_name=last_name))
+    except DjangoValidationError as exc:
+        raise ApplicationError("Choose a stronger password: " + " ".join(exc.messages)) from None
     user = User.objects.create_user(
         email=email, password=password, is_staff=staff, first_name=first_name, last_name=last_name
     )
@@ -143,8 +145,11 @@ def api_key_revoke(*, org: Organization, key_id: object) -> ApiKey:
     return key
 
 
-def user_token_create(*, user: User, org: Organization | None = None) -> tuple[UserToken, str]:
-    """Mint a bearer token acting as `user` in `org` (their first org when not given)."""
+def user_token_create(
+    *, user: User, org: Organization | None = None, name: str = "", ttl_days: int | None = None
+) -> tuple[UserToken, str]:
+    """Mint a bearer token acting as `user` in `org` (their first org when not given), valid for
+    `ttl_days` (default `USER_TOKEN_TTL_DAYS`). Returns the row and the raw token, shown once."""
     membership_qs = Membership.objects.filter(user=user).select_related("org")
     membership = (
         membership_qs.filter(org=org).first() if org else membership_qs.order_by("created_at").first()
@@ -153,11 +158,45 @@ def user_token_create(*, user: User, org: Organization | None = None) -> tuple[U
         raise ApplicationError(
             f"{user.email} is not a member of {'that organization' if org else 'any organization'}."
         )
+    days = settings.USER_TOKEN_TTL_DAYS if ttl_days is None else ttl_days
+    if not 1 <= days <= settings.USER_TOKEN_MAX_TTL_DAYS:
+        raise ApplicationError(
+            f"A token lives between 1 and {settings.USER_TOKEN_MAX_TTL_DAYS} days; {days} is outside that."
+        )
     raw = UserToken.PREFIX + secrets.token_urlsafe(32)
     token = UserToken.objects.create(
-        user=user, org=membership.org, display_prefix=raw[:12], token_hash=secret_hash(raw)
+        user=user,
+        org=membership.org,
+        name=(name or "").strip()[:100],
+        display_prefix=raw[:12],
+        token_hash=secret_hash(raw),
+        expires_at=timezone.now() + datetime.timedelta(days=days),
     )
     return token, raw
+
+
+def user_token_revoke(*, user: User, token_id: object) -> UserToken:
+    """Revoke one of `user`'s own tokens (another user's token is a 404)."""
+    token = UserToken.objects.filter(user=user, id=parse_uuid(token_id)).select_related("org").first()
+    if token is None:
+        raise NotFound("Token not found.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def login_lockout_reset(*, actor: User | None, username: str | None, ip_address: str | None) -> int:
+    """Clear the failed logins that lock out `username` (on every IP) and `ip_address`. Returns how
+    many attempt rows were removed. The caller writes the audit line."""
+    from axes.utils import reset
+
+    removed = 0
+    if username:
+        removed += reset(username=username)
+    if ip_address:
+        removed += reset(ip=ip_address)
+    return removed
 
 
 def credential_touch(credential: ApiKey | UserToken) -> None:

@@ -11,4 +11,7 @@ urlpatterns = [
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/new", views.api_key_new, name="api_key_new"),
     path("settings/api-keys/<uuid:key_id>/revoke", views.api_key_delete, name="api_key_revoke"),
+    path("settings/tokens/", views.tokens, name="tokens"),
+    path("settings/tokens/new", views.token_new, name="token_new"),
+    path("settings/tokens/<uuid:token_id>/revoke", views.token_revoke, name="token_revoke"),
 ]

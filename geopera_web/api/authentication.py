@@ -57,6 +57,11 @@ class UserTokenAuthentication(_BearerRealm, authentication.BaseAuthentication):
         token = user_token_authenticate(raw=raw)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        if token.is_expired:
+            raise exceptions.AuthenticationFailed(
+                f"This token expired on {token.effective_expires_at:%Y-%m-%d %H:%M} UTC. Create a new one "
+                "on your Tokens page (/settings/tokens/) or with `manage.py create_token`."
+            )
         membership = membership_get(user=token.user, org=token.org)
         if membership is None:
             raise exceptions.AuthenticationFailed(

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
+from geopera_web.admin_policy import ReadOnlyAdmin, audit
 from geopera_web.errors import ApplicationError
 
 from .models import Charge, LedgerEntry, Wallet
@@ -23,7 +25,7 @@ class AdjustForm(forms.Form):
     memo = forms.CharField(max_length=300, help_text="The reason, shown to the org.")
 
 
-class LedgerInline(admin.TabularInline):
+class LedgerInline(ReadOnlyAdmin, admin.TabularInline):
     model = LedgerEntry
     fk_name = "org"
     extra = 0
@@ -47,17 +49,20 @@ class LedgerInline(admin.TabularInline):
 
 
 @admin.register(Wallet)
-class WalletAdmin(admin.ModelAdmin):
+class WalletAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Balances move only through the top-up / adjust views (wallet services, ledger rows)."""
+
     list_display = ("org", "available_credits", "reserved_credits", "updated_at")
     search_fields = ("org__name",)
     readonly_fields = ("org", "available_credits", "reserved_credits", "updated_at")
     list_select_related = ("org",)
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    def has_move_credits_permission(self, request) -> bool:
+        return request.user.has_perm("billing.move_credits")
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_move_credits"] = self.has_move_credits_permission(request)
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def get_urls(self):
         return [
@@ -77,6 +82,8 @@ class WalletAdmin(admin.ModelAdmin):
         wallet = self.get_object(request, object_id)
         if wallet is None or not self.has_view_permission(request, wallet):
             return redirect("admin:billing_wallet_changelist")
+        if not self.has_move_credits_permission(request):
+            raise PermissionDenied
         form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -84,6 +91,13 @@ class WalletAdmin(admin.ModelAdmin):
                     org=wallet.org,
                     credits=form.cleaned_data["credits"],
                     actor=request.user,
+                    memo=form.cleaned_data["memo"],
+                )
+                audit(
+                    request,
+                    f"wallet.{action.__name__.removeprefix('wallet_')}",
+                    org=str(wallet.org),
+                    credits=form.cleaned_data["credits"],
                     memo=form.cleaned_data["memo"],
                 )
                 self.message_user(request, f"{title} recorded for {wallet.org}.", messages.SUCCESS)
@@ -110,7 +124,7 @@ class WalletAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "org",
@@ -125,18 +139,9 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_select_related = ("org",)
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Charge)
-class ChargeAdmin(admin.ModelAdmin):
+class ChargeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "org",
@@ -151,9 +156,3 @@ class ChargeAdmin(admin.ModelAdmin):
     search_fields = ("org__name", "reference", "description")
     list_select_related = ("org",)
     readonly_fields = [f.name for f in Charge._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

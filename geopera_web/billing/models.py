@@ -26,6 +26,7 @@ class Wallet(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        permissions = [("move_credits", "Can top up or adjust a wallet (through its audited views)")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(available_credits__gte=0), name="billing_wallet_available_nonneg"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.contrib.gis import admin
 
+from geopera_web.admin_policy import ReadOnlyAdmin
+
 from ..models import Cart, CartItem
 
 
-class CartItemInline(admin.TabularInline):
+class CartItemInline(ReadOnlyAdmin, admin.TabularInline):
     model = CartItem
     extra = 0
     fields = ("capture", "clip_geometry", "added_at")
@@ -16,7 +18,7 @@ class CartItemInline(admin.TabularInline):
 
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
+class CartAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("user", "org", "split_by_date", "updated_at")
     list_select_related = ("user", "org")
     readonly_fields = ("org", "user", "split_by_date", "aoi", "updated_at")
@@ -24,7 +26,7 @@ class CartAdmin(admin.ModelAdmin):
 
 
 @admin.register(CartItem)
-class CartItemAdmin(admin.ModelAdmin):
+class CartItemAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("capture", "cart", "added_at")
     list_select_related = ("capture", "cart__user")
     raw_id_fields = ("capture", "cart")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib.gis import admin
 
+from geopera_web.admin_policy import GeometryAsTextAdmin
+
 from ..models import Capture, DataProduct
 
 
@@ -15,7 +17,7 @@ class DataProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Capture)
-class CaptureAdmin(admin.GISModelAdmin):
+class CaptureAdmin(GeometryAsTextAdmin):
     list_display = ("scene_id", "collection", "platform", "acquired_at", "cloud_cover", "off_nadir", "gsd")
     list_filter = ("collection", "platform")
     search_fields = ("scene_id",)

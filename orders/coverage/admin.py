@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.contrib.gis import admin
 
+from geopera_web.admin_policy import GeometryAsTextAdmin, ReadOnlyAdmin
+
 from ..models import CoverageSnapshot
 
 
 @admin.register(CoverageSnapshot)
-class CoverageSnapshotAdmin(admin.GISModelAdmin):
+class CoverageSnapshotAdmin(ReadOnlyAdmin, GeometryAsTextAdmin):
     list_display = (
         "group",
         "order",

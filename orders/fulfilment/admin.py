@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.gis import admin
 from django.db import transaction
 
+from geopera_web.admin_policy import GeometryAsTextAdmin, ReadOnlyAdmin
 from geopera_web.errors import ApplicationError, InvalidInput
 
 from ..models import DeliveredCapture, DeliveryBatch, OrderType
@@ -55,7 +56,7 @@ class ManualDeliveryAdminForm(forms.ModelForm):
         return cleaned
 
 
-class DeliveredCaptureInline(admin.TabularInline):
+class DeliveredCaptureInline(ReadOnlyAdmin, admin.TabularInline):
     model = DeliveredCapture
     extra = 0
     fields = ("scene_id", "group", "status", "acquired_at", "cloud_cover", "source")
@@ -65,7 +66,7 @@ class DeliveredCaptureInline(admin.TabularInline):
 
 
 @admin.register(DeliveryBatch)
-class DeliveryBatchAdmin(admin.ModelAdmin):
+class DeliveryBatchAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("ref", "order", "source", "provider", "received_at", "created_by")
     list_filter = ("source", "provider")
     search_fields = ("ref", "order__id", "order__display_name")
@@ -76,7 +77,7 @@ class DeliveryBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeliveredCapture)
-class DeliveredCaptureAdmin(admin.GISModelAdmin):
+class DeliveredCaptureAdmin(GeometryAsTextAdmin):
     list_display = (
         "scene_id",
         "order",
@@ -93,6 +94,9 @@ class DeliveredCaptureAdmin(admin.GISModelAdmin):
     raw_id_fields = ("order", "group", "batch")
     date_hierarchy = "acquired_at"
     actions = ["recompute_orders_coverage"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a delivery is a record of what arrived (it drives coverage and settlement)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

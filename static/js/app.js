@@ -30,7 +30,7 @@
     const close = document.createElement("button");
     close.className = "toast-close"; close.type = "button"; close.textContent = "×";
     close.setAttribute("aria-label", "Dismiss");
-    close.onclick = function () { div.remove(); };
+    close.setAttribute("data-dismiss", ".toast");
     div.append(span, close);
     box.append(div);
     setTimeout(function () { div.remove(); }, 8000);
@@ -39,6 +39,71 @@
   // Toasts rendered by the server fade after a while too.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(function (t) { setTimeout(function () { t.remove(); }, 8000); });
+  });
+
+  // Behaviour declared in markup with data attributes (the CSP allows no inline handlers):
+  //   data-autosubmit        on a <select>/<input>: submit its form when it changes
+  //   data-dismiss=".sel"    on a button: remove the closest element matching the selector
+  //   data-copy-target="#id" on a button: copy that element's text to the clipboard
+  //   data-history-back      on a link: go back when there is somewhere to go (the href otherwise)
+  document.addEventListener("change", function (e) {
+    const el = e.target.closest && e.target.closest("[data-autosubmit]");
+    if (el && el.form) el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit();
+  });
+  document.addEventListener("click", function (e) {
+    const target = e.target.closest ? e.target : e.target.parentElement;
+    const dismiss = target.closest("[data-dismiss]");
+    if (dismiss) {
+      const box = dismiss.closest(dismiss.dataset.dismiss);
+      if (box) box.remove();
+      return;
+    }
+    const copy = target.closest("[data-copy-target]");
+    if (copy) {
+      const source = document.querySelector(copy.dataset.copyTarget);
+      if (!source) return;
+      const selectIt = function () {
+        const range = document.createRange();
+        range.selectNodeContents(source);
+        const sel = window.getSelection();
+        sel.removeAllRanges(); sel.addRange(range);
+        geopera.toast("Selected: press Ctrl+C (⌘C) to copy.", "info");
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () { geopera.toast("Copied.", "success"); }, selectIt);
+      } else {
+        selectIt();
+      }
+      return;
+    }
+    const back = target.closest("[data-history-back]");
+    if (back && window.history.length > 1) {
+      e.preventDefault();
+      window.history.back();
+    }
+  });
+
+  // After an htmx request from an element:
+  //   data-after-request-clear="selectors"   empty those fields
+  //   data-after-request-dismiss=".sel"      remove the closest element matching the selector
+  //   data-skip-request-while="selector"    (before) skip the request while that element exists,
+  //                                          e.g. a poll that must not replace rows under an open dialog
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    const el = e.detail && e.detail.elt;
+    if (el && el.dataset && el.dataset.skipRequestWhile && document.querySelector(el.dataset.skipRequestWhile)) {
+      e.preventDefault();
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    const el = e.detail && e.detail.elt;
+    if (!el || !el.dataset) return;
+    if (el.dataset.afterRequestClear) {
+      document.querySelectorAll(el.dataset.afterRequestClear).forEach(function (f) { f.value = ""; });
+    }
+    if (el.dataset.afterRequestDismiss) {
+      const box = el.closest(el.dataset.afterRequestDismiss);
+      if (box) box.remove();
+    }
   });
 
   let worldPromise = null;

@@ -11,8 +11,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.conftest import DEMO_PASSWORD
-
 SQUARE = {
     "type": "Polygon",
     "coordinates": [[[151.0, -34.0], [151.2, -34.0], [151.2, -33.8], [151.0, -33.8], [151.0, -34.0]]],
@@ -22,7 +20,7 @@ SQUARE = {
 @pytest.fixture
 def browser_client(operator_user) -> Client:
     c = Client()
-    assert c.login(username=operator_user.email, password=DEMO_PASSWORD)
+    c.force_login(operator_user)
     return c
 
 
@@ -50,7 +48,7 @@ def test_archive_page_needs_sign_in(client, products):
 @pytest.mark.django_db
 def test_session_user_can_search_with_csrf_header(operator_user, products):
     c = Client(enforce_csrf_checks=True)
-    c.login(username=operator_user.email, password=DEMO_PASSWORD)
+    c.force_login(operator_user)
     page = c.get("/archive/")
     token = page.cookies["csrftoken"].value if "csrftoken" in page.cookies else c.cookies["csrftoken"].value
     body = json.dumps({"host_name": "geopera-sim", "limit": 5})

@@ -12,9 +12,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
 
-# Deliberately public: sign-in itself, the health probe, the public STAC catalog (metadata and list
+# Deliberately public: sign-in itself, the health probe, the favicon redirect, the public STAC catalog (metadata and list
 # prices only), scene quicklooks, the API (which answers 401 itself) and its documentation.
-PUBLIC = re.compile(r"^(login/|logout/|healthz|stac|archive/quicklook/|v1/|admin/)")
+PUBLIC = re.compile(r"^(login/|logout/|healthz|favicon\.ico|stac|archive/quicklook/|v1/|admin/)")
 
 
 def _routes(patterns, prefix=""):

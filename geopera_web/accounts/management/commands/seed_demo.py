@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
-from geopera_web.accounts.models import Membership, Organization, Role, User, Workspace
-from geopera_web.accounts.services import support_group_ensure
+from geopera_web.accounts.models import Membership, Organization, Role, User, UserToken, Workspace
+from geopera_web.accounts.services import support_group_ensure, user_token_create, user_token_revoke
 from geopera_web.billing.selectors import wallet_get
 from geopera_web.billing.services import wallet_topup
 from geopera_web.demo import DemoWorld, seeders
@@ -53,6 +54,7 @@ class Command(BaseCommand):
                 user=users["acme_admin"], org=orgs["blue"], defaults={"role": Role.VIEWER}
             )
             users["staff"] = self._person("support@geopera.test", "Sam", "Support", None, None, staff=True)
+            self._tokens(users["acme_operator"], orgs["acme"])
         world = DemoWorld(orgs=orgs, users=users, log=log)
         for _, name, seeder in seeders():
             log(f"Seeding {name}…")
@@ -73,6 +75,15 @@ class Command(BaseCommand):
         if spec["credits"] and not wallet_get(org=org).available_credits and created:
             wallet_topup(org=org, credits=spec["credits"], memo="Demo opening balance")
         return org
+
+    def _tokens(self, user: User, org: Organization) -> None:
+        """Tokens on the operator's own page: one in use, one revoked (secrets are not printed)."""
+        if UserToken.objects.filter(user=user).exists():
+            return
+        token, _ = user_token_create(user=user, org=org, name="Nightly export script", ttl_days=90)
+        UserToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        old, _ = user_token_create(user=user, org=org, name="Old laptop", ttl_days=30)
+        user_token_revoke(user=user, token_id=old.pk)
 
     def _person(self, email, first, last, org, role, staff=False) -> User:
         user = User.objects.filter(email=email).first()
