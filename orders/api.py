@@ -17,6 +17,7 @@ from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, PermissionDenied
 
+from .approvals import api as approvals_api  # noqa: F401  (orders.approvals.*, orders.policies.*)
 from .cart.api import ArchiveEstimateGroup, ArchivePlaceInput, _km2, quote_to_wire
 from .cart.pricing import archive_quote
 from .cart.services import archive_order_place
@@ -237,7 +238,10 @@ class OrderUpdateOutput(OrderOutput):
     description="Re-prices the captures on the server, secures the money per the org's billing mode "
     "(402 when it cannot: insufficient credits, no/declined card, 3-D Secure with `client_secret`), and "
     "creates a processing archive order. `projectId` defaults to the org's default workspace. A cart with "
-    "any capture that cannot be priced is refused with 422 listing them.",
+    "any capture that cannot be priced is refused with 422 listing them. An operator's order above the org's "
+    "spend-policy approval threshold spends nothing: it is `pending` / `APPROVAL_WAITING_RESPONSE` until an "
+    "admin decides the spend approval (orders.approvals.decide; `approvalNote` is the operator's note). The "
+    "workspace's monthly budget is enforced with the spend (402 `budget-exceeded` naming what is left).",
 )
 def archive_place(ctx: OpContext, data: dict) -> dict:
     order = archive_order_place(
@@ -250,6 +254,7 @@ def archive_place(ctx: OpContext, data: dict) -> dict:
         display_name=data.get("displayName") or "",
         tags=data.get("tags") or [],
         idempotency_key=ctx.idempotency_key,
+        approval_note=data.get("approvalNote") or "",
     )
     return order_to_wire(order_get_detail(org=ctx.org, order_id=order.pk))
 

@@ -7,3 +7,4 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import hooks  # noqa: F401  (registers navigation, dashboard and demo hooks)
+        from .approvals import kinds  # noqa: F401  (the spend-approval decision kind)

@@ -260,3 +260,54 @@ def event_cancel_settlement(
         message=message,
         data={"chargedCredits": charged_credits, "releasedCredits": released_credits, "groups": groups},
     )
+
+
+# --- spend approvals -----------------------------------------------------------------------------
+
+
+def event_approval_requested(*, approval: Any, actor: ActorLike) -> OrderEvent:
+    note = f" Note: {approval.note}" if approval.note else ""
+    return _record(
+        order=approval.order,
+        kind=Kind.APPROVAL_REQUESTED,
+        actor=actor,
+        message=f"Approval requested to spend {approval.credits:,} credits "
+        f"({approval.get_action_display().lower()}).{note}",
+        to_status=approval.decision,
+        data={"approvalId": str(approval.pk), "credits": approval.credits, "action": approval.action},
+    )
+
+
+def _approval_event(kind: OrderEvent.Kind, decision: Any, actor: ActorLike, message: str, from_decision: str):
+    return _record(
+        order=decision.order,
+        kind=kind,
+        actor=actor,
+        message=message or f"Spend approval {decision.decision.lower()}.",
+        from_status=from_decision,
+        to_status=decision.decision,
+        data={
+            "approvalId": str(decision.id),
+            "credits": decision.credits,
+            "action": decision.action,
+            **({"reason": decision.reason} if decision.reason else {}),
+        },
+    )
+
+
+def event_approval_approved(
+    *, decision: Any, actor: ActorLike, message: str = "", from_decision: str
+) -> OrderEvent:
+    return _approval_event(Kind.APPROVAL_APPROVED, decision, actor, message, from_decision)
+
+
+def event_approval_rejected(
+    *, decision: Any, actor: ActorLike, message: str = "", from_decision: str
+) -> OrderEvent:
+    return _approval_event(Kind.APPROVAL_REJECTED, decision, actor, message, from_decision)
+
+
+def event_approval_expired(
+    *, decision: Any, actor: ActorLike, message: str = "", from_decision: str
+) -> OrderEvent:
+    return _approval_event(Kind.APPROVAL_EXPIRED, decision, actor, message, from_decision)

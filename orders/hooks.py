@@ -3,7 +3,7 @@ dashboard's recent-orders panel."""
 
 from __future__ import annotations
 
-from geopera_web.dashboard import register_panel
+from geopera_web.dashboard import register_billing_panel, register_panel
 from geopera_web.demo import register_seeder
 
 from .demo import seed_archive_orders, seed_catalog_demo, seed_coverage
@@ -27,3 +27,13 @@ def _recent_orders_panel(request) -> dict:
 
 
 register_panel(order=10, template="orders/_dashboard_panel.html", context=_recent_orders_panel)
+
+
+def _budget_panel(request) -> dict:
+    """This month's spend of every workspace against its budget (the Billing page's burn-down)."""
+    from .approvals.selectors import policies_overview
+
+    return {"overview": policies_overview(org=request.org)}
+
+
+register_billing_panel(order=10, template="orders/approvals/_billing_panel.html", context=_budget_panel)

@@ -18,12 +18,16 @@ from django.contrib.postgres.indexes import GinIndex
 
 from geopera_web.accounts.models import BillingMode, Organization, Workspace
 
+from .approvals.models import BudgetWarning, SpendApproval, SpendPolicy
 from .cart.models import Cart, CartItem
 from .catalog.models import Capture, DataProduct, OrderType
 from .coverage.models import CoverageSnapshot
 from .fulfilment.models import DeliveredCapture, DeliveryBatch
 
 __all__ = [
+    "BudgetWarning",
+    "SpendApproval",
+    "SpendPolicy",
     "Capture",
     "Cart",
     "CartItem",
@@ -53,7 +57,15 @@ class Order(models.Model):
 
     TRANSITIONS: dict[str, set[str]] = {
         Status.DRAFT: {Status.PENDING, Status.CANCELLED},
-        Status.PENDING: {Status.ACTIVE, Status.REJECTED, Status.CANCELLED, Status.EXPIRED, Status.FAILED},
+        # PENDING -> PROCESSING: an archive order that waited for a spend approval.
+        Status.PENDING: {
+            Status.ACTIVE,
+            Status.PROCESSING,
+            Status.REJECTED,
+            Status.CANCELLED,
+            Status.EXPIRED,
+            Status.FAILED,
+        },
         Status.PROCESSING: {Status.FULFILLED, Status.FAILED, Status.CANCELLED},
         Status.ACTIVE: {Status.FULFILLED, Status.PARTIALLY_FULFILLED, Status.FAILED, Status.CANCELLED},
         Status.FULFILLED: set(),
@@ -78,6 +90,7 @@ class Order(models.Model):
         QUOTATION_WAITING_RESPONSE = "QUOTATION_WAITING_RESPONSE", "Quotation: waiting for your decision"
         QUOTATION_ACCEPTED = "QUOTATION_ACCEPTED", "Quotation accepted"
         QUOTATION_REJECTED = "QUOTATION_REJECTED", "Quotation rejected"
+        APPROVAL_WAITING_RESPONSE = "APPROVAL_WAITING_RESPONSE", "Approval: waiting for an admin"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     org = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="orders")
@@ -196,6 +209,10 @@ class OrderEvent(models.Model):
         DELIVERY_RECORDED = "delivery_recorded", "Delivery recorded by support"
         COVERAGE_REFUND = "coverage_refund", "Refund for the uncovered remainder"
         CANCEL_SETTLEMENT = "cancel_settlement", "Cancelled: delivered share charged, rest released"
+        APPROVAL_REQUESTED = "approval_requested", "Spend approval requested"
+        APPROVAL_APPROVED = "approval_approved", "Spend approved"
+        APPROVAL_REJECTED = "approval_rejected", "Spend approval rejected"
+        APPROVAL_EXPIRED = "approval_expired", "Spend approval expired"
         # Anything else worth a line on the timeline; also what rows of a kind this code no longer
         # writes were mapped to (their old kind is kept in data["legacy_kind"]).
         NOTE = "note", "Note"

@@ -4,6 +4,7 @@ sub-package's routes (catalog and STAC, cart, coverage, fulfilment) from its own
 from django.urls import path
 
 from . import views
+from .approvals.urls import urlpatterns as approvals_urls
 from .cart.urls import urlpatterns as cart_urls
 from .catalog.urls import urlpatterns as catalog_urls
 from .coverage.urls import urlpatterns as coverage_urls
@@ -16,6 +17,7 @@ urlpatterns = [
     *cart_urls,
     *coverage_urls,
     *fulfilment_urls,
+    *approvals_urls,
     path("orders/", views.order_list_page, name="list"),
     path("orders/<uuid:order_id>/", views.order_detail_page, name="detail"),
     path("orders/<uuid:order_id>/tags/", views.order_tags_view, name="tags"),

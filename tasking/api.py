@@ -390,7 +390,7 @@ class DecisionsPendingInput(serializers.Serializer):
             bad = [k for k in value.split(",") if k.strip() and k.strip().lower() not in PENDING_KINDS]
             if bad:
                 raise serializers.ValidationError(
-                    f"Unknown kind(s) {', '.join(bad)}; use feasibility, quotation or both comma-separated."
+                    f"Unknown kind(s) {', '.join(bad)}; use feasibility, quotation, approval, or several comma-separated."
                 )
         return value
 
@@ -398,11 +398,23 @@ class DecisionsPendingInput(serializers.Serializer):
 class FeasibilityDecideInput(serializers.Serializer):
     study_id = serializers.CharField()
     acceptedOptionId = serializers.CharField()  # noqa: N815
+    approvalNote = serializers.CharField(  # noqa: N815
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="An operator's note for the admin when the price is above the approval threshold.",
+    )
 
 
 class QuotationDecideInput(serializers.Serializer):
     quotation_id = serializers.CharField()
     decision = serializers.RegexField(r"^(ACCEPTED|REJECTED)$")
+    approvalNote = serializers.CharField(  # noqa: N815
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="An operator's note for the admin when the price is above the approval threshold.",
+    )
 
 
 # --- output builders -----------------------------------------------------------------------------
@@ -494,6 +506,24 @@ def quotation_out(quotation: Any) -> dict[str, Any]:
         "decidedAt": _iso(quotation.decided_at),
         "createdAt": _iso(quotation.created_at),
     }
+
+
+def _pending_out(row: Any) -> dict[str, Any]:
+    from orders.approvals.kinds import approval_to_wire
+
+    if row.kind == "feasibility":
+        return study_out(row.obj)
+    if row.kind == "approval":
+        return approval_to_wire(row.obj)
+    return quotation_out(row.obj)
+
+
+def _approval_part(obj: Any) -> dict[str, Any]:
+    """`approval`: the spend approval an operator's acceptance above the threshold created."""
+    from orders.approvals.kinds import approval_to_wire
+
+    held = getattr(obj, "pending_approval", None)
+    return {"approval": approval_to_wire(held)} if held is not None else {}
 
 
 def _page(items: list[Any] | Any, page: int, size: int) -> tuple[list[Any], int]:
@@ -680,15 +710,16 @@ def opportunities_list(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     scope="orders:read",
     effect=Effect.READ,
     input=DecisionsPendingInput,
-    summary="Unified inbox of the org's pending tasking decisions (feasibility + quotation).",
+    summary="Unified inbox of the org's pending decisions (feasibility + quotation + spend approval).",
 )
 def decisions_pending_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Every pending feasibility study and quotation of the org, newest first; `kinds` is
-    "feasibility", "quotation" or both comma-separated."""
+    """Every pending feasibility study, quotation and spend approval of the org, newest first;
+    `kinds` is "feasibility", "quotation", "approval" or several comma-separated (approvals use the
+    orders.approvals.list item shape, with `kind: "approval"`)."""
     rows = decisions_pending(org=ctx.org, workspace_id=data.get("workspaceId"), kinds=data.get("kinds"))
     page_rows, total = _page(rows, data["page"], data["size"])
     return {
-        "items": [study_out(r.obj) if r.kind == "feasibility" else quotation_out(r.obj) for r in page_rows],
+        "items": [_pending_out(r) for r in page_rows],
         "page": data["page"],
         "size": data["size"],
         "total": total,
@@ -733,20 +764,24 @@ def quotations_list(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     summary="Accept a feasibility-study option (one-step priced accept reserves/post-pays).",
 )
 def feasibility_decide_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Org admins only. A priced option charges per billing mode (402 when short) and activates the
-    order; an unpriced one sends it to the quotation step. Already decided: 409 with
-    `current_decision`; past the deadline: 410."""
-    ctx.require_role("admin", action="decide on feasibility studies")
+    """Org admins; operators too where a spend policy sets an approval threshold: at or under it
+    they accept, above it the answer carries `approval` (a pending spend approval for an admin, see
+    orders.approvals.decide) and the study stays pending. A priced option charges per billing mode
+    (402 when short, or `budget-exceeded`) and activates the order; an unpriced one sends it to the
+    quotation step. Already decided: 409 with `current_decision`; past the deadline: 410."""
+    ctx.require_role("admin", "operator", action="decide on feasibility studies")
     study = feasibility_decide(
         org=ctx.org,
         actor=ctx.principal,
         study_id=data["study_id"],
         option_id=data["acceptedOptionId"],
         idempotency_key=ctx.idempotency_key,
+        approval_note=data.get("approvalNote") or "",
     )
     study.order.refresh_from_db()
     return {
         **study_out(study),
+        **_approval_part(study),
         "order": {
             "id": str(study.order_id),
             "status": study.order.status,
@@ -764,19 +799,24 @@ def feasibility_decide_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any
     summary="Accept or reject a tasking quotation (accept reserves/post-pays).",
 )
 def quotation_decide_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Org admins only. ACCEPTED charges per billing mode (402 when short) and activates the order;
-    REJECTED rejects it. Already decided: 409 with `current_decision`; past validity: 410."""
-    ctx.require_role("admin", action="decide on quotations")
+    """Org admins; operators may ACCEPT where a spend policy sets an approval threshold: at or
+    under it they accept, above it the answer carries `approval` (a pending spend approval for an
+    admin) and the quotation stays pending. ACCEPTED charges per billing mode (402 when short, or
+    `budget-exceeded`) and activates the order; REJECTED (admins) rejects it. Already decided: 409
+    with `current_decision`; past validity: 410."""
+    ctx.require_role("admin", "operator", action="decide on quotations")
     quotation = quotation_decide(
         org=ctx.org,
         actor=ctx.principal,
         quotation_id=data["quotation_id"],
         decision=data["decision"],
         idempotency_key=ctx.idempotency_key,
+        approval_note=data.get("approvalNote") or "",
     )
     quotation.order.refresh_from_db()
     return {
         **quotation_out(quotation),
+        **_approval_part(quotation),
         "order": {
             "id": str(quotation.order_id),
             "status": quotation.order.status,

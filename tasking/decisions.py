@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from geopera_web.errors import Conflict
 from orders import events
+from orders.approvals.models import SpendApproval
+from orders.approvals.services import register_approval_action
 from orders.decisions import DecisionKind, decision_kind_of, register_decision_kind
 
 from .models import FeasibilityStudy, Quotation
@@ -56,3 +59,51 @@ QUOTATION = register_decision_kind(
         on_expired=_expire_waiting_order,
     )
 )
+
+
+# --- spend approvals of tasking acceptances (orders.approvals) -----------------------------------
+
+
+def _quotation_approval_perform(approval: Any, actor: Any) -> None:
+    """An admin approved an operator's quotation acceptance: accept it now at the approved price."""
+    from orders.approvals.services import price_changed
+
+    from .services import quotation_decide
+
+    quotation = Quotation.objects.filter(pk=approval.target_id, org_id=approval.org_id).first()
+    if quotation is None:
+        raise Conflict("That quotation no longer exists.", current_decision=approval.decision)
+    if quotation.credits != approval.credits:
+        raise price_changed(approval=approval, now_credits=quotation.credits)
+    quotation_decide(
+        org=approval.org,
+        actor=actor,
+        quotation_id=quotation.pk,
+        decision=Quotation.Decision.ACCEPTED,
+        idempotency_key=f"approval-{approval.pk}",
+    )
+
+
+def _feasibility_approval_perform(approval: Any, actor: Any) -> None:
+    """An admin approved an operator's acceptance of a priced option: accept it now."""
+    from orders.approvals.services import price_changed
+
+    from .models import FeasibilityOption
+    from .services import feasibility_decide
+
+    option = FeasibilityOption.objects.filter(pk=approval.target_id, study__org_id=approval.org_id).first()
+    if option is None:
+        raise Conflict("That feasibility option no longer exists.", current_decision=approval.decision)
+    if option.price_credits != approval.credits:
+        raise price_changed(approval=approval, now_credits=option.price_credits or 0)
+    feasibility_decide(
+        org=approval.org,
+        actor=actor,
+        study_id=option.study_id,
+        option_id=option.pk,
+        idempotency_key=f"approval-{approval.pk}",
+    )
+
+
+register_approval_action(SpendApproval.Action.QUOTATION_ACCEPT, perform=_quotation_approval_perform)
+register_approval_action(SpendApproval.Action.FEASIBILITY_ACCEPT, perform=_feasibility_approval_perform)

@@ -10,6 +10,7 @@ from django.db.models import F, Q, QuerySet
 
 from geopera_web.accounts.models import Organization
 from geopera_web.errors import NotFound, parse_uuid
+from orders.approvals.models import SpendApproval
 
 from .models import FeasibilityStudy, Quotation, Sensor, TaskingProduct, TaskingTemplate
 
@@ -102,7 +103,7 @@ def template_get_including_deleted(
 
 # --- tasking flow: orders, studies, quotations, the decisions inbox, the support queue -----------
 
-PENDING_KINDS = ("feasibility", "quotation")
+PENDING_KINDS = ("feasibility", "quotation", "approval")
 
 
 def tasking_order_list(*, org: Organization) -> QuerySet:
@@ -221,6 +222,11 @@ def decisions_pending(
         if workspace_id:
             qs = qs.filter(order__workspace_id=ws) if ws else qs.none()
         rows += [Decision("quotation", q) for q in qs.prefetch_related("order__groups")]
+    if "approval" in wanted:
+        from orders.approvals.selectors import approvals_pending
+
+        qs = approvals_pending(org=org, workspace_id=workspace_id)
+        rows += [Decision("approval", a) for a in qs.prefetch_related("order__groups")]
     rows.sort(key=lambda d: (d.created_at, str(d.id)), reverse=True)
     return rows
 
@@ -239,6 +245,9 @@ def pending_decision_count(*, org: Organization) -> int:
         ).count()
         + Quotation.objects.filter(
             org=org, decision=Quotation.Decision.PENDING, order__status="pending"
+        ).count()
+        + SpendApproval.objects.filter(
+            org=org, decision=SpendApproval.Decision.PENDING, order__status="pending"
         ).count()
     )
 

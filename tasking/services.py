@@ -28,6 +28,8 @@ from geopera_web.accounts.selectors import workspace_default, workspace_get
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import charge_authorize
 from geopera_web.errors import Conflict, InvalidInput, NotFound, PermissionDenied, parse_uuid
+from orders.approvals.models import SpendApproval, SpendPolicy
+from orders.approvals.services import approval_request, budget_enforce, policy_effective
 from orders.decisions import (
     AbstractDecision,
     deadline_check,
@@ -399,6 +401,59 @@ def _ensure_org_admin(*, org: Organization, actor: ActorLike) -> None:
         raise PermissionDenied("Only admins of the organization may decide.", required_roles=["admin"])
 
 
+def _ensure_may_accept(*, org: Organization, actor: ActorLike) -> bool:
+    """Accepting a price spends the org's money. Admins may; operators may only where the org has
+    a spend policy with an approval threshold (up to it they spend, above it they ask an admin,
+    see `_operator_acceptance`). Returns whether the actor is an admin; 403 for anyone else."""
+    user = actor_of(actor).user
+    role = (
+        Membership.objects.filter(org=org, user=user).values_list("role", flat=True).first() if user else None
+    )
+    if role == Role.ADMIN:
+        return True
+    if (
+        role == Role.OPERATOR
+        and SpendPolicy.objects.filter(org=org, approval_threshold_credits__isnull=False).exists()
+    ):
+        return False
+    raise PermissionDenied("Only admins of the organization may decide.", required_roles=["admin"])
+
+
+def _operator_acceptance(
+    *,
+    org: Organization,
+    actor: ActorLike,
+    order: Order,
+    credits: int | None,
+    action: str,
+    target_id: object,
+    note: str,
+    payload: dict[str, Any],
+) -> SpendApproval | None:
+    """An operator accepting a price: None when they may spend it themselves (at or under the
+    workspace's effective threshold, or nothing is charged now); a pending approval for an admin
+    when it is above. 403 where no threshold applies to the order's workspace."""
+    policy = policy_effective(org=org, workspace=order.workspace)
+    if policy.threshold is None:
+        raise PermissionDenied(
+            "Only admins may accept prices in this workspace (no spend policy threshold applies).",
+            required_roles=["admin"],
+        )
+    if credits is None or credits <= policy.threshold:
+        return None
+    return approval_request(
+        org=org,
+        workspace=order.workspace,
+        order=order,
+        action=action,
+        credits=credits,
+        actor=actor,
+        note=note,
+        target_id=target_id,
+        payload=payload,
+    )
+
+
 def _ensure_staff(actor: ActorLike) -> None:
     who = actor_of(actor)
     if not who.is_system and not who.is_staff:
@@ -676,6 +731,8 @@ def _authorize(
     *, order: Order, credits: int, actor: ActorLike, what: str, idempotency_key: str | None
 ) -> Any:
     user = actor_of(actor).user
+    # The workspace's monthly budget, in this transaction, before the money (locks its policy row).
+    budget_enforce(org=order.org, workspace=order.workspace, credits=credits)
     return charge_authorize(
         org=order.org,
         credits=credits,
@@ -718,6 +775,7 @@ def feasibility_decide(
     study_id: object,
     option_id: object,
     idempotency_key: str | None = None,
+    approval_note: str = "",
 ) -> FeasibilityStudy:
     """An org admin accepts one option of a pending study. Priced: charge it (402 when short) and
     activate the order in one step. Unpriced: the order waits for support's quotation.
@@ -725,7 +783,7 @@ def feasibility_decide(
     from .selectors import study_get
 
     actor = actor_of(actor)
-    _ensure_org_admin(org=org, actor=actor)
+    is_admin = _ensure_may_accept(org=org, actor=actor)
     study = study_get(org=org, study_id=study_id, for_update=True)
     decision_ensure_open(study)  # 409 when decided, 410 when past its deadline
     oid = parse_uuid(option_id)
@@ -733,6 +791,20 @@ def feasibility_decide(
     if option is None:
         raise NotFound("That option is not part of this feasibility study.", slug="unknown-option")
     deadline_check(deadline=option.valid_until, what="option", decision=study.decision)
+    if not is_admin:
+        held = _operator_acceptance(
+            org=org,
+            actor=actor,
+            order=study.order,
+            credits=option.price_credits,
+            action=SpendApproval.Action.FEASIBILITY_ACCEPT,
+            target_id=option.id,
+            note=approval_note,
+            payload={"studyId": str(study.id)},
+        )
+        if held is not None:
+            study.pending_approval = held  # the study stays pending until an admin approves
+            return study
     study.accepted_option = option
     study_transition(
         study=study,
@@ -842,6 +914,7 @@ def quotation_decide(
     quotation_id: object,
     decision: str,
     idempotency_key: str | None = None,
+    approval_note: str = "",
 ) -> Quotation:
     """An org admin accepts (charging per billing mode; 402 when short) or rejects a quotation."""
     from .selectors import quotation_get
@@ -849,9 +922,27 @@ def quotation_decide(
     if decision not in (Quotation.Decision.ACCEPTED, Quotation.Decision.REJECTED):
         raise InvalidInput("decision must be ACCEPTED or REJECTED.")
     actor = actor_of(actor)
-    _ensure_org_admin(org=org, actor=actor)
+    if decision == Quotation.Decision.REJECTED:
+        _ensure_org_admin(org=org, actor=actor)
+        is_admin = True
+    else:
+        is_admin = _ensure_may_accept(org=org, actor=actor)
     quotation = quotation_get(org=org, quotation_id=quotation_id, for_update=True)
     decision_ensure_open(quotation)
+    if not is_admin:
+        held = _operator_acceptance(
+            org=org,
+            actor=actor,
+            order=quotation.order,
+            credits=quotation.credits,
+            action=SpendApproval.Action.QUOTATION_ACCEPT,
+            target_id=quotation.id,
+            note=approval_note,
+            payload={},
+        )
+        if held is not None:
+            quotation.pending_approval = held  # the quotation stays pending until an admin approves
+            return quotation
     quotation_transition(quotation=quotation, to=decision, actor=actor)
     order = quotation.order
     if decision == Quotation.Decision.ACCEPTED:

@@ -20,6 +20,11 @@ urlpatterns = [
         inbox.inbox_quotation_decide,
         name="inbox_quotation_decide",
     ),
+    path(
+        "inbox/approvals/<uuid:approval_id>/decide/",
+        inbox.inbox_approval_decide,
+        name="inbox_approval_decide",
+    ),
     path("templates/", library.templates_page, name="templates"),
     path("templates/new/", library.template_new, name="template_new"),
     path("templates/sensor-fields/", library.template_sensor_fields, name="template_sensor_fields"),

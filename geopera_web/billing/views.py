@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from geopera_web.accounts.decorators import org_required
+from geopera_web.dashboard import billing_panels
 
 from .selectors import charge_list, invoice_month_total, ledger_list, wallet_get
 
@@ -26,5 +27,6 @@ def overview(request: HttpRequest) -> HttpResponse:
             if request.org.billing_mode == "enterprise"
             else None,
             "show_movements": request.membership.role == "admin",
+            "panels": billing_panels(request),
         },
     )

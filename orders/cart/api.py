@@ -110,6 +110,13 @@ class ArchivePlaceInput(serializers.Serializer):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=60), required=False, default=list, max_length=50
     )
+    approvalNote = serializers.CharField(  # noqa: N815
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1000,
+        help_text="An operator's note for the admin when the order is above the approval threshold.",
+    )
 
 
 @operation(

@@ -19,11 +19,19 @@ from geopera_web.billing.services import (
     charge_authorize,
     credits_to_aud,
 )
-from geopera_web.errors import InvalidInput, NotFound
+from geopera_web.errors import Conflict, InvalidInput, NotFound
 
+from ..approvals.models import SpendApproval
+from ..approvals.services import (
+    approval_request,
+    approval_required,
+    budget_enforce,
+    price_changed,
+    register_approval_action,
+)
 from ..events import event_order_placed, event_payment_authorized
 from ..models import Capture, Cart, CartItem, Order, OrderGroup, OrderType
-from ..services import display_name_clean, license_type_clean, order_tags_clean
+from ..services import display_name_clean, license_type_clean, order_tags_clean, order_transition
 from ..tasks import fulfil_archive_order
 from .pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
 
@@ -66,8 +74,14 @@ def archive_order_place(
     display_name: str = "",
     tags: list[str] | None = None,
     idempotency_key: str | None = None,
+    approval_note: str = "",
 ) -> Order:
     """Re-price the cart on the server, secure the money, and create a processing archive order.
+
+    An operator's order above the spend policy's threshold spends nothing: it is created PENDING
+    (APPROVAL_WAITING_RESPONSE) with a spend approval (`approval_note` is their note for the admin);
+    an admin's approval performs it at the price shown. The workspace's monthly budget is enforced
+    here, in this transaction, before the money is secured (402 `budget-exceeded`).
 
     Refuses (422, nothing written) a cart with no captures or with any capture that cannot be priced:
     an order never silently drops part of what was asked for. Money goes through
@@ -110,6 +124,48 @@ def archive_order_place(
     order_id = uuid.uuid4()
     user = actor_of(actor).user
     n_captures = sum(len(g.capture_ids) for g in quote.groups)
+    fields = {
+        "display_name": display_name or f"Archive: {n_captures} capture(s)",
+        "tags": tags,
+        "license_type": license_type,
+        "split_by_date": split_by_date,
+        "created_by": user,
+    }
+    if approval_required(org=org, workspace=workspace, actor=actor, credits=quote.total_credits):
+        order = _archive_order_create(
+            order_id=order_id,
+            org=org,
+            workspace=workspace,
+            quote=quote,
+            status=Order.Status.PENDING,
+            sub_status=Order.SubStatus.APPROVAL_WAITING_RESPONSE,
+            charge=None,
+            **fields,
+        )
+        event_order_placed(
+            order=order,
+            actor=actor,
+            message=f"Asked for {n_captures} capture(s) for {quote.total_credits:,} credits "
+            f"(A${credits_to_aud(quote.total_credits):.2f}): above the approval threshold, so an admin "
+            "approves before anything is spent.",
+            data={
+                "totalCredits": quote.total_credits,
+                "licenseType": license_type,
+                "splitByDate": split_by_date,
+            },
+        )
+        approval_request(
+            org=org,
+            workspace=workspace,
+            order=order,
+            action=SpendApproval.Action.ARCHIVE_PLACE,
+            credits=quote.total_credits,
+            actor=actor,
+            note=approval_note,
+            payload={"captures": captures, "splitByDate": split_by_date, "licenseType": license_type},
+        )
+        return order
+    budget_enforce(org=org, workspace=workspace, credits=quote.total_credits)
     charge = charge_authorize(
         org=org,
         credits=quote.total_credits,
@@ -118,22 +174,66 @@ def archive_order_place(
         description=f"Archive order of {n_captures} capture(s)",
         idempotency_ref=_idempotency_ref(org=org, key=idempotency_key),
     )
+    order = _archive_order_create(
+        order_id=order_id,
+        org=org,
+        workspace=workspace,
+        quote=quote,
+        status=Order.Status.PROCESSING,
+        sub_status="",
+        charge=charge,
+        **fields,
+    )
+    event_order_placed(
+        order=order,
+        actor=actor,
+        message=f"Placed {n_captures} capture(s) in {len(quote.groups)} priced group(s) for "
+        f"{quote.total_credits} credits (A${credits_to_aud(quote.total_credits):.2f}).",
+        data={"totalCredits": quote.total_credits, "licenseType": license_type, "splitByDate": split_by_date},
+    )
+    event_payment_authorized(
+        order=order,
+        actor=actor,
+        message=_authorized_message(charge.billing_mode, charge.authorized_credits),
+        data={"chargeId": str(charge.pk), "billingMode": charge.billing_mode},
+    )
+    transaction.on_commit(lambda: _enqueue_fulfilment(fulfil_archive_order, order.pk))
+    return order
+
+
+def _archive_order_create(
+    *,
+    order_id: uuid.UUID,
+    org: Organization,
+    workspace: Workspace,
+    quote: ArchiveQuote,
+    status: str,
+    sub_status: str,
+    charge: Any,
+    display_name: str,
+    tags: list[str],
+    license_type: str,
+    split_by_date: bool,
+    created_by: User | None,
+) -> Order:
+    """The order row with its priced groups and their captures, as `quote` priced them."""
     products = {g.data_product.pk for g in quote.groups}
     order = Order.objects.create(
         id=order_id,
         org=org,
         workspace=workspace,
         order_type=OrderType.ARCHIVE,
-        status=Order.Status.PROCESSING,
-        display_name=display_name or f"Archive: {n_captures} capture(s)",
+        status=status,
+        sub_status=sub_status,
+        display_name=display_name,
         data_product=quote.groups[0].data_product if len(products) == 1 else None,
         tags=tags,
         license_type=license_type,
         split_by_date=split_by_date,
-        billing_mode=charge.billing_mode,
+        billing_mode=charge.billing_mode if charge is not None else org.billing_mode,
         total_credits=quote.total_credits,
         charge=charge,
-        created_by=user,
+        created_by=created_by,
     )
     groups = OrderGroup.objects.bulk_create(
         [
@@ -163,21 +263,75 @@ def archive_order_place(
             for pk in g.capture_pks
         ]
     )
-    event_order_placed(
-        order=order,
-        actor=actor,
-        message=f"Placed {n_captures} capture(s) in {len(groups)} priced group(s) for "
-        f"{quote.total_credits} credits (A${credits_to_aud(quote.total_credits):.2f}).",
-        data={"totalCredits": quote.total_credits, "licenseType": license_type, "splitByDate": split_by_date},
+    return order
+
+
+def _archive_approval_perform(approval: SpendApproval, actor: Any) -> None:
+    """An admin approved an operator's archive order: re-price it (409 with the new price when it
+    moved), enforce the budget, secure the money and start fulfilment. Lock order: the approval
+    (caller), the workspace's policy row, the wallet, then the order (in order_transition)."""
+    order = approval.order
+    if order.status != Order.Status.PENDING or order.sub_status != Order.SubStatus.APPROVAL_WAITING_RESPONSE:
+        raise Conflict(
+            f"The order is {order.status}; there is nothing left to approve.",
+            current_status=order.status,
+            current_decision=approval.decision,
+        )
+    payload = approval.payload or {}
+    quote = archive_quote(
+        captures=list(payload.get("captures") or []), split_by_date=bool(payload.get("splitByDate"))
     )
-    event_payment_authorized(
+    if quote.errors or not quote.groups:
+        raise Conflict(
+            "Some of these captures can no longer be ordered: reject this request and ask for a new order.",
+            slug="captures-unavailable",
+            current_decision=approval.decision,
+            errors=[e.as_dict() for e in quote.errors],
+        )
+    if quote.total_credits != approval.credits:
+        raise price_changed(approval=approval, now_credits=quote.total_credits)
+    budget_enforce(org=approval.org, workspace=approval.workspace, credits=approval.credits)
+    n_captures = sum(len(g.capture_ids) for g in quote.groups)
+    charge = charge_authorize(
+        org=approval.org,
+        credits=approval.credits,
+        reference=f"order:{order.pk}",
+        actor=actor.user,
+        description=f"Archive order of {n_captures} capture(s) (approved)",
+        idempotency_ref=f"{approval.org_id}:approval:{approval.pk}",
+    )
+    locked = order_transition(
         order=order,
+        to=Order.Status.PROCESSING,
+        sub_status="",
+        actor=actor,
+        message=f"Approved by {actor.label}: {approval.credits:,} credits; sent for fulfilment.",
+    )
+    locked.charge = charge
+    locked.billing_mode = charge.billing_mode
+    locked.save(update_fields=["charge", "billing_mode", "updated_at"])
+    event_payment_authorized(
+        order=locked,
         actor=actor,
         message=_authorized_message(charge.billing_mode, charge.authorized_credits),
-        data={"chargeId": str(charge.pk), "billingMode": charge.billing_mode},
+        data={"chargeId": str(charge.pk), "billingMode": charge.billing_mode, "approvalId": str(approval.pk)},
     )
-    transaction.on_commit(lambda: _enqueue_fulfilment(fulfil_archive_order, order.pk))
-    return order
+    transaction.on_commit(lambda: _enqueue_fulfilment(fulfil_archive_order, locked.pk))
+
+
+def _archive_approval_closed(approval: SpendApproval, decision: str, actor: Any) -> None:
+    """A rejected or expired request ends the order that waited for it."""
+    to = Order.Status.REJECTED if decision == SpendApproval.Decision.REJECTED else Order.Status.EXPIRED
+    order = Order.objects.filter(pk=approval.order_id).first()
+    if order is None or order.status != Order.Status.PENDING:
+        return
+    why = f"Spend approval rejected: {approval.reason}" if approval.reason else "No approval in time."
+    order_transition(order=order, to=to, sub_status="", actor=actor, message=why)
+
+
+register_approval_action(
+    SpendApproval.Action.ARCHIVE_PLACE, perform=_archive_approval_perform, on_closed=_archive_approval_closed
+)
 
 
 def _enqueue_fulfilment(task: Any, order_id: object) -> None:
@@ -292,6 +446,7 @@ def cart_place(
     workspace_id: object | None,
     license_type: str,
     idempotency_key: str | None,
+    approval_note: str = "",
 ) -> Order:
     """The Place button: the same `archive_order_place` as the API, then the ordered captures leave
     the cart (in the same transaction, so a failed placement keeps the cart intact).
@@ -315,6 +470,7 @@ def cart_place(
         license_type=license_type,
         split_by_date=cart.split_by_date,
         idempotency_key=idempotency_key,
+        approval_note=approval_note,
     )
     CartItem.objects.filter(pk__in=[i.pk for i in items]).delete()
     return order

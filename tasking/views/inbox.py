@@ -16,6 +16,7 @@ from geopera_web.accounts.models import Membership, Role
 from geopera_web.accounts.selectors import workspace_list
 from geopera_web.billing.selectors import wallet_get
 from geopera_web.errors import ApplicationError
+from orders.approvals.services import approval_decide, approval_get
 
 from ..feasibility import window_of
 from ..models import FeasibilityStudy
@@ -99,7 +100,9 @@ def _row_context(
         "can_decide": request.membership.role == Role.ADMIN,
         "admins": admins if admins is not None else _admin_names(request.org),
     }
-    if item.kind == "feasibility":
+    if item.kind == "approval":
+        ctx["spend"] = _spend_text(request.org, obj.credits, wallet)
+    elif item.kind == "feasibility":
         ctx["options"] = _option_rows(obj)
         for row in ctx["options"]:
             row["spend"] = _spend_text(request.org, row["option"].price_credits, wallet)
@@ -205,3 +208,25 @@ def inbox_quotation_decide(request: HttpRequest, quotation_id: str) -> HttpRespo
             raise
         return _decided_row(request, "quotation", quotation, error=exc)
     return _decided_row(request, "quotation", quotation)
+
+
+@require_POST
+@role_required("admin")
+def inbox_approval_decide(request: HttpRequest, approval_id: str) -> HttpResponse:
+    """Approve (the original spend runs now, at the price shown) or reject (with a reason) a spend
+    approval, in place; a refusal (409 price changed, 402 budget or wallet, 410 expired) comes back
+    as the row's error and the request stays as it is."""
+    approval = approval_get(org=request.org, approval_id=approval_id)
+    try:
+        approval = approval_decide(
+            org=request.org,
+            actor=request.user,
+            approval_id=approval.id,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise
+        return _decided_row(request, "approval", approval, error=exc)
+    return _decided_row(request, "approval", approval)

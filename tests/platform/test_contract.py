@@ -20,8 +20,21 @@ def _ours():
     return [op for op in all_operations() if not op.id.startswith("test.")]
 
 
+# Operations beyond the reference, in its style (documented in the served OpenAPI document):
+# spend policies and approvals (issue 14).
+EXTENSION_OPS = {
+    "orders.approvals.list",
+    "orders.approvals.decide",
+    "orders.policies.get",
+    "orders.policies.update",
+}
+
+
 @pytest.mark.parametrize("op", _ours(), ids=lambda op: op.id)
 def test_operation_matches_the_reference(op):
+    if op.id in EXTENSION_OPS:
+        assert op.summary and op.description and op.input is not None and op.output is not None
+        return
     assert op.id in REF_OPS, f"{op.id} is not an operation of the reference"
     ref = REF_OPS[op.id]
     assert op.scope == ref["scope"]
