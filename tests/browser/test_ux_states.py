@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.tasking.test_order_states import four_waiting  # noqa: F401 (fixture)
+from tests.tasking.test_order_states import make_four_waiting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,6 +17,11 @@ def catalog(db):
     from tasking.services import sensor_catalog_seed
 
     sensor_catalog_seed()
+
+
+@pytest.fixture
+def four_waiting(org, operator_user, admin_user, staff_user):
+    return make_four_waiting(org, operator_user, admin_user, staff_user)
 
 
 def test_waiting_states_are_split_and_counted_like_the_inbox(

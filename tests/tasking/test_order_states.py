@@ -10,8 +10,7 @@ from tasking.selectors import pending_decision_count, tasking_order_list
 from tests.factories import make_quotation, make_study, make_tasking_request
 
 
-@pytest.fixture
-def four_waiting(org, operator_user, admin_user, staff_user):
+def make_four_waiting(org, operator_user, admin_user, staff_user) -> dict:
     """One order in each waiting state: study to write, study to decide, quote to write, quote to decide."""
     from tasking.services import feasibility_decide
 
@@ -33,6 +32,11 @@ def four_waiting(org, operator_user, admin_user, staff_user):
         "study": study,
         "quotation": quotation,
     }
+
+
+@pytest.fixture
+def four_waiting(org, operator_user, admin_user, staff_user):
+    return make_four_waiting(org, operator_user, admin_user, staff_user)
 
 
 def test_each_waiting_state_names_who_it_waits_on(four_waiting):
@@ -75,7 +79,9 @@ def test_counts_agree_with_the_inbox_and_a_page_loads_in_constant_queries(
 def test_a_rejected_or_terminal_order_is_not_action_required(four_waiting, org, admin_user):
     from tasking.services import quotation_decide
 
-    quotation_decide(org=org, actor=admin_user, quotation_id=four_waiting["quotation"].id, decision="REJECTED")
+    quotation_decide(
+        org=org, actor=admin_user, quotation_id=four_waiting["quotation"].id, decision="REJECTED"
+    )
     four_waiting["quote_pending"].refresh_from_db()
     state = order_state(four_waiting["quote_pending"])
     assert state.waits_on == "" and state.label == "Rejected"
