@@ -7,3 +7,6 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import hooks  # noqa: F401  (registers navigation, dashboard and demo hooks)
+        from .gdal_safety import gdal_harden
+
+        gdal_harden()  # no VRT driver, no GDAL network access, in every web and worker process
