@@ -1,9 +1,9 @@
 """Spatial and temporal extents of the catalog's collections (STAC `extent`).
 
 Computed in PostGIS (ST_Extent and min/max of the acquisition time, both served by the
-collection indexes) and kept in the cache; every import (`seed_catalog`, `import_catalog`)
-forgets the collections it touched once its transaction commits, so a collection's extent
-follows its captures. A cache that is down only costs the aggregate.
+collection indexes) and kept in the cache; every import (`seed_catalog`, `import_catalog`) and
+every saved or deleted capture forgets the collections it touched once its transaction commits,
+so a collection's extent follows its captures. A cache that is down only costs the aggregate.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from django.contrib.gis.db.models import Extent
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max, Min
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from ..models import Capture
 
@@ -57,7 +59,8 @@ def collection_extent(collection: str) -> dict[str, Any]:
 
 
 def collection_extents_forget(collections: Iterable[str]) -> None:
-    """After the current transaction commits, drop the cached extents of `collections`."""
+    """Drop the cached extents of `collections` now and again once the current transaction commits
+    (a reader may have cached the old extent in between)."""
     keys = [_KEY.format(c) for c in set(collections)]
 
     def forget() -> None:
@@ -66,4 +69,11 @@ def collection_extents_forget(collections: Iterable[str]) -> None:
         except Exception:  # noqa: BLE001
             logger.warning("catalog extent cache unavailable", exc_info=True)
 
+    forget()
     transaction.on_commit(forget)
+
+
+@receiver([post_save, post_delete], sender=Capture, dispatch_uid="catalog-extent-forget")
+def _capture_changed(sender, instance: Capture, **kwargs: Any) -> None:
+    # Bulk loads (COPY) send no signals: captures_bulk_load and catalog_import forget explicitly.
+    collection_extents_forget([instance.collection])
