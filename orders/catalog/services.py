@@ -18,6 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from geopera_web.safe_urls import assets_with_stored_hrefs
+
 from ..geometry import GeometryError, geojson_geometry
 from ..models import Capture, DataProduct, OrderType
 from .data import ARCHIVE_HOST, SENSORS, SceneRow, properties_json
@@ -251,12 +253,14 @@ def capture_values_from_item(
     gsd = _number(props, "gsd", 0.01, 1000)
     sun = props.get("view:sun_elevation")
     sun_elevation = _number(props, "view:sun_elevation", -90, 90) if sun is not None else None
-    assets = item.get("assets") if isinstance(item.get("assets"), dict) else {}
+    # Only absolute http(s) hrefs are stored (a javascript:/data:/relative quicklook is dropped,
+    # and why is kept in the capture's properties as geopera:refused_assets).
+    assets, refused_assets = assets_with_stored_hrefs(item.get("assets") or {})
 
     def href(*names: str) -> str:
         for n in names:
             a = assets.get(n)
-            if isinstance(a, dict) and isinstance(a.get("href"), str) and len(a["href"]) <= 500:
+            if isinstance(a, dict) and len(a["href"]) <= 500:
                 return a["href"]
         return ""
 
@@ -275,7 +279,10 @@ def capture_values_from_item(
         "platform": str(props.get("platform") or "")[:100],
         "quicklook_url": href("overview", "quicklook", "visual"),
         "thumbnail_url": href("thumbnail"),
-        "properties": {k: v for k, v in props.items() if k not in known_keys},
+        "properties": {
+            **{k: v for k, v in props.items() if k not in known_keys},
+            **({"geopera:refused_assets": refused_assets} if refused_assets else {}),
+        },
     }
 
 
