@@ -301,7 +301,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "geopera_web.api.tasks.purge_expired_idempotency_records",
         "schedule": crontab(minute="*/15"),
     },
+    # Re-drive work whose next step never ran (geopera_web/ops/sweeper.py).
+    "ops-run-sweeps": {
+        "task": "geopera_web.ops.tasks.run_sweeps",
+        "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=60.0),
+    },
 }
+# How long a row may wait for its next step before a sweep re-drives it.
+SWEEP_GRACE_SECONDS = env.int("SWEEP_GRACE_SECONDS", default=120)
 # Domain apps add their periodic tasks below, one line each, so operators see the whole plan here.
 CELERY_BEAT_SCHEDULE.update(
     {
