@@ -29,3 +29,13 @@ def test_tasking_orders_validate_against_the_served_order_schema(api_operator, o
     assert group["dataProductName"] and isinstance(group["creditsPerKm2"], int)
     listed = api_operator.post("orders.list", {}).json()
     assert [e.message for e in _validator("OrdersListOutput").iter_errors(listed)] == []
+
+
+def test_allow_advertises_only_the_documented_method(api_operator):
+    doc = Client().get("/v1/openapi.json").json()
+    assert set(doc["paths"]["/v1/op/orders.list"]) == {"post"}
+    wrong = Client().put("/v1/op/orders.list")
+    assert wrong.status_code in (401, 405)
+    assert wrong["Allow"] == "POST, OPTIONS"
+    ok = api_operator.post("orders.list", {})
+    assert ok["Allow"] == "POST, OPTIONS"
