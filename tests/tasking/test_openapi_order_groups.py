@@ -39,3 +39,17 @@ def test_allow_advertises_only_the_documented_method(api_operator):
     assert wrong["Allow"] == "POST, OPTIONS"
     ok = api_operator.post("orders.list", {})
     assert ok["Allow"] == "POST, OPTIONS"
+
+
+def test_a_body_is_declared_required_exactly_where_a_missing_one_is_refused(api_operator):
+    doc = Client().get("/v1/openapi.json").json()
+    paths = doc["paths"]
+    assert paths["/v1/op/orders.get"]["post"]["requestBody"]["required"] is True
+    assert paths["/v1/op/orders.list"]["post"]["requestBody"]["required"] is False
+    client, headers = api_operator.client, api_operator.headers
+    assert (
+        client.post("/v1/op/orders.get", content_type="application/json", headers=headers).status_code == 422
+    )  # no body at all
+    assert (
+        client.post("/v1/op/orders.list", content_type="application/json", headers=headers).status_code == 200
+    )
