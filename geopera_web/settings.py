@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response (errors included) carries X-Request-ID, every log line its request id.
+    "geopera_web.ops.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outermost after security: compresses what every inner layer produced (JSON family only).
     "geopera_web.http.compression.ApiCompressionMiddleware",
@@ -198,7 +200,7 @@ CORS_ALLOW_HEADERS = [
     "if-none-match",
     "x-api-key",
 ]
-CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Idempotent-Replayed"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Idempotent-Replayed", "X-Request-ID"]
 CORS_PREFLIGHT_MAX_AGE = 3600
 
 # --- Leaflet -------------------------------------------------------------------------------------
@@ -396,8 +398,11 @@ TLE_SOURCE_URL = env.str("TLE_SOURCE_URL", default="")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "geopera_web.ops.request_id.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
