@@ -9,6 +9,7 @@ import os
 
 from celery import Celery
 
+from geopera_web.ops import request_id  # noqa: F401  (carries request ids into task headers)
 from geopera_web.ops.worker import HeartbeatStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geopera_web.settings")

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response (errors included) carries X-Request-ID, every log line its request id.
+    "geopera_web.ops.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outermost after security: compresses what every inner layer produced (JSON family only).
     "geopera_web.http.compression.ApiCompressionMiddleware",
@@ -198,7 +200,7 @@ CORS_ALLOW_HEADERS = [
     "if-none-match",
     "x-api-key",
 ]
-CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Idempotent-Replayed"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Idempotent-Replayed", "X-Request-ID"]
 CORS_PREFLIGHT_MAX_AGE = 3600
 
 # --- Leaflet -------------------------------------------------------------------------------------
@@ -301,7 +303,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "geopera_web.api.tasks.purge_expired_idempotency_records",
         "schedule": crontab(minute="*/15"),
     },
+    # Re-drive work whose next step never ran (geopera_web/ops/sweeper.py).
+    "ops-run-sweeps": {
+        "task": "geopera_web.ops.tasks.run_sweeps",
+        "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=60.0),
+    },
 }
+# How long a row may wait for its next step before a sweep re-drives it.
+SWEEP_GRACE_SECONDS = env.int("SWEEP_GRACE_SECONDS", default=120)
 # Domain apps add their periodic tasks below, one line each, so operators see the whole plan here.
 CELERY_BEAT_SCHEDULE.update(
     {
@@ -389,8 +398,11 @@ TLE_SOURCE_URL = env.str("TLE_SOURCE_URL", default="")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "geopera_web.ops.request_id.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -419,6 +419,7 @@ def archive_products() -> QuerySet[DataProduct]:
 STAC_EXTENSIONS = [
     "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
     "https://stac-extensions.github.io/view/v1.0.0/schema.json",
+    "https://stac-extensions.github.io/sat/v1.0.0/schema.json",  # sat:orbit_state
 ]
 
 

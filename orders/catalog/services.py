@@ -23,6 +23,7 @@ from geopera_web.safe_urls import assets_with_stored_hrefs
 from ..geometry import GeometryError, geojson_geometry
 from ..models import Capture, DataProduct, OrderType
 from .data import ARCHIVE_HOST, SENSORS, SceneRow, properties_json
+from .extents import collection_extents_forget
 
 
 @transaction.atomic
@@ -76,6 +77,7 @@ def captures_bulk_load(*, rows: Iterable[SceneRow], batch_size: int = 200_000) -
                 break
             pending = pool.submit(take)
             inserted += _load_batch(batch)
+            collection_extents_forget(row.collection for row in batch)
     return inserted
 
 
@@ -296,6 +298,7 @@ def catalog_import(*, text: str, collection_map: dict[str, str] | None = None) -
     by_collection = {p.collection: p.id for p in products.values()}
     mapping = {**by_collection, **(collection_map or {})}
     report = ImportReport()
+    touched: set[str] = set()
     for where, item in iter_stac_items(text):
         item_id = item.get("id") if isinstance(item, dict) else None
         label = str(item_id) if item_id is not None else "?"
@@ -308,13 +311,15 @@ def catalog_import(*, text: str, collection_map: dict[str, str] | None = None) -
             report.rejected.append((where, label, str(exc)))
             continue
         with transaction.atomic():
-            _, created = Capture.objects.update_or_create(
+            capture, created = Capture.objects.update_or_create(
                 collection=values.pop("collection"),
                 scene_id=values.pop("scene_id"),
                 defaults=values,
             )
+        touched.add(capture.collection)
         if created:
             report.created += 1
         else:
             report.updated += 1
+    collection_extents_forget(touched)
     return report

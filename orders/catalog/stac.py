@@ -16,7 +16,6 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -24,8 +23,16 @@ from geopera_web.api.problems import problem_response
 from geopera_web.errors import InvalidInput, NotFound
 from geopera_web.http.conditional import revalidated
 
-from ..models import Capture
-from .selectors import MAX_LIMIT, archive_products, build_params, capture_feature, capture_get, catalog_search
+from .extents import collection_extent
+from .selectors import (
+    MAX_LIMIT,
+    STAC_EXTENSIONS,
+    archive_products,
+    build_params,
+    capture_feature,
+    capture_get,
+    catalog_search,
+)
 from .stac_query import (
     FILTER_CONFORMANCE,
     apply_fields,
@@ -174,18 +181,43 @@ def service_desc(request: HttpRequest) -> HttpResponse:
         "/collections/{collectionId}/items/{featureId}": "One item",
         "/search": "Item search",
     }
+
+    def param(name: str) -> dict[str, Any]:
+        return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+    def op(summary: str, path: str, media: str) -> dict[str, Any]:
+        names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+        return {
+            "summary": summary,
+            **({"parameters": [param(n) for n in names]} if names else {}),
+            "responses": {
+                "200": {"description": "OK", "content": {media: {"schema": {"type": "object"}}}},
+                "400": {"description": "Bad request", "content": {"application/problem+json": {}}},
+                "404": {"description": "Not found", "content": {"application/problem+json": {}}},
+            },
+        }
+
+    media = {
+        "/collections/{collectionId}/items": GEOJSON,
+        "/collections/{collectionId}/items/{featureId}": GEOJSON,
+    }
+    media |= {
+        "/search": GEOJSON,
+        "/queryables": SCHEMA_JSON,
+        "/collections/{collectionId}/queryables": SCHEMA_JSON,
+    }
+    paths |= {
+        "/queryables": "Queryables of the search",
+        "/collections/{collectionId}/queryables": "Queryables",
+    }
     doc = {
         "openapi": "3.0.3",
         "info": {"title": "geopera STAC API", "version": STAC_VERSION},
         "servers": [{"url": _root(request)}],
         "paths": {
             p: {
-                "get": {"summary": s, "responses": {"200": {"description": "OK"}}},
-                **(
-                    {"post": {"summary": s, "responses": {"200": {"description": "OK"}}}}
-                    if p == "/search"
-                    else {}
-                ),
+                "get": op(s, p, media.get(p, JSON)),
+                **({"post": op(s, p, GEOJSON)} if p == "/search" else {}),
             }
             for p, s in paths.items()
         },
@@ -196,23 +228,19 @@ def service_desc(request: HttpRequest) -> HttpResponse:
 def _collection_doc(request: HttpRequest, product) -> dict[str, Any]:
     root = _root(request)
     cid = product.collection
-    span = Capture.objects.filter(collection=cid).aggregate(lo=Min("acquired_at"), hi=Max("acquired_at"))
-    interval = [
-        span["lo"].isoformat().replace("+00:00", "Z") if span["lo"] else None,
-        span["hi"].isoformat().replace("+00:00", "Z") if span["hi"] else None,
-    ]
     return {
         "type": "Collection",
         "stac_version": STAC_VERSION,
-        "stac_extensions": [],
+        "stac_extensions": STAC_EXTENSIONS,
         "id": cid,
         "title": product.name,
         "description": product.description or product.name,
         "license": "proprietary",
         "keywords": ["satellite", "imagery", "archive"],
         "providers": [{"name": product.host, "roles": ["producer", "host"]}],
-        "extent": {"spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]}, "temporal": {"interval": [interval]}},
+        "extent": collection_extent(cid),
         "summaries": {
+            "sat:orbit_state": ["ascending", "descending"],
             "geopera:credits_per_km2": [product.credits_per_km2],
             "geopera:min_area_km2": [product.min_area_km2],
         },
@@ -221,6 +249,12 @@ def _collection_doc(request: HttpRequest, product) -> dict[str, Any]:
             {"rel": "root", "href": f"{root}/", "type": JSON, "title": "geopera archive catalog"},
             {"rel": "parent", "href": f"{root}/", "type": JSON, "title": "geopera archive catalog"},
             {"rel": "items", "href": f"{root}/collections/{cid}/items", "type": GEOJSON, "title": "Items"},
+            {
+                "rel": "license",
+                "href": request.build_absolute_uri("/archive/products/"),
+                "type": "text/html",
+                "title": "Licence terms and list prices (proprietary, per order)",
+            },
             {
                 "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 "href": f"{root}/collections/{cid}/queryables",

@@ -30,6 +30,7 @@ from django.utils import timezone
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import charge_capture, charge_release
 from geopera_web.errors import Conflict, InvalidInput, parse_uuid
+from geopera_web.ops.sweeper import enqueue
 from geopera_web.safe_urls import assets_with_stored_hrefs
 
 from ..events import (
@@ -83,7 +84,7 @@ def _tasking_after_poll(order_id: Any, now: datetime) -> bool:
 
 def _recompute_on_commit(order: Order) -> None:
     order_id = str(order.pk)
-    transaction.on_commit(lambda: recompute_coverage.delay(order_id))
+    transaction.on_commit(lambda: enqueue(recompute_coverage, order_id))
 
 
 @dataclass(frozen=True)

@@ -232,6 +232,8 @@ def stack_env(*, db_name: str, broker_url: str, cache_url: str, **extra: str) ->
         CELERY_BEAT_MAX_LOOP_INTERVAL="1",
         PROVIDER_POLL_SECONDS="2",
         CELERY_VISIBILITY_TIMEOUT="6",
+        SWEEP_INTERVAL_SECONDS="2",
+        SWEEP_GRACE_SECONDS="2",
         SIM_ARCHIVE_DELAY_SECONDS="0",
         SIM_ARCHIVE_FAILURE_RATE="0",
         BASEMAP_URL="",

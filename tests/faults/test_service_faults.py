@@ -4,15 +4,19 @@ two redis-servers of our own (broker, cache), gunicorn, a Celery worker and beat
 from __future__ import annotations
 
 import signal
+import time
 import uuid
 
 import httpx
 import pytest
 
-from orders.models import Order
-from tests.factories import make_org, make_priced_capture, make_product, make_user, place_body
+from geopera_web.accounts.models import Workspace
+from orders.models import Order, OrderEvent
+from tasking.models import FeasibilityStudy
+from tests.factories import AUTO_PRODUCT, make_org, make_priced_capture, make_product, make_user, place_body
 from tests.faults.conftest import assert_ledger_matches_wallet
 from tests.faults.procs import Stack, stack_env, wait_for
+from tests.tasking.flow_helpers import fc, params, square
 
 pytestmark = pytest.mark.fault
 
@@ -40,6 +44,7 @@ def stack(fault_tmp, test_db_name):
 def shop(fault_db):
     """An org with credits, an operator's bearer token and three priced captures."""
     from geopera_web.accounts.services import user_token_create
+    from tasking.services import sensor_catalog_seed
 
     org = make_org(name=f"Fault Org {uuid.uuid4().hex[:6]}", credits=1_000_000)
     user = make_user(org=org, role="operator", email=f"op-{uuid.uuid4().hex[:6]}@faults.example")
@@ -48,6 +53,7 @@ def shop(fault_db):
         make_priced_capture(product=product, bounds=(151.0 + i / 10, -34.0, 151.05 + i / 10, -33.95))
         for i in range(3)
     ]
+    sensor_catalog_seed()
     _, token = user_token_create(user=user, org=org)
     return org, user, {"Authorization": f"Bearer {token}"}, [c.scene_id for c in scenes]
 
@@ -114,6 +120,19 @@ def test_cache_down_degrades_and_broker_down_loses_nothing(stack, shop):
     assert during.status_code in (202, 503), during.text
     if during.status_code == 503:
         assert during.headers["content-type"].startswith("application/problem+json")
+    # A tasking request for an automatic-feasibility sensor: its study task cannot be queued now.
+    tasking = httpx.post(
+        stack.web_url + "/v1/op/orders.tasking.place",
+        json={
+            "dataProduct": AUTO_PRODUCT,
+            "workspaceId": str(Workspace.objects.filter(org=org).first().pk),
+            "featureCollection": fc(square()),
+            "params": params(),
+        },
+        headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+        timeout=30,
+    )
+    assert tasking.status_code == 202, tasking.text
     assert "broker" in _ready(stack).json()["failed"]
     stack.broker_redis, _ = stack.redis(stack.broker_port)
     assert stack.worker_proc.alive(), stack.worker_proc.text()[-3000:]
@@ -122,11 +141,25 @@ def test_cache_down_degrades_and_broker_down_loses_nothing(stack, shop):
 
     # Everything placed reaches its final state without anyone touching it, once.
     def all_fulfilled():
-        states = list(Order.objects.filter(org=org).values_list("status", flat=True))
+        states = list(Order.objects.filter(org=org, order_type="archive").values_list("status", flat=True))
         return states and all(s == "fulfilled" for s in states) and states
 
     wait_for(all_fulfilled, timeout=60, what="orders fulfilled after the broker came back")
-    assert Order.objects.filter(org=org).count() == (3 if during.status_code == 202 else 2)
+    assert Order.objects.filter(org=org, order_type="archive").count() == (
+        3 if during.status_code == 202 else 2
+    )
     assert stack.worker_proc.alive(), "the worker exited when the broker went away"
     wait_for(lambda: _ready(stack).status_code == 200, timeout=20, what="ready after broker back")
     assert_ledger_matches_wallet(org)
+    # The lost study task is re-driven by the beat's sweep: the request gets its study (or is
+    # referred to support when no pass fits) exactly once.
+    auto = Order.objects.get(pk=tasking.json()["id"])
+
+    def studied():
+        studies = FeasibilityStudy.objects.filter(order=auto).count()
+        referred = auto.events.filter(kind=OrderEvent.Kind.FEASIBILITY_REFERRED).count()
+        return (studies, referred) if studies + referred else None
+
+    assert wait_for(studied, timeout=30, what="the automatic study re-driven") in ((1, 0), (0, 1))
+    time.sleep(3)  # a further sweep (every 2 s) must not redo it
+    assert studied() in ((1, 0), (0, 1))

@@ -237,3 +237,48 @@ def test_large_matches_report_a_flagged_planner_estimate(client, varied, monkeyp
     body = client.get("/stac/search", {"limit": 1}).json()
     assert body["context"]["matched_estimated"] is True
     assert isinstance(body["numberMatched"], int) and body["numberMatched"] >= 1
+
+
+def test_collection_extent_follows_imports_and_declares_what_it_uses(
+    client, products, django_capture_on_commit_callbacks
+):
+    from orders.catalog.services import catalog_import
+
+    empty = client.get("/stac/collections/spot").json()
+    assert empty["extent"]["spatial"]["bbox"] == [[-180.0, -90.0, 180.0, 90.0]]
+    item = {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": "SPOT6-IMPORTED",
+        "collection": "spot",
+        "geometry": {"type": "Polygon", "coordinates": [[[10, 20], [11, 20], [11, 21], [10, 21], [10, 20]]]},
+        "properties": {
+            "datetime": "2024-05-01T10:00:00Z",
+            "eo:cloud_cover": 3,
+            "platform": "SPOT6",
+            "gsd": 1.5,
+            "view:off_nadir": 5,
+        },
+        "assets": {},
+        "links": [],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        report = catalog_import(text=json.dumps(item))
+    assert report.created == 1
+    doc = client.get("/stac/collections/spot").json()
+    assert doc["extent"]["spatial"]["bbox"] == [[10.0, 20.0, 11.0, 21.0]]
+    assert doc["extent"]["temporal"]["interval"] == [["2024-05-01T10:00:00Z", "2024-05-01T10:00:00Z"]]
+    assert "https://stac-extensions.github.io/sat/v1.0.0/schema.json" in doc["stac_extensions"]
+    assert any(link["rel"] == "license" for link in doc["links"])
+    feature = client.get("/stac/collections/spot/items/SPOT6-IMPORTED").json()
+    assert "https://stac-extensions.github.io/sat/v1.0.0/schema.json" in feature["stac_extensions"]
+
+
+def test_service_desc_is_valid_openapi(client, products):
+    from openapi_spec_validator import validate
+
+    doc = client.get("/stac/api").json()
+    validate(doc)  # raises on unresolved path parameters and other errors
+    assert doc["paths"]["/collections/{collectionId}/items/{featureId}"]["get"]["parameters"][1]["name"] == (
+        "featureId"
+    )
