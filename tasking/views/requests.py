@@ -171,6 +171,11 @@ def aoi_check(request: HttpRequest) -> HttpResponse:
     product, params, raw = _request_inputs(request)
     rows: list[dict[str, Any]] = []
     problem = ""
+    params_ok = True
+    try:  # the placement rules, none required yet: a bad field is said, not predicted on
+        params_validate(product=product, params=params, partial=True)
+    except InvalidInput as exc:
+        problem, params_ok = exc.detail, False
     if raw:
         try:
             checks = check_features(raw, product.data_product)
@@ -178,7 +183,7 @@ def aoi_check(request: HttpRequest) -> HttpResponse:
             checks, problem = [], exc.detail
         for c in checks:
             feas = None
-            if c.ok:
+            if c.ok and params_ok:
                 try:
                     feas = feature_feasibility(product=product, check=c, params=params)
                 except ApplicationError as exc:  # e.g. a window the predictor cannot take
