@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from geopera_web.api.problems import is_api_path, problem_response
+from geopera_web.ops.degrade import cache_or_default
 from geopera_web.security import client_ip
 
 logger = logging.getLogger(__name__)
@@ -128,10 +129,12 @@ def rate_check(*, scope: str, ident: str, rate: Rate) -> int | None:
     now = int(time.time())
     window = now // rate.seconds
     key = f"rl:{scope}:{ident}:{window}"
-    try:
-        count = 1 if cache.add(key, 1, timeout=rate.seconds + 1) else cache.incr(key)
-    except Exception as exc:  # noqa: BLE001 - any cache failure: fail open
-        logger.warning("rate limit %s not enforced: cache unavailable (%s)", scope, exc.__class__.__name__)
+    count = cache_or_default(
+        f"rate limit {scope}",
+        lambda: 1 if cache.add(key, 1, timeout=rate.seconds + 1) else cache.incr(key),
+        None,
+    )
+    if count is None:  # the cache is down: fail open (logged by degrade)
         return None
     if count <= rate.count:
         return None

@@ -45,11 +45,14 @@ INSTALLED_APPS = [
     "geopera_web.accounts",
     "geopera_web.billing",
     "geopera_web.api",
+    "geopera_web.ops",
     "orders",
     "tasking",
 ]
 
 MIDDLEWARE = [
+    # First: every response (errors included) carries X-Request-ID, every log line its request id.
+    "geopera_web.ops.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outermost after security: compresses what every inner layer produced (JSON family only).
     "geopera_web.http.compression.ApiCompressionMiddleware",
@@ -149,6 +152,11 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env.str("CACHE_URL", default="redis://127.0.0.1:6379/1"),
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="geopera"),
+        # A cache that is down must answer fast: its users degrade (geopera_web.ops.degrade).
+        "OPTIONS": {
+            "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT_SECONDS", default=0.5),
+            "socket_timeout": env.float("CACHE_TIMEOUT_SECONDS", default=1.0),
+        },
     }
 }
 
@@ -192,7 +200,7 @@ CORS_ALLOW_HEADERS = [
     "if-none-match",
     "x-api-key",
 ]
-CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Idempotent-Replayed"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Idempotent-Replayed", "X-Request-ID"]
 CORS_PREFLIGHT_MAX_AGE = 3600
 
 # --- Leaflet -------------------------------------------------------------------------------------
@@ -245,9 +253,46 @@ LEAFLET_CONFIG = {
 # --- Celery --------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+# At-least-once: a task is acknowledged only after it ran, a task whose worker died is given back
+# to the broker, and the broker re-delivers a message unacknowledged for CELERY_VISIBILITY_TIMEOUT
+# seconds (kombu's default would be an hour). Every task body is idempotent (keyed by the state it
+# moves), so a second delivery changes nothing. Keep the timeout above the longest task's run time.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+BROKER_VISIBILITY_TIMEOUT_SECONDS = env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_SECONDS,
+    "socket_connect_timeout": 2,
+    "socket_keepalive": True,
+    "retry_on_timeout": True,
+    "health_check_interval": 10,
+}
+# Workers and beat wait for the broker at start and reconnect for ever when it goes away.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Publishing (web, on commit) gives up within about a second; the sweeper re-drives what never ran.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# No task result is read by the product: none is stored, so a placement never waits on the backend.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+# Exactly one beat sends periodic tasks (a PostgreSQL advisory lock; a second beat stays idle).
+CELERY_BEAT_SCHEDULER = "geopera_web.ops.beat:LockedScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("CELERY_BEAT_MAX_LOOP_INTERVAL", default=5)
+# Heartbeats of workers and the beat, and how old one may be for /readyz to say "ready".
+HEARTBEAT_INTERVAL_SECONDS = env.float("HEARTBEAT_INTERVAL_SECONDS", default=15.0)
+READY_HEARTBEAT_MAX_AGE_SECONDS = env.int("READY_HEARTBEAT_MAX_AGE_SECONDS", default=60)
+# Parts of /readyz not checked on this deployment (e.g. "beat" on a web-only staging box).
+READY_CHECKS_SKIP = env.list("READY_CHECKS_SKIP", default=[])
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="geopera")
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
@@ -258,7 +303,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "geopera_web.api.tasks.purge_expired_idempotency_records",
         "schedule": crontab(minute="*/15"),
     },
+    # Re-drive work whose next step never ran (geopera_web/ops/sweeper.py).
+    "ops-run-sweeps": {
+        "task": "geopera_web.ops.tasks.run_sweeps",
+        "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=60.0),
+    },
 }
+# How long a row may wait for its next step before a sweep re-drives it.
+SWEEP_GRACE_SECONDS = env.int("SWEEP_GRACE_SECONDS", default=120)
 # Domain apps add their periodic tasks below, one line each, so operators see the whole plan here.
 CELERY_BEAT_SCHEDULE.update(
     {
@@ -270,8 +322,14 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "tasking.tasks.expire_stale_decisions",
             "schedule": crontab(minute="*/5"),
         },
-        "orders-poll-tasking-deliveries": {"task": "orders.tasks.poll_tasking_deliveries", "schedule": 30.0},
-        "orders-poll-provider": {"task": "orders.tasks.poll_provider_orders", "schedule": 30.0},
+        "orders-poll-tasking-deliveries": {
+            "task": "orders.tasks.poll_tasking_deliveries",
+            "schedule": env.float("PROVIDER_POLL_SECONDS", default=30.0),
+        },
+        "orders-poll-provider": {
+            "task": "orders.tasks.poll_provider_orders",
+            "schedule": env.float("PROVIDER_POLL_SECONDS", default=30.0),
+        },
     }
 )
 
@@ -344,8 +402,11 @@ TLE_SOURCE_URL = env.str("TLE_SOURCE_URL", default="")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "geopera_web.ops.request_id.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import views
+from .ops import health
 
 admin.site.site_header = "geopera-web administration"
 admin.site.site_title = "geopera-web admin"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     # Browsers ask for /favicon.ico on pages without an icon link (the admin, JSON views).
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),

@@ -33,16 +33,6 @@ def _org_dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
-def healthz(request: HttpRequest) -> HttpResponse:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT postgis_lib_version()")
-        postgis = cursor.fetchone()[0]
-    return HttpResponse(f"ok postgis={postgis}\n", content_type="text/plain")
-
-
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if is_api_path(request.path):
         return problem_response(

@@ -1,6 +1,12 @@
 """Reading an uploaded AOI file (GeoJSON, KML, zipped shapefile) into a MultiPolygon in EPSG:4326.
 
-GDAL reads KML and shapefiles from a private temporary directory. Reprojection uses the file's own
+Hostile files are expected. GeoJSON never reaches GDAL. KML is parsed with defusedxml first (no
+DTD, no entities) and must have a <kml> root; a zip is inspected member by member with `zipfile`
+before anything is unpacked (count, sizes, ratio, no links, no absolute or ../ paths, no nested
+archives). GDAL then reads only the shapefile's own parts or the KML, from a private temporary
+directory, through `orders.gdal_safety.open_vector` with an explicit driver allow-list (so a VRT
+called .kml or .shp is refused, never opened); the process has no VRT driver and no GDAL network
+access (`gdal_harden`). Reprojection uses the file's own
 spatial reference (the shapefile's .prj; KML is WGS 84 by definition) — never an SRS string supplied
 by the user, which GDAL < 3.9 could be tricked into resolving from the network or disk.
 Every problem is an `InvalidInput` whose message says what is wrong with the file.
@@ -10,20 +16,33 @@ from __future__ import annotations
 
 import io
 import json
+import stat
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
+from xml.etree.ElementTree import ParseError
 
-from django.contrib.gis.gdal import DataSource, GDALException, OGRGeometry
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
+from django.contrib.gis.gdal import GDALException, OGRGeometry
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
 
 from geopera_web.errors import InvalidInput
 
+from .gdal_safety import KML_DRIVERS, SHAPEFILE_DRIVERS, open_vector
 from .geometry import MAX_AOI_KM2, geodesic_area_km2, geometry_from_geojson, polygonal_from_geos
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
 MAX_FEATURES = 1000
+MAX_ZIP_MEMBERS = 32
+MAX_ZIP_RATIO = 100  # deflate rarely beats 10x on real shapefiles; zeros reach 1000x
+ZIP_RATIO_FLOOR_BYTES = 1024 * 1024  # small members may compress as well as they like
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+NESTED_ARCHIVE_SUFFIXES = frozenset(
+    {".zip", ".kmz", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar", ".zst", ".jar"}
+)
 
 
 def aoi_from_upload(*, filename: str, data: bytes) -> MultiPolygon:
@@ -56,6 +75,8 @@ def _from_geojson(filename: str, data: bytes) -> MultiPolygon:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"{filename} is not valid JSON ({exc}).") from exc
+    except RecursionError:
+        raise InvalidInput(f"{filename} nests JSON arrays or objects too deeply to be GeoJSON.") from None
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
         feats = doc.get("features")
         if not isinstance(feats, list) or not feats:
@@ -75,51 +96,119 @@ def _from_geojson(filename: str, data: bytes) -> MultiPolygon:
 
 
 def _from_kml(filename: str, data: bytes) -> MultiPolygon:
-    if b"<kml" not in data[:4096].lower():
-        raise InvalidInput(f"{filename} is not a KML document (no <kml> element).")
+    _check_kml_xml(filename, data)
     with tempfile.TemporaryDirectory(prefix="aoi-") as tmp:
         path = Path(tmp) / "upload.kml"
         path.write_bytes(data)
-        return _read_with_gdal(filename, path)
+        return _read_with_gdal(filename, path, drivers=KML_DRIVERS)
+
+
+def _check_kml_xml(filename: str, data: bytes) -> None:
+    """Parse the KML ourselves first, refusing any DTD (billion laughs, external entities): GDAL's
+    KML readers then only ever see plain, well-formed XML whose root is <kml>."""
+    try:
+        root = defused_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise InvalidInput(
+            f"{filename} declares a DTD or XML entities, which KML never needs; remove the <!DOCTYPE …>."
+        ) from None
+    except (ParseError, ValueError) as exc:
+        raise InvalidInput(f"{filename} is not well-formed XML ({exc}).") from None
+    if root.tag.rsplit("}", 1)[-1] != "kml":
+        raise InvalidInput(f"{filename} is not a KML document (no <kml> element).")
 
 
 def _from_zipped_shapefile(filename: str, data: bytes) -> MultiPolygon:
-    with tempfile.TemporaryDirectory(prefix="aoi-") as tmp:
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(data))
-        except zipfile.BadZipFile as exc:
-            raise InvalidInput(f"{filename} is not a valid zip archive.") from exc
-        with archive:
-            infos = [i for i in archive.infolist() if not i.is_dir()]
-            if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
-                raise InvalidInput(f"{filename} unpacks to more than {MAX_UNZIPPED_BYTES // 1_000_000} MB.")
-            shps = [i for i in infos if i.filename.lower().endswith(".shp") and "__MACOSX" not in i.filename]
-            if not shps:
-                raise InvalidInput(f"{filename} contains no .shp file.")
-            if len(shps) > 1:
-                raise InvalidInput(f"{filename} contains {len(shps)} shapefiles; zip exactly one.")
-            stem = shps[0].filename[:-4]
-            present = {i.filename.lower() for i in infos}
-            missing = [ext for ext in (".shx", ".dbf", ".prj") if (stem + ext).lower() not in present]
-            if missing:
-                why = " (.prj says which coordinate system the shapes use)" if ".prj" in missing else ""
-                raise InvalidInput(
-                    f"{filename} is missing {', '.join(missing)} next to {shps[0].filename}{why}."
-                )
-            for info in infos:
-                if not info.filename.lower().startswith(stem.lower()):
-                    continue
-                # Flatten names: never write outside the temp dir, whatever the archive says.
-                target = Path(tmp) / ("aoi" + PurePosixPath(info.filename).suffix.lower())
-                target.write_bytes(archive.read(info))
-        return _read_with_gdal(filename, Path(tmp) / "aoi.shp")
-
-
-def _read_with_gdal(filename: str, path: Path) -> MultiPolygon:
     try:
-        source = DataSource(str(path))
-    except GDALException as exc:
-        raise InvalidInput(f"{filename} could not be read as a vector file ({exc}).") from exc
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        raise InvalidInput(f"{filename} is not a valid zip archive.") from None
+    with archive, tempfile.TemporaryDirectory(prefix="aoi-") as tmp:
+        members = _shapefile_members(filename, archive)
+        for suffix, info in members.items():
+            # Flattened names: nothing is written outside the temp dir, whatever the archive says.
+            (Path(tmp) / f"aoi{suffix}").write_bytes(_read_member(filename, archive, info))
+        return _read_with_gdal(filename, Path(tmp) / "aoi.shp", drivers=SHAPEFILE_DRIVERS)
+
+
+def _shapefile_members(filename: str, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """Inspect every member before anything is unpacked; the shapefile's parts by suffix."""
+    infos = archive.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise InvalidInput(
+            f"{filename} holds {len(infos)} files; a zipped shapefile needs at most {MAX_ZIP_MEMBERS}."
+        )
+    total = 0
+    for info in infos:
+        name = info.filename
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        if (
+            name.startswith(("/", "\\"))
+            or (len(name) > 1 and name[1] == ":")
+            or ".." in parts
+            or "\0" in name
+        ):
+            raise InvalidInput(f"{filename}: the member {name!r} has an absolute or parent (../) path.")
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise InvalidInput(
+                f"{filename}: the member {name!r} is a symbolic link; zip the files themselves."
+            )
+        if info.is_dir():
+            continue
+        if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
+            raise InvalidInput(f"{filename}: the member {name!r} is not a regular file.")
+        if info.flag_bits & 0x1:
+            raise InvalidInput(f"{filename} is password-protected; upload an unencrypted zip.")
+        if PurePosixPath(name).suffix.lower() in NESTED_ARCHIVE_SUFFIXES:
+            raise InvalidInput(
+                f"{filename} contains another archive ({name}); zip the shapefile's files directly."
+            )
+        total += info.file_size
+        if info.file_size > ZIP_RATIO_FLOOR_BYTES and info.file_size > MAX_ZIP_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise InvalidInput(
+                f"{filename}: {name} expands {info.file_size // max(info.compress_size, 1):,}× "
+                f"(more than {MAX_ZIP_RATIO}×), which no shapefile does; refused as a zip bomb."
+            )
+    if total > MAX_UNZIPPED_BYTES:
+        raise InvalidInput(f"{filename} unpacks to more than {MAX_UNZIPPED_BYTES // 1_000_000} MB.")
+    files = [i for i in infos if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+    shps = [i for i in files if i.filename.lower().endswith(".shp")]
+    if not shps:
+        raise InvalidInput(f"{filename} contains no .shp file.")
+    if len(shps) > 1:
+        raise InvalidInput(f"{filename} contains {len(shps)} shapefiles; zip exactly one.")
+    stem = shps[0].filename[:-4].lower()
+    members = {
+        suffix: info for info in files for suffix in SHAPEFILE_PARTS if info.filename.lower() == stem + suffix
+    }
+    missing = [ext for ext in (".shx", ".dbf", ".prj") if ext not in members]
+    if missing:
+        why = " (.prj says which coordinate system the shapes use)" if ".prj" in missing else ""
+        raise InvalidInput(f"{filename} is missing {', '.join(missing)} next to {shps[0].filename}{why}.")
+    return members
+
+
+def _read_member(filename: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes, never more than its declared size (a lying header is refused, not trusted)."""
+    try:
+        with archive.open(info) as member:
+            data = member.read(info.file_size + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        raise InvalidInput(f"{filename}: {info.filename} could not be unpacked ({exc}).") from None
+    if len(data) > info.file_size:
+        raise InvalidInput(f"{filename}: {info.filename} is larger than its zip header says; refused.")
+    if data[:4] == b"PK\x03\x04" or data[:2] == b"\x1f\x8b":
+        raise InvalidInput(
+            f"{filename}: {info.filename} is itself an archive; zip the shapefile's files directly."
+        )
+    return data
+
+
+def _read_with_gdal(filename: str, path: Path, *, drivers: tuple[str, ...]) -> MultiPolygon:
+    source = open_vector(path, filename=filename, drivers=drivers)
     parts: list[GEOSGeometry] = []
     count = 0
     for layer in source:
@@ -128,8 +217,9 @@ def _read_with_gdal(filename: str, path: Path) -> MultiPolygon:
             count += 1
             if count > MAX_FEATURES:
                 raise InvalidInput(f"{filename} has more than {MAX_FEATURES} features.")
-            ogr: OGRGeometry | None = feature.geom
-            if ogr is None:
+            try:
+                ogr: OGRGeometry = feature.geom
+            except GDALException:  # a placemark without geometry: Django raises on the NULL
                 continue
             if ogr.geom_type.name.replace("25D", "") not in ("Polygon", "MultiPolygon"):
                 raise InvalidInput(

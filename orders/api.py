@@ -40,10 +40,13 @@ def order_group_to_wire(group: OrderGroup, *, geometry: bool = False) -> dict[st
         "credits": group.credits,
         "aud": credits_to_aud(group.credits),
         "dataProduct": group.data_product_id,
+        "dataProductName": group.data_product.name,
         "acquisitionDate": group.acquisition_date.isoformat() if group.acquisition_date else None,
         "billedAreaKm2": _km2(group.billed_area_km2),
-        "creditsPerKm2": params.get("creditsPerKm2"),
-        "minAreaKm2": params.get("minAreaKm2"),
+        # The rate in force when the group was priced (archive groups keep it in params); tasking
+        # groups are priced from their product.
+        "creditsPerKm2": params.get("creditsPerKm2", group.data_product.credits_per_km2),
+        "minAreaKm2": params.get("minAreaKm2", group.data_product.min_area_km2),
     }
     if geometry:
         out["geometry"] = json.loads(group.geometry.json)

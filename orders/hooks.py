@@ -17,12 +17,14 @@ def _recent_orders_panel(request) -> dict:
     """The org's latest orders, with coverage for those acquiring (two queries)."""
     from .coverage.selectors import coverage_summary_for_orders
     from .selectors import order_list
+    from .states import order_states_attach, waiting_counts
 
-    recent = list(order_list(org=request.org).order_by("-created_at")[:6])
+    recent = order_states_attach(order_list(org=request.org).order_by("-created_at")[:6])
     acquiring = [o.pk for o in recent if o.status in ("active", "fulfilled", "partially_fulfilled")]
     return {
         "recent_orders": recent,
         "coverage": coverage_summary_for_orders(org=request.org, order_ids=acquiring),
+        "waiting": waiting_counts(org=request.org),
     }
 
 

@@ -30,6 +30,7 @@ from .services import (
     order_tag_remove,
     order_tags_merge,
 )
+from .states import STATUS_FILTER_CHOICES, order_states_attach
 
 
 @require_GET
@@ -51,6 +52,7 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
     qs = order_search(org=request.org, filters=filters, with_groups=False)
     totals = qs.order_by().aggregate(n=Count("id"), credits=Sum("total_credits"))
     page = Paginator(qs, 25).get_page(params.get("page"))
+    page.object_list = order_states_attach(page.object_list)
     query = params.copy()
     query.pop("page", None)
     context = {
@@ -63,7 +65,7 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
         "totals": totals,
         "query": query.urlencode(),
         "params": params,
-        "statuses": Order.Status.choices,
+        "statuses": STATUS_FILTER_CHOICES,
         "types": OrderType.choices,
         "workspaces": workspace_list(org=request.org),
     }

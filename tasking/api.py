@@ -22,7 +22,7 @@ from orders.placement import Placer, order_place, register_placer
 from .aoi import check_feature, check_features
 from .feasibility import feature_feasibility, pass_out, predict_passes
 from .models import CaptureFrequency, Feasibility, Sensor, TaskingTemplate
-from .schemas import product_schema
+from .schemas import params_validate, product_schema
 from .selectors import (
     PENDING_KINDS,
     decisions_pending,
@@ -633,8 +633,9 @@ def feasibility_check(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     automatic limit, window too short, cloud or off-nadir stricter than automatic limits, no
     predicted pass). Invalid features are listed in `errors`."""
     product = _tasking_product(data["dataProduct"])
-    checks = check_features(data.get("featureCollection"), product.data_product)
     params = data.get("params") or {}
+    params_validate(product=product, params=params, partial=True)  # the placement rules: 422
+    checks = check_features(data.get("featureCollection"), product.data_product)
     features = [feature_feasibility(product=product, check=c, params=params).out() for c in checks if c.ok]
     return {
         "dataProduct": product.id,
@@ -657,8 +658,9 @@ def opportunities_list(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     (SGP4 on shipped TLEs), with satellite, time window, off-nadir and sun elevation. Sensors whose
     feasibility is manual return an empty list: only the provider's desk can answer for them."""
     product = _tasking_product(data["dataProduct"])
-    checks = check_features(data.get("featureCollection"), product.data_product)
     params = data.get("params") or {}
+    params_validate(product=product, params=params, partial=True)  # the placement rules: 422
+    checks = check_features(data.get("featureCollection"), product.data_product)
     opportunities: list[dict[str, Any]] = []
     if product.sensor.feasibility == Feasibility.AUTOMATIC:
         for c in checks:

@@ -6,4 +6,9 @@ class TaskingConfig(AppConfig):
     verbose_name = "Tasking"
 
     def ready(self) -> None:
+        from geopera_web.ops.sweeper import register_sweep
+
         from . import decisions, hooks  # noqa: F401  (decision kinds; navigation, dashboard and demo hooks)
+        from .sweeps import sweep_automatic_studies
+
+        register_sweep("automatic feasibility studies", sweep_automatic_studies)

@@ -269,8 +269,12 @@ def _parse_instant(value: Any) -> datetime | None:
     return parsed
 
 
-def params_validate(*, product: TaskingProduct, params: dict[str, Any]) -> dict[str, Any]:
+def params_validate(
+    *, product: TaskingProduct, params: dict[str, Any], partial: bool = False
+) -> dict[str, Any]:
     """Validate tasking `params` against the product's schema; return them with defaults filled in.
+    `partial=True` (feasibility checks, pass predictions, the request page's live check: params
+    that are still being filled in) checks every field given by the same rules, but none is required.
 
     Raises InvalidInput(status=422) whose `errors` are [{"loc": ["body", "params", field], "msg",
     "type"}] — one per offending field, each message naming the field: bounds, enums, types, unknown
@@ -291,6 +295,8 @@ def params_validate(*, product: TaskingProduct, params: dict[str, Any]) -> dict[
     for error in sorted(
         Draft202012Validator(schema).iter_errors(params), key=lambda e: list(e.absolute_path)
     ):
+        if partial and error.validator == "required":
+            continue
         field_name, msg, type_ = _message(error, schema)
         if field_name in seen:
             continue
@@ -339,7 +345,9 @@ def params_validate(*, product: TaskingProduct, params: dict[str, Any]) -> dict[
             )
     if errors:
         raise InvalidInput(
-            "The tasking parameters are not valid for this product.", status=422, errors=errors
+            "The tasking parameters are not valid for this product: " + " ".join(e["msg"] for e in errors),
+            status=422,
+            errors=errors,
         )
     out = dict(params)
     for name, prop in schema["properties"].items():

@@ -28,6 +28,7 @@ from geopera_web.accounts.selectors import workspace_default, workspace_get
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import charge_authorize
 from geopera_web.errors import Conflict, InvalidInput, NotFound, PermissionDenied, parse_uuid
+from geopera_web.ops.sweeper import enqueue
 from orders.decisions import (
     AbstractDecision,
     deadline_check,
@@ -524,7 +525,7 @@ def tasking_order_place(
     )
     if product.sensor.feasibility == Feasibility.AUTOMATIC:
         order_id = str(order.id)
-        transaction.on_commit(lambda: generate_automatic_study.delay(order_id))
+        transaction.on_commit(lambda: enqueue(generate_automatic_study, order_id))
     return order
 
 
@@ -986,7 +987,7 @@ def automatic_study_generate(*, order_id: object) -> FeasibilityStudy | None:
 
 def _notify_admins(*, kind: str, obj_id: Any) -> None:
     ref = str(obj_id)
-    transaction.on_commit(lambda: notify_pending_decision.delay(kind, ref))
+    transaction.on_commit(lambda: enqueue(notify_pending_decision, kind, ref))
 
 
 def decision_notify_admins(*, kind: str, decision_id: object) -> int:

@@ -27,6 +27,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from geopera_web.errors import NotFound
+from geopera_web.ops.degrade import cache_or_default
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +186,8 @@ def shipped_catalog() -> dict[int, TLE]:
 
 
 def _refreshed_catalog() -> dict[int, TLE]:
-    raw = cache.get(CACHE_KEY) or {}
+    # Cache down: the shipped TLEs only (logged by degrade), never an error.
+    raw = cache_or_default("refreshed TLEs", lambda: cache.get(CACHE_KEY), None) or {}
     out: dict[int, TLE] = {}
     for key, data in raw.items():
         try:
@@ -284,7 +286,9 @@ def tle_refresh_from_source(*, url: str, timeout: float = 10.0) -> RefreshResult
         return RefreshResult(url, 0, [], ["no TLE_SOURCE_URL configured"], ok=False)
     if not url.startswith(("http://", "https://", "file://")):
         return RefreshResult(url, 0, [], ["unsupported URL scheme"], ok=False)
-    if not cache.add(REFRESH_LOCK_KEY, 1, timeout=int(timeout) + 60):
+    if not cache_or_default(
+        "TLE refresh lock", lambda: cache.add(REFRESH_LOCK_KEY, 1, timeout=int(timeout) + 60), False
+    ):
         return RefreshResult(url, 0, [], ["another refresh is running"], ok=False)
     try:
         try:

@@ -181,8 +181,11 @@ def _operation_object(op: Operation, components: dict[str, Any], *, alias: bool)
         if op.input
         else {"anyOf": [{"type": "object"}, {"type": "null"}], "title": "Body"}
     )
+    # Required exactly when the server refuses a missing body: when the input has a required field
+    # (an input whose fields are all optional treats no body as `{}`).
+    body_required = op.input is not None and any(f.required for f in op.input().fields.values())
     obj["requestBody"] = {
-        "required": op.input is not None,
+        "required": body_required,
         "content": {"application/json": {"schema": body_schema}},
     }
     success_schema = serializer_ref(op.output(), components) if op.output else {}

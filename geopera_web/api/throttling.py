@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from geopera_web.ops.degrade import degraded
+
 
 class PrincipalRateThrottle(SimpleRateThrottle):
-    """Requests per API key / user, shared by all web processes through the Redis cache (429)."""
+    """Requests per API key / user, shared by all web processes through the Redis cache (429).
+    With the cache down the limit fails open (a logged warning; `/readyz` reports the cache)."""
 
     scope = "principal"
 
@@ -14,3 +17,10 @@ class PrincipalRateThrottle(SimpleRateThrottle):
             return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
         ident = f"key:{principal.api_key.pk}" if principal.api_key else f"user:{principal.user.pk}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # noqa: BLE001 - any cache failure: fail open
+            degraded("API rate limit", exc)
+            return True

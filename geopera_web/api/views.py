@@ -41,6 +41,12 @@ def _query_to_input(request: Request) -> dict[str, Any]:
 class OperationView(APIView):
     throttle_classes = [PrincipalRateThrottle]
 
+    @property
+    def allowed_methods(self) -> list[str]:
+        # What `Allow` advertises is what /v1/openapi.json documents: POST (and CORS's OPTIONS).
+        # The GET form of read operations still answers, for old clients, but is not advertised.
+        return ["POST", "OPTIONS"]
+
     def _operation(self, kwargs: dict[str, Any]) -> Operation:
         op_id = kwargs.get("op_id")
         op = get_operation(op_id) if op_id else get_operation_by_route(kwargs.get("route", ""))

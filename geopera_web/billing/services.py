@@ -120,8 +120,9 @@ def charge_authorize(
         wallet = _wallet_for_update(org)
         if wallet.available_credits < credits:
             raise PaymentRequired(
-                f"Insufficient credits: this costs {credits} credits and the wallet has "
-                f"{wallet.available_credits} available. Top up and try again.",
+                f"Insufficient credits: this costs {credits:,} credits and the wallet has "
+                f"{wallet.available_credits:,} available ({credits - wallet.available_credits:,} short). "
+                "An org admin can ask support for a top-up; then try again.",
                 slug="insufficient-credits",
                 required_credits=credits,
                 available_credits=wallet.available_credits,

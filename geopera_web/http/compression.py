@@ -40,7 +40,11 @@ _q_value = _lazy_re_compile(r"^\s*([^;\s]+)\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
 
 
 def accepted_encoding(accept_encoding: str) -> str | None:
-    """'br' or 'gzip' (brotli preferred at equal quality), or None; honours q=0 refusals."""
+    """'br' or 'gzip' (brotli preferred at equal quality), or None; honours q=0 refusals.
+
+    A bare `*` stands for gzip only: brotli is sent to clients that name it. python-requests
+    without the brotli package sends `Accept-Encoding: *` and cannot decode br.
+    """
     weights: dict[str, float] = {}
     for part in accept_encoding.split(","):
         match = _q_value.match(part)
@@ -54,7 +58,7 @@ def accepted_encoding(accept_encoding: str) -> str | None:
     star = weights.get("*", 0.0)
     best: tuple[float, str] | None = None
     for coding in ("br", "gzip"):
-        weight = weights.get(coding, star)
+        weight = weights.get(coding, star if coding == "gzip" else 0.0)
         if weight > 0 and (best is None or weight > best[0]):
             best = (weight, coding)
     return best[1] if best else None

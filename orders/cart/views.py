@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from geopera_web.accounts.decorators import org_required, role_required
+from geopera_web.accounts.models import BillingMode, Membership
 from geopera_web.accounts.selectors import workspace_list
 from geopera_web.api.idempotency import run_idempotent
 from geopera_web.api.views import json_response
@@ -42,6 +44,7 @@ def _panel_context(
     notice: str = "",
     payment: dict | None = None,
     form: dict | None = None,
+    review: bool = False,
 ) -> dict:
     """Everything the cart panel shows, in a constant number of queries: the items, the server's
     estimate for them, the wallet after the order, and a fresh Idempotency-Key for this click-through."""
@@ -72,6 +75,10 @@ def _panel_context(
         "hasAoi": bool(cart and cart.aoi),
         "totalCredits": total,
     }
+    role = request.membership.role
+    workspaces = list(workspace_list(org=org))
+    form = form or {}
+    afford = _affordability(org=org, role=role, total=total, available=wallet.available_credits)
     return {
         "cart_panel": True,
         "cart": cart,
@@ -82,14 +89,55 @@ def _panel_context(
         "billing_mode": org.billing_mode,
         "wallet": wallet,
         "balance_after": wallet.available_credits - total,
-        "workspaces": list(workspace_list(org=org)),
+        "workspaces": workspaces,
         "license_types": LICENSE_TYPES,
         "idempotency_key": key or str(uuid.uuid4()),
         "cart_state": state,
-        "can_place": request.membership.role in ("admin", "operator"),
+        "can_place": role in ("admin", "operator"),
         "notice": notice,
         "payment": payment,
-        "form": form or {},
+        "form": form,
+        "afford": afford,
+        # The review step: what will be bought, under which licence, in which workspace, for what.
+        "review": _review(form=form, workspaces=workspaces, quote=quote) if review and items else None,
+    }
+
+
+def _affordability(*, org: Any, role: str, total: int, available: int) -> dict[str, Any]:
+    """Can this cart be paid for, and if not, why and what the person looking can do about it.
+    Only a prepaid (credit) wallet can be short; card holds and invoices are settled elsewhere."""
+    if org.billing_mode != BillingMode.CREDIT or total <= available:
+        return {"ok": True}
+    short = total - available
+    if role == "admin":
+        step = f"Ask support for a top-up of at least {short:,} credits (A${short / 100:,.2f})."
+    else:
+        admins = [
+            str(m.user) for m in Membership.objects.filter(org=org, role="admin").select_related("user")[:3]
+        ]
+        step = (
+            f"Ask an admin ({', '.join(admins) or 'your organization’s admins'}) to arrange a top-up "
+            f"of at least {short:,} credits."
+        )
+    return {
+        "ok": False,
+        "short": short,
+        "reason": f"Not enough credits: this order costs {total:,} cr and {available:,} cr are available "
+        f"({short:,} cr short).",
+        "next_step": step,
+    }
+
+
+def _review(*, form: dict, workspaces: list, quote: Any) -> dict[str, Any]:
+    workspace = next((w for w in workspaces if str(w.id) == form.get("projectId")), None) or next(
+        (w for w in workspaces if w.is_default), workspaces[0] if workspaces else None
+    )
+    license_type = form.get("licenseType") or "standard"
+    return {
+        "workspace": workspace,
+        "license_type": license_type,
+        "license_label": ORDER_LICENSE_TYPES.get(license_type, license_type),
+        "captures": sum(len(g.capture_ids) for g in quote.groups),
     }
 
 
@@ -184,10 +232,24 @@ def _place(request: HttpRequest, *, key: str, workspace_id: str, license_type: s
     except ApplicationError as exc:
         return _panel(request, status=exc.status, key=key, notice=exc.detail, form=form)
     order_id = json.loads(response.content)["id"]
-    url = reverse("orders:detail", args=[order_id])
+    # The order page greets its arrival with what was just bought and what happens next.
+    url = reverse("orders:detail", args=[order_id]) + "?placed=1"
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+@require_POST
+@role_required("admin", "operator")
+def cart_review_view(request: HttpRequest) -> HttpResponse:
+    """The step before Place: the panel with a confirmation dialog stating exactly what happens."""
+    form = {
+        "projectId": request.POST.get("projectId", ""),
+        "licenseType": request.POST.get("licenseType", ""),
+    }
+    if form["licenseType"] not in ORDER_LICENSE_TYPES:
+        form["licenseType"] = "standard"
+    return _panel(request, key=_key_from(request), form=form, review=True)
 
 
 def _key_from(request: HttpRequest) -> str:

@@ -77,8 +77,13 @@ def catalog_search_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
         "features": features,
         "next": page.next_token,
         "numberReturned": len(features),
-        **({"numberMatched": page.number_matched} if page.number_matched is not None else {}),
-        "context": {"limit": page.limit, "returned": len(features)},
+        "numberMatched": page.number_matched,
+        "context": {
+            "limit": page.limit,
+            "returned": len(features),
+            "matched": page.number_matched,
+            "matched_estimated": page.matched_estimated,
+        },
     }
 
 

@@ -9,7 +9,7 @@ the footprint's GiST index.
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import json
 import math
 import re
@@ -21,7 +21,8 @@ from uuid import UUID
 
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import GEOSGeometry, Polygon
-from django.db.models import Q, QuerySet
+from django.core import signing
+from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 
@@ -31,19 +32,10 @@ from ..geometry import geometry_from_geojson
 from ..models import Capture, DataProduct, OrderType
 from ..pricing import billed_area_km2, credits_for_area
 from .data import ARCHIVE_HOST
+from .stac_query import DATETIME, QUERYABLES, Filter, parse_query, query_json_safe, query_q
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
-
-# STAC property name -> Capture field. `cloudCoverage` is the provider shape named in CloudQuery.
-QUERYABLE = {
-    "eo:cloud_cover": "cloud_cover",
-    "cloudCoverage": "cloud_cover",
-    "view:off_nadir": "off_nadir",
-    "gsd": "gsd",
-    "view:sun_elevation": "sun_elevation",
-}
-QUERY_OPS = {"lt": "lt", "lte": "lte", "gt": "gt", "gte": "gte", "eq": "exact"}
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -56,10 +48,15 @@ class SearchParams:
     intersects: GEOSGeometry | None = None
     start: datetime | None = None
     end: datetime | None = None
-    query: dict[str, dict[str, float]] = field(default_factory=dict)
+    query: dict[str, dict[str, Any]] = field(default_factory=dict)
     limit: int = DEFAULT_LIMIT
-    after: tuple[datetime, UUID] | None = None
+    after: Cursor | None = None
     host: str | None = None
+    filter: Filter | None = None
+    # [(queryable name, descending)]; empty = newest first. The capture id always breaks ties.
+    sort: list[tuple[str, bool]] = field(default_factory=list)
+    # What the search selects (not the page): a `next` token only works with the same one.
+    fingerprint: str = ""
 
 
 # --- parsing (shared by the operation and STAC) ---------------------------------------------------
@@ -127,62 +124,85 @@ def parse_bbox(value: Any) -> list[float] | None:
     return [west, south, east, north]
 
 
-def parse_query(value: Any) -> dict[str, dict[str, float]]:
-    """`{"eo:cloud_cover": {"lte": 20}}`; operators lt/lte/gt/gte/eq, also the reference's GT/GTE/LT/LTE."""
-    if value in (None, ""):
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"'query' is not valid JSON: {exc.msg}.") from exc
-    if not isinstance(value, dict):
-        raise InvalidInput("'query' must be an object of property → {operator: number}.")
-    out: dict[str, dict[str, float]] = {}
-    for prop, ops in value.items():
-        if prop not in QUERYABLE:
-            raise InvalidInput(
-                f"'query' cannot filter on {prop!r}; queryable: {', '.join(sorted(QUERYABLE))}."
-            )
-        if not isinstance(ops, dict) or not ops:
-            raise InvalidInput(f"'query.{prop}' must be an object such as {{\"lte\": 20}}.")
-        for op, operand in ops.items():
-            if operand is None:
-                continue  # the reference's CloudQuery allows null operators
-            lop = str(op).lower()
-            if lop not in QUERY_OPS:
-                raise InvalidInput(f"'query.{prop}' has unknown operator {op!r}; use lt, lte, gt, gte or eq.")
-            if isinstance(operand, bool) or not isinstance(operand, int | float):
-                raise InvalidInput(f"'query.{prop}.{op}' must be a number, got {operand!r}.")
-            out.setdefault(prop, {})[lop] = float(operand)
-    return out
+@dataclass(frozen=True)
+class Cursor:
+    """Where the previous page ended: its last row's sort-key values and id, plus the count that
+    page reported (so later pages repeat it rather than count again)."""
+
+    keys: tuple[Any, ...]
+    capture_id: UUID
+    matched: int | None = None
+    estimated: bool = False
 
 
-def encode_token(acquired_at: datetime, capture_id: UUID) -> str:
-    raw = json.dumps({"t": acquired_at.isoformat(), "i": str(capture_id)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+_TOKEN_SALT = "geopera.catalog.next"
 
 
-def decode_token(token: str) -> tuple[datetime, UUID]:
+def encode_token(params: SearchParams, last: Capture, *, matched: int | None, estimated: bool) -> str:
+    """A signed, opaque `next` token bound to the search's fingerprint (filters and sort)."""
+    keys = []
+    for name, _ in _sort_keys(params):
+        value = getattr(last, QUERYABLES[name].column)
+        keys.append(value.isoformat() if isinstance(value, datetime) else value)
+    payload = {"k": keys, "i": str(last.id), "f": params.fingerprint, "m": matched, "e": int(estimated)}
+    return signing.dumps(payload, salt=_TOKEN_SALT, compress=True)
+
+
+def decode_token(token: Any, *, fingerprint: str, sort: list[tuple[str, bool]]) -> Cursor:
+    if not isinstance(token, str) or len(token) > 4000:
+        raise InvalidInput("'next' is not a token this server issued; restart the search without it.")
     try:
-        padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        when = datetime.fromisoformat(data["t"])
-        return when, UUID(data["i"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        data = signing.loads(token, salt=_TOKEN_SALT)
+    except signing.BadSignature as exc:
         raise InvalidInput(
-            "'next' is not a token this server issued; restart the search without it."
+            "'next' is not a token this server issued; restart the search without it.", slug="invalid-token"
         ) from exc
+    if not isinstance(data, dict) or data.get("f") != fingerprint:
+        raise InvalidInput(
+            "'next' was issued for a different search (other filters, sort or collections); "
+            "page with the same parameters, or restart without the token.",
+            slug="token-mismatch",
+        )
+    names = [name for name, _ in (sort or DEFAULT_SORT)] + ["_id"]
+    keys = []
+    for name, raw in zip(names[:-1], data["k"], strict=True):
+        kind = QUERYABLES[name].kind
+        keys.append(datetime.fromisoformat(raw) if kind == DATETIME else raw)
+    return Cursor(
+        keys=tuple(keys), capture_id=UUID(data["i"]), matched=data.get("m"), estimated=bool(data.get("e"))
+    )
 
 
-def build_params(data: dict[str, Any], *, limit: int, host: str | None = None) -> SearchParams:
-    """Validated SearchParams from an (already type-checked) input dict. Raises InvalidInput (400)."""
+def _fingerprint(**parts: Any) -> str:
+    def plain(v: Any) -> Any:
+        if isinstance(v, GEOSGeometry):
+            return v.ewkt
+        if isinstance(v, datetime):
+            return v.isoformat()
+        return v
+
+    canonical = json.dumps({k: plain(v) for k, v in parts.items()}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+def build_params(
+    data: dict[str, Any],
+    *,
+    limit: int,
+    host: str | None = None,
+    filter: Filter | None = None,
+    sort: list[tuple[str, bool]] | None = None,
+) -> SearchParams:
+    """Validated SearchParams from an (already type-checked) input dict. Raises InvalidInput (400).
+
+    `filter` and `sort` come parsed (STAC only: see stac_query); they are part of the fingerprint
+    a `next` token is bound to."""
     if data.get("bbox") is not None and data.get("intersects") is not None:
         raise InvalidInput("Give either 'bbox' or 'intersects', not both.")
     start, end = parse_datetime_range(data.get("datetime"))
     token = data.get("next") or data.get("token")
     intersects = data.get("intersects")
-    return SearchParams(
+    params = SearchParams(
         collections=_str_list(data.get("collections"), "collections"),
         ids=_str_list(data.get("ids"), "ids"),
         bbox=parse_bbox(data.get("bbox")),
@@ -191,9 +211,25 @@ def build_params(data: dict[str, Any], *, limit: int, host: str | None = None) -
         end=end,
         query=parse_query(data.get("query")),
         limit=limit,
-        after=decode_token(token) if token else None,
+        host=host,
+        filter=filter,
+        sort=sort or [],
+    )
+    params.fingerprint = _fingerprint(
+        collections=params.collections,
+        ids=params.ids,
+        bbox=params.bbox,
+        intersects=params.intersects,
+        start=params.start,
+        end=params.end,
+        query=query_json_safe(params.query),
+        filter=filter.fingerprint if filter else None,
+        sort=params.sort,
         host=host,
     )
+    if token:
+        params.after = decode_token(token, fingerprint=params.fingerprint, sort=params.sort)
+    return params
 
 
 def _str_list(value: Any, name: str) -> list[str] | None:
@@ -251,10 +287,10 @@ def catalog_queryset(params: SearchParams) -> QuerySet[Capture]:
         qs = qs.filter(acquired_at__gte=params.start)
     if params.end is not None:
         qs = qs.filter(acquired_at__lte=params.end)
-    for prop, ops in params.query.items():
-        column = QUERYABLE[prop]
-        for op, operand in ops.items():
-            qs = qs.filter(**{f"{column}__{QUERY_OPS[op]}": operand})
+    if params.query:
+        qs = qs.filter(query_q(params.query))
+    if params.filter is not None:
+        qs = qs.filter(params.filter.q)
     return (
         qs.select_related("data_product")
         .defer("footprint", "data_product__description")
@@ -262,13 +298,41 @@ def catalog_queryset(params: SearchParams) -> QuerySet[Capture]:
             footprint_geojson=AsGeoJSON("footprint", precision=6),
             area_km2=RawSQL("ST_Area(orders_capture.footprint::geography) / 1e6", ()),
         )
-        .order_by("-acquired_at", "-id")
+        .order_by(*_ordering(params))
     )
 
 
-def _after_q(after: tuple[datetime, UUID]) -> Q:
-    when, cid = after
-    return Q(acquired_at__lt=when) | Q(acquired_at=when, id__lt=cid)
+DEFAULT_SORT = [("datetime", True)]
+
+
+def _sort_keys(params: SearchParams) -> list[tuple[str, bool]]:
+    return params.sort or DEFAULT_SORT
+
+
+def _ordering(params: SearchParams) -> list[Any]:
+    order = [
+        F(QUERYABLES[name].column).desc() if desc else F(QUERYABLES[name].column).asc()
+        for name, desc in _sort_keys(params)
+    ]
+    return [*order, "-id"]
+
+
+def _after_q(params: SearchParams) -> Q:
+    """Keyset condition "after the cursor" for any sort (sortable columns are NOT NULL): the OR
+    over each key of (all earlier keys equal, this one beyond), with the id as the last key."""
+    after = params.after
+    assert after is not None
+    keys = [
+        (QUERYABLES[name].column, desc, value)
+        for (name, desc), value in zip(_sort_keys(params), after.keys, strict=True)
+    ]
+    keys.append(("id", True, after.capture_id))
+    condition = Q(pk__in=[])
+    equal = Q()
+    for column, desc, value in keys:
+        condition |= equal & Q(**{f"{column}__{'lt' if desc else 'gt'}": value})
+        equal &= Q(**{column: value})
+    return condition
 
 
 @dataclass
@@ -277,6 +341,23 @@ class SearchPage:
     next_token: str | None
     limit: int
     number_matched: int | None = None
+    matched_estimated: bool = False
+
+
+# Up to this many rows (the planner's estimate) a search is counted exactly; above, the planner's
+# estimate is reported and flagged (`context.matched_estimated`). Counting a million-row match
+# exactly would cost more than the page itself.
+EXACT_COUNT_LIMIT = 50_000
+
+
+def catalog_count(params: SearchParams) -> tuple[int, bool]:
+    """(matches, estimated): exact when the planner expects at most EXACT_COUNT_LIMIT rows."""
+    qs = catalog_queryset(params).order_by().values("id")
+    plan = json.loads(qs.explain(format="json"))
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    if estimate <= EXACT_COUNT_LIMIT:
+        return qs.count(), False
+    return estimate, True
 
 
 def catalog_search(*, params: SearchParams) -> SearchPage:
@@ -288,23 +369,31 @@ def catalog_search(*, params: SearchParams) -> SearchPage:
     """
     qs = catalog_queryset(params)
     if params.after is not None:
-        qs = qs.filter(_after_q(params.after))
+        qs = qs.filter(_after_q(params))
     rows = list(qs[: params.limit + 1])
-    next_token = None
-    if len(rows) > params.limit:
-        rows = rows[: params.limit]
-        last = rows[-1]
-        next_token = encode_token(last.acquired_at, last.id)
-    # numberMatched only where it costs nothing: a first page that holds every match.
-    matched = len(rows) if params.after is None and next_token is None else None
-    return SearchPage(captures=rows, next_token=next_token, limit=params.limit, number_matched=matched)
+    has_more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    if params.after is not None and params.after.matched is not None:
+        matched, estimated = params.after.matched, params.after.estimated  # counted on page one
+    elif params.after is None and not has_more:
+        matched, estimated = len(rows), False  # the whole result is on this page
+    else:
+        matched, estimated = catalog_count(params)
+    next_token = encode_token(params, rows[-1], matched=matched, estimated=estimated) if has_more else None
+    return SearchPage(
+        captures=rows,
+        next_token=next_token,
+        limit=params.limit,
+        number_matched=matched,
+        matched_estimated=estimated,
+    )
 
 
 def catalog_stream(*, params: SearchParams, max_items: int | None = None) -> Iterator[Capture]:
     """Every matching capture, read through a server-side cursor in chunks (never all in memory)."""
     qs = catalog_queryset(params)
     if params.after is not None:
-        qs = qs.filter(_after_q(params.after))
+        qs = qs.filter(_after_q(params))
     if max_items is not None:
         qs = qs[:max_items]
     yield from qs.iterator(chunk_size=1000)
@@ -330,6 +419,7 @@ def archive_products() -> QuerySet[DataProduct]:
 STAC_EXTENSIONS = [
     "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
     "https://stac-extensions.github.io/view/v1.0.0/schema.json",
+    "https://stac-extensions.github.io/sat/v1.0.0/schema.json",  # sat:orbit_state
 ]
 
 

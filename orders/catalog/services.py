@@ -18,9 +18,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from geopera_web.safe_urls import assets_with_stored_hrefs
+
 from ..geometry import GeometryError, geojson_geometry
 from ..models import Capture, DataProduct, OrderType
 from .data import ARCHIVE_HOST, SENSORS, SceneRow, properties_json
+from .extents import collection_extents_forget
 
 
 @transaction.atomic
@@ -74,6 +77,7 @@ def captures_bulk_load(*, rows: Iterable[SceneRow], batch_size: int = 200_000) -
                 break
             pending = pool.submit(take)
             inserted += _load_batch(batch)
+            collection_extents_forget(row.collection for row in batch)
     return inserted
 
 
@@ -251,12 +255,14 @@ def capture_values_from_item(
     gsd = _number(props, "gsd", 0.01, 1000)
     sun = props.get("view:sun_elevation")
     sun_elevation = _number(props, "view:sun_elevation", -90, 90) if sun is not None else None
-    assets = item.get("assets") if isinstance(item.get("assets"), dict) else {}
+    # Only absolute http(s) hrefs are stored (a javascript:/data:/relative quicklook is dropped,
+    # and why is kept in the capture's properties as geopera:refused_assets).
+    assets, refused_assets = assets_with_stored_hrefs(item.get("assets") or {})
 
     def href(*names: str) -> str:
         for n in names:
             a = assets.get(n)
-            if isinstance(a, dict) and isinstance(a.get("href"), str) and len(a["href"]) <= 500:
+            if isinstance(a, dict) and len(a["href"]) <= 500:
                 return a["href"]
         return ""
 
@@ -275,7 +281,10 @@ def capture_values_from_item(
         "platform": str(props.get("platform") or "")[:100],
         "quicklook_url": href("overview", "quicklook", "visual"),
         "thumbnail_url": href("thumbnail"),
-        "properties": {k: v for k, v in props.items() if k not in known_keys},
+        "properties": {
+            **{k: v for k, v in props.items() if k not in known_keys},
+            **({"geopera:refused_assets": refused_assets} if refused_assets else {}),
+        },
     }
 
 
@@ -289,6 +298,7 @@ def catalog_import(*, text: str, collection_map: dict[str, str] | None = None) -
     by_collection = {p.collection: p.id for p in products.values()}
     mapping = {**by_collection, **(collection_map or {})}
     report = ImportReport()
+    touched: set[str] = set()
     for where, item in iter_stac_items(text):
         item_id = item.get("id") if isinstance(item, dict) else None
         label = str(item_id) if item_id is not None else "?"
@@ -301,13 +311,15 @@ def catalog_import(*, text: str, collection_map: dict[str, str] | None = None) -
             report.rejected.append((where, label, str(exc)))
             continue
         with transaction.atomic():
-            _, created = Capture.objects.update_or_create(
+            capture, created = Capture.objects.update_or_create(
                 collection=values.pop("collection"),
                 scene_id=values.pop("scene_id"),
                 defaults=values,
             )
+        touched.add(capture.collection)
         if created:
             report.created += 1
         else:
             report.updated += 1
+    collection_extents_forget(touched)
     return report

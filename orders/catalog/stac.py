@@ -1,4 +1,5 @@
-"""The archive catalog as a STAC API at /stac/ (core, collections, features, item-search, query).
+"""The archive catalog as a STAC API at /stac/: core, collections, features, item-search and the
+query, sort, fields and filter (CQL2 text + JSON) extensions (see stac_query for what each accepts).
 
 Public read, no authentication: the catalog holds the reseller's archive metadata and list prices,
 nothing that belongs to an organization (ordering still needs an account). That keeps stock STAC
@@ -15,7 +16,6 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -23,8 +23,24 @@ from geopera_web.api.problems import problem_response
 from geopera_web.errors import InvalidInput, NotFound
 from geopera_web.http.conditional import revalidated
 
-from ..models import Capture
-from .selectors import MAX_LIMIT, archive_products, build_params, capture_feature, capture_get, catalog_search
+from .extents import collection_extent
+from .selectors import (
+    MAX_LIMIT,
+    STAC_EXTENSIONS,
+    archive_products,
+    build_params,
+    capture_feature,
+    capture_get,
+    catalog_search,
+)
+from .stac_query import (
+    FILTER_CONFORMANCE,
+    apply_fields,
+    parse_fields,
+    parse_filter,
+    parse_sortby,
+    queryables_document,
+)
 
 STAC_VERSION = "1.0.0"
 DEFAULT_STAC_LIMIT = 10
@@ -34,10 +50,17 @@ CONFORMANCE = [
     "https://api.stacspec.org/v1.0.0/ogcapi-features",
     "https://api.stacspec.org/v1.0.0/item-search",
     "https://api.stacspec.org/v1.0.0/item-search#query",
+    "https://api.stacspec.org/v1.0.0/item-search#sort",
+    "https://api.stacspec.org/v1.0.0/item-search#fields",
+    "https://api.stacspec.org/v1.0.0/ogcapi-features#query",
+    "https://api.stacspec.org/v1.0.0/ogcapi-features#sort",
+    "https://api.stacspec.org/v1.0.0/ogcapi-features#fields",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    *FILTER_CONFORMANCE,
 ]
+SCHEMA_JSON = "application/schema+json"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 
@@ -104,6 +127,12 @@ def landing(request: HttpRequest) -> HttpResponse:
         {"rel": "search", "href": f"{root}/search", "type": GEOJSON, "method": "GET"},
         {"rel": "search", "href": f"{root}/search", "type": GEOJSON, "method": "POST"},
         {
+            "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            "href": f"{root}/queryables",
+            "type": SCHEMA_JSON,
+            "title": "Queryables of the search",
+        },
+        {
             "rel": "service-desc",
             "href": f"{root}/api",
             "type": "application/vnd.oai.openapi+json;version=3.0",
@@ -152,18 +181,43 @@ def service_desc(request: HttpRequest) -> HttpResponse:
         "/collections/{collectionId}/items/{featureId}": "One item",
         "/search": "Item search",
     }
+
+    def param(name: str) -> dict[str, Any]:
+        return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+    def op(summary: str, path: str, media: str) -> dict[str, Any]:
+        names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+        return {
+            "summary": summary,
+            **({"parameters": [param(n) for n in names]} if names else {}),
+            "responses": {
+                "200": {"description": "OK", "content": {media: {"schema": {"type": "object"}}}},
+                "400": {"description": "Bad request", "content": {"application/problem+json": {}}},
+                "404": {"description": "Not found", "content": {"application/problem+json": {}}},
+            },
+        }
+
+    media = {
+        "/collections/{collectionId}/items": GEOJSON,
+        "/collections/{collectionId}/items/{featureId}": GEOJSON,
+    }
+    media |= {
+        "/search": GEOJSON,
+        "/queryables": SCHEMA_JSON,
+        "/collections/{collectionId}/queryables": SCHEMA_JSON,
+    }
+    paths |= {
+        "/queryables": "Queryables of the search",
+        "/collections/{collectionId}/queryables": "Queryables",
+    }
     doc = {
         "openapi": "3.0.3",
         "info": {"title": "geopera STAC API", "version": STAC_VERSION},
         "servers": [{"url": _root(request)}],
         "paths": {
             p: {
-                "get": {"summary": s, "responses": {"200": {"description": "OK"}}},
-                **(
-                    {"post": {"summary": s, "responses": {"200": {"description": "OK"}}}}
-                    if p == "/search"
-                    else {}
-                ),
+                "get": op(s, p, media.get(p, JSON)),
+                **({"post": op(s, p, GEOJSON)} if p == "/search" else {}),
             }
             for p, s in paths.items()
         },
@@ -174,23 +228,19 @@ def service_desc(request: HttpRequest) -> HttpResponse:
 def _collection_doc(request: HttpRequest, product) -> dict[str, Any]:
     root = _root(request)
     cid = product.collection
-    span = Capture.objects.filter(collection=cid).aggregate(lo=Min("acquired_at"), hi=Max("acquired_at"))
-    interval = [
-        span["lo"].isoformat().replace("+00:00", "Z") if span["lo"] else None,
-        span["hi"].isoformat().replace("+00:00", "Z") if span["hi"] else None,
-    ]
     return {
         "type": "Collection",
         "stac_version": STAC_VERSION,
-        "stac_extensions": [],
+        "stac_extensions": STAC_EXTENSIONS,
         "id": cid,
         "title": product.name,
         "description": product.description or product.name,
         "license": "proprietary",
         "keywords": ["satellite", "imagery", "archive"],
         "providers": [{"name": product.host, "roles": ["producer", "host"]}],
-        "extent": {"spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]}, "temporal": {"interval": [interval]}},
+        "extent": collection_extent(cid),
         "summaries": {
+            "sat:orbit_state": ["ascending", "descending"],
             "geopera:credits_per_km2": [product.credits_per_km2],
             "geopera:min_area_km2": [product.min_area_km2],
         },
@@ -199,6 +249,18 @@ def _collection_doc(request: HttpRequest, product) -> dict[str, Any]:
             {"rel": "root", "href": f"{root}/", "type": JSON, "title": "geopera archive catalog"},
             {"rel": "parent", "href": f"{root}/", "type": JSON, "title": "geopera archive catalog"},
             {"rel": "items", "href": f"{root}/collections/{cid}/items", "type": GEOJSON, "title": "Items"},
+            {
+                "rel": "license",
+                "href": request.build_absolute_uri("/archive/products/"),
+                "type": "text/html",
+                "title": "Licence terms and list prices (proprietary, per order)",
+            },
+            {
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "href": f"{root}/collections/{cid}/queryables",
+                "type": SCHEMA_JSON,
+                "title": "Queryables",
+            },
         ],
     }
 
@@ -232,17 +294,53 @@ def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
     return _json(_collection_doc(request, _product_for(collection_id)))
 
 
-def _feature_collection(request: HttpRequest, page, extra_links: list[dict]) -> dict[str, Any]:
+def _feature_collection(request: HttpRequest, page, extra_links: list[dict], fields=None) -> dict[str, Any]:
+    """A page of items. `numberMatched` / `context.matched` are on every page; when the planner's
+    estimate stood in for an exact count (large matches), `context.matched_estimated` is true."""
     root = _root(request)
     base = _base(request)
-    features = [capture_feature(c, base_url=base, stac_root=root) for c in page.captures]
+    features = [
+        apply_fields(capture_feature(c, base_url=base, stac_root=root), fields) for c in page.captures
+    ]
     return {
         "type": "FeatureCollection",
         "features": features,
         "numberReturned": len(features),
-        **({"numberMatched": page.number_matched} if page.number_matched is not None else {}),
-        "context": {"limit": page.limit, "returned": len(features)},
+        "numberMatched": page.number_matched,
+        "context": {
+            "limit": page.limit,
+            "returned": len(features),
+            "matched": page.number_matched,
+            "matched_estimated": page.matched_estimated,
+        },
         "links": [{"rel": "root", "href": f"{root}/", "type": JSON}, *extra_links],
+    }
+
+
+# Parameters of a search (GET query string or POST body); anything else is a 400, never ignored.
+SEARCH_PARAMETERS = {
+    "collections", "ids", "bbox", "intersects", "datetime", "limit", "query", "filter", "filter-lang",
+    "filter-crs", "sortby", "fields", "token",
+}  # fmt: skip
+
+
+def _check_names(names, *, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(names) - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"Unsupported {where} {', '.join(repr(u) for u in unknown)}; this API takes "
+            f"{', '.join(sorted(allowed))}.",
+            slug="unsupported-parameter",
+        )
+
+
+def _extensions(data: dict[str, Any], *, get: bool) -> dict[str, Any]:
+    """filter / sortby / fields parsed from a GET query or a POST body."""
+    return {
+        "filter": parse_filter(
+            data.get("filter"), lang=data.get("filter-lang"), crs=data.get("filter-crs"), get=get
+        ),
+        "sort": parse_sortby(data.get("sortby")),
     }
 
 
@@ -255,10 +353,25 @@ def _get_next_link(request: HttpRequest, token: str | None) -> list[dict]:
     return [{"rel": "next", "href": href, "type": GEOJSON, "method": "GET"}]
 
 
-def _get_input(request: HttpRequest) -> dict[str, Any]:
+def _get_input(request: HttpRequest, *, allowed: set[str] = SEARCH_PARAMETERS) -> dict[str, Any]:
     """STAC GET parameters → the search input shape (comma lists, JSON-encoded intersects/query)."""
+    _check_names(request.GET.keys(), allowed=allowed, where="query parameter(s)")
+    for name in request.GET:
+        if len(request.GET.getlist(name)) > 1:
+            raise InvalidInput(f"'{name}' is given more than once.")
     data: dict[str, Any] = {}
-    for name in ("collections", "ids", "bbox", "datetime", "query", "token"):
+    for name in (
+        "collections",
+        "ids",
+        "bbox",
+        "datetime",
+        "query",
+        "token",
+        "filter",
+        "filter-lang",
+        "filter-crs",
+        "sortby",
+    ):
         if request.GET.get(name) not in (None, ""):
             data[name] = request.GET[name]
     if request.GET.get("intersects"):
@@ -273,11 +386,10 @@ def _get_input(request: HttpRequest) -> dict[str, Any]:
 @revalidated()
 def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     _product_for(collection_id)
-    data = _get_input(request)
-    if "intersects" in data:
-        raise InvalidInput("'intersects' is not supported on /items; use /search.")
+    data = _get_input(request, allowed=SEARCH_PARAMETERS - {"collections", "ids", "intersects"})
     data["collections"] = [collection_id]
-    params = build_params(data, limit=_limit(request.GET.get("limit")))
+    params = build_params(data, limit=_limit(request.GET.get("limit")), **_extensions(data, get=True))
+    fields = parse_fields(request.GET.get("fields"))
     page = catalog_search(params=params)
     root = _root(request)
     links = [
@@ -285,7 +397,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         {"rel": "collection", "href": f"{root}/collections/{collection_id}", "type": JSON},
         *_get_next_link(request, page.next_token),
     ]
-    return _json(_feature_collection(request, page, links), content_type=GEOJSON)
+    return _json(_feature_collection(request, page, links, fields), content_type=GEOJSON)
 
 
 @require_GET
@@ -311,10 +423,16 @@ def search(request: HttpRequest) -> HttpResponse:
             raise InvalidInput(f"The request body is not valid JSON: {exc}.") from exc
         if not isinstance(body, dict):
             raise InvalidInput("The request body must be a JSON object.")
+        _check_names(body.keys(), allowed=SEARCH_PARAMETERS, where="search member(s)")
         if "bbox" in body and not isinstance(body["bbox"], list | type(None)):
             # Comma-separated strings are the GET form only; POST bodies carry a JSON array.
             raise InvalidInput("'bbox' in a POST body must be a JSON array of numbers.")
-        params = build_params(body, limit=_limit(body.get("limit")))
+        if isinstance(body.get("sortby"), str):
+            raise InvalidInput("'sortby' in a POST body is a list of {field, direction}.")
+        if "fields" in body and not isinstance(body["fields"], dict):
+            raise InvalidInput("'fields' in a POST body is an object with include/exclude lists.")
+        params = build_params(body, limit=_limit(body.get("limit")), **_extensions(body, get=False))
+        fields = parse_fields(body.get("fields"))
         page = catalog_search(params=params)
         links = [{"rel": "self", "href": f"{root}/search", "type": GEOJSON}]
         if page.next_token:
@@ -329,10 +447,27 @@ def search(request: HttpRequest) -> HttpResponse:
                 }
             )
     else:
-        params = build_params(_get_input(request), limit=_limit(request.GET.get("limit")))
+        data = _get_input(request)
+        params = build_params(data, limit=_limit(request.GET.get("limit")), **_extensions(data, get=True))
+        fields = parse_fields(request.GET.get("fields"))
         page = catalog_search(params=params)
         links = [
             {"rel": "self", "href": request.build_absolute_uri(), "type": GEOJSON},
             *_get_next_link(request, page.next_token),
         ]
-    return _json(_feature_collection(request, page, links), content_type=GEOJSON)
+    return _json(_feature_collection(request, page, links, fields), content_type=GEOJSON)
+
+
+@require_GET
+@revalidated()
+def queryables(request: HttpRequest) -> HttpResponse:
+    url = f"{_root(request)}/queryables"
+    return _json(queryables_document(url=url), content_type=SCHEMA_JSON)
+
+
+@require_GET
+@revalidated()
+def collection_queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
+    _product_for(collection_id)
+    url = f"{_root(request)}/collections/{collection_id}/queryables"
+    return _json(queryables_document(url=url, collection=collection_id), content_type=SCHEMA_JSON)

@@ -15,7 +15,13 @@ urlpatterns = [
     path("stac/conformance", stac.conformance, name="stac_conformance"),
     path("stac/api", stac.service_desc, name="stac_api"),
     path("stac/collections", stac.collections, name="stac_collections"),
+    path("stac/queryables", stac.queryables, name="stac_queryables"),
     path("stac/collections/<str:collection_id>", stac.collection, name="stac_collection"),
+    path(
+        "stac/collections/<str:collection_id>/queryables",
+        stac.collection_queryables,
+        name="stac_collection_queryables",
+    ),
     path("stac/collections/<str:collection_id>/items", stac.items, name="stac_items"),
     path("stac/collections/<str:collection_id>/items/<str:item_id>", stac.item, name="stac_item"),
     path("stac/search", stac.search, name="stac_search"),

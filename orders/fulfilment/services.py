@@ -16,6 +16,7 @@ Assets, deliveries and coverage read the rows only.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from django.utils import timezone
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import charge_capture, charge_release
 from geopera_web.errors import Conflict, InvalidInput, parse_uuid
+from geopera_web.ops.sweeper import enqueue
+from geopera_web.safe_urls import assets_with_stored_hrefs
 
 from ..events import (
     event_delivery_received,
@@ -81,7 +84,7 @@ def _tasking_after_poll(order_id: Any, now: datetime) -> bool:
 
 def _recompute_on_commit(order: Order) -> None:
     order_id = str(order.pk)
-    transaction.on_commit(lambda: recompute_coverage.delay(order_id))
+    transaction.on_commit(lambda: enqueue(recompute_coverage, order_id))
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,25 @@ def order_deliverable_check(order: Order) -> None:
 # --- storing deliveries --------------------------------------------------------------------------
 
 
+def _with_stored_hrefs(order: Order, batch_ref: str, capture: CaptureData) -> CaptureData:
+    """Only absolute http(s) asset hrefs are stored, whoever delivers: a provider's other assets
+    (javascript:, data:, relative, ...) are dropped, and why is kept on the capture
+    (`geopera:refused_assets`) and logged. Manual uploads are refused before this (the form says why)."""
+    kept, refused = assets_with_stored_hrefs(capture.assets)
+    if not refused:
+        return capture
+    logger.warning(
+        "delivery assets refused: order=%s batch=%s scene=%s refused=%s",
+        order.pk,
+        batch_ref,
+        capture.scene_id,
+        refused,
+    )
+    return dataclasses.replace(
+        capture, assets=kept, properties={**capture.properties, "geopera:refused_assets": refused}
+    )
+
+
 @transaction.atomic
 def delivery_batch_record(
     *,
@@ -165,6 +187,7 @@ def delivery_batch_record(
         )
     when = received_at or timezone.now()
     user = actor_of(actor).user
+    captures = [_with_stored_hrefs(order, batch.ref, c) for c in batch.captures]
     row = DeliveryBatch.objects.create(
         order=order,
         ref=batch.ref,
@@ -192,7 +215,7 @@ def delivery_batch_record(
                 source=source,
                 created_by=user,
             )
-            for c in batch.captures
+            for c in captures
             if c.scene_id not in known
         ]
     )

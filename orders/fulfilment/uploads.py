@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from geopera_web.errors import InvalidInput
+from geopera_web.safe_urls import assets_with_stored_hrefs
 
 from ..geometry import GeometryError, geojson_geometry
 
@@ -99,9 +100,9 @@ def parse_delivery_upload(raw: bytes) -> ParsedUpload:
             raise _bad("properties.eo:cloud_cover must be a percentage between 0 and 100.")
     if kind == "stac-item" and not assets:
         raise _bad("The STAC Item has no assets; a delivery needs at least one asset href.")
-    for name, asset in assets.items():
-        if not isinstance(asset, dict) or not isinstance(asset.get("href"), str):
-            raise _bad(f"Asset {name!r} has no href.")
+    _, refused = assets_with_stored_hrefs(assets)
+    for name, why in refused.items():
+        raise _bad(f"Asset {name!r}: {why}. Give each asset an absolute https:// (or http://) href.")
     return ParsedUpload(footprint, scene_id[:200], acquired, cloud, assets, props, kind)
 
 

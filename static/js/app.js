@@ -106,6 +106,20 @@
     }
   });
 
+  // A <dialog data-autoshow> the server sends (a review step) opens as a modal when it arrives;
+  // a [data-close-dialog] button inside closes it.
+  function autoshowDialogs() {
+    document.querySelectorAll("dialog[data-autoshow]:not([open])").forEach(function (d) {
+      if (d.showModal) d.showModal(); else d.setAttribute("open", "");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", autoshowDialogs);
+  document.addEventListener("htmx:afterSettle", autoshowDialogs);
+  document.addEventListener("click", function (e) {
+    const closer = e.target.closest && e.target.closest("dialog [data-close-dialog]");
+    if (closer) closer.closest("dialog").close();
+  });
+
   let worldPromise = null;
   function worldLayer() {
     // A vendored coastline (Natural Earth 1:50m) so maps read well with no tile server.

@@ -19,6 +19,7 @@ from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.accounts.selectors import workspace_list
 from geopera_web.errors import ApplicationError, InvalidInput
 from orders.models import Order
+from orders.states import STATUS_FILTER_CHOICES, order_states_attach
 
 from ..aoi import check_features, features_of
 from ..feasibility import feature_feasibility
@@ -58,13 +59,14 @@ def tasking_home(request: HttpRequest) -> HttpResponse:
     if status in Order.Status.values:
         qs = qs.filter(status=status)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page.object_list = order_states_attach(page.object_list)
     for order in page.object_list:
         order.detail_path = order_path(order)
         order.sensor = sensor_of(order)
     return render(
         request,
         "tasking/home.html",
-        {"page": page, "status_filter": status, "statuses": Order.Status.choices},
+        {"page": page, "status_filter": status, "statuses": STATUS_FILTER_CHOICES},
     )
 
 
@@ -169,6 +171,11 @@ def aoi_check(request: HttpRequest) -> HttpResponse:
     product, params, raw = _request_inputs(request)
     rows: list[dict[str, Any]] = []
     problem = ""
+    params_ok = True
+    try:  # the placement rules, none required yet: a bad field is said, not predicted on
+        params_validate(product=product, params=params, partial=True)
+    except InvalidInput as exc:
+        problem, params_ok = exc.detail, False
     if raw:
         try:
             checks = check_features(raw, product.data_product)
@@ -176,7 +183,7 @@ def aoi_check(request: HttpRequest) -> HttpResponse:
             checks, problem = [], exc.detail
         for c in checks:
             feas = None
-            if c.ok:
+            if c.ok and params_ok:
                 try:
                     feas = feature_feasibility(product=product, check=c, params=params)
                 except ApplicationError as exc:  # e.g. a window the predictor cannot take

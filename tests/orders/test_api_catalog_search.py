@@ -259,6 +259,9 @@ def test_stream_rejects_bbox_with_intersects_and_honours_limit(api_operator, sce
 
 
 @pytest.mark.django_db
-def test_number_matched_only_when_the_first_page_holds_everything(api_operator, scenes):
+def test_number_matched_on_every_page(api_operator, scenes):
     assert search(api_operator).json()["numberMatched"] == 5
-    assert "numberMatched" not in search(api_operator, limit=2).json()
+    first = search(api_operator, limit=2).json()
+    assert first["numberMatched"] == 5 and first["context"]["matched"] == 5
+    second = search(api_operator, limit=2, next=first["next"]).json()
+    assert second["numberMatched"] == 5 and len(second["features"]) == 2

@@ -160,7 +160,7 @@ def test_place_button_redirects_to_order_and_empties_cart(sydney_captures, opera
     )
     order = Order.objects.get(org=org)
     assert response.status_code == 200
-    assert response["HX-Redirect"] == f"/orders/{order.pk}/"
+    assert response["HX-Redirect"] == f"/orders/{order.pk}/?placed=1"
     assert order.status == "processing" and order.license_type == "standard"
     assert not CartItem.objects.exists()
 
@@ -210,7 +210,7 @@ def test_three_d_secure_challenge_then_same_key_places_once(sydney_captures, db)
         "/archive/cart/challenge/", {"client_secret": secret, "idempotency_key": "3ds-key"}, headers=HX
     )
     order = Order.objects.get(org=org)
-    assert done["HX-Redirect"] == f"/orders/{order.pk}/"
+    assert done["HX-Redirect"] == f"/orders/{order.pk}/?placed=1"
     assert order.billing_mode == "card"
     assert Charge.objects.filter(org=org).count() == 1
 
@@ -250,3 +250,17 @@ def test_broker_outage_does_not_fail_a_committed_placement(
         response = api_operator.post("orders.archive.place", {"captures": [{"id": "SYD-A"}]})
     assert response.status_code == 202
     assert Order.objects.get().status == "processing"
+
+
+def test_review_step_states_the_order_and_spends_nothing(sydney_captures, operator_client, viewer_user, org):
+    _fill(operator_client, "SYD-A")
+    r = operator_client.post(
+        "/archive/cart/review/", {"licenseType": "extended", "idempotency_key": "k1"}, headers=HX
+    )
+    html = r.content.decode()
+    assert r.status_code == 200 and 'data-testid="cart-review"' in html and "data-autoshow" in html
+    assert "Extended (partners, resale)" in html and 'name="idempotency_key" value="k1"' in html
+    assert not Order.objects.exists() and not LedgerEntry.objects.filter(org=org, kind="reserve").exists()
+    viewer = Client()
+    viewer.force_login(viewer_user)
+    assert viewer.post("/archive/cart/review/", {}).status_code == 403

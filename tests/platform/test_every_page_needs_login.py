@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 # Deliberately public: sign-in itself, the health probe, the favicon redirect, the public STAC catalog (metadata and list
 # prices only), scene quicklooks, the API (which answers 401 itself) and its documentation.
-PUBLIC = re.compile(r"^(login/|logout/|healthz|favicon\.ico|stac|archive/quicklook/|v1/|admin/)")
+PUBLIC = re.compile(r"^(login/|logout/|healthz|readyz|favicon\.ico|stac|archive/quicklook/|v1/|admin/)")
 
 
 def _routes(patterns, prefix=""):

@@ -56,7 +56,7 @@ def test_request_study_accept_quote_accept(login, live_server, operator_user, ad
     page.get_by_test_id("place").click()
     expect(page).to_have_url(re.compile(r"/tasking/\?placed="))
     row = page.get_by_test_id("tasking-order").first
-    expect(row).to_contain_text("Feasibility: waiting for the study")
+    expect(row).to_contain_text("Feasibility in progress")
     order = Order.objects.get(display_name="Merredin browser test")
     assert order.groups.count() == 3
     group = order.groups.get(position=0)
@@ -83,7 +83,7 @@ def test_request_study_accept_quote_accept(login, live_server, operator_user, ad
     expect(dialog.get_by_test_id("spend-text")).to_contain_text("Nothing is charged now")
     dialog.get_by_test_id("confirm").click()
     expect(page.get_by_test_id("decision-row")).to_have_attribute("data-decision", "ACCEPTED")
-    expect(page.get_by_test_id("decision-outcome")).to_contain_text("Quotation: waiting for the quote")
+    expect(page.get_by_test_id("decision-outcome")).to_contain_text("Support is preparing your quote")
 
     # --- staff: quote -------------------------------------------------------------------------------
     page = switch_user(page, login, staff_user)
@@ -106,7 +106,7 @@ def test_request_study_accept_quote_accept(login, live_server, operator_user, ad
         f"Reserves 45,600 credits (A$456.00) from your wallet. Available after: {before - 45_600:,} credits"
     )
     dialog.get_by_test_id("confirm").click()
-    expect(page.get_by_test_id("decision-outcome")).to_contain_text("Active (acquiring)")
+    expect(page.get_by_test_id("decision-outcome")).to_contain_text("Acquiring")
     expect(page.locator("#inbox-badge")).to_have_text("0")
     expect(page.locator("#wallet-available")).to_have_text(f"{before - 45_600:,} cr")
     expect(page.locator(".wallet-chip")).to_have_attribute("title", re.compile("reserved: 45600"))

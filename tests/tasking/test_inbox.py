@@ -69,7 +69,7 @@ def test_accept_updates_the_row_in_place_with_wallet_and_badge(study, admin_user
     html = r.content.decode()
     assert r.status_code == 200
     assert f'id="decision-{study.id}"' in html and 'data-decision="ACCEPTED"' in html
-    assert "Active (acquiring)" in html
+    assert "Acquiring" in html
     assert 'id="inbox-badge"' in html and 'hx-swap-oob="true"' in html  # the count drops at once
     assert 'id="wallet-available"' in html
 

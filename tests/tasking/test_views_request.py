@@ -83,7 +83,11 @@ def test_tasking_list_shows_status_and_sub_status_and_links_to_the_order(org, op
 
     order = place(org, operator_user)
     html = client_for(operator_user).get("/tasking/").content.decode()
-    assert f"/orders/{order.id}/" in html and "Feasibility: waiting for the study" in html
+    assert (
+        f"/orders/{order.id}/" in html
+        and "Feasibility in progress" in html
+        and "Awaiting decisions" not in html
+    )
 
 
 def test_other_orgs_draft_is_404(org, operator_user, other_admin):
