@@ -354,6 +354,10 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Bodies larger than these are refused with 413 before anything reads them (see geopera_web/limits.py).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=5_000_000)
 PAGE_MAX_BODY_BYTES = env.int("PAGE_MAX_BODY_BYTES", default=12_000_000)
+# Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
+# oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
+# instead of Django's bare 400 at 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = PAGE_MAX_BODY_BYTES
 # Rate limits of pages and public endpoints (the API's own per-key limit is API_RATE_LIMIT):
 # URL name -> (per "principal" (signed-in user, else IP) or per "ip", the setting that holds the rate).
 AOI_CHECK_RATE_LIMIT = env.str("AOI_CHECK_RATE_LIMIT", default="60/min")

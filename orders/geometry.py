@@ -3,10 +3,15 @@
 Every geometry input goes through `geojson_geometry` (GeoJSON objects) or `polygonal_from_geos`
 (shapes GDAL read from a file): the catalog search's `intersects`, the archive cart's AOI and clip
 geometries, uploaded AOI files, tasking AOIs, delivery footprints and imported STAC items. It
-checks, in this order: the object and its type; the coordinate arrays (each ring at least 4
-[lon, lat] number positions, inside WGS 84, closed); the vertex count (before GEOS ever sees the
-shape); that GEOS can build it and that it is not empty; validity (made valid, or refused with
-the made-valid shape offered); and, for areas, that something with an area is left.
+checks, in this order: the object and its type; the vertex count (from list lengths alone, before
+any position is read or GEOS sees the shape); the coordinate arrays of every type (finite [lon,
+lat] numbers inside WGS 84 — NaN and Infinity are refused — each ring at least 4 positions and
+closed, no edge wrapping more than 180° of longitude: a shape over the antimeridian must be split
+at ±180, RFC 7946 §3.1.9, never read as a 340°-wide one); that GEOS can build it and that it is
+not empty; validity (made valid, or refused with the made-valid shape offered); and, for areas,
+that something with an area is left. Positions are forced to 2-D: a height (KML always has one,
+GeoJSON may) is dropped everywhere, so every stored geometry is 2-D. Winding order is free (PostGIS
+measures either way the same).
 
 Bad input raises `GeometryError` (an `InvalidInput`, so a 400 — or the caller's 422 — with a
 message a person can act on; never a GEOS/GDAL exception that would end as a 500). Its `code`
@@ -18,7 +23,9 @@ message: every input gets it at once.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from typing import Any
 
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
@@ -48,8 +55,8 @@ class GeometryError(InvalidInput):
     """A geometry that cannot be used. `code` is one of:
 
     not_json, not_geometry, wrong_type, no_coordinates, empty_polygon, ring_too_short,
-    bad_position, out_of_range, ring_not_closed, too_many_vertices, unreadable, empty,
-    self_intersection, no_area.
+    bad_position, out_of_range, antimeridian, ring_not_closed, too_many_vertices, unreadable,
+    empty, self_intersection, no_area.
 
     `params` carries what the message needs: `position`, `ring`, `count`, `limit`, `kind`,
     `reason` (GEOS's), `suggested` (the made-valid GeoJSON, for self_intersection).
@@ -75,11 +82,12 @@ def geojson_geometry(
     max_vertices: int = MAX_VERTICES,
     repair: bool = True,
 ) -> GEOSGeometry:
-    """A valid GEOS geometry (SRID 4326) from a GeoJSON geometry object (a dict).
+    """A valid 2-D GEOS geometry (SRID 4326) from a GeoJSON geometry object (a dict).
 
     `polygonal=True` accepts only Polygon/MultiPolygon and returns a MultiPolygon. `repair=False`
     refuses an invalid (self-intersecting) shape with code `self_intersection` instead of making
-    it valid. Raises GeometryError.
+    it valid. Positions are forced to 2-D ([lon, lat]; a height or measure is dropped). Raises
+    GeometryError.
     """
     if not isinstance(obj, dict):
         raise _fail(field, "must be a GeoJSON geometry object", code="not_geometry")
@@ -92,21 +100,13 @@ def geojson_geometry(
             code="wrong_type",
             kind=kind,
         )
-    if kind == "GeometryCollection":
-        coords = obj.get("geometries")
-        if not isinstance(coords, list) or not coords:
-            raise _fail(field, "is a GeometryCollection without geometries", code="no_coordinates")
-    else:
-        coords = obj.get("coordinates")
-    if not isinstance(coords, list) or not coords:
-        raise _fail(field, "has no coordinates", code="no_coordinates")
-    if kind in POLYGONAL:
-        count = _check_polygons(coords if kind == "MultiPolygon" else [coords], field)
-        _check_vertices(count, max_vertices, field)
+    # Count first (cheap: list lengths only), so a 200,000-vertex shape is refused before its
+    # positions are even looked at, let alone handed to GEOS.
+    _check_vertices(_count_positions(obj), max_vertices, field)
+    flat = _check_geometry(obj, field, top=True)
     try:
         # Only the geometry's own members reach GDAL's GeoJSON reader (never a `crs` it might follow).
-        member = "geometries" if kind == "GeometryCollection" else "coordinates"
-        geom = GEOSGeometry(json.dumps({"type": kind, member: coords}))
+        geom = GEOSGeometry(json.dumps(flat))
     except (GEOSException, ValueError, TypeError) as exc:
         raise GeometryError(
             f"'{field}' is not a valid GeoJSON geometry ({exc}).",
@@ -143,16 +143,140 @@ def geometry_from_geojson(
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _check_polygons(polygons: list, field: str) -> int:
-    """Check every ring of every polygon before GEOS sees them; returns the number of positions."""
-    count = 0
+# How deep a geometry type's `coordinates` nest down to positions.
+_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
+
+
+def _count_positions(obj: Any, _depth: int = 0) -> int:
+    """Positions in a GeoJSON geometry, from list lengths alone (garbage counts as 0; the checks
+    that follow name it)."""
+    if not isinstance(obj, dict):
+        return 0
+    kind = obj.get("type")
+    if kind == "GeometryCollection":
+        members = obj.get("geometries")
+        if not isinstance(members, list) or _depth > 0:
+            return 0
+        return sum(_count_positions(m, _depth + 1) for m in members)
+    depth = _DEPTH.get(kind)  # type: ignore[arg-type]
+    if depth is None:
+        return 0
+
+    def count(node: Any, d: int) -> int:
+        if not isinstance(node, list):
+            return 0
+        if d == 0:
+            return 1
+        if d == 1:
+            return len(node)
+        return sum(count(child, d - 1) for child in node)
+
+    return count(obj.get("coordinates"), depth)
+
+
+def _check_geometry(obj: Any, field: str, *, top: bool = False) -> dict[str, Any]:
+    """Check one GeoJSON geometry's members before GEOS sees them; returns the geometry with only
+    its own members and 2-D positions."""
+    kind = obj.get("type") if isinstance(obj, dict) else None
+    if kind == "GeometryCollection":
+        members = obj.get("geometries")
+        if not top:
+            raise _fail(
+                field, "nests a GeometryCollection in a GeometryCollection", code="wrong_type", kind=kind
+            )
+        if not isinstance(members, list) or not members:
+            raise _fail(field, "is a GeometryCollection without geometries", code="no_coordinates")
+        return {"type": kind, "geometries": [_check_geometry(m, field) for m in members]}
+    if kind not in _DEPTH:
+        raise _fail(
+            field,
+            f"has a member of type {kind!r}; expected one of {', '.join(sorted(_GEOJSON_TYPES))}",
+            code="wrong_type",
+            kind=kind,
+        )
+    coords = obj.get("coordinates")
+    if not isinstance(coords, list) or not coords:
+        raise _fail(field, "has no coordinates", code="no_coordinates")
+    if kind == "Point":
+        out: Any = _position(coords, field, ring=None)
+    elif kind in POLYGONAL:
+        out = _check_polygons(coords if kind == "MultiPolygon" else [coords], field)
+        if kind == "Polygon":
+            out = out[0]
+    elif kind == "MultiPoint":
+        out = [_position(p, field, ring=None) for p in coords]
+    elif kind == "LineString":
+        out = _line(coords, field)
+    else:  # MultiLineString
+        out = [_line(line, field) for line in coords]
+    return {"type": kind, "coordinates": out}
+
+
+def _line(line: Any, field: str) -> list[list[float]]:
+    if not isinstance(line, list) or len(line) < 2:
+        raise _fail(field, "a line needs at least 2 positions", code="ring_too_short", sep=": ", ring=None)
+    out = [_position(p, field, ring=None) for p in line]
+    _check_edges(out, field, ring=None)
+    return out
+
+
+def _position(pos: Any, field: str, *, ring: int | None) -> list[float]:
+    """[lon, lat] of a GeoJSON position: finite numbers inside WGS 84 (a height is dropped)."""
+    where = f"ring {ring}" if ring is not None else "it"
+    if not isinstance(pos, list | tuple) or len(pos) < 2 or not all(map(_is_number, pos[:2])):
+        raise _fail(
+            field,
+            f"{where} has a position that is not [lon, lat] finite numbers: {_short(pos)}",
+            code="bad_position",
+            sep=": ",
+            ring=ring,
+            position=_short(pos),
+        )
+    lon, lat = float(pos[0]), float(pos[1])
+    if not -90 <= lat <= 90:
+        raise _out_of_range(field, position=[lon, lat])
+    if not -180 <= lon <= 180:
+        if -360 <= lon <= 360:
+            raise _antimeridian(field, position=[lon, lat])
+        raise _out_of_range(field, position=[lon, lat])
+    return [lon, lat]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_edges(positions: list[list[float]], field: str, *, ring: int | None) -> None:
+    """An edge that jumps more than 180° of longitude is a shape crossing the antimeridian written
+    as one ring: as coordinates it goes the long way round the world (a box 0.4° wide becomes
+    359.6° wide). Edges along ±180 itself (a world box) are fine."""
+    for (x0, _), (x1, _) in itertools.pairwise(positions):
+        if abs(x1 - x0) > 180 and not (abs(x0) == 180 and abs(x1) == 180):
+            raise _antimeridian(field, ring=ring)
+
+
+def _antimeridian(field: str, **params: Any) -> GeometryError:
+    return _fail(
+        field,
+        "crosses the antimeridian (longitude ±180) as a single shape; split it at ±180 into a "
+        "MultiPolygon with one part on each side, longitudes within -180..180 (RFC 7946 §3.1.9)",
+        code="antimeridian",
+        **params,
+    )
+
+
+def _check_polygons(polygons: list, field: str) -> list[list[list[list[float]]]]:
+    """Check every ring of every polygon before GEOS sees them; returns their 2-D coordinates."""
+    out: list[list[list[list[float]]]] = []
     ring_no = 0
     for polygon in polygons:
         if not isinstance(polygon, list) or not polygon:
             raise _fail(field, "a polygon has no rings", code="empty_polygon", sep=": ")
+        rings: list[list[list[float]]] = []
         for ring in polygon:
             i = ring_no
             ring_no += 1
@@ -164,19 +288,8 @@ def _check_polygons(polygons: list, field: str) -> int:
                     sep=": ",
                     ring=i,
                 )
-            for pos in ring:
-                if not isinstance(pos, list | tuple) or len(pos) < 2 or not all(map(_is_number, pos[:2])):
-                    raise _fail(
-                        field,
-                        f"ring {i} has a position that is not [lon, lat]: {pos!r}",
-                        code="bad_position",
-                        sep=": ",
-                        ring=i,
-                        position=pos,
-                    )
-                if not (-180 <= pos[0] <= 180 and -90 <= pos[1] <= 90):
-                    raise _out_of_range(field, position=list(pos[:2]))
-            if list(ring[0][:2]) != list(ring[-1][:2]):
+            flat = [_position(pos, field, ring=i) for pos in ring]
+            if flat[0] != flat[-1]:
                 raise _fail(
                     field,
                     f"ring {i} is not closed (its first and last positions differ)",
@@ -184,8 +297,10 @@ def _check_polygons(polygons: list, field: str) -> int:
                     sep=": ",
                     ring=i,
                 )
-            count += len(ring)
-    return count
+            _check_edges(flat, field, ring=i)
+            rings.append(flat)
+        out.append(rings)
+    return out
 
 
 def _out_of_range(field: str, **params: Any) -> GeometryError:
@@ -218,6 +333,10 @@ def _finish(
         raise _fail(field, "is empty", code="empty")
     _check_vertices(geom.num_coords, max_vertices, field)
     minx, miny, maxx, maxy = geom.extent
+    if not all(map(math.isfinite, (minx, miny, maxx, maxy))):
+        raise _fail(
+            field, "has a position that is not [lon, lat] finite numbers", code="bad_position", sep=": "
+        )
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise _out_of_range(field)
     if not geom.valid:
@@ -252,8 +371,19 @@ def _polygon_parts(geom: GEOSGeometry) -> list[Polygon]:
 
 
 def polygonal_from_geos(geom: GEOSGeometry, *, field: str = "aoi") -> MultiPolygon:
-    """Validate an already-parsed geometry (e.g. read by GDAL) the same way as GeoJSON input."""
-    return _finish(geom, field=field, polygonal=True, max_vertices=MAX_VERTICES)  # type: ignore[return-value]
+    """Validate an already-parsed geometry (e.g. read by GDAL from a KML or shapefile) the same way
+    as GeoJSON input: the vertex limit first, then the same walk over its positions (2-D, finite,
+    inside WGS 84, not wrapped over the antimeridian) and the same finish."""
+    _check_vertices(geom.num_coords, MAX_VERTICES, field)
+    if geom.empty:
+        raise _fail(field, "is empty", code="empty")
+    try:
+        obj = json.loads(geom.json or "")  # GDAL gives no JSON for a NaN coordinate
+    except ValueError as exc:
+        raise _fail(
+            field, "has a position that is not [lon, lat] finite numbers", code="bad_position", sep=": "
+        ) from exc
+    return geojson_geometry(obj, field=field, polygonal=True)  # type: ignore[return-value]
 
 
 def geodesic_area_km2(geom: GEOSGeometry) -> float:

@@ -8,7 +8,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -50,7 +50,11 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
         data["type"] = ""
     filters = order_filters_parse(data)
     qs = order_search(org=request.org, filters=filters, with_groups=False)
-    totals = qs.order_by().aggregate(n=Count("id"), credits=Sum("total_credits"))
+    # Drafts were never placed and cancelled orders are not being bought: the total leaves them out.
+    totals = qs.order_by().aggregate(
+        n=Count("id"),
+        credits=Sum("total_credits", filter=~Q(status__in=[Order.Status.DRAFT, Order.Status.CANCELLED])),
+    )
     page = Paginator(qs, 25).get_page(params.get("page"))
     page.object_list = order_states_attach(page.object_list)
     query = params.copy()

@@ -104,6 +104,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
         detail = str(exc.detail)
         if isinstance(exc, drf.ParseError):
             detail = f"The request body is not valid JSON: {exc.detail}"
+            if "Out of range float" in detail:
+                detail += (
+                    ". NaN and Infinity are not JSON numbers: every number (a coordinate too) must be finite."
+                )
         response = problem_response(
             status=exc.status_code, title=title, detail=detail, slug=slug, instance=path
         )
