@@ -7,6 +7,7 @@ from django.contrib.gis import admin
 
 from geopera_web.admin_policy import GeometryAsTextAdmin, ReadOnlyAdmin
 
+from .approvals import admin as approvals_admin  # noqa: F401
 from .cart import admin as cart_admin  # noqa: F401
 from .catalog import admin as catalog_admin  # noqa: F401
 from .coverage import admin as coverage_admin  # noqa: F401

@@ -96,15 +96,20 @@ def test_geojson_feature_collection_upload_becomes_the_aoi(browser_client):
         ),
         (
             "aoi.geojson",
-            json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [300, 0], [1, 1], [0, 0]]]}).encode(),
+            json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [500, 0], [1, 1], [0, 0]]]}).encode(),
             "outside longitude",
+        ),
+        (
+            "aoi.geojson",
+            json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [300, 0], [1, 1], [0, 0]]]}).encode(),
+            "crosses the antimeridian",
         ),
         (
             "world.geojson",
             json.dumps(
                 {
                     "type": "Polygon",
-                    "coordinates": [[[-170, -60], [170, -60], [170, 70], [-170, 70], [-170, -60]]],
+                    "coordinates": [[[-80, -60], [80, -60], [80, 70], [-80, 70], [-80, -60]]],
                 }
             ).encode(),
             "the limit is 1,000,000 km²",

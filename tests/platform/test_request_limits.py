@@ -130,6 +130,6 @@ def test_rate_limits_fail_open_with_a_warning_when_the_cache_is_down(settings, c
         }
     }
     client = Client(REMOTE_ADDR="198.51.100.40")
-    with caplog.at_level("WARNING", logger="geopera_web.limits"):
+    with caplog.at_level("WARNING", logger="geopera.degraded"):
         assert [client.get("/stac/search").status_code for _ in range(3)] == [200, 200, 200]
-    assert "cache unavailable" in caplog.text
+    assert "rate limit orders:stac_search without the cache" in caplog.text

@@ -1,6 +1,6 @@
-"""Studies and quotations share one decision state machine (orders.decisions): one TRANSITIONS
-table, one transition function, one preamble for the decide paths (409 decided / 410 expired),
-and a registry of kinds that expiry, notifications and the inbox iterate — so a third kind fits."""
+"""Studies, quotations and spend approvals share one decision state machine (orders.decisions): one
+TRANSITIONS table, one transition function, one preamble for the decide paths (409 decided / 410
+expired), and a registry of kinds that expiry, notifications and the inbox iterate."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from geopera_web.errors import Conflict, Gone
+from orders.approvals.models import SpendApproval
 from orders.decisions import (
     AbstractDecision,
     DecisionKind,
@@ -28,11 +29,13 @@ pytestmark = pytest.mark.django_db
 D = AbstractDecision.Decision
 
 
-def test_both_kinds_are_one_machine():
+def test_every_kind_is_one_machine():
     assert FeasibilityStudy.TRANSITIONS is Quotation.TRANSITIONS is AbstractDecision.TRANSITIONS
+    assert SpendApproval.TRANSITIONS is AbstractDecision.TRANSITIONS
     assert {k.slug: k.model for k in decision_kinds()} == {
         "feasibility": FeasibilityStudy,
         "quotation": Quotation,
+        "approval": SpendApproval,
     }
 
 
@@ -40,14 +43,14 @@ def test_a_kind_must_record_every_final_decision():
     with pytest.raises(ValueError):
         register_decision_kind(
             DecisionKind(
-                slug="approval",
+                slug="refund",
                 model=Quotation,
-                noun="spend approval",
+                noun="refund request",
                 deadline_field="valid_until",
                 events={D.ACCEPTED: event_quotation_accepted},
             )
         )
-    assert "approval" not in {k.slug for k in decision_kinds()}
+    assert "refund" not in {k.slug for k in decision_kinds()}
 
 
 def test_the_decide_preamble_is_409_when_decided_and_410_when_expired(
@@ -80,4 +83,4 @@ def test_the_notification_is_composed_per_kind(org, operator_user, staff_user, a
     # Decided ones are skipped, and an unknown kind is a programming error, not a silent 0.
     assert decision_notify_admins(kind="feasibility", decision_id=study.id) == 0
     with pytest.raises(LookupError):
-        decision_kind("approval")
+        decision_kind("refund")
