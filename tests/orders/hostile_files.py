@@ -251,7 +251,12 @@ def corpus(*, secret: Path, url: str) -> list[tuple[str, str, bytes, str]]:
             kml(kml_polygon("1e308,1e308 1e308,-1e308 -1e308,0 1e308,1e308")),
             "outside longitude",
         ),
-        ("infinite-coordinates-kml", "aoi.kml", kml(kml_polygon("1e999,0 1,0 1,1 1e999,0")), "finite numbers"),
+        (
+            "infinite-coordinates-kml",
+            "aoi.kml",
+            kml(kml_polygon("1e999,0 1,0 1,1 1e999,0")),
+            "finite numbers",
+        ),
         ("no-polygons-kml", "aoi.kml", kml("<Placemark><name>x</name></Placemark>"), "no polygon features"),
         ("empty-kml", "aoi.kml", b"", "is empty"),
         ("garbage-kml", "aoi.kml", b"\x00\xff" * 300, "not well-formed XML"),
