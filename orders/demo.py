@@ -361,3 +361,40 @@ def seed_archive_orders(world: DemoWorld) -> None:
         elif fate == "cancelled":
             order_cancel(org=org, actor=user, order_id=order.pk)
         world.log(f"archive-orders: {name} ({fate})")
+
+
+DEMO_APPROVAL_TAG = "demo-approval"
+DEMO_APPROVAL_THRESHOLD = 50_000  # A$500: operators' orders above it wait for an admin
+
+
+def seed_approvals(world: DemoWorld) -> None:
+    """Acme's spend policy (an approval threshold) and one operator's archive order above it,
+    waiting in the unified inbox with the operator's note. Idempotent."""
+    from .approvals.models import SpendPolicy
+    from .approvals.services import spend_policy_update
+    from .cart.pricing import archive_quote
+    from .cart.services import archive_order_place
+    from .models import Order
+
+    org, admin, operator = world.orgs["acme"], world.users["acme_admin"], world.users["acme_operator"]
+    if Order.objects.filter(org=org, tags__contains=[DEMO_APPROVAL_TAG]).exists():
+        world.log("approvals: demo approval already there")
+        return
+    found = _sydney_captures(world)
+    # One order is fulfilled by one provider: captures of the first one's host only.
+    captures = [{"id": c.scene_id} for c in found if c.data_product.host == found[0].data_product.host][:3]
+    price = archive_quote(captures=captures).total_credits
+    org_row = SpendPolicy.objects.filter(org=org, workspace__isnull=True).first()
+    threshold = org_row.approval_threshold_credits if org_row else None
+    if threshold is None or threshold >= price:
+        threshold = max(0, min(DEMO_APPROVAL_THRESHOLD, price - 1))
+        spend_policy_update(org=org, actor=admin, approval_threshold_credits=threshold)
+    order = archive_order_place(
+        org=org,
+        actor=operator,
+        captures=captures,
+        display_name="Sydney harbour full strips",
+        tags=[DEMO_APPROVAL_TAG, "sydney"],
+        approval_note="Full strips for the harbour foreshore baseline; the client pays the difference.",
+    )
+    world.log(f"approvals: threshold {threshold:,} credits; {order.display_name} waits for an admin")

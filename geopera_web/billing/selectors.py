@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Case, Count, F, QuerySet, Sum, When
 from django.db.models.functions import TruncMonth
@@ -15,6 +16,14 @@ from .models import Charge, LedgerEntry, Wallet
 
 def wallet_get(*, org: Organization) -> Wallet:
     wallet, _ = Wallet.objects.get_or_create(org=org)
+    return wallet
+
+
+def request_wallet(request: Any) -> Wallet:
+    """The request's active org's wallet, read once per request (the layout and a page share it)."""
+    wallet = getattr(request, "_active_wallet", None)
+    if wallet is None:
+        wallet = request._active_wallet = wallet_get(org=request.org)
     return wallet
 
 

@@ -22,6 +22,7 @@ from uuid import UUID
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.core import signing
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
@@ -35,6 +36,7 @@ from .data import ARCHIVE_HOST
 from .stac_query import DATETIME, QUERYABLES, Filter, parse_query, query_json_safe, query_q
 
 DEFAULT_LIMIT = 100
+STREAM_CHUNK = 1000  # rows per fetch from the stream's cursor
 MAX_LIMIT = 500
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
@@ -390,13 +392,19 @@ def catalog_search(*, params: SearchParams) -> SearchPage:
 
 
 def catalog_stream(*, params: SearchParams, max_items: int | None = None) -> Iterator[Capture]:
-    """Every matching capture, read through a server-side cursor in chunks (never all in memory)."""
+    """Every matching capture, read through a server-side cursor in chunks (never all in memory).
+
+    The cursor is read inside a transaction: outside one, Django declares it WITH HOLD, and
+    PostgreSQL then computes the whole result (into a temp file) before the first row. Inside, it
+    is a plain cursor, so the first row leaves as soon as the plan yields it. The transaction only
+    reads and lasts as long as the stream (closing the generator ends it)."""
     qs = catalog_queryset(params)
     if params.after is not None:
         qs = qs.filter(_after_q(params))
     if max_items is not None:
         qs = qs[:max_items]
-    yield from qs.iterator(chunk_size=1000)
+    with transaction.atomic():
+        yield from qs.iterator(chunk_size=STREAM_CHUNK)
 
 
 def capture_get(*, scene_id: str, collection: str | None = None) -> Capture | None:
