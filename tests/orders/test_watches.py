@@ -18,7 +18,7 @@ from django.utils import timezone
 from orders.catalog.services import archive_products_ensure, catalog_import
 from orders.models import CartItem, Watch, WatchAlert, WatchMatch
 from orders.watches.services import watch_create, watches_match
-from tests.factories import make_user
+from tests.factories import make_org, make_user
 from tests.geometry import box, geojson_box
 
 pytestmark = pytest.mark.django_db
@@ -275,3 +275,25 @@ def test_watch_the_remainder_then_the_coverage_page_shows_what_the_archive_could
     stranger.force_login(people["other"])
     assert stranger.get(f"/watches/new/?order={half_covered.pk}").status_code == 404
     assert stranger.post("/watches/new/", {"order": str(half_covered.pk)}).status_code == 404
+
+
+def test_watches_demo_leaves_a_watch_with_a_match_idempotently(catalog):
+    from geopera_web.demo import DemoWorld, seeders
+    from orders.demo import seed_coverage, seed_watches
+    from orders.watches.selectors import watch_outlook
+
+    assert any(name == "watches" for _, name, _ in seeders())
+    acme = make_org(name="Acme Demo", credits=100_000)
+    users = {
+        "acme_admin": make_user(org=acme, role="admin"),
+        "acme_operator": make_user(org=acme, role="operator", email="demo-op@acme.example"),
+    }
+    world = DemoWorld(orgs={"acme": acme}, users=users, log=lambda _: None)
+    seed_coverage(world)
+    seed_watches(world)
+    seed_watches(world)
+    watch = Watch.objects.get(org=acme)
+    assert watch.order.metadata["demo"] == "coverage-downs"
+    assert WatchAlert.objects.filter(watch=watch).count() == 1
+    outlook = watch_outlook(watch=watch)
+    assert outlook["percent"] > 99 and outlook["credits"] > 0
