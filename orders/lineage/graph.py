@@ -280,3 +280,40 @@ register_lineage_source(
     LineageSource("delivery", _describe_deliveries, down=[_delivery_items], up=[_delivery_order])
 )
 register_lineage_source(LineageSource("item", _describe_items, up=[_item_group, _item_delivery]))
+
+
+KIND_LABELS = {
+    "project": "Workspace",
+    "order": "Order",
+    "group": "AOI group",
+    "feasibility_study": "Feasibility study",
+    "quotation": "Quotation",
+    "delivery": "Delivery",
+    "item": "Delivered capture",
+}
+_KIND_ORDER = ["group", "feasibility_study", "quotation", "delivery", "item"]
+
+
+def order_lineage_outline(*, org: Organization, order_id: object) -> dict[str, Any]:
+    """What the order page shows: the workspace above the order, and below it each child (groups,
+    studies, quotations, deliveries) with its own children (the captures), from `provenance.get`'s
+    walk (`both`, two levels down)."""
+    lineage = lineage_get(
+        org=org, entity_type="order", entity_id=str(order_id), direction="both", max_depth=2
+    )
+    nodes = {(n["entity_type"], n["entity_id"]): n for n in lineage.nodes}
+    children: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for e in lineage.edges:
+        child = nodes.get((e["dst_type"], e["dst_id"]))
+        if child is not None:
+            children[(e["src_type"], e["src_id"])].append(
+                {**child, "kind_label": KIND_LABELS.get(child["entity_type"])}
+            )
+    root = (lineage.root_type, lineage.root_id)
+    top = sorted(children[root], key=lambda n: (_KIND_ORDER.index(n["entity_type"]), n["label"]))
+    outline = [
+        {**n, "children": sorted(children[(n["entity_type"], n["entity_id"])], key=lambda c: c["label"])}
+        for n in top
+    ]
+    project = next((n for n in lineage.nodes if n["entity_type"] == "project"), None)
+    return {"project": project, "children": outline, "node_count": len(lineage.nodes)}
