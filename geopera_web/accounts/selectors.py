@@ -83,6 +83,20 @@ def workspace_get(*, org: Organization, workspace_id: object) -> Workspace | Non
     return Workspace.objects.filter(org=org, id=ws_id).first() if ws_id else None
 
 
+def workspace_get_open(*, org: Organization, workspace_id: object) -> Workspace | None:
+    """`workspace_get` for a new order: an archived workspace takes none (409)."""
+    from geopera_web.errors import Conflict
+
+    ws = workspace_get(org=org, workspace_id=workspace_id)
+    if ws is not None and ws.is_archived:
+        raise Conflict(
+            f"Workspace {ws.name!r} is archived and takes no new orders: restore it "
+            "(projects.archive with is_archived false) or choose another.",
+            slug="workspace-archived",
+        )
+    return ws
+
+
 def workspace_default(*, org: Organization) -> Workspace:
     ws = Workspace.objects.filter(org=org, is_default=True).first()
     return ws or Workspace.objects.filter(org=org).order_by("created_at").first()  # type: ignore[return-value]
