@@ -34,8 +34,11 @@ def workspace_list(*, org: Organization, include_archived: bool = False) -> Quer
 
 def workspace_list_with_counts(*, org: Organization, include_archived: bool = False) -> QuerySet[Workspace]:
     """`workspace_list` with `member_count` and `order_count` annotated (one query)."""
-    return workspace_list(org=org, include_archived=include_archived).annotate(
-        member_count=Count("members", distinct=True), order_count=Count("orders", distinct=True)
+    # Meta.ordering does not apply to a GROUP BY query: order explicitly (default first).
+    return (
+        workspace_list(org=org, include_archived=include_archived)
+        .annotate(member_count=Count("members", distinct=True), order_count=Count("orders", distinct=True))
+        .order_by("-is_default", "name")
     )
 
 
