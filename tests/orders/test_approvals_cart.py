@@ -41,6 +41,7 @@ def test_review_above_threshold_says_it_waits_for_an_admin_and_asks_for_a_note(o
     assert 'data-testid="review-approval"' in html and "waits for an admin" in html
     assert 'name="approvalNote"' in html and "Ask an admin to approve" in html
     assert 'data-testid="review-spend"' not in html
+    assert 'data-testid="review-wallet"' not in html  # nothing leaves the wallet now
 
 
 def test_review_below_threshold_has_no_note_field(operator_client, org, admin_user, sydney_captures):
