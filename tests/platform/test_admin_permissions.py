@@ -18,6 +18,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # superuser-only: people, memberships, credentials, permissions
     "accounts.user": ("", "vacd"),
     "accounts.membership": ("", "vacd"),
+    "accounts.workspacemember": ("", "vacd"),
     "auth.group": ("", "vacd"),
     # credentials: never added/edited/deleted in the admin, only revoked (superuser action)
     "accounts.apikey": ("", "v"),
@@ -35,6 +36,9 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "orders.spendpolicy": ("", "v"),
     "orders.spendapproval": ("", "v"),
     "orders.budgetwarning": ("", "v"),
+    "orders.watch": ("", "v"),
+    "orders.watchalert": ("", "v"),
+    "orders.watchmatch": ("", "v"),
     "billing.wallet": ("v", "v"),
     "billing.ledgerentry": ("v", "v"),
     "billing.charge": ("v", "v"),
