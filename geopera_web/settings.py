@@ -162,6 +162,8 @@ CACHES = {
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="geopera-web <noreply@geopera.local>")
+# Where e-mailed links point (a watch alert opens the archive there).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # GDAL 3.6 (Debian bookworm) cannot stop spatial references from touching files or the network
 # (gis.W001 wants GDAL >= 3.9). We never hand user-supplied SRS strings to GDAL: uploads are read

@@ -76,6 +76,11 @@ class DecisionKind:
     on_expired: Callable[[Any], None] | None = None
     # How a message to the deciders names one ("A quotation (12,000 credits)"); default "A <noun>".
     headline: Callable[[Any], str] | None = None
+    # The inbox (`orders.inbox`): the column that names a row's workspace, and what to load with
+    # the rows of one page (select_related / prefetch_related paths of the kind's model).
+    workspace_field: str = "order__workspace_id"
+    inbox_related: tuple[str, ...] = ()
+    inbox_prefetch: tuple[str, ...] = ()
 
     def headline_of(self, obj: Any) -> str:
         return self.headline(obj) if self.headline else f"A {self.noun}"

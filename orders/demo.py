@@ -361,3 +361,118 @@ def seed_archive_orders(world: DemoWorld) -> None:
         elif fate == "cancelled":
             order_cancel(org=org, actor=user, order_id=order.pk)
         world.log(f"archive-orders: {name} ({fate})")
+
+
+DEMO_APPROVAL_TAG = "demo-approval"
+DEMO_APPROVAL_THRESHOLD = 50_000  # A$500: operators' orders above it wait for an admin
+
+
+def seed_approvals(world: DemoWorld) -> None:
+    """Acme's spend policy (an approval threshold) and one operator's archive order above it,
+    waiting in the unified inbox with the operator's note. Idempotent."""
+    from .approvals.models import SpendPolicy
+    from .approvals.services import spend_policy_update
+    from .cart.pricing import archive_quote
+    from .cart.services import archive_order_place
+    from .models import Order
+
+    org, admin, operator = world.orgs["acme"], world.users["acme_admin"], world.users["acme_operator"]
+    if Order.objects.filter(org=org, tags__contains=[DEMO_APPROVAL_TAG]).exists():
+        world.log("approvals: demo approval already there")
+        return
+    found = _sydney_captures(world)
+    # One order is fulfilled by one provider: captures of the first one's host only.
+    captures = [{"id": c.scene_id} for c in found if c.data_product.host == found[0].data_product.host][:3]
+    price = archive_quote(captures=captures).total_credits
+    org_row = SpendPolicy.objects.filter(org=org, workspace__isnull=True).first()
+    threshold = org_row.approval_threshold_credits if org_row else None
+    if threshold is None or threshold >= price:
+        threshold = max(0, min(DEMO_APPROVAL_THRESHOLD, price - 1))
+        spend_policy_update(org=org, actor=admin, approval_threshold_credits=threshold)
+    order = archive_order_place(
+        org=org,
+        actor=operator,
+        captures=captures,
+        display_name="Sydney harbour full strips",
+        tags=[DEMO_APPROVAL_TAG, "sydney"],
+        approval_note="Full strips for the harbour foreshore baseline; the client pays the difference.",
+    )
+    world.log(f"approvals: threshold {threshold:,} credits; {order.display_name} waits for an admin")
+
+
+DEMO_WATCH_SCENE = "DEMO-WATCH-DALBY-01"
+
+
+def seed_watches(world: DemoWorld) -> None:
+    """An operator watches the remainder of the Darling Downs order (partially fulfilled); a new
+    archive capture over it is imported through `catalog_import`, and the watch's match is run at
+    once (a worker would run it after commit): the coverage page shows what the archive could now
+    cover and at what price, the Watches page the alert. Idempotent."""
+    import json
+
+    from .catalog.services import catalog_import
+    from .models import DataProduct, Order, OrderType, Watch
+    from .watches.services import watch_create, watches_match
+
+    org, operator = world.orgs["acme"], world.users["acme_operator"]
+    order = Order.objects.filter(org=org, metadata__demo="coverage-downs").first()
+    if order is None:
+        world.log("watches: no Darling Downs demo order, skipped")
+        return
+    if Watch.objects.filter(org=org, order=order).exists():
+        world.log("watches: demo watch already there")
+        return
+    watch = watch_create(
+        org=org,
+        user=operator,
+        name="Darling Downs cotton: the rest",
+        order_id=order.pk,
+        min_new_coverage_percent=25,
+    )
+    product = (
+        DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True)
+        .order_by("credits_per_km2")
+        .first()
+    )
+    if product is None:
+        world.log("watches: no archive product, no match")
+        return
+    from django.conf import settings
+
+    site = settings.SITE_URL.rstrip("/")
+    x0, y0, x1, y1 = watch.aoi.extent
+    pad = 0.01
+    started = timezone.now()
+    item = {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": DEMO_WATCH_SCENE,
+        "collection": product.collection,
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [
+                    [x0 - pad, y0 - pad],
+                    [x1 + pad, y0 - pad],
+                    [x1 + pad, y1 + pad],
+                    [x0 - pad, y1 + pad],
+                    [x0 - pad, y0 - pad],
+                ]
+            ],
+        },
+        "properties": {
+            "datetime": _iso(started - timedelta(hours=20)),
+            "eo:cloud_cover": 3.0,
+            "gsd": 0.5,
+            "view:off_nadir": 9.0,
+            "platform": "demo-sat-2",
+        },
+        # The synthetic quicklook every simulated scene has (imports keep absolute hrefs only).
+        "assets": {
+            "thumbnail": {"href": f"{site}/archive/quicklook/{DEMO_WATCH_SCENE}.svg?size=thumb"},
+            "overview": {"href": f"{site}/archive/quicklook/{DEMO_WATCH_SCENE}.svg"},
+        },
+    }
+    catalog_import(text=json.dumps({"type": "FeatureCollection", "features": [item]}))
+    alerts = watches_match(since=started)
+    world.log(f"watches: {watch.name} ({len(alerts)} alert(s))")

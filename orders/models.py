@@ -23,6 +23,7 @@ from .cart.models import Cart, CartItem
 from .catalog.models import Capture, DataProduct, OrderType
 from .coverage.models import CoverageSnapshot
 from .fulfilment.models import DeliveredCapture, DeliveryBatch
+from .watches.models import Watch, WatchAlert, WatchMatch
 
 __all__ = [
     "BudgetWarning",
@@ -35,6 +36,9 @@ __all__ = [
     "DataProduct",
     "DeliveredCapture",
     "DeliveryBatch",
+    "Watch",
+    "WatchAlert",
+    "WatchMatch",
     "Order",
     "OrderEvent",
     "OrderGroup",

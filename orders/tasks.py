@@ -56,3 +56,20 @@ def poll_provider_orders(limit: int = 200) -> int:
     from .models import OrderType
 
     return fulfilment_poll(order_type=OrderType.ARCHIVE, limit=limit)["orders"]
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=6,
+)
+def match_watches(since: str) -> int:
+    """After a catalog import: match the captures imported since `since` against every watch (one
+    statement) and tell the watchers; returns the alerts written. Safe to run twice."""
+    import datetime as dt
+
+    from .watches.services import watches_match
+
+    return len(watches_match(since=dt.datetime.fromisoformat(since)))

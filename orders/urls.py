@@ -9,6 +9,7 @@ from .cart.urls import urlpatterns as cart_urls
 from .catalog.urls import urlpatterns as catalog_urls
 from .coverage.urls import urlpatterns as coverage_urls
 from .fulfilment.urls import urlpatterns as fulfilment_urls
+from .watches.urls import urlpatterns as watches_urls
 
 app_name = "orders"
 
@@ -18,6 +19,7 @@ urlpatterns = [
     *coverage_urls,
     *fulfilment_urls,
     *approvals_urls,
+    *watches_urls,
     path("orders/", views.order_list_page, name="list"),
     path("orders/<uuid:order_id>/", views.order_detail_page, name="detail"),
     path("orders/<uuid:order_id>/tags/", views.order_tags_view, name="tags"),

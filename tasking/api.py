@@ -16,6 +16,7 @@ from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, NotFound
 from orders.api import OrderPlaceInput
+from orders.inbox import inbox_kind_slugs
 from orders.models import OrderType
 from orders.placement import Placer, order_place, register_placer
 
@@ -24,8 +25,8 @@ from .feasibility import feature_feasibility, pass_out, predict_passes
 from .models import CaptureFrequency, Feasibility, Sensor, TaskingTemplate
 from .schemas import params_validate, product_schema
 from .selectors import (
-    PENDING_KINDS,
     decisions_pending,
+    pending_decision_count,
     quotation_list,
     sensor_list,
     study_list,
@@ -384,10 +385,18 @@ class DecisionsPendingInput(serializers.Serializer):
     page = page_field()
     size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
     kinds = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    cursor = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=512,
+        help_text="The `nextCursor` of the previous page (keyset paging; `page` is then ignored).",
+    )
 
     def validate_kinds(self, value: str | None) -> str | None:
         if value:
-            bad = [k for k in value.split(",") if k.strip() and k.strip().lower() not in PENDING_KINDS]
+            known = inbox_kind_slugs()
+            bad = [k for k in value.split(",") if k.strip() and k.strip().lower() not in known]
             if bad:
                 raise serializers.ValidationError(
                     f"Unknown kind(s) {', '.join(bad)}; use feasibility, quotation, approval, or several comma-separated."
@@ -717,14 +726,21 @@ def opportunities_list(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
 def decisions_pending_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     """Every pending feasibility study, quotation and spend approval of the org, newest first;
     `kinds` is "feasibility", "quotation", "approval" or several comma-separated (approvals use the
-    orders.approvals.list item shape, with `kind: "approval"`)."""
-    rows = decisions_pending(org=ctx.org, workspace_id=data.get("workspaceId"), kinds=data.get("kinds"))
-    page_rows, total = _page(rows, data["page"], data["size"])
+    orders.approvals.list item shape, with `kind: "approval"`).
+
+    Paging: `page` (0-based, as the reference defines it) or, cheaper on deep pages, `cursor`: the
+    `nextCursor` of the previous answer (null on the last page). Both read one SQL statement."""
+    size, page, cursor = data["size"], data["page"], data.get("cursor") or None
+    filters = {"workspace_id": data.get("workspaceId"), "kinds": data.get("kinds")}
+    result = decisions_pending(
+        org=ctx.org, size=size, cursor=cursor, offset=page * size, with_groups=False, **filters
+    )
     return {
-        "items": [_pending_out(r) for r in page_rows],
-        "page": data["page"],
-        "size": data["size"],
-        "total": total,
+        "items": [_pending_out(r) for r in result.rows],
+        "page": page,
+        "size": size,
+        "total": pending_decision_count(org=ctx.org, **filters),
+        "nextCursor": result.next_cursor,
     }
 
 

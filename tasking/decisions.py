@@ -36,6 +36,8 @@ FEASIBILITY = register_decision_kind(
         model=FeasibilityStudy,
         noun="feasibility study",
         deadline_field="deadline",
+        inbox_related=("order__data_product__tasking__sensor",),
+        inbox_prefetch=("options",),
         events={
             D.ACCEPTED: events.event_feasibility_accepted,
             D.REJECTED: events.event_feasibility_rejected,
@@ -51,6 +53,7 @@ QUOTATION = register_decision_kind(
         noun="quotation",
         deadline_field="valid_until",
         headline=lambda q: f"A quotation ({q.credits:,} credits)",
+        inbox_related=("order__data_product__tasking__sensor",),
         events={
             D.ACCEPTED: events.event_quotation_accepted,
             D.REJECTED: events.event_quotation_rejected,

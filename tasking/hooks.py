@@ -15,9 +15,9 @@ register_seeder(order=50, name="tasking-flow", seeder=seed_tasking_flow)
 
 
 def _inbox_count(request: Any) -> int:
-    from .selectors import pending_decision_count
+    from .views.inbox import request_pending_count
 
-    return pending_decision_count(org=request.org)
+    return request_pending_count(request)
 
 
 register_badge("inbox", _inbox_count)

@@ -3,14 +3,13 @@ a missing one are the same 404. The sensor catalog is global (the same for every
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
 
 from geopera_web.accounts.models import Organization
 from geopera_web.errors import NotFound, parse_uuid
-from orders.approvals.models import SpendApproval
+from orders.inbox import DecisionPage, decisions_page, decisions_pending_count
 
 from .models import FeasibilityStudy, Quotation, Sensor, TaskingProduct, TaskingTemplate
 
@@ -103,8 +102,6 @@ def template_get_including_deleted(
 
 # --- tasking flow: orders, studies, quotations, the decisions inbox, the support queue -----------
 
-PENDING_KINDS = ("feasibility", "quotation", "approval")
-
 
 def tasking_order_list(*, org: Organization) -> QuerySet:
     """The org's tasking orders (drafts included), newest first."""
@@ -176,80 +173,33 @@ def quotation_list(*, org: Organization, filters: dict[str, Any] | None = None) 
     return _filtered(qs, filters=filters or {}).order_by("-created_at", "-id")
 
 
-@dataclass
-class Decision:
-    """One row of the unified inbox: a pending study or quotation."""
-
-    kind: str  # "feasibility" | "quotation"
-    obj: Any
-
-    @property
-    def id(self) -> Any:
-        return self.obj.id
-
-    @property
-    def created_at(self) -> Any:
-        return self.obj.created_at
-
-    @property
-    def deadline(self) -> Any:
-        return self.obj.deadline
-
-    @property
-    def order(self) -> Any:
-        return self.obj.order
-
-
 def decisions_pending(
-    *, org: Organization, workspace_id: object = None, kinds: str | list[str] | None = None
-) -> list[Decision]:
-    """Every pending study and quotation of the org, newest first (one list for the inbox)."""
-    wanted = _kinds(kinds)
-    ws = parse_uuid(workspace_id) if workspace_id else None
-    rows: list[Decision] = []
-    if "feasibility" in wanted:
-        # A cancelled order's study is moot: only orders still waiting on the org are listed.
-        qs = study_list(org=org, filters={"decision": FeasibilityStudy.Decision.PENDING}).filter(
-            order__status="pending"
-        )
-        if workspace_id:
-            qs = qs.filter(order__workspace_id=ws) if ws else qs.none()
-        rows += [Decision("feasibility", s) for s in qs.prefetch_related("order__groups")]
-    if "quotation" in wanted:
-        qs = quotation_list(org=org, filters={"decision": Quotation.Decision.PENDING}).filter(
-            order__status="pending"
-        )
-        if workspace_id:
-            qs = qs.filter(order__workspace_id=ws) if ws else qs.none()
-        rows += [Decision("quotation", q) for q in qs.prefetch_related("order__groups")]
-    if "approval" in wanted:
-        from orders.approvals.selectors import approvals_pending
-
-        qs = approvals_pending(org=org, workspace_id=workspace_id)
-        rows += [Decision("approval", a) for a in qs.prefetch_related("order__groups")]
-    rows.sort(key=lambda d: (d.created_at, str(d.id)), reverse=True)
-    return rows
-
-
-def _kinds(kinds: str | list[str] | None) -> set[str]:
-    if not kinds:
-        return set(PENDING_KINDS)
-    parts = kinds.split(",") if isinstance(kinds, str) else kinds
-    return {p.strip().lower() for p in parts if p.strip().lower() in PENDING_KINDS}
-
-
-def pending_decision_count(*, org: Organization) -> int:
-    return (
-        FeasibilityStudy.objects.filter(
-            org=org, decision=FeasibilityStudy.Decision.PENDING, order__status="pending"
-        ).count()
-        + Quotation.objects.filter(
-            org=org, decision=Quotation.Decision.PENDING, order__status="pending"
-        ).count()
-        + SpendApproval.objects.filter(
-            org=org, decision=SpendApproval.Decision.PENDING, order__status="pending"
-        ).count()
+    *,
+    org: Organization,
+    size: int = 20,
+    workspace_id: object = None,
+    kinds: str | list[str] | None = None,
+    cursor: str | None = None,
+    offset: int = 0,
+    with_groups: bool = True,
+) -> DecisionPage:
+    """One page of every waiting decision of the org (studies, quotations, spend approvals and any
+    other registered kind), newest first: one statement for the page (see `orders.inbox`)."""
+    return decisions_page(
+        org=org,
+        size=size,
+        kinds=kinds,
+        workspace_id=workspace_id,
+        cursor=cursor,
+        offset=offset,
+        with_groups=with_groups,
     )
+
+
+def pending_decision_count(
+    *, org: Organization, workspace_id: object = None, kinds: str | list[str] | None = None
+) -> int:
+    return decisions_pending_count(org=org, workspace_id=workspace_id, kinds=kinds)
 
 
 # Support staff work across orgs, and only through these two selectors (the desk is staff_required).

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from geopera_web.accounts.models import Membership, Organization, Role, User, Workspace
-from geopera_web.accounts.selectors import workspace_default, workspace_get
+from geopera_web.accounts.selectors import workspace_default, workspace_get_open
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import charge_authorize
 from geopera_web.errors import Conflict, InvalidInput, NotFound, PermissionDenied, parse_uuid
@@ -470,7 +470,7 @@ def _product_for(data_product_id: str) -> TaskingProduct:
 def _workspace_for(*, org: Organization, workspace_id: object) -> Workspace:
     if workspace_id in (None, ""):
         return workspace_default(org=org)
-    ws = workspace_get(org=org, workspace_id=workspace_id)
+    ws = workspace_get_open(org=org, workspace_id=workspace_id)
     if ws is None:
         raise NotFound("Workspace not found.", slug="unknown-workspace")
     return ws

@@ -13,6 +13,7 @@ urlpatterns = [
     path("tasking/new/check/", requests.tasking_params_check, name="params_check"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/badge/", inbox.inbox_badge, name="inbox_badge"),
+    path("inbox/fresh/", inbox.inbox_fresh, name="inbox_fresh"),
     path("inbox/studies/<uuid:study_id>/accept/", inbox.inbox_study_accept, name="inbox_study_accept"),
     path("inbox/studies/<uuid:study_id>/reject/", inbox.inbox_study_reject, name="inbox_study_reject"),
     path(

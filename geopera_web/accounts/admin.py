@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from geopera_web.admin_policy import ReadOnlyAdmin, SuperuserOnlyAdmin, audit
 
-from .models import ApiKey, Membership, Organization, User, UserToken, Workspace
+from .models import ApiKey, Membership, Organization, User, UserToken, Workspace, WorkspaceMember
 
 PRIVILEGE_FIELDS = ("is_superuser", "groups", "user_permissions")
 
@@ -101,6 +101,17 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+@admin.register(WorkspaceMember)
+class WorkspaceMemberAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
+    """Workspace members change through projects.* (org and workspace admins); here superusers only."""
+
+    list_display = ("user", "workspace", "role", "created_at")
+    list_filter = ("role",)
+    search_fields = ("user__email", "workspace__name", "workspace__org__name")
+    list_select_related = ("user", "workspace")
+    autocomplete_fields = ("user",)
 
 
 @admin.register(Membership)

@@ -17,7 +17,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     org = getattr(request, "org", None)
     if org is None:
         return context
-    from geopera_web.billing.selectors import wallet_get
+    from geopera_web.billing.selectors import request_wallet
 
     membership = request.membership
     context.update(
@@ -27,7 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "is_org_admin": membership.role == "admin",
             "can_write": membership.role in ("admin", "operator"),
             "org_memberships": request.memberships,
-            "wallet": wallet_get(org=org),
+            "wallet": request_wallet(request),
             "nav_badges": badges_for(request),
         }
     )

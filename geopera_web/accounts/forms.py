@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
-from .models import Scope
+from .models import API_KEY_SCOPES, Scope
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -16,7 +16,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “Nightly ingest script”.")
     scopes = forms.MultipleChoiceField(
-        choices=Scope.choices,
+        choices=[(value, label) for value, label in Scope.choices if value in API_KEY_SCOPES],
         widget=forms.CheckboxSelectMultiple,
         initial=[Scope.CATALOG_READ, Scope.ORDERS_READ],
         help_text="API keys never place archive orders or decide on quotations: those need a person.",

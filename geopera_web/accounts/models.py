@@ -22,9 +22,30 @@ class Scope(models.TextChoices):
     ITEMS_READ = "items:read", "Read delivered items and product schemas"
     ORDERS_READ = "orders:read", "Read orders, estimates and decisions"
     ORDERS_WRITE = "orders:write", "Place, change and cancel orders"
+    # The integrator's surface (shared/reference/geopera-openapi-integrations.json).
+    BILLING_READ = "billing:read", "Read the credit balance, the ledger and invoices"
+    USAGE_READ = "usage:read", "Read this billing period's usage"
+    PROVENANCE_READ = "provenance:read", "Read the lineage of orders and delivered captures"
+    PROJECTS_WRITE = "projects:write", "Create and manage workspaces and their members"
+    ADMIN_READ = "admin:read", "Read administrative detail (an order's tasking groups)"
+    API_KEYS_READ = "api_keys:read", "List the organization's API keys"
+    API_KEYS_WRITE = "api_keys:write", "Mint and revoke API keys"
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(Scope.values)
+# A key never mints or lists keys (that would let a leaked key make itself a successor): the
+# api_keys scopes belong to org admins' sessions and user tokens only.
+API_KEY_SCOPES: tuple[str, ...] = tuple(s for s in ALL_SCOPES if not s.startswith("api_keys:"))
+_READ_SCOPES = frozenset(
+    {
+        Scope.CATALOG_READ,
+        Scope.ITEMS_READ,
+        Scope.ORDERS_READ,
+        Scope.BILLING_READ,
+        Scope.USAGE_READ,
+        Scope.PROVENANCE_READ,
+    }
+)
 
 
 class BillingMode(models.TextChoices):
@@ -39,9 +60,11 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+# Scopes are the coarse gate; operations add role rules on top (e.g. only org admins read the
+# ledger; an operator manages a workspace only as that workspace's admin).
 ROLE_SCOPES: dict[str, frozenset[str]] = {
-    Role.VIEWER: frozenset({Scope.CATALOG_READ, Scope.ITEMS_READ, Scope.ORDERS_READ}),
-    Role.OPERATOR: frozenset(ALL_SCOPES),
+    Role.VIEWER: _READ_SCOPES,
+    Role.OPERATOR: _READ_SCOPES | {Scope.ORDERS_WRITE, Scope.PROJECTS_WRITE},
     Role.ADMIN: frozenset(ALL_SCOPES),
 }
 
@@ -102,14 +125,28 @@ class Organization(models.Model):
         return self.name
 
 
+class Region(models.TextChoices):
+    """Where a workspace asks its deliveries to be kept (the reference's `GcsRegion`)."""
+
+    AU_SE1 = "australia-southeast1", "Australia (Sydney)"
+    ASIA_SE1 = "asia-southeast1", "Asia (Singapore)"
+    US_W1 = "us-west1", "US West (Oregon)"
+    EU_W1 = "europe-west1", "Europe (Belgium)"
+
+
 class Workspace(models.Model):
     """A project inside an org (the API's `projectId` / `workspaceId`)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="workspaces")
     name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    region = models.CharField(max_length=32, choices=Region.choices, default=Region.AU_SE1)
     is_default = models.BooleanField(default=False)
+    # Archived: hidden from the default list and closed to new orders (409); its orders stay readable.
+    is_archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-is_default", "name"]
@@ -122,6 +159,33 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.org})"
+
+
+class WorkspaceMember(models.Model):
+    """A person's role in one workspace (the reference's project members). A workspace `admin`
+    manages that workspace (metadata, archive, delete, members) even as an org operator; org admins
+    manage every workspace. `editor` and `viewer` record who works there."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        EDITOR = "editor", "Editor"
+        VIEWER = "viewer", "Viewer"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey("User", on_delete=models.CASCADE, related_name="workspace_memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
+    added_by = models.ForeignKey("User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["workspace", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="accounts_workspacemember_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} as {self.role}"
 
 
 class Membership(models.Model):
@@ -156,6 +220,10 @@ class ApiKey(models.Model):
     scopes = models.JSONField(default=list)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Null: the key never expires (until revoked).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Requests per minute for this key, under the server-wide limit; null: the server-wide limit.
+    rate_limit = models.PositiveIntegerField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -167,8 +235,12 @@ class ApiKey(models.Model):
         return f"{self.name} ({self.display_prefix}…)"
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
 
 class UserToken(models.Model):

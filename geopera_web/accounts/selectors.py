@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from geopera_web.errors import parse_uuid
 
-from .models import ApiKey, Membership, Organization, User, UserToken, Workspace
+from .models import ApiKey, Membership, Organization, User, UserToken, Workspace, WorkspaceMember
 from .services import secret_hash
 
 
@@ -26,8 +26,58 @@ def org_find(*, ref: str) -> Organization | None:
     return Organization.objects.filter(name__iexact=ref).first()
 
 
-def workspace_list(*, org: Organization) -> QuerySet[Workspace]:
-    return Workspace.objects.filter(org=org)
+def workspace_list(*, org: Organization, include_archived: bool = False) -> QuerySet[Workspace]:
+    """The org's workspaces (default first); archived ones only when asked for."""
+    qs = Workspace.objects.filter(org=org)
+    return qs if include_archived else qs.filter(is_archived=False)
+
+
+def workspace_list_with_counts(*, org: Organization, include_archived: bool = False) -> QuerySet[Workspace]:
+    """`workspace_list` with `member_count` and `order_count` annotated (one query)."""
+    # Meta.ordering does not apply to a GROUP BY query: order explicitly (default first).
+    return (
+        workspace_list(org=org, include_archived=include_archived)
+        .annotate(member_count=Count("members", distinct=True), order_count=Count("orders", distinct=True))
+        .order_by("-is_default", "name")
+    )
+
+
+def workspace_members(*, workspace: Workspace) -> QuerySet[WorkspaceMember]:
+    return WorkspaceMember.objects.filter(workspace=workspace).select_related("user")
+
+
+def workspace_member_get(*, workspace: Workspace, user_id: object) -> WorkspaceMember | None:
+    uid = _parse_int(user_id)
+    if uid is None:
+        return None
+    return WorkspaceMember.objects.filter(workspace=workspace, user_id=uid).select_related("user").first()
+
+
+def org_member_get(*, org: Organization, user_id: object) -> Membership | None:
+    """The org's membership of user `user_id` (a person outside the org is None, like a missing one)."""
+    uid = _parse_int(user_id)
+    if uid is None:
+        return None
+    return Membership.objects.filter(org=org, user_id=uid).select_related("user").first()
+
+
+def workspace_can_manage(*, org_role: str | None, user: User | None, workspace: Workspace) -> bool:
+    """Org admins manage every workspace; a workspace's own `admin` members manage that one."""
+    if org_role == "admin":
+        return True
+    if user is None or org_role not in ("operator",):
+        return False
+    return WorkspaceMember.objects.filter(
+        Q(role=WorkspaceMember.Role.ADMIN), workspace=workspace, user=user
+    ).exists()
+
+
+def _parse_int(value: object) -> int | None:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
 
 
 def workspace_get(*, org: Organization, workspace_id: object) -> Workspace | None:
@@ -36,12 +86,27 @@ def workspace_get(*, org: Organization, workspace_id: object) -> Workspace | Non
     return Workspace.objects.filter(org=org, id=ws_id).first() if ws_id else None
 
 
+def workspace_get_open(*, org: Organization, workspace_id: object) -> Workspace | None:
+    """`workspace_get` for a new order: an archived workspace takes none (409)."""
+    from geopera_web.errors import Conflict
+
+    ws = workspace_get(org=org, workspace_id=workspace_id)
+    if ws is not None and ws.is_archived:
+        raise Conflict(
+            f"Workspace {ws.name!r} is archived and takes no new orders: restore it "
+            "(projects.archive with is_archived false) or choose another.",
+            slug="workspace-archived",
+        )
+    return ws
+
+
 def workspace_default(*, org: Organization) -> Workspace:
     ws = Workspace.objects.filter(org=org, is_default=True).first()
     return ws or Workspace.objects.filter(org=org).order_by("created_at").first()  # type: ignore[return-value]
 
 
 def api_key_list(*, org: Organization) -> QuerySet[ApiKey]:
+    """The org's keys, newest first (revoked and expired included, for the record)."""
     return ApiKey.objects.filter(org=org).select_related("created_by")
 
 

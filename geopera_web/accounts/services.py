@@ -11,14 +11,15 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from geopera_web.admin_policy import SUPPORT_GROUP, support_group_sync  # noqa: F401
-from geopera_web.errors import ApplicationError, NotFound, parse_uuid
+from geopera_web.errors import ApplicationError, Conflict, NotFound, PermissionDenied, parse_uuid
 
 from .models import (
-    ALL_SCOPES,
+    API_KEY_SCOPES,
     ApiKey,
     BillingMode,
     Membership,
@@ -27,6 +28,7 @@ from .models import (
     User,
     UserToken,
     Workspace,
+    WorkspaceMember,
 )
 
 
@@ -98,18 +100,219 @@ def membership_set(*, org: Organization, user: User, role: str) -> Membership:
     return membership
 
 
-def workspace_create(*, org: Organization, name: str) -> Workspace:
+def _workspace_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError("A workspace needs a name.")
+    if len(name) > 200:
+        raise ApplicationError("A workspace's name is at most 200 characters.")
+    return name
+
+
+@transaction.atomic
+def workspace_create(
+    *,
+    org: Organization,
+    name: str,
+    description: str = "",
+    region: str | None = None,
+    actor: User | None = None,
+) -> Workspace:
+    """A new workspace in `org` (names are unique per org, case-insensitively: 409). Its creator,
+    when a person, becomes its first `admin` member."""
+    from .models import Region
+
+    name = _workspace_name(name)
+    if region is not None and region not in Region.values:
+        raise ApplicationError(f"Unknown region {region!r}; use one of {', '.join(Region.values)}.")
     if Workspace.objects.filter(org=org, name__iexact=name).exists():
-        raise ApplicationError(f"A workspace named {name!r} already exists.", status=409)
-    return Workspace.objects.create(org=org, name=name)
+        raise Conflict(f"A workspace named {name!r} already exists.", slug="workspace-name-taken")
+    workspace = Workspace.objects.create(
+        org=org, name=name, description=description or "", region=region or Region.AU_SE1
+    )
+    if actor is not None and actor.is_authenticated:
+        WorkspaceMember.objects.create(
+            workspace=workspace, user=actor, role=WorkspaceMember.Role.ADMIN, added_by=actor
+        )
+    return workspace
+
+
+def _workspace_for_update(*, org: Organization, workspace_id: object) -> Workspace:
+    ws_id = parse_uuid(workspace_id)
+    workspace = Workspace.objects.select_for_update().filter(org=org, id=ws_id).first() if ws_id else None
+    if workspace is None:
+        raise NotFound("Workspace (project_id) not found in your organization.", slug="workspace-not-found")
+    return workspace
+
+
+def _require_manager(*, workspace: Workspace, org_role: str | None, user: User | None) -> None:
+    from .selectors import workspace_can_manage
+
+    if not workspace_can_manage(org_role=org_role, user=user, workspace=workspace):
+        raise PermissionDenied(
+            "Only org admins and this workspace's admin members may manage it.",
+            slug="workspace-admin-required",
+        )
+
+
+@transaction.atomic
+def workspace_update(
+    *,
+    org: Organization,
+    workspace_id: object,
+    org_role: str | None,
+    user: User | None,
+    name: str | None = None,
+    description: str | None = None,
+    is_archived: bool | None = None,
+) -> Workspace:
+    """Change a workspace's name, description or archived flag (None leaves a field as it is).
+    The default workspace cannot be archived: orders without a projectId go there."""
+    workspace = _workspace_for_update(org=org, workspace_id=workspace_id)
+    _require_manager(workspace=workspace, org_role=org_role, user=user)
+    fields: list[str] = []
+    if name is not None:
+        name = _workspace_name(name)
+        if Workspace.objects.filter(org=org, name__iexact=name).exclude(pk=workspace.pk).exists():
+            raise Conflict(f"A workspace named {name!r} already exists.", slug="workspace-name-taken")
+        workspace.name = name
+        fields.append("name")
+    if description is not None:
+        workspace.description = description
+        fields.append("description")
+    if is_archived is not None and is_archived != workspace.is_archived:
+        if is_archived and workspace.is_default:
+            raise Conflict(
+                "The default workspace cannot be archived: orders placed without a projectId go there.",
+                slug="default-workspace",
+            )
+        workspace.is_archived = is_archived
+        fields.append("is_archived")
+    if fields:
+        workspace.save(update_fields=[*fields, "updated_at"])
+    return workspace
+
+
+@transaction.atomic
+def workspace_delete(
+    *, org: Organization, workspace_id: object, org_role: str | None, user: User | None
+) -> str:
+    """Delete a workspace that never held an order (its members and budgets go with it). One with
+    orders keeps them for the ledger's sake: 409, archive it instead. Returns the deleted id."""
+    workspace = _workspace_for_update(org=org, workspace_id=workspace_id)
+    _require_manager(workspace=workspace, org_role=org_role, user=user)
+    if workspace.is_default:
+        raise Conflict("The default workspace cannot be deleted.", slug="default-workspace")
+    if workspace.orders.exists():
+        raise Conflict(
+            "This workspace holds orders, whose charges and deliveries must stay on record: "
+            "archive it instead (projects.archive).",
+            slug="workspace-has-orders",
+        )
+    ws_id = str(workspace.pk)
+    try:
+        workspace.delete()
+    except ProtectedError:
+        raise Conflict(
+            "This workspace is still referenced; archive it instead.", slug="workspace-in-use"
+        ) from None
+    return ws_id
+
+
+@transaction.atomic
+def workspace_member_add(
+    *,
+    org: Organization,
+    workspace_id: object,
+    org_role: str | None,
+    actor: User | None,
+    user_id: object,
+    role: str = WorkspaceMember.Role.EDITOR,
+) -> WorkspaceMember:
+    """Add a member of the org to a workspace. A person outside the org is a 404 (as a missing
+    one); already a member: 409 with `current_role`."""
+    from .selectors import org_member_get
+
+    workspace = _workspace_for_update(org=org, workspace_id=workspace_id)
+    _require_manager(workspace=workspace, org_role=org_role, user=actor)
+    _validate_workspace_role(role)
+    membership = org_member_get(org=org, user_id=user_id)
+    if membership is None:
+        raise NotFound("No member of your organization has that user_id.", slug="user-not-found")
+    existing = WorkspaceMember.objects.filter(workspace=workspace, user=membership.user).first()
+    if existing is not None:
+        raise Conflict(
+            f"{membership.user.email} is already a {existing.role} of this workspace; use "
+            "projects.update_member to change the role.",
+            slug="already-a-member",
+            current_role=existing.role,
+        )
+    try:
+        with transaction.atomic():
+            return WorkspaceMember.objects.create(
+                workspace=workspace, user=membership.user, role=role, added_by=actor
+            )
+    except IntegrityError:
+        raise Conflict("That person was just added by someone else.", slug="already-a-member") from None
+
+
+def _validate_workspace_role(role: str) -> None:
+    if role not in WorkspaceMember.Role.values:
+        raise ApplicationError(
+            f"Unknown workspace role {role!r}; use one of {', '.join(WorkspaceMember.Role.values)}.",
+            slug="invalid-role",
+        )
+
+
+@transaction.atomic
+def workspace_member_update(
+    *,
+    org: Organization,
+    workspace_id: object,
+    org_role: str | None,
+    actor: User | None,
+    user_id: object,
+    role: str,
+) -> WorkspaceMember:
+    from .selectors import workspace_member_get
+
+    workspace = _workspace_for_update(org=org, workspace_id=workspace_id)
+    _require_manager(workspace=workspace, org_role=org_role, user=actor)
+    _validate_workspace_role(role)
+    member = workspace_member_get(workspace=workspace, user_id=user_id)
+    if member is None:
+        raise NotFound("That person is not a member of this workspace.", slug="member-not-found")
+    if member.role != role:
+        member.role = role
+        member.save(update_fields=["role", "updated_at"])
+    return member
+
+
+@transaction.atomic
+def workspace_member_remove(
+    *, org: Organization, workspace_id: object, org_role: str | None, actor: User | None, user_id: object
+) -> None:
+    from .selectors import workspace_member_get
+
+    workspace = _workspace_for_update(org=org, workspace_id=workspace_id)
+    _require_manager(workspace=workspace, org_role=org_role, user=actor)
+    member = workspace_member_get(workspace=workspace, user_id=user_id)
+    if member is None:
+        raise NotFound("That person is not a member of this workspace.", slug="member-not-found")
+    member.delete()
+
+
+API_KEY_MAX_TTL_DAYS = 3650
 
 
 def _validate_scopes(scopes: Iterable[str]) -> list[str]:
     scopes = [s for s in scopes if s]
-    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    unknown = sorted(set(scopes) - set(API_KEY_SCOPES))
     if unknown:
         raise ApplicationError(
-            f"Unknown scope(s): {', '.join(unknown)}. Known scopes: {', '.join(ALL_SCOPES)}."
+            f"Unknown scope(s) for an API key: {', '.join(unknown)}. An API key may hold: "
+            f"{', '.join(API_KEY_SCOPES)} (managing API keys needs a person).",
+            slug="invalid-scope",
         )
     if not scopes:
         raise ApplicationError("An API key needs at least one scope.")
@@ -117,26 +320,43 @@ def _validate_scopes(scopes: Iterable[str]) -> list[str]:
 
 
 def api_key_create(
-    *, org: Organization, name: str, scopes: Iterable[str], actor: User | None = None
+    *,
+    org: Organization,
+    name: str,
+    scopes: Iterable[str],
+    actor: User | None = None,
+    rate_limit: int | None = None,
+    expires_in_days: int | None = None,
 ) -> tuple[ApiKey, str]:
-    """Mint an API key. Returns the row and the raw key, which is shown once and never stored."""
+    """Mint an API key (the page and `api_keys.create` alike). Returns the row and the raw key,
+    which is shown once and never stored. `rate_limit` is requests per minute (under the server's
+    own limit); `expires_in_days` makes the key stop working after that many days."""
     name = (name or "").strip()
     if not name:
         raise ApplicationError("Give the API key a name so you can recognise it later.")
+    if len(name) > 100:
+        raise ApplicationError("An API key's name is at most 100 characters.")
+    if rate_limit is not None and not 1 <= rate_limit <= 1_000_000:
+        raise ApplicationError("rate_limit is requests per minute: between 1 and 1,000,000.")
+    if expires_in_days is not None and not 1 <= expires_in_days <= API_KEY_MAX_TTL_DAYS:
+        raise ApplicationError(f"expires_in_days must be between 1 and {API_KEY_MAX_TTL_DAYS}.")
     raw = ApiKey.PREFIX + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
         org=org,
-        name=name[:100],
+        name=name,
         scopes=_validate_scopes(scopes),
         created_by=actor,
         display_prefix=raw[:12],
         key_hash=secret_hash(raw),
+        rate_limit=rate_limit,
+        expires_at=timezone.now() + datetime.timedelta(days=expires_in_days) if expires_in_days else None,
     )
     return key, raw
 
 
 def api_key_revoke(*, org: Organization, key_id: object) -> ApiKey:
-    key = ApiKey.objects.filter(org=org, id=key_id).first()
+    """Revoke the org's key (another org's, or a malformed id, is a 404). Revoking twice is a no-op."""
+    key = ApiKey.objects.filter(org=org, id=parse_uuid(key_id)).first()
     if key is None:
         raise NotFound("API key not found.")
     if key.revoked_at is None:

@@ -43,6 +43,10 @@ class ApiKeyAuthentication(_BearerRealm, authentication.BaseAuthentication):
         key = api_key_authenticate(raw=raw)
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        if key.is_expired:
+            raise exceptions.AuthenticationFailed(
+                f"This API key expired on {key.expires_at:%Y-%m-%d %H:%M} UTC. An org admin can mint a new one."
+            )
         credential_touch(key)
         return (None, Principal(org=key.org, scopes=frozenset(key.scopes), api_key=key))
 

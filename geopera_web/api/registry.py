@@ -71,8 +71,11 @@ class OpContext:
     def user(self) -> User | None:
         return self.principal.user
 
-    def require_role(self, *roles: str, action: str = "do this") -> None:
-        """Role gates beyond scopes (e.g. only org admins decide on quotations)."""
+    def require_role(self, *roles: str, action: str = "do this", api_keys: bool = False) -> None:
+        """Role gates beyond scopes (e.g. only org admins decide on quotations). With
+        `api_keys=True` an API key passes on its scopes alone (an org admin granted them)."""
+        if self.principal.is_api_key and api_keys:
+            return
         if self.principal.is_api_key or self.principal.role not in roles:
             raise PermissionDenied(
                 f"Only {' or '.join(roles)} members of the organization may {action}.",

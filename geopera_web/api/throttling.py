@@ -19,6 +19,13 @@ class PrincipalRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def allow_request(self, request, view) -> bool:
+        principal = request.auth
+        key = getattr(principal, "api_key", None)
+        if key is not None and key.rate_limit:
+            # A key's own limit (per minute) applies under the server-wide one, never above it.
+            server_num, server_duration = self.parse_rate(self.get_rate())
+            if key.rate_limit / 60 < server_num / server_duration:
+                self.num_requests, self.duration = key.rate_limit, 60
         try:
             return super().allow_request(request, view)
         except Exception as exc:  # noqa: BLE001 - any cache failure: fail open

@@ -149,7 +149,13 @@ def archive_quote(*, captures: list[dict[str, Any]], split_by_date: bool = False
     ids = [str(item["id"]) for item in captures]
     found: dict[str, list[Capture]] = {}
     if ids:
-        for capture in Capture.objects.filter(scene_id__in=set(ids)).select_related("data_product"):
+        # Only what grouping needs: the footprints stay in PostgreSQL (the group SQL reads them).
+        lookup = (
+            Capture.objects.filter(scene_id__in=set(ids))
+            .select_related("data_product")
+            .only("id", "scene_id", "collection", "acquired_at", "data_product")
+        )
+        for capture in lookup:
             found.setdefault(capture.scene_id, []).append(capture)
 
     parsed: dict[str, tuple[str | None, str]] = {}  # a cart clipped to one AOI repeats it: parse once

@@ -13,7 +13,7 @@ from django.contrib.gis.geos import MultiPolygon
 from django.db import transaction
 
 from geopera_web.accounts.models import BillingMode, Organization, User, Workspace
-from geopera_web.accounts.selectors import workspace_default, workspace_get
+from geopera_web.accounts.selectors import workspace_default, workspace_get_open
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import (
     charge_authorize,
@@ -49,7 +49,7 @@ def _workspace_for(*, org: Organization, workspace_id: object | None) -> Workspa
     `projectId`). Another org's workspace is the same 404 as a missing one."""
     if workspace_id in (None, ""):
         return workspace_default(org=org)
-    workspace = workspace_get(org=org, workspace_id=workspace_id)
+    workspace = workspace_get_open(org=org, workspace_id=workspace_id)
     if workspace is None:
         raise NotFound("Workspace (projectId) not found in your organization.", slug="workspace-not-found")
     return workspace

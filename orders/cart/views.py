@@ -22,6 +22,7 @@ from geopera_web.billing.selectors import wallet_get
 from geopera_web.errors import ApplicationError, Conflict, InvalidInput, PaymentRequired
 
 from ..api import order_to_wire
+from ..approvals.services import approval_required, policy_effective
 from ..selectors import order_get_detail
 from ..services import LICENSE_TYPES as ORDER_LICENSE_TYPES
 from .pricing import archive_quote
@@ -99,7 +100,9 @@ def _panel_context(
         "form": form,
         "afford": afford,
         # The review step: what will be bought, under which licence, in which workspace, for what.
-        "review": _review(form=form, workspaces=workspaces, quote=quote) if review and items else None,
+        "review": _review(request, form=form, workspaces=workspaces, quote=quote)
+        if review and items
+        else None,
     }
 
 
@@ -128,12 +131,18 @@ def _affordability(*, org: Any, role: str, total: int, available: int) -> dict[s
     }
 
 
-def _review(*, form: dict, workspaces: list, quote: Any) -> dict[str, Any]:
+def _review(request: HttpRequest, *, form: dict, workspaces: list, quote: Any) -> dict[str, Any]:
     workspace = next((w for w in workspaces if str(w.id) == form.get("projectId")), None) or next(
         (w for w in workspaces if w.is_default), workspaces[0] if workspaces else None
     )
     license_type = form.get("licenseType") or "standard"
+    # The same rule the placement applies: above the threshold, the Place button asks an admin.
+    approval = workspace is not None and approval_required(
+        org=request.org, workspace=workspace, actor=request.user, credits=quote.total_credits
+    )
     return {
+        "needs_approval": approval,
+        "threshold": policy_effective(org=request.org, workspace=workspace).threshold if approval else None,
         "workspace": workspace,
         "license_type": license_type,
         "license_label": ORDER_LICENSE_TYPES.get(license_type, license_type),
@@ -196,13 +205,17 @@ def cart_split_view(request: HttpRequest) -> HttpResponse:
     return _panel(request)
 
 
-def _place(request: HttpRequest, *, key: str, workspace_id: str, license_type: str) -> HttpResponse:
+def _place(
+    request: HttpRequest, *, key: str, workspace_id: str, license_type: str, approval_note: str = ""
+) -> HttpResponse:
     """Place the cart under `key` through the platform's idempotency store, shared with the API's
     orders.archive.place: a double click or a retry after 3-D Secure replays, never re-places."""
-    form = {"projectId": workspace_id, "licenseType": license_type}
+    form = {"projectId": workspace_id, "licenseType": license_type, "approvalNote": approval_note}
     # The fingerprint is the form, not the cart: the key is minted with each panel render (i.e. per
     # cart state), and the cart is emptied by the first placement, so a replay must not depend on it.
     body = {"via": "cart", "projectId": workspace_id or None, "licenseType": license_type}
+    if approval_note:
+        body["approvalNote"] = approval_note
 
     def execute() -> HttpResponse:
         order = cart_place(
@@ -211,6 +224,7 @@ def _place(request: HttpRequest, *, key: str, workspace_id: str, license_type: s
             workspace_id=workspace_id or None,
             license_type=license_type,
             idempotency_key=key,
+            approval_note=approval_note,
         )
         return json_response(order_to_wire(order_get_detail(org=request.org, order_id=order.pk)), status=202)
 
@@ -265,6 +279,7 @@ def cart_place_view(request: HttpRequest) -> HttpResponse:
         key=_key_from(request),
         workspace_id=request.POST.get("projectId", ""),
         license_type=request.POST.get("licenseType") or "standard",
+        approval_note=request.POST.get("approvalNote", "").strip(),
     )
 
 

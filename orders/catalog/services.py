@@ -26,6 +26,12 @@ from .data import ARCHIVE_HOST, SENSORS, SceneRow, properties_json
 from .extents import collection_extents_forget
 
 
+def watches_match_enqueue(*, since: datetime) -> None:
+    from ..watches.services import watches_match_enqueue as enqueue  # watches depend on the catalog
+
+    enqueue(since=since)
+
+
 @transaction.atomic
 def archive_products_ensure() -> int:
     """Create or update the archive DataProducts (idempotent). Returns how many were created."""
@@ -119,6 +125,8 @@ def _load_batch(batch: list[SceneRow]) -> int:
         )
         count = cursor.rowcount
         cursor.execute("TRUNCATE capture_stage")
+    if count:
+        watches_match_enqueue(since=now)
     return count
 
 
@@ -299,6 +307,7 @@ def catalog_import(*, text: str, collection_map: dict[str, str] | None = None) -
     mapping = {**by_collection, **(collection_map or {})}
     report = ImportReport()
     touched: set[str] = set()
+    started = timezone.now()
     for where, item in iter_stac_items(text):
         item_id = item.get("id") if isinstance(item, dict) else None
         label = str(item_id) if item_id is not None else "?"
@@ -322,4 +331,7 @@ def catalog_import(*, text: str, collection_map: dict[str, str] | None = None) -
         else:
             report.updated += 1
     collection_extents_forget(touched)
+    if report.created:
+        # New captures may be what someone is watching for: matched in bulk after commit.
+        watches_match_enqueue(since=started)
     return report

@@ -175,7 +175,21 @@ def coverage_page(request: HttpRequest, order_id: UUID) -> HttpResponse:
             "colors": {str(r["f"].group_id): r["color"] for r in rows},
         },
     }
+    context.update(_watch_context(request, order=order, has_remainder=bool(remainders)))
     return render(request, "orders/coverage.html", context)
+
+
+def _watch_context(request: HttpRequest, *, order: Any, has_remainder: bool) -> dict[str, Any]:
+    """The order's newest watch of its remainder and what the archive could now cover of it (the
+    watch's matches, priced by the cart's pricing), or the button to start watching."""
+    from ..watches.selectors import watch_outlook
+
+    watch = order.watches.filter(org=request.org).order_by("-created_at").first()
+    return {
+        "watch": watch,
+        "watch_outlook": watch_outlook(watch=watch) if watch else None,
+        "can_watch": has_remainder and request.membership.role in ("admin", "operator"),
+    }
 
 
 @require_GET

@@ -1,27 +1,34 @@
-"""The unified inbox of pending decisions (feasibility studies and quotations), decided in place
-with htmx. Thin: the decide services hold every rule (409/410/402 come back as the row's error)."""
+"""The unified inbox of pending decisions (every registered decision kind: feasibility studies,
+quotations, spend approvals), decided in place with htmx. Thin: the decide services hold every
+rule (409/410/402 come back as the row's error).
+
+A page is one statement plus one query per kind on it (`orders.inbox`), paged by a signed keyset
+cursor (`?after=`). The page does not re-render itself to stay fresh: a small region polls
+`inbox_fresh`, which only counts (how many arrived since the newest row shown, and the badge)."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.accounts.models import Membership, Role
 from geopera_web.accounts.selectors import workspace_list
-from geopera_web.billing.selectors import wallet_get
-from geopera_web.errors import ApplicationError
+from geopera_web.billing.selectors import request_wallet
+from geopera_web.errors import ApplicationError, InvalidInput
 from orders.approvals.services import approval_decide, approval_get
+from orders.inbox import Decision, decisions_newer_count, inbox_kind_slugs
 
 from ..feasibility import window_of
 from ..models import FeasibilityStudy
 from ..selectors import (
-    Decision,
     decisions_pending,
     pending_decision_count,
     quotation_get,
@@ -86,19 +93,23 @@ def _row_context(
     request: HttpRequest, item: Decision, *, wallet: Any = None, admins: list[str] | None = None
 ):
     obj, order = item.obj, item.obj.order
-    wallet = wallet or wallet_get(org=request.org)
+    wallet = wallet or request_wallet(request)
     start, end = _window_text(order.params or {})
+    can_decide = request.membership.role == Role.ADMIN
+    if admins is None:
+        admins = [] if can_decide else _admin_names(request.org)  # only shown to those who cannot act
     ctx: dict[str, Any] = {
         "item": item,
         "obj": obj,
         "order": order,
         "aoi_geojson": aoi_geojson(order),
-        "sensor": sensor_of(order),
+        # Approvals do not show the sensor (an archive order has none).
+        "sensor": sensor_of(order) if item.kind != "approval" else None,
         "window_start": start,
         "window_end": end,
         "order_path": order_path(order),
-        "can_decide": request.membership.role == Role.ADMIN,
-        "admins": admins if admins is not None else _admin_names(request.org),
+        "can_decide": can_decide,
+        "admins": admins,
     }
     if item.kind == "approval":
         ctx["spend"] = _spend_text(request.org, obj.credits, wallet)
@@ -118,38 +129,115 @@ def _admin_names(org: Any) -> list[str]:
     ]
 
 
-def _inbox_context(request: HttpRequest) -> dict[str, Any]:
+PAGE_SIZE = 10
+
+
+def request_pending_count(request: HttpRequest) -> int:
+    """Every waiting decision of the org, counted once per request (the badge shows it too)."""
+    count = getattr(request, "_inbox_pending_count", None)
+    if count is None:
+        count = request._inbox_pending_count = pending_decision_count(org=request.org)  # type: ignore[attr-defined]
+    return count
+
+
+def _filters(request: HttpRequest) -> tuple[str, str]:
     kind = request.GET.get("kind", "")
-    workspace = request.GET.get("workspace", "")
-    rows = decisions_pending(org=request.org, workspace_id=workspace or None, kinds=kind or None)
-    page = Paginator(rows, 10).get_page(request.GET.get("page"))
-    wallet = wallet_get(org=request.org)
-    admins = _admin_names(request.org)
+    return (kind if kind in inbox_kind_slugs() else ""), request.GET.get("workspace", "")
+
+
+def _inbox_context(request: HttpRequest) -> dict[str, Any]:
+    kind, workspace = _filters(request)
+    after = request.GET.get("after", "")
+    filters = {"workspace_id": workspace or None, "kinds": kind or None}
+    cursor_error = ""
+    try:
+        page = decisions_pending(org=request.org, size=PAGE_SIZE, cursor=after or None, **filters)
+    except InvalidInput:
+        # A damaged or forged link: say so, and show the newest instead.
+        cursor_error = "That page link is not valid (it may be damaged); here are the newest decisions."
+        after = ""
+        page = decisions_pending(org=request.org, size=PAGE_SIZE, **filters)
+    wallet = request_wallet(request)
+    can_decide = request.membership.role == Role.ADMIN
+    admins = [] if can_decide else _admin_names(request.org)
+    total = request_pending_count(request)
+    query = [(k, v) for k, v in (("kind", kind), ("workspace", workspace)) if v]
+    # The "new decisions" notice counts what arrived after the newest row this page has seen.
+    since = page.rows[0].created_at if page.rows and not after else timezone.now()
     return {
         "page": page,
-        "rows": [_row_context(request, item, wallet=wallet, admins=admins) for item in page.object_list],
+        "rows": [_row_context(request, item, wallet=wallet, admins=admins) for item in page.rows],
+        "admins": admins,
         "kind": kind,
         "workspace": workspace,
-        "workspaces": list(workspace_list(org=request.org)),
-        "pending_count": pending_decision_count(org=request.org),
-        "query": urlencode([(k, v) for k, v in (("kind", kind), ("workspace", workspace)) if v]),
+        "kinds": inbox_kind_slugs(),
+        "after": after,
+        "cursor_error": cursor_error,
+        "count": decisions_pending_count_filtered(request, total=total, **filters),
+        "pending_count": total,
+        "query": urlencode(query),
+        "next_query": urlencode([*query, ("after", page.next_cursor)]) if page.next_cursor else "",
+        "fresh_query": urlencode([*query, ("since", since.isoformat())]),
     }
+
+
+def decisions_pending_count_filtered(
+    request: HttpRequest, *, total: int, workspace_id: str | None, kinds: str | None
+) -> int:
+    if not workspace_id and not kinds:
+        return total
+    return pending_decision_count(org=request.org, workspace_id=workspace_id, kinds=kinds)
 
 
 @require_GET
 @org_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    """Every pending study and quotation of the org, newest first; htmx polls the list region."""
+    """Every waiting decision of the org, newest first, a page at a time; htmx swaps the list
+    region for filters and paging."""
     context = _inbox_context(request)
+    status = 400 if context["cursor_error"] else 200
     if request.htmx and request.htmx.target == "inbox-list":
-        return render(request, "tasking/inbox.html#list", context)
-    return render(request, "tasking/inbox.html", context)
+        return render(request, "tasking/inbox.html#list", context, status=status)
+    context["workspaces"] = list(workspace_list(org=request.org))
+    return render(request, "tasking/inbox.html", context, status=status)
+
+
+def _fragment(template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """A polled fragment rendered without the layout's context processors (no wallet, no badges):
+    the poll costs only the counts it shows."""
+    return HttpResponse(render_to_string(template, context), status=status)
 
 
 @require_GET
 @org_required
 def inbox_badge(request: HttpRequest) -> HttpResponse:
-    return render(request, "tasking/_inbox_badge.html", {"count": pending_decision_count(org=request.org)})
+    return _fragment("tasking/_inbox_badge.html", {"count": request_pending_count(request)})
+
+
+@require_GET
+@org_required
+def inbox_fresh(request: HttpRequest) -> HttpResponse:
+    """What the open inbox polls: how many decisions arrived after the newest one it shows (under
+    its filters), the filtered count and the badge. Counts only: the list is fetched when the
+    person asks for it."""
+    kind, workspace = _filters(request)
+    since = parse_datetime(request.GET.get("since", "") or "")
+    if since is None or since.tzinfo is None:
+        return HttpResponse("`since` must be an ISO 8601 time with a zone.", status=400)
+    filters = {"workspace_id": workspace or None, "kinds": kind or None}
+    total = request_pending_count(request)
+    query = [(k, v) for k, v in (("kind", kind), ("workspace", workspace)) if v]
+    context = {
+        "new": decisions_newer_count(org=request.org, since=since, **filters),
+        "count": decisions_pending_count_filtered(request, total=total, **filters),
+        "pending_count": total,
+        "kind": kind,
+        "workspace": workspace,
+        "query": urlencode(query),
+        "fresh_query": urlencode([*query, ("since", since.isoformat())]),
+        "oob": True,
+    }
+    return _fragment("tasking/_inbox_fresh.html", context)
 
 
 def _decided_row(request: HttpRequest, kind: str, obj: Any, *, error: ApplicationError | None = None):
@@ -158,8 +246,8 @@ def _decided_row(request: HttpRequest, kind: str, obj: Any, *, error: Applicatio
     context = {
         "r": _row_context(request, Decision(kind, obj)),
         "error": error,
-        "wallet": wallet_get(org=request.org),
-        "pending_count": pending_decision_count(org=request.org),
+        "wallet": request_wallet(request),
+        "pending_count": request_pending_count(request),
     }
     return render(request, "tasking/_inbox_decided.html", context, status=error.status if error else 200)
 

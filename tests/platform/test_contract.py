@@ -12,7 +12,8 @@ import pytest
 from geopera_web.api.registry import all_operations
 
 # Facts of the published contract (operation ids, scopes, success statuses, request field names),
-# read off the reference OpenAPI document (shared/reference/geopera-openapi-orders.json).
+# read off the reference OpenAPI documents (shared/reference/geopera-openapi-orders.json and
+# geopera-openapi-integrations.json).
 REF_OPS = json.loads((Path(__file__).parent / "reference_contract.json").read_text())
 
 
@@ -27,6 +28,8 @@ EXTENSION_OPS = {
     "orders.approvals.decide",
     "orders.policies.get",
     "orders.policies.update",
+    # How an SDK user discovers a workspaceId: the reference has projects.* writes but no list.
+    "projects.list",
 }
 
 

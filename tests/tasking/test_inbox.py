@@ -106,6 +106,8 @@ def test_filters_by_kind_and_polling_returns_the_list_region(study, admin_user):
     r = c.get("/inbox/?kind=feasibility", headers={**HX, "HX-Target": "inbox-list"})
     html = r.content.decode()
     assert html.lstrip().startswith('<div id="inbox-list"') and 'hx-trigger="every 15s' in html
+    # What polls is the count region, not the list (tests/tasking/test_inbox_scale.py).
+    assert 'hx-get="/inbox/fresh/' in html
     assert html.count('data-testid="decision-row"') == 1
 
 

@@ -1,0 +1,208 @@
+"""projects.*: workspaces and their members through the API: org admins manage every workspace,
+a workspace's admin members manage theirs, viewers nothing; another org's workspace or person is
+a 404; `projects.list` is where an SDK user finds a workspaceId."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from geopera_web.accounts.models import Workspace, WorkspaceMember
+from geopera_web.accounts.selectors import workspace_default
+from geopera_web.accounts.services import workspace_create
+from tests.conftest import caller_for_key, caller_for_user
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_creates_lists_updates_archives_and_deletes_a_workspace(api_admin, org, admin_user):
+    created = api_admin.post(
+        "projects.create", {"name": "Bushfire 2027", "description": "NSW", "gcs_region": "asia-southeast1"}
+    )
+    assert created.status_code == 200, created.content
+    project = created.json()
+    assert project["organization_id"] == str(org.pk) and project["gcs_region"] == "asia-southeast1"
+    assert project["gcs_bucket_name"] is None and project["is_archived"] is False
+    # Its creator is its first admin member.
+    assert WorkspaceMember.objects.get(workspace_id=project["id"]).user == admin_user
+
+    listed = api_admin.post("projects.list", {}).json()["projects"]
+    assert [p["name"] for p in listed] == ["Default workspace", "Bushfire 2027"]
+    assert listed[0]["is_default"] is True and listed[1]["member_count"] == 1
+
+    renamed = api_admin.post("projects.update", {"project_id": project["id"], "name": "Bushfire"}).json()
+    assert renamed["name"] == "Bushfire" and renamed["description"] == "NSW"
+
+    archived = api_admin.post("projects.archive", {"project_id": project["id"]}).json()
+    assert archived["is_archived"] is True
+    assert [p["name"] for p in api_admin.post("projects.list", {}).json()["projects"]] == [
+        "Default workspace"
+    ]
+    every = api_admin.post("projects.list", {"include_archived": True}).json()["projects"]
+    assert len(every) == 2
+
+    deleted = api_admin.post("projects.delete", {"project_id": project["id"]})
+    assert deleted.json() == {"deleted": True, "project_id": project["id"], "storage_freed_bytes": 0}
+    assert not Workspace.objects.filter(pk=project["id"]).exists()
+
+
+def test_names_are_unique_per_org_and_the_default_workspace_stays(api_admin, org):
+    api_admin.post("projects.create", {"name": "Ports"})
+    dup = api_admin.post("projects.create", {"name": "ports"})
+    assert dup.status_code == 409
+    default = workspace_default(org=org)
+    assert api_admin.post("projects.archive", {"project_id": str(default.pk)}).status_code == 409
+    assert api_admin.post("projects.delete", {"project_id": str(default.pk)}).status_code == 409
+    assert api_admin.post("projects.create", {"name": "x", "gcs_region": "mars-1"}).status_code == 422
+
+
+def test_a_workspace_with_orders_is_archived_not_deleted(api_admin, org):
+    ws = workspace_create(org=org, name="Busy")
+    from orders.models import Order
+
+    Order.objects.create(org=org, workspace=ws, order_type="archive", status="draft", billing_mode="credit")
+    refused = api_admin.post("projects.delete", {"project_id": str(ws.pk)})
+    assert refused.status_code == 409 and "archive it instead" in refused.json()["detail"]
+    assert Workspace.objects.filter(pk=ws.pk).exists()
+
+
+def test_members_are_added_changed_and_removed(api_admin, org, operator_user):
+    ws = workspace_create(org=org, name="Team")
+    added = api_admin.post(
+        "projects.add_member", {"project_id": str(ws.pk), "user_id": str(operator_user.pk), "role": "viewer"}
+    )
+    assert added.status_code == 200, added.content
+    assert added.json()["role"] == "viewer" and added.json()["org_role"] == "operator"
+    again = api_admin.post(
+        "projects.add_member", {"project_id": str(ws.pk), "user_id": str(operator_user.pk)}
+    )
+    assert again.status_code == 409 and again.json()["current_role"] == "viewer"
+    changed = api_admin.post(
+        "projects.update_member",
+        {"project_id": str(ws.pk), "user_id": str(operator_user.pk), "role": "admin"},
+    )
+    assert changed.json()["role"] == "admin"
+    bad_role = api_admin.post(
+        "projects.update_member",
+        {"project_id": str(ws.pk), "user_id": str(operator_user.pk), "role": "owner"},
+    )
+    assert bad_role.status_code == 400
+    removed = api_admin.post(
+        "projects.remove_member", {"project_id": str(ws.pk), "user_id": str(operator_user.pk)}
+    )
+    assert removed.json() == {"ok": True}
+    gone = api_admin.post(
+        "projects.remove_member", {"project_id": str(ws.pk), "user_id": str(operator_user.pk)}
+    )
+    assert gone.status_code == 404
+
+
+def test_a_workspace_admin_operator_manages_that_workspace_only(org, operator_user, api_operator):
+    mine = workspace_create(org=org, name="Mine")
+    other = workspace_create(org=org, name="Not mine")
+    WorkspaceMember.objects.create(workspace=mine, user=operator_user, role="admin")
+    ok = api_operator.post("projects.update", {"project_id": str(mine.pk), "description": "ours"})
+    assert ok.status_code == 200 and ok.json()["description"] == "ours"
+    refused = api_operator.post("projects.update", {"project_id": str(other.pk), "description": "x"})
+    assert refused.status_code == 403
+    assert api_operator.post("projects.create", {"name": "New"}).status_code == 403
+    # An editor of a workspace manages nothing.
+    WorkspaceMember.objects.filter(workspace=mine, user=operator_user).update(role="editor")
+    assert api_operator.post("projects.archive", {"project_id": str(mine.pk)}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        "projects.create",
+        "projects.update",
+        "projects.archive",
+        "projects.delete",
+        "projects.add_member",
+        "projects.update_member",
+        "projects.remove_member",
+    ],
+)
+def test_viewers_change_no_workspace(op, api_viewer, org, viewer_user):
+    ws = workspace_create(org=org, name="Look only")
+    WorkspaceMember.objects.create(workspace=ws, user=viewer_user, role="admin")
+    body = {"name": "n", "project_id": str(ws.pk), "user_id": str(viewer_user.pk), "role": "admin"}
+    response = api_viewer.post(op, body)
+    assert response.status_code == 403 and response.json()["required_scope"] == "projects:write"
+    assert Workspace.objects.filter(org=org).count() == 2
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        "projects.update",
+        "projects.archive",
+        "projects.delete",
+        "projects.add_member",
+        "projects.remove_member",
+    ],
+)
+def test_another_orgs_workspace_is_a_404(op, api_admin, other_org, other_admin):
+    theirs = workspace_create(org=other_org, name="Theirs")
+    body = {"project_id": str(theirs.pk), "user_id": str(other_admin.pk), "name": "pwned"}
+    response = api_admin.post(op, body)
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.name == "Theirs" and not theirs.is_archived
+
+
+def test_a_person_outside_the_org_cannot_be_added(api_admin, org, other_admin):
+    ws = workspace_create(org=org, name="Closed")
+    response = api_admin.post(
+        "projects.add_member", {"project_id": str(ws.pk), "user_id": str(other_admin.pk)}
+    )
+    assert response.status_code == 404
+    assert (
+        api_admin.post("projects.add_member", {"project_id": str(ws.pk), "user_id": "abc"}).status_code == 404
+    )
+
+
+def test_an_api_key_with_projects_write_manages_workspaces(org):
+    caller = caller_for_key(org, scopes=["projects:write", "orders:read"])
+    created = caller.post("projects.create", {"name": "From CI"})
+    assert created.status_code == 200
+    assert WorkspaceMember.objects.filter(workspace_id=created.json()["id"]).count() == 0
+    assert (
+        caller_for_key(org, scopes=["orders:read"]).post("projects.create", {"name": "y"}).status_code == 403
+    )
+
+
+def test_projects_list_query_count_does_not_grow(api_admin, org):
+    api_admin.post("projects.list", {})
+    with CaptureQueriesContext(connection) as few:
+        api_admin.post("projects.list", {})
+    for i in range(6):
+        ws = workspace_create(org=org, name=f"W{i}")
+        WorkspaceMember.objects.create(workspace=ws, user=make_user(org=org), role="editor")
+    with CaptureQueriesContext(connection) as many:
+        assert len(api_admin.post("projects.list", {}).json()["projects"]) == 7
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_other_org_sees_none_of_our_workspaces(org, other_admin, other_org):
+    workspace_create(org=org, name="Private")
+    names = [
+        p["name"]
+        for p in caller_for_user(other_admin, other_org).post("projects.list", {}).json()["projects"]
+    ]
+    assert "Private" not in names
+
+
+def test_an_archived_workspace_takes_no_new_orders(org, operator_user, api_admin):
+    from geopera_web.errors import Conflict
+    from tests.factories import make_tasking_request
+
+    ws = workspace_create(org=org, name="Closed season")
+    api_admin.post("projects.archive", {"project_id": str(ws.pk)})
+    with pytest.raises(Conflict) as refused:
+        make_tasking_request(org, operator_user, workspace_id=str(ws.pk))
+    assert refused.value.slug == "workspace-archived"
+    api_admin.post("projects.archive", {"project_id": str(ws.pk), "is_archived": False})
+    assert make_tasking_request(org, operator_user, workspace_id=str(ws.pk)).workspace_id == ws.pk
