@@ -102,3 +102,22 @@ def test_approvals_demo_leaves_one_pending_approval_with_a_note_idempotently(syd
     admin.force_login(users["acme_admin"])
     inbox = admin.get("/inbox/").content.decode()
     assert f'id="decision-{approval.pk}"' in inbox
+
+
+@pytest.mark.parametrize(
+    ("decision", "kind"),
+    [("ACCEPTED", OrderEvent.Kind.APPROVAL_APPROVED), ("REJECTED", OrderEvent.Kind.APPROVAL_REJECTED)],
+)
+def test_the_decision_is_on_the_order_timeline(operator_client, org, threshold, api_admin, decision, kind):
+    operator_client.post("/archive/cart/toggle/", {"capture_id": "SYD-A"})
+    operator_client.post("/archive/cart/place/", {"idempotency_key": f"k-{decision}"}, headers=HX)
+    order = Order.objects.get(org=org)
+    approval = SpendApproval.objects.get(order=order)
+    body = {"approval_id": str(approval.pk), "decision": decision}
+    if decision == "REJECTED":
+        body["reason"] = "Use the cheaper product"
+    assert api_admin.post("orders.approvals.decide", body).status_code == 200
+    page = operator_client.get(f"/orders/{order.pk}/").content.decode()
+    assert kind.label in page
+    if decision == "REJECTED":
+        assert "Use the cheaper product" in page
