@@ -18,7 +18,7 @@ SHOTS = Path(os.environ.get("GEOPERA_SHOTS", "")) if os.environ.get("GEOPERA_SHO
 
 # What sticks out past the right edge, for a failure message that names the culprit.
 OVERFLOWERS = """() => {
-  const w = document.documentElement.clientWidth;
+  const w = document.documentElement.clientWidth - window.scrollX;
   const out = [];
   for (const el of document.querySelectorAll('body *')) {
     const r = el.getBoundingClientRect();
@@ -89,7 +89,12 @@ def test_every_page_fits_a_phone_as_admin(live_server, page, login, world, admin
         ("orders", "/orders/", None),
         ("order-archive", f"/orders/{world['archive'].id}/", None),
         ("order-tasking", f"/orders/{world['quote_pending'].id}/", None),
+        ("coverage", f"/orders/{world['quote_pending'].id}/coverage/", None),
         ("billing", "/billing/", None),
+        ("products", "/archive/products/", None),
+        ("watches", "/watches/", None),
+        ("watch-new", "/watches/new/", None),
+        ("policies", "/policies/", None),
         ("api-keys", "/settings/api-keys/", None),
         ("tokens", "/settings/tokens/", None),
     ]
@@ -129,6 +134,24 @@ def test_every_page_fits_a_phone_as_admin(live_server, page, login, world, admin
     page.click("#aoi-rect")
     expect(page.locator("#archive-map")).to_be_visible()
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_viewer_and_an_operator_get_pages_that_fit(
+    live_server, page, login, world, viewer_user, operator_user
+):
+    page.set_viewport_size(PHONE)
+    failures = []
+    for user in (viewer_user, operator_user):
+        page.context.clear_cookies()
+        login(user)
+        for path in ("/", "/archive/", "/tasking/", "/tasking/new/", "/inbox/", "/orders/", "/billing/"):
+            page.goto(live_server.url + path)
+            try:
+                _fits(page, f"{user.email.split('@')[0]}-{path.strip('/').replace('/', '-') or 'dashboard'}")
+            except AssertionError as exc:
+                failures.append(str(exc))
+    assert not failures, "\n".join(failures)
+    expect(page.get_by_test_id("nav-toggle")).to_be_visible()
 
 
 def test_support_pages_fit_a_phone(live_server, page, login, world, staff_user):

@@ -18,6 +18,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # superuser-only: people, memberships, credentials, permissions
     "accounts.user": ("", "vacd"),
     "accounts.membership": ("", "vacd"),
+    # Workspace members are people's access: superusers only (org admins manage them via projects.*).
     "accounts.workspacemember": ("", "vacd"),
     "auth.group": ("", "vacd"),
     # credentials: never added/edited/deleted in the admin, only revoked (superuser action)
@@ -137,6 +138,7 @@ def test_a_staff_user_with_extra_permissions_still_cannot_reach_superuser_models
     for label in (
         "accounts.user",
         "accounts.membership",
+        "accounts.workspacemember",
         "auth.group",
         "accounts.apikey",
         "accounts.usertoken",
