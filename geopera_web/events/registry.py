@@ -15,10 +15,12 @@ EVENT_TYPES: dict[str, str] = {
     "wallet.low_balance": "The org's available credits fell below WALLET_LOW_BALANCE_CREDITS.",
     # Emitted by the spend-policy seam (orders/approvals/notify.py).
     "approval.requested": "A spend approval was requested.",
-    "approval.approved": "A spend approval was approved.",
+    "approval.accepted": "A spend approval was approved.",
     "approval.rejected": "A spend approval was rejected.",
     "approval.expired": "A spend approval expired.",
     "budget.threshold_reached": "A workspace reached 80 % or 100 % of its budget.",
+    # Emitted by saved-search watches (orders/watches/services.py).
+    "watch.matched": "A saved-search watch found new captures.",
     # Sent only by event_subscriptions.test.
     "ping": "A test event (event_subscriptions.test).",
 }
