@@ -263,8 +263,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 BROKER_VISIBILITY_TIMEOUT_SECONDS = env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
+# How often a worker looks for messages whose visibility timeout passed (a worker that died
+# holding them). kombu's defaults scan every 10th sweep of every 10 s, i.e. every ~100 s whatever
+# the timeout; here every sweep scans, a quarter of the timeout apart (1 s to 60 s).
+BROKER_RESTORE_INTERVAL_SECONDS = env.int(
+    "CELERY_UNACKED_RESTORE_INTERVAL", default=max(1, min(60, BROKER_VISIBILITY_TIMEOUT_SECONDS // 4))
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_SECONDS,
+    "unacked_restore_interval": BROKER_RESTORE_INTERVAL_SECONDS,
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 2,
     "socket_keepalive": True,
     "retry_on_timeout": True,

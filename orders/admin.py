@@ -13,6 +13,7 @@ from .catalog import admin as catalog_admin  # noqa: F401
 from .coverage import admin as coverage_admin  # noqa: F401
 from .fulfilment import admin as fulfilment_admin  # noqa: F401
 from .models import Order, OrderEvent, OrderGroup
+from .watches import admin as watches_admin  # noqa: F401
 
 
 class OrderGroupInline(ReadOnlyAdmin, admin.TabularInline):

@@ -17,6 +17,7 @@ from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, PermissionDenied
 
+from . import usage as usage_api  # noqa: F401  (usage.current)
 from .approvals import api as approvals_api  # noqa: F401  (orders.approvals.*, orders.policies.*)
 from .cart.api import ArchiveEstimateGroup, ArchivePlaceInput, _km2, quote_to_wire
 from .cart.pricing import archive_quote
@@ -25,6 +26,7 @@ from .catalog import api as catalog_api  # noqa: F401  (catalog.search, catalog.
 from .coverage import api as coverage_api  # noqa: F401  (orders.coverage.*)
 from .fulfilment.selectors import delivered_assets
 from .geometry import features_of
+from .lineage import api as lineage_api  # noqa: F401  (provenance.get, orders.tasking.groups.list)
 from .models import Capture, Order, OrderGroup, OrderType
 from .placement import Placer, order_estimate, order_place, register_placer
 from .selectors import MAX_PAGE_SIZE, order_filters_parse, order_get_detail, order_search

@@ -437,6 +437,9 @@ def seed_watches(world: DemoWorld) -> None:
     if product is None:
         world.log("watches: no archive product, no match")
         return
+    from django.conf import settings
+
+    site = settings.SITE_URL.rstrip("/")
     x0, y0, x1, y1 = watch.aoi.extent
     pad = 0.01
     started = timezone.now()
@@ -463,6 +466,11 @@ def seed_watches(world: DemoWorld) -> None:
             "gsd": 0.5,
             "view:off_nadir": 9.0,
             "platform": "demo-sat-2",
+        },
+        # The synthetic quicklook every simulated scene has (imports keep absolute hrefs only).
+        "assets": {
+            "thumbnail": {"href": f"{site}/archive/quicklook/{DEMO_WATCH_SCENE}.svg?size=thumb"},
+            "overview": {"href": f"{site}/archive/quicklook/{DEMO_WATCH_SCENE}.svg"},
         },
     }
     catalog_import(text=json.dumps({"type": "FeatureCollection", "features": [item]}))

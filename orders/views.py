@@ -21,6 +21,7 @@ from geopera_web.errors import Conflict
 
 from .coverage.selectors import coverage_summary_for_orders
 from .fulfilment.selectors import delivered_captures_list
+from .lineage.graph import order_lineage_outline
 from .models import DeliveredCapture, Order, OrderType
 from .selectors import order_events, order_filters_parse, order_get_detail, order_search
 from .services import (
@@ -116,6 +117,7 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
         # The cancel preview (for an acquiring tasking order it measures coverage now).
         "cancel_effect": order_cancel_effect(order) if cancellable else None,
         "can_write": request.membership.role in ("admin", "operator"),
+        "lineage": order_lineage_outline(org=request.org, order_id=order.pk),
     }
 
 

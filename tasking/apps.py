@@ -8,7 +8,11 @@ class TaskingConfig(AppConfig):
     def ready(self) -> None:
         from geopera_web.ops.sweeper import register_sweep
 
-        from . import decisions, hooks  # noqa: F401  (decision kinds; navigation, dashboard and demo hooks)
+        from . import (  # noqa: F401  (decision kinds; navigation, dashboard and demo hooks)
+            decisions,
+            hooks,
+            lineage,  # noqa: F401  (studies and quotations in an order's lineage)
+        )
         from .sweeps import sweep_automatic_studies
 
         register_sweep("automatic feasibility studies", sweep_automatic_studies)

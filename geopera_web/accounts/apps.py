@@ -9,6 +9,11 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from geopera_web.admin_policy import support_group_sync_after_migrate
+        from geopera_web.demo import register_seeder
+
+        from .demo import seed_integrator
+
+        register_seeder(order=15, name="integrator", seeder=seed_integrator)
 
         # Every `migrate` resets the support group to exactly the admin policy's list.
         post_migrate.connect(support_group_sync_after_migrate, dispatch_uid="support-group-sync")

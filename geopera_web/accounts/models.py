@@ -143,7 +143,7 @@ class Workspace(models.Model):
     description = models.TextField(blank=True, default="")
     region = models.CharField(max_length=32, choices=Region.choices, default=Region.AU_SE1)
     is_default = models.BooleanField(default=False)
-    # Archived: hidden from the default list and closed to new orders; its orders stay readable.
+    # Archived: hidden from the default list and closed to new orders (409); its orders stay readable.
     is_archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -34,8 +34,11 @@ def workspace_list(*, org: Organization, include_archived: bool = False) -> Quer
 
 def workspace_list_with_counts(*, org: Organization, include_archived: bool = False) -> QuerySet[Workspace]:
     """`workspace_list` with `member_count` and `order_count` annotated (one query)."""
-    return workspace_list(org=org, include_archived=include_archived).annotate(
-        member_count=Count("members", distinct=True), order_count=Count("orders", distinct=True)
+    # Meta.ordering does not apply to a GROUP BY query: order explicitly (default first).
+    return (
+        workspace_list(org=org, include_archived=include_archived)
+        .annotate(member_count=Count("members", distinct=True), order_count=Count("orders", distinct=True))
+        .order_by("-is_default", "name")
     )
 
 
@@ -81,6 +84,20 @@ def workspace_get(*, org: Organization, workspace_id: object) -> Workspace | Non
     """The org's workspace with that id, or None (also for a malformed id or another org's)."""
     ws_id = parse_uuid(workspace_id)
     return Workspace.objects.filter(org=org, id=ws_id).first() if ws_id else None
+
+
+def workspace_get_open(*, org: Organization, workspace_id: object) -> Workspace | None:
+    """`workspace_get` for a new order: an archived workspace takes none (409)."""
+    from geopera_web.errors import Conflict
+
+    ws = workspace_get(org=org, workspace_id=workspace_id)
+    if ws is not None and ws.is_archived:
+        raise Conflict(
+            f"Workspace {ws.name!r} is archived and takes no new orders: restore it "
+            "(projects.archive with is_archived false) or choose another.",
+            slug="workspace-archived",
+        )
+    return ws
 
 
 def workspace_default(*, org: Organization) -> Workspace:

@@ -61,6 +61,16 @@ def invoice_month_total(*, org: Organization, month: dt.date | None = None) -> i
     return (totals["held"] or 0) + (totals["settled"] or 0)
 
 
+def charges_net_since(*, org: Organization, since: dt.datetime) -> dict[str, int]:
+    """The org's charges made since `since`, any billing mode, by the invoice rule: `held`
+    (authorized, not settled), `settled` (captured net of refunds) and `committed` (both)."""
+    totals = Charge.objects.filter(org=org, created_at__gte=since).aggregate(
+        held=Sum(_HELD), settled=Sum(_SETTLED), count=Count("id")
+    )
+    held, settled = totals["held"] or 0, totals["settled"] or 0
+    return {"held": held, "settled": settled, "committed": held + settled, "charges": totals["count"]}
+
+
 def invoice_months(*, org: Organization, limit: int = 50) -> list[dict]:
     """The org's monthly enterprise invoices (UTC months), newest first, from its enterprise
     charges in one grouped query: `month`, `held_credits` (not yet settled), `settled_credits`,

@@ -13,7 +13,7 @@ from django.contrib.gis.geos import MultiPolygon
 from django.db import transaction
 
 from geopera_web.accounts.models import BillingMode, Organization, User, Workspace
-from geopera_web.accounts.selectors import workspace_default, workspace_get
+from geopera_web.accounts.selectors import workspace_default, workspace_get_open
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import (
     charge_authorize,
@@ -49,10 +49,39 @@ def _workspace_for(*, org: Organization, workspace_id: object | None) -> Workspa
     `projectId`). Another org's workspace is the same 404 as a missing one."""
     if workspace_id in (None, ""):
         return workspace_default(org=org)
-    workspace = workspace_get(org=org, workspace_id=workspace_id)
+    workspace = workspace_get_open(org=org, workspace_id=workspace_id)
     if workspace is None:
         raise NotFound("Workspace (projectId) not found in your organization.", slug="workspace-not-found")
     return workspace
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _captures(n: int) -> str:
+    return _plural(n, "capture")
+
+
+def archive_order_name(quote: ArchiveQuote) -> str:
+    """A default order name a person can tell apart in a list: what was bought and when, e.g.
+    "Pléiades Neo · PNEO-123" for one capture, "Pléiades Neo · 3 captures, 1–4 Mar 2026" for more."""
+    names = sorted({g.data_product.name for g in quote.groups})
+    what = names[0] if len(names) == 1 else f"{names[0]} + {_plural(len(names) - 1, 'other product')}"
+    ids = [cid for g in quote.groups for cid in g.capture_ids]
+    if len(ids) == 1:
+        return f"{what} · {ids[0]}"
+    dates = sorted(
+        c.date()
+        for c in Capture.objects.filter(
+            pk__in=[pk for g in quote.groups for pk in g.capture_pks]
+        ).values_list("acquired_at", flat=True)
+    )
+    when = ""
+    if dates:
+        first, last = dates[0], dates[-1]
+        when = f", {first:%-d %b %Y}" if first == last else f", {first:%-d %b %Y} – {last:%-d %b %Y}"
+    return f"{what} · {_captures(len(ids))}{when}"
 
 
 def quote_errors_as_validation(quote: ArchiveQuote) -> list[dict[str, Any]]:
@@ -125,7 +154,7 @@ def archive_order_place(
     user = actor_of(actor).user
     n_captures = sum(len(g.capture_ids) for g in quote.groups)
     fields = {
-        "display_name": display_name or f"Archive: {n_captures} capture(s)",
+        "display_name": display_name or archive_order_name(quote),
         "tags": tags,
         "license_type": license_type,
         "split_by_date": split_by_date,
@@ -145,7 +174,7 @@ def archive_order_place(
         event_order_placed(
             order=order,
             actor=actor,
-            message=f"Asked for {n_captures} capture(s) for {quote.total_credits:,} credits "
+            message=f"Asked for {_captures(n_captures)} for {quote.total_credits:,} credits "
             f"(A${credits_to_aud(quote.total_credits):.2f}): above the approval threshold, so an admin "
             "approves before anything is spent.",
             data={
@@ -171,7 +200,7 @@ def archive_order_place(
         credits=quote.total_credits,
         reference=f"order:{order_id}",
         actor=user,
-        description=f"Archive order of {n_captures} capture(s)",
+        description=f"Archive order of {_captures(n_captures)}",
         idempotency_ref=_idempotency_ref(org=org, key=idempotency_key),
     )
     order = _archive_order_create(
@@ -187,8 +216,8 @@ def archive_order_place(
     event_order_placed(
         order=order,
         actor=actor,
-        message=f"Placed {n_captures} capture(s) in {len(quote.groups)} priced group(s) for "
-        f"{quote.total_credits} credits (A${credits_to_aud(quote.total_credits):.2f}).",
+        message=f"Placed {_captures(n_captures)} in {_plural(len(quote.groups), 'priced group')} for "
+        f"{quote.total_credits:,} credits (A${credits_to_aud(quote.total_credits):.2f}).",
         data={"totalCredits": quote.total_credits, "licenseType": license_type, "splitByDate": split_by_date},
     )
     event_payment_authorized(
@@ -297,7 +326,7 @@ def _archive_approval_perform(approval: SpendApproval, actor: Any) -> None:
         credits=approval.credits,
         reference=f"order:{order.pk}",
         actor=actor.user,
-        description=f"Archive order of {n_captures} capture(s) (approved)",
+        description=f"Archive order of {_captures(n_captures)} (approved)",
         idempotency_ref=f"{approval.org_id}:approval:{approval.pk}",
     )
     locked = order_transition(

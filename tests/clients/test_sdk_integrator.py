@@ -19,6 +19,7 @@ from geopera.api.operations import (
     billing_credits_balance,
     billing_credits_transactions,
     billing_invoices_list,
+    orders_tasking_groups_list,
     projects_add_member,
     projects_archive,
     projects_create,
@@ -26,6 +27,8 @@ from geopera.api.operations import (
     projects_remove_member,
     projects_update,
     projects_update_member,
+    provenance_get,
+    usage_current,
 )
 from geopera.models import (
     AddMemberInput,
@@ -34,17 +37,22 @@ from geopera.models import (
     ApiKeyRevokeInput,
     Empty,
     InvoicesInput,
+    LineageGetInput,
     ProjectArchiveInput,
     ProjectCreate,
     ProjectDeleteInput,
     ProjectUpdateInput,
     RemoveMemberInput,
+    TaskingGroupsInput,
     TransactionsInput,
     UpdateMemberInput,
+    UsageCurrentInput,
 )
 
 from geopera_web.accounts.services import api_key_create, user_token_create
-from tests.factories import make_org, make_user
+from orders.fulfilment.models import DeliveredCapture
+from tests.factories import deliver, make_org, make_tasking_order, make_user
+from tests.geometry import square_degrees
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,3 +164,40 @@ def test_cli_with_an_api_key_reads_money_and_creates_a_workspace(live_server, sd
     # API keys never manage keys, whatever they hold.
     refused = run("api-keys", "list")
     assert refused.returncode != 0
+    assert "403" in refused.stdout + refused.stderr or "API keys cannot" in refused.stdout + refused.stderr
+
+
+def test_sdk_walks_lineage_groups_and_usage(live_server, sdk_org):
+    from tasking.services import sensor_catalog_seed
+
+    sensor_catalog_seed()
+    order = make_tasking_order(org=sdk_org, aois=[square_degrees(151.0, -33.5, 0.05)])
+    deliver(order, order.groups.get(), [square_degrees(151.0, -33.5, 0.03)], ref="sdk-batch")
+    capture = DeliveredCapture.objects.get(order=order)
+    _, client = _client(live_server, sdk_org)
+
+    down = provenance_get.sync(
+        client=client, body=LineageGetInput(entity_type="order", entity_id=str(order.pk), direction="down")
+    )
+    assert down.root.additional_properties == {"entity_type": "order", "entity_id": str(order.pk)}
+    assert {n.entity_type for n in down.nodes} == {"order", "group", "delivery", "item"}
+    up = provenance_get.sync(
+        client=client, body=LineageGetInput(entity_type="item", entity_id=str(capture.pk))
+    )
+    assert {(n.entity_type, n.entity_id) for n in up.nodes} >= {
+        ("order", str(order.pk)),
+        ("project", str(order.workspace_id)),
+    }
+    assert all(e.relation for e in up.edges)
+
+    groups = orders_tasking_groups_list.sync_detailed(
+        client=client, body=TaskingGroupsInput(order_id=str(order.pk))
+    )
+    assert groups.status_code == 200 and json.loads(groups.content)["groups"][0]["captures_delivered"] == 1
+
+    usage = usage_current.sync_detailed(
+        client=client, body=UsageCurrentInput(organization_id=str(sdk_org.pk))
+    )
+    assert json.loads(usage.content)["deliveries"]["captures_delivered"] == 1
+    other = usage_current.sync_detailed(client=client, body=UsageCurrentInput(organization_id=str(order.pk)))
+    assert other.status_code == 404 and other.parsed.status == 404

@@ -193,3 +193,16 @@ def test_other_org_sees_none_of_our_workspaces(org, other_admin, other_org):
         for p in caller_for_user(other_admin, other_org).post("projects.list", {}).json()["projects"]
     ]
     assert "Private" not in names
+
+
+def test_an_archived_workspace_takes_no_new_orders(org, operator_user, api_admin):
+    from geopera_web.errors import Conflict
+    from tests.factories import make_tasking_request
+
+    ws = workspace_create(org=org, name="Closed season")
+    api_admin.post("projects.archive", {"project_id": str(ws.pk)})
+    with pytest.raises(Conflict) as refused:
+        make_tasking_request(org, operator_user, workspace_id=str(ws.pk))
+    assert refused.value.slug == "workspace-archived"
+    api_admin.post("projects.archive", {"project_id": str(ws.pk), "is_archived": False})
+    assert make_tasking_request(org, operator_user, workspace_id=str(ws.pk)).workspace_id == ws.pk

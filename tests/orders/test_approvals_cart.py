@@ -41,6 +41,7 @@ def test_review_above_threshold_says_it_waits_for_an_admin_and_asks_for_a_note(o
     assert 'data-testid="review-approval"' in html and "waits for an admin" in html
     assert 'name="approvalNote"' in html and "Ask an admin to approve" in html
     assert 'data-testid="review-spend"' not in html
+    assert 'data-testid="review-wallet"' not in html  # nothing leaves the wallet now
 
 
 def test_review_below_threshold_has_no_note_field(operator_client, org, admin_user, sydney_captures):
@@ -101,3 +102,22 @@ def test_approvals_demo_leaves_one_pending_approval_with_a_note_idempotently(syd
     admin.force_login(users["acme_admin"])
     inbox = admin.get("/inbox/").content.decode()
     assert f'id="decision-{approval.pk}"' in inbox
+
+
+@pytest.mark.parametrize(
+    ("decision", "kind"),
+    [("ACCEPTED", OrderEvent.Kind.APPROVAL_APPROVED), ("REJECTED", OrderEvent.Kind.APPROVAL_REJECTED)],
+)
+def test_the_decision_is_on_the_order_timeline(operator_client, org, threshold, api_admin, decision, kind):
+    operator_client.post("/archive/cart/toggle/", {"capture_id": "SYD-A"})
+    operator_client.post("/archive/cart/place/", {"idempotency_key": f"k-{decision}"}, headers=HX)
+    order = Order.objects.get(org=org)
+    approval = SpendApproval.objects.get(order=order)
+    body = {"approval_id": str(approval.pk), "decision": decision}
+    if decision == "REJECTED":
+        body["reason"] = "Use the cheaper product"
+    assert api_admin.post("orders.approvals.decide", body).status_code == 200
+    page = operator_client.get(f"/orders/{order.pk}/").content.decode()
+    assert kind.label in page
+    if decision == "REJECTED":
+        assert "Use the cheaper product" in page

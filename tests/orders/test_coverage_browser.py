@@ -75,7 +75,8 @@ def test_coverage_page_after_a_simulated_partial_delivery(live_server, page, log
         f"document.getElementById('coverage-map').dataset.zoomedTo === '{figures['Griffith'].group_id}'"
     )
     assert "is-selected" in griffith.get_attribute("class")
-    assert page.evaluate("window.coverageMap.map.getZoom()") > before
+    # Leaflet animates the zoom and updates getZoom() on the next animation frame.
+    page.wait_for_function(f"window.coverageMap.map.getZoom() > {before}")
     center = page.evaluate(
         "(() => { const c = window.coverageMap.map.getCenter(); return [c.lng, c.lat]; })()"
     )

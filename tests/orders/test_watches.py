@@ -297,3 +297,26 @@ def test_watches_demo_leaves_a_watch_with_a_match_idempotently(catalog):
     assert WatchAlert.objects.filter(watch=watch).count() == 1
     outlook = watch_outlook(watch=watch)
     assert outlook["percent"] > 99 and outlook["credits"] > 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"collections": ["no-such-collection"]}, "Unknown collection"),
+        ({"min_new_coverage_percent": "150"}, "between 0 and 100"),
+        ({"max_off_nadir": "-3"}, "between 0 and 90"),
+        ({"aoi": json.dumps({"type": "FeatureCollection", "features": [{}, {}]})}, "2 features"),
+        ({"aoi": json.dumps({"type": "Point", "coordinates": [151, -33]})}, "aoi"),
+        ({"aoi": ""}, "Draw or upload an area"),
+        ({"order": "not-a-uuid", "aoi": ""}, None),  # an order that is nobody's: 404
+    ],
+)
+def test_hostile_watch_input_is_a_clear_4xx_and_saves_nothing(catalog, people, fields, says):
+    op = Client()
+    op.force_login(people["op"])
+    response = op.post("/watches/new/", {"name": "x", "aoi": json.dumps(AREA), **fields})
+    if says is None:
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 400 and says in response.content.decode()
+    assert not Watch.objects.exists()

@@ -18,6 +18,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # superuser-only: people, memberships, credentials, permissions
     "accounts.user": ("", "vacd"),
     "accounts.membership": ("", "vacd"),
+    # Workspace members are people's access: superusers only (org admins manage them via projects.*).
+    "accounts.workspacemember": ("", "vacd"),
     "auth.group": ("", "vacd"),
     # credentials: never added/edited/deleted in the admin, only revoked (superuser action)
     "accounts.apikey": ("", "v"),
@@ -35,6 +37,9 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "orders.spendpolicy": ("", "v"),
     "orders.spendapproval": ("", "v"),
     "orders.budgetwarning": ("", "v"),
+    "orders.watch": ("", "v"),
+    "orders.watchalert": ("", "v"),
+    "orders.watchmatch": ("", "v"),
     "billing.wallet": ("v", "v"),
     "billing.ledgerentry": ("v", "v"),
     "billing.charge": ("v", "v"),
@@ -133,6 +138,7 @@ def test_a_staff_user_with_extra_permissions_still_cannot_reach_superuser_models
     for label in (
         "accounts.user",
         "accounts.membership",
+        "accounts.workspacemember",
         "auth.group",
         "accounts.apikey",
         "accounts.usertoken",

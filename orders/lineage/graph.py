@@ -1,0 +1,319 @@
+"""A breadth-first walk of the lineage graph, one level at a time.
+
+Each node kind has a `LineageSource`: given a batch of ids of that kind (all in one org), it
+returns the edges to its children (`down`) or its parents (`up`). A level costs one query per
+(kind, relation) present in it, whatever the number of nodes, so the walk is bounded by
+`max_depth`, never by the size of an order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from geopera_web.accounts.models import Organization, Workspace
+from geopera_web.errors import InvalidInput, NotFound, parse_uuid
+
+from ..fulfilment.models import DeliveredCapture, DeliveryBatch
+from ..models import Order, OrderGroup
+
+
+@dataclass(frozen=True)
+class Edge:
+    src_type: str
+    src_id: str
+    dst_type: str
+    dst_id: str
+    relation: str
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    label: str
+    status: str | None = None
+
+
+# A batch function: (org, ids) -> edges. Ids are strings.
+Batch = Callable[[Organization, list[str]], Iterable[Edge]]
+Describe = Callable[[Organization, list[str]], dict[str, NodeInfo]]
+
+
+@dataclass
+class LineageSource:
+    kind: str
+    describe: Describe
+    down: list[Batch] = field(default_factory=list)
+    up: list[Batch] = field(default_factory=list)
+
+
+_SOURCES: dict[str, LineageSource] = {}
+
+
+def register_lineage_source(source: LineageSource) -> LineageSource:
+    """Add a node kind, or more edges to one already registered (another app's children)."""
+    existing = _SOURCES.get(source.kind)
+    if existing is None:
+        _SOURCES[source.kind] = source
+    else:
+        existing.down.extend(source.down)
+        existing.up.extend(source.up)
+    return source
+
+
+def lineage_kinds() -> list[str]:
+    return sorted(_SOURCES)
+
+
+@dataclass
+class Lineage:
+    root_type: str
+    root_id: str
+    direction: str
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+
+    def as_wire(self) -> dict[str, Any]:
+        return {
+            "root": {"entity_type": self.root_type, "entity_id": self.root_id},
+            "direction": self.direction,
+            "nodes": self.nodes,
+            "edges": self.edges,
+        }
+
+
+def _walk(
+    *, org: Organization, start: tuple[str, str], direction: str, max_depth: int, seen: dict, edges: list
+) -> None:
+    frontier = [start]
+    for depth in range(1, max_depth + 1):
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for kind, node_id in frontier:
+            by_kind[kind].append(node_id)
+        nxt: list[tuple[str, str]] = []
+        for kind, ids in by_kind.items():
+            source = _SOURCES.get(kind)
+            for batch in (source.down if direction == "down" else source.up) if source else []:
+                for edge in batch(org, ids):
+                    edges.append((depth, edge))
+                    other = (
+                        (edge.dst_type, edge.dst_id) if direction == "down" else (edge.src_type, edge.src_id)
+                    )
+                    if other not in seen:
+                        seen[other] = depth
+                        nxt.append(other)
+        if not nxt:
+            return
+        frontier = nxt
+
+
+def lineage_get(
+    *, org: Organization, entity_type: str, entity_id: str, direction: str = "up", max_depth: int = 20
+) -> Lineage:
+    """The lineage around one entity of `org`: its ancestors (`up`), descendants (`down`) or both.
+    Another org's entity is a 404, like a missing one; an unknown kind is a 400 naming the kinds."""
+    if entity_type not in _SOURCES:
+        raise InvalidInput(
+            f"Unknown entity_type {entity_type!r}: lineage is kept for {', '.join(lineage_kinds())}.",
+            slug="unknown-entity-type",
+        )
+    root_info = _SOURCES[entity_type].describe(org, [str(entity_id)])
+    if str(entity_id) not in root_info:
+        raise NotFound(f"No {entity_type} {entity_id!r} in your organization.")
+    root = (entity_type, str(entity_id))
+    seen: dict[tuple[str, str], int] = {root: 0}
+    raw_edges: list[tuple[int, Edge]] = []
+    for way in ("up", "down") if direction == "both" else (direction,):
+        _walk(org=org, start=root, direction=way, max_depth=max_depth, seen=seen, edges=raw_edges)
+
+    infos: dict[tuple[str, str], NodeInfo] = {root: root_info[str(entity_id)]}
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, node_id in seen:
+        if (kind, node_id) != root:
+            by_kind[kind].append(node_id)
+    for kind, ids in by_kind.items():
+        for node_id, info in _SOURCES[kind].describe(org, ids).items():
+            infos[(kind, node_id)] = info
+    nodes = [
+        {
+            "entity_type": kind,
+            "entity_id": node_id,
+            "depth": depth,
+            "label": infos[(kind, node_id)].label if (kind, node_id) in infos else node_id,
+            "status": infos[(kind, node_id)].status if (kind, node_id) in infos else None,
+        }
+        for (kind, node_id), depth in sorted(seen.items(), key=lambda item: (item[1], item[0]))
+    ]
+    unique: dict[Edge, int] = {}
+    for depth, edge in raw_edges:
+        unique.setdefault(edge, depth)
+    edges = [
+        {
+            "depth": depth,
+            "src_type": e.src_type,
+            "src_id": e.src_id,
+            "dst_type": e.dst_type,
+            "dst_id": e.dst_id,
+            "relation": e.relation,
+            "invocation_id": None,
+        }
+        for e, depth in unique.items()
+    ]
+    return Lineage(
+        root_type=entity_type, root_id=str(entity_id), direction=direction, nodes=nodes, edges=edges
+    )
+
+
+# --- the orders app's own kinds -------------------------------------------------------------------
+
+
+def _uuids(ids: list[str]) -> list[Any]:
+    return [u for u in (parse_uuid(i) for i in ids) if u is not None]
+
+
+def _ints(ids: list[str]) -> list[int]:
+    out = []
+    for i in ids:
+        try:
+            n = int(i)
+        except (TypeError, ValueError):
+            continue
+        if 0 < n < 2**63:
+            out.append(n)
+    return out
+
+
+def _describe_projects(org: Organization, ids: list[str]) -> dict[str, NodeInfo]:
+    rows = Workspace.objects.filter(org=org, id__in=_uuids(ids)).values_list("id", "name", "is_archived")
+    return {str(i): NodeInfo(label=n, status="archived" if a else "active") for i, n, a in rows}
+
+
+def _describe_orders(org: Organization, ids: list[str]) -> dict[str, NodeInfo]:
+    rows = Order.objects.filter(org=org, id__in=_uuids(ids)).values_list(
+        "id", "display_name", "order_type", "status"
+    )
+    return {str(i): NodeInfo(label=n or f"{t.title()} order {str(i)[:8]}", status=s) for i, n, t, s in rows}
+
+
+def _describe_groups(org: Organization, ids: list[str]) -> dict[str, NodeInfo]:
+    rows = OrderGroup.objects.filter(order__org=org, id__in=_uuids(ids)).values_list("id", "name", "position")
+    return {str(i): NodeInfo(label=n or f"Group {p + 1}") for i, n, p in rows}
+
+
+def _describe_deliveries(org: Organization, ids: list[str]) -> dict[str, NodeInfo]:
+    rows = DeliveryBatch.objects.filter(order__org=org, id__in=_ints(ids)).values_list("id", "ref", "source")
+    return {str(i): NodeInfo(label=r, status=s) for i, r, s in rows}
+
+
+def _describe_items(org: Organization, ids: list[str]) -> dict[str, NodeInfo]:
+    rows = DeliveredCapture.objects.filter(order__org=org, id__in=_uuids(ids)).values_list(
+        "id", "scene_id", "status"
+    )
+    return {str(i): NodeInfo(label=s, status=st) for i, s, st in rows}
+
+
+def _project_orders(org: Organization, ids: list[str]) -> Iterable[Edge]:
+    rows = Order.objects.filter(org=org, workspace_id__in=_uuids(ids)).values_list("workspace_id", "id")
+    return [Edge("project", str(w), "order", str(o), "contains") for w, o in rows]
+
+
+def _order_project(org: Organization, ids: list[str]) -> Iterable[Edge]:
+    rows = Order.objects.filter(org=org, id__in=_uuids(ids)).values_list("workspace_id", "id")
+    return [Edge("project", str(w), "order", str(o), "contains") for w, o in rows]
+
+
+def _order_groups(org: Organization, ids: list[str]) -> Iterable[Edge]:
+    rows = OrderGroup.objects.filter(order__org=org, order_id__in=_uuids(ids)).values_list("order_id", "id")
+    return [Edge("order", str(o), "group", str(g), "has_group") for o, g in rows]
+
+
+def _group_order(org: Organization, ids: list[str]) -> Iterable[Edge]:
+    rows = OrderGroup.objects.filter(order__org=org, id__in=_uuids(ids)).values_list("order_id", "id")
+    return [Edge("order", str(o), "group", str(g), "has_group") for o, g in rows]
+
+
+def _order_deliveries(org: Organization, ids: list[str]) -> Iterable[Edge]:
+    rows = DeliveryBatch.objects.filter(order__org=org, order_id__in=_uuids(ids)).values_list(
+        "order_id", "id"
+    )
+    return [Edge("order", str(o), "delivery", str(b), "delivered_in") for o, b in rows]
+
+
+def _delivery_order(org: Organization, ids: list[str]) -> Iterable[Edge]:
+    rows = DeliveryBatch.objects.filter(order__org=org, id__in=_ints(ids)).values_list("order_id", "id")
+    return [Edge("order", str(o), "delivery", str(b), "delivered_in") for o, b in rows]
+
+
+def _group_items(org: Organization, ids: list[str]) -> Iterable[Edge]:
+    rows = DeliveredCapture.objects.filter(order__org=org, group_id__in=_uuids(ids)).values_list(
+        "group_id", "id"
+    )
+    return [Edge("group", str(g), "item", str(c), "acquired_for") for g, c in rows]
+
+
+def _item_group(org: Organization, ids: list[str]) -> Iterable[Edge]:
+    rows = DeliveredCapture.objects.filter(order__org=org, id__in=_uuids(ids)).values_list("group_id", "id")
+    return [Edge("group", str(g), "item", str(c), "acquired_for") for g, c in rows]
+
+
+def _delivery_items(org: Organization, ids: list[str]) -> Iterable[Edge]:
+    rows = DeliveredCapture.objects.filter(order__org=org, batch_id__in=_ints(ids)).values_list(
+        "batch_id", "id"
+    )
+    return [Edge("delivery", str(b), "item", str(c), "contains") for b, c in rows]
+
+
+def _item_delivery(org: Organization, ids: list[str]) -> Iterable[Edge]:
+    rows = DeliveredCapture.objects.filter(
+        order__org=org, id__in=_uuids(ids), batch_id__isnull=False
+    ).values_list("batch_id", "id")
+    return [Edge("delivery", str(b), "item", str(c), "contains") for b, c in rows]
+
+
+register_lineage_source(LineageSource("project", _describe_projects, down=[_project_orders]))
+register_lineage_source(
+    LineageSource("order", _describe_orders, down=[_order_groups, _order_deliveries], up=[_order_project])
+)
+register_lineage_source(LineageSource("group", _describe_groups, down=[_group_items], up=[_group_order]))
+register_lineage_source(
+    LineageSource("delivery", _describe_deliveries, down=[_delivery_items], up=[_delivery_order])
+)
+register_lineage_source(LineageSource("item", _describe_items, up=[_item_group, _item_delivery]))
+
+
+KIND_LABELS = {
+    "project": "Workspace",
+    "order": "Order",
+    "group": "AOI group",
+    "feasibility_study": "Feasibility study",
+    "quotation": "Quotation",
+    "delivery": "Delivery",
+    "item": "Delivered capture",
+}
+_KIND_ORDER = ["group", "feasibility_study", "quotation", "delivery", "item"]
+
+
+def order_lineage_outline(*, org: Organization, order_id: object) -> dict[str, Any]:
+    """What the order page shows: the workspace above the order, and below it each child (groups,
+    studies, quotations, deliveries) with its own children (the captures), from `provenance.get`'s
+    walk (`both`, two levels down)."""
+    lineage = lineage_get(
+        org=org, entity_type="order", entity_id=str(order_id), direction="both", max_depth=2
+    )
+    nodes = {(n["entity_type"], n["entity_id"]): n for n in lineage.nodes}
+    children: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for e in lineage.edges:
+        child = nodes.get((e["dst_type"], e["dst_id"]))
+        if child is not None:
+            children[(e["src_type"], e["src_id"])].append(
+                {**child, "kind_label": KIND_LABELS.get(child["entity_type"])}
+            )
+    root = (lineage.root_type, lineage.root_id)
+    top = sorted(children[root], key=lambda n: (_KIND_ORDER.index(n["entity_type"]), n["label"]))
+    outline = [
+        {**n, "children": sorted(children[(n["entity_type"], n["entity_id"])], key=lambda c: c["label"])}
+        for n in top
+    ]
+    project = next((n for n in lineage.nodes if n["entity_type"] == "project"), None)
+    return {"project": project, "children": outline, "node_count": len(lineage.nodes)}

@@ -1,0 +1,218 @@
+"""Processes killed at the worst moment — one set of real processes: a broker and a cache
+redis-server of our own, gunicorn and Celery workers, and no beat (so nothing below is recovered by
+the periodic pollers or sweeps: what recovers it is the broker's redelivery, the task's own retry or
+the client's retry).
+
+"The worst moment" is made deterministic without any hook in the code: the test holds a row lock
+(on the order, or on the wallet) in its own database connection, waits until the process under
+test is blocked on it inside its transaction, then kills that process (or its database connection)
+and releases the lock."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from geopera_web.billing.models import LedgerEntry, Wallet
+from orders.models import DeliveryBatch, Order, OrderEvent
+from tests.factories import make_org, make_priced_capture, make_product, make_user, place_body
+from tests.faults.conftest import assert_ledger_matches_wallet
+from tests.faults.procs import Stack, stack_env, wait_for
+
+pytestmark = pytest.mark.fault
+
+
+@pytest.fixture(scope="module")
+def stack(fault_tmp, test_db_name):
+    s = Stack(tmp=fault_tmp, env={})
+    s.broker_redis, s.broker_port = s.redis()
+    s.cache_redis, s.cache_port = s.redis()
+    s.env = stack_env(
+        db_name=test_db_name,
+        broker_url=f"redis://127.0.0.1:{s.broker_port}/0",
+        cache_url=f"redis://127.0.0.1:{s.cache_port}/0",
+        # The simulated provider answers "not yet" for 3 s, so a fulfilment is a submit, then a
+        # retry that stores the delivery and captures the money: the test blocks that retry.
+        SIM_ARCHIVE_DELAY_SECONDS="3",
+        IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS="2",
+    )
+    s.db_name = test_db_name
+    try:
+        s.worker_proc = s.worker()
+        s.web_proc, s.web_url = s.web()
+        yield s
+    finally:
+        s.stop_all()
+
+
+@pytest.fixture
+def shop(fault_db):
+    from geopera_web.accounts.services import user_token_create
+
+    org = make_org(name=f"Kill Org {uuid.uuid4().hex[:6]}", credits=1_000_000)
+    user = make_user(org=org, role="operator", email=f"op-{uuid.uuid4().hex[:6]}@kills.example")
+    product = make_product(rate=100, min_area=1.0)
+    scenes = [
+        make_priced_capture(product=product, bounds=(150.0 + i / 10, -30.0, 150.05 + i / 10, -29.95))
+        for i in range(2)
+    ]
+    _, token = user_token_create(user=user, org=org)
+    return org, {"Authorization": f"Bearer {token}"}, [c.scene_id for c in scenes]
+
+
+def _conninfo() -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return psycopg.conninfo.make_conninfo(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+    )
+
+
+@contextlib.contextmanager
+def row_locked(model: type, pk: object) -> Iterator[psycopg.Connection]:
+    """Hold `SELECT … FOR UPDATE` on one row in a connection of our own until the block ends."""
+    table, column = model._meta.db_table, model._meta.pk.column
+    conn = psycopg.connect(_conninfo())
+    try:
+        conn.execute(f'SELECT 1 FROM "{table}" WHERE "{column}" = %s FOR UPDATE', [pk])  # noqa: S608
+        yield conn
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def blocked_backends(lock_conn: psycopg.Connection) -> list[int]:
+    """Backends of the test database waiting for a lock our connection holds. Asked on a
+    connection of its own: inside the lock's transaction pg_stat_activity is a frozen snapshot."""
+    with psycopg.connect(_conninfo(), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND %s = ANY(pg_blocking_pids(pid))",
+            [lock_conn.info.backend_pid],
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _place(stack: Stack, headers: dict, scene: str, key: str | None = None) -> httpx.Response:
+    return httpx.post(
+        stack.web_url + "/v1/op/orders.archive.place",
+        json=place_body(scene),
+        headers={**headers, "Idempotency-Key": key or uuid.uuid4().hex},
+        timeout=60,
+    )
+
+
+def _submitted(order_id: str) -> Order | None:
+    order = Order.objects.get(pk=order_id)
+    return order if order.provider_ref else None
+
+
+def _fulfilled(order_id: str) -> Order | None:
+    order = Order.objects.get(pk=order_id)
+    return order if order.status == Order.Status.FULFILLED else None
+
+
+def _assert_fulfilled_once(org, order_id: str) -> None:
+    assert DeliveryBatch.objects.filter(order_id=order_id).count() == 1
+    events = OrderEvent.objects.filter(order_id=order_id)
+    assert events.filter(kind=OrderEvent.Kind.DELIVERY_RECEIVED).count() == 1
+    assert events.filter(kind=OrderEvent.Kind.PROVIDER_SUBMITTED).count() == 1
+    charge = Order.objects.get(pk=order_id).charge
+    kinds = sorted(LedgerEntry.objects.filter(charge=charge).values_list("kind", flat=True))
+    assert kinds == ["capture", "reserve"], kinds
+    assert_ledger_matches_wallet(org)
+
+
+def test_a_worker_sigkilled_mid_fulfilment_is_redelivered_and_fulfils_once(stack, shop):
+    org, headers, scenes = shop
+    placed = _place(stack, headers, scenes[0])
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["id"]
+    wait_for(lambda: _submitted(order_id), timeout=30, what="submitted to the provider")
+
+    with row_locked(Order, order_id) as lock:
+        # The retry (due ~4 s after the submission) reads the provider's delivery and blocks
+        # before storing it: kill the whole worker (parent and pool) there.
+        wait_for(lambda: blocked_backends(lock), timeout=30, what="the worker blocked mid-task")
+        stack.worker_proc.kill()
+        wait_for(lambda: not stack.worker_proc.alive(), timeout=10, what="the worker dead")
+    # Nothing of the killed attempt is stored, and nothing runs it any more.
+    assert DeliveryBatch.objects.filter(order_id=order_id).count() == 0
+    assert Order.objects.get(pk=order_id).status == Order.Status.PROCESSING
+
+    # A new worker gets the unacknowledged message back (after the visibility timeout) and
+    # finishes the order exactly once.
+    stack.worker_proc = stack.worker()
+    wait_for(lambda: _fulfilled(order_id), timeout=45, what="fulfilled by the new worker")
+    _assert_fulfilled_once(org, order_id)
+
+
+def test_a_database_connection_killed_mid_task_is_retried_and_fulfils_once(stack, shop):
+    org, headers, scenes = shop
+    placed = _place(stack, headers, scenes[1])
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["id"]
+    wait_for(lambda: _submitted(order_id), timeout=45, what="submitted to the provider")
+
+    with row_locked(Order, order_id) as lock:
+        victims = wait_for(lambda: blocked_backends(lock), timeout=30, what="the worker blocked mid-task")
+        with psycopg.connect(_conninfo(), autocommit=True) as admin:
+            for pid in victims:
+                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    # The task fails on its dead connection, retries on a new one and completes; the worker lives.
+    wait_for(lambda: _fulfilled(order_id), timeout=45, what="fulfilled after the connection died")
+    assert stack.worker_proc.alive(), stack.worker_proc.text()[-3000:]
+    _assert_fulfilled_once(org, order_id)
+
+
+def test_a_web_process_killed_mid_spend_then_the_same_key_charges_once(stack, shop):
+    org, headers, _ = shop
+    product = make_product(rate=100, min_area=1.0)
+    scene = make_priced_capture(product=product, bounds=(149.0, -28.0, 149.05, -27.95)).scene_id
+    key = uuid.uuid4().hex
+    wallet = Wallet.objects.get(org=org)
+    before = (wallet.available_credits, wallet.reserved_credits)
+    answers: list[object] = []
+
+    def spend() -> None:
+        try:
+            answers.append(_place(stack, headers, scene, key))
+        except httpx.HTTPError as exc:  # the server died under the request
+            answers.append(exc)
+
+    with row_locked(Wallet, wallet.pk) as lock:
+        client = threading.Thread(target=spend, daemon=True)
+        client.start()
+        wait_for(lambda: blocked_backends(lock), timeout=30, what="the spend blocked on the wallet")
+        stack.web_proc.kill()
+        client.join(30)
+    assert answers and isinstance(answers[0], httpx.HTTPError), answers
+    # The killed spend's transaction rolled back: no order, no money moved.
+    assert not Order.objects.filter(org=org).exclude(status__in=["fulfilled", "processing"]).exists()
+    wallet.refresh_from_db()
+    assert (wallet.available_credits, wallet.reserved_credits) == before
+
+    stack.web_proc, stack.web_url = stack.web()
+
+    def retried() -> httpx.Response | None:
+        answer = _place(stack, headers, scene, key)
+        return answer if answer.status_code == 202 else None  # 409 while the stale claim is young
+
+    first = wait_for(retried, timeout=30, interval=0.5, what="the retry takes the stale claim over")
+    again = _place(stack, headers, scene, key)
+    assert again.status_code == 202 and again.json()["id"] == first.json()["id"]
+    order = Order.objects.get(pk=first.json()["id"])
+    assert LedgerEntry.objects.filter(charge=order.charge, kind="reserve").count() == 1
+    assert Order.objects.filter(org=org, groups__captures__scene_id=scene).distinct().count() == 1
+    assert_ledger_matches_wallet(org)
