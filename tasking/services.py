@@ -658,7 +658,7 @@ def study_upload(
     _ensure_staff(actor)
     order = support_order_get(order_id=order_id)
     now = timezone.now()
-    errors = _options_errors(options, now=now)
+    errors = _options_errors(options, now=now) + _notes_errors(notes)
     if deadline is None or deadline <= now:
         errors.append(
             {
@@ -690,14 +690,38 @@ def study_upload(
             description=o["description"],
             window_start=o["window_start"],
             window_end=o["window_end"],
-            expected_captures=int(o.get("expected_captures") or 1),
-            expected_revisits=int(o.get("expected_revisits") or 0),
+            expected_captures=o.get("expected_captures", 1),
+            expected_revisits=o.get("expected_revisits", 0),
             max_off_nadir=float(o["max_off_nadir"]),
             price_credits=o.get("price_credits"),
             valid_until=o.get("valid_until") or deadline,
         )
+    _decision_pending_event(order, kind="feasibility", obj_id=study.id, deadline=deadline)
     _notify_admins(kind="feasibility", obj_id=study.id)
     return study
+
+
+MAX_CREDITS = 10**12  # a price beyond this is a typo, not a price
+STUDY_COUNT_MAX = 10_000  # expected captures / revisits per option
+STUDY_DESCRIPTION_MAX_CHARS = 500  # FeasibilityOption.description
+SUPPORT_NOTES_MAX_CHARS = 10_000  # study and quotation notes
+STUDY_WINDOW_START_GRACE = timedelta(days=1)
+
+
+def _whole(value: Any, minimum: int, maximum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum
+
+
+def _notes_errors(notes: str) -> list[dict[str, Any]]:
+    if len(notes or "") > SUPPORT_NOTES_MAX_CHARS:
+        return [
+            {
+                "loc": ["notes"],
+                "msg": f"Notes are longer than {SUPPORT_NOTES_MAX_CHARS:,} characters.",
+                "type": "value_error",
+            }
+        ]
+    return []
 
 
 def _options_errors(options: list[dict[str, Any]], *, now: Any) -> list[dict[str, Any]]:
@@ -711,17 +735,37 @@ def _options_errors(options: list[dict[str, Any]], *, now: Any) -> list[dict[str
                 {"loc": ["options", i, field], "msg": f"Option {i + 1}: {msg}", "type": "value_error"}
             )
 
-        if not str(o.get("description") or "").strip():
+        description = str(o.get("description") or "").strip()
+        if not description:
             bad("description", "a description is required.")
+        elif len(description) > STUDY_DESCRIPTION_MAX_CHARS:
+            bad("description", f"the description is longer than {STUDY_DESCRIPTION_MAX_CHARS} characters.")
         start, end = o.get("window_start"), o.get("window_end")
         if not start or not end or end <= start:
             bad("window_end", "the acquisition window must end after it starts.")
+        elif end <= now:
+            bad(
+                "window_end",
+                "the acquisition window has already ended; the window end must be in the future.",
+            )
+        elif start < now - STUDY_WINDOW_START_GRACE:
+            bad("window_start", "the acquisition window cannot start more than a day in the past.")
         angle = o.get("max_off_nadir")
-        if angle is None or not 0 <= float(angle) <= 90:
+        if not isinstance(angle, int | float) or isinstance(angle, bool) or not 0 <= angle <= 90:
             bad("max_off_nadir", "off-nadir must be between 0 and 90°.")
+        for field, label, minimum in (
+            ("expected_captures", "expected captures", 1),
+            ("expected_revisits", "expected revisits", 0),
+        ):
+            count = o.get(field, minimum)
+            if not _whole(count, minimum, STUDY_COUNT_MAX):
+                bad(field, f"{label} must be a whole number between {minimum} and {STUDY_COUNT_MAX:,}.")
         price = o.get("price_credits")
-        if price is not None and (not isinstance(price, int) or price < 0):
-            bad("price_credits", "a price must be a whole, non-negative number of credits (or empty).")
+        if price is not None and not _whole(price, 0, MAX_CREDITS):
+            bad(
+                "price_credits",
+                f"a price must be a whole number of credits between 0 and {MAX_CREDITS:,} (or empty).",
+            )
         valid_until = o.get("valid_until")
         if valid_until is not None and valid_until <= now:
             bad("valid_until", "the validity deadline must be in the future.")
@@ -870,12 +914,12 @@ def quotation_upload(
 
     _ensure_staff(actor)
     order = support_order_get(order_id=order_id)
-    errors = []
-    if not isinstance(credits, int) or credits < 0:
+    errors = _notes_errors(notes)
+    if not _whole(credits, 0, MAX_CREDITS):
         errors.append(
             {
                 "loc": ["credits"],
-                "msg": "Credits must be a whole, non-negative number.",
+                "msg": f"Credits must be a whole number between 0 and {MAX_CREDITS:,}.",
                 "type": "value_error",
             }
         )
@@ -903,8 +947,21 @@ def quotation_upload(
         notes=notes,
         created_by=actor_of(actor).user,
     )
+    _decision_pending_event(order, kind="quotation", obj_id=quotation.id, deadline=valid_until)
     _notify_admins(kind="quotation", obj_id=quotation.id)
     return quotation
+
+
+def _decision_pending_event(order: Order, *, kind: str, obj_id: object, deadline: Any) -> None:
+    from geopera_web.events.order_bridge import order_payload
+    from geopera_web.events.services import event_emit
+
+    event_emit(
+        org=order.org,
+        type="decision.pending",
+        data=order_payload(order)
+        | {"decisionKind": kind, "decisionId": str(obj_id), "deadline": deadline.isoformat()},
+    )
 
 
 @transaction.atomic

@@ -21,6 +21,20 @@ class ApiKeyForm(forms.Form):
         initial=[Scope.CATALOG_READ, Scope.ORDERS_READ],
         help_text="API keys never place archive orders or decide on quotations: those need a person.",
     )
+    rate_limit = forms.IntegerField(
+        label="Rate limit (requests per minute)",
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        help_text="Optional; never above the server's own limit.",
+    )
+    expires_in_days = forms.IntegerField(
+        label="Expires after (days)",
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text="Optional; empty: never.",
+    )
 
 
 class UserTokenForm(forms.Form):

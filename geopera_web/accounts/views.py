@@ -94,6 +94,8 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
                 actor=request.user,
+                rate_limit=form.cleaned_data.get("rate_limit"),
+                expires_in_days=form.cleaned_data.get("expires_in_days"),
             )
             form = ApiKeyForm()
         except ApplicationError as exc:

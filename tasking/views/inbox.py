@@ -8,8 +8,9 @@ cursor (`?after=`). The page does not re-render itself to stay fresh: a small re
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -240,14 +241,34 @@ def inbox_fresh(request: HttpRequest) -> HttpResponse:
     return _fragment("tasking/_inbox_fresh.html", context)
 
 
+def _page_filters(request: HttpRequest) -> tuple[str, str]:
+    """The kind and workspace filters of the inbox page a decision was made on (htmx sends its URL)."""
+    query = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query)
+    kind = (query.get("kind") or [""])[0]
+    workspace = (query.get("workspace") or [""])[0]
+    try:
+        workspace = str(uuid.UUID(workspace)) if workspace else ""
+    except ValueError:
+        workspace = ""
+    return (kind if kind in inbox_kind_slugs() else ""), workspace
+
+
 def _decided_row(request: HttpRequest, kind: str, obj: Any, *, error: ApplicationError | None = None):
     obj.refresh_from_db()
     obj.order.refresh_from_db()
+    total = request_pending_count(request)
+    page_kind, page_workspace = _page_filters(request)
     context = {
         "r": _row_context(request, Decision(kind, obj)),
         "error": error,
         "wallet": request_wallet(request),
-        "pending_count": request_pending_count(request),
+        "pending_count": total,
+        # The inbox page's own count ("3 pending decisions", maybe filtered) follows the decision too.
+        "filtered_count": decisions_pending_count_filtered(
+            request, total=total, workspace_id=page_workspace or None, kinds=page_kind or None
+        ),
+        "page_kind": page_kind,
+        "page_workspace": page_workspace,
     }
     return render(request, "tasking/_inbox_decided.html", context, status=error.status if error else 200)
 

@@ -4,6 +4,7 @@ and the editors that upload them."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from geopera_web.accounts.decorators import staff_required
-from geopera_web.errors import ApplicationError
+from geopera_web.errors import ApplicationError, InvalidInput
 from orders.models import Order
 
 from ..feasibility import window_of
@@ -66,25 +67,55 @@ def support_desk(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _dt(value: str) -> datetime | None:
-    """A datetime-local value (UTC, as the form says) or ISO string."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None:
-        return None
-    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+class _Posted:
+    """Reads the editor's fields into typed values; a value that is present but not what its field
+    needs becomes a form error naming the field (never a silent default, never a 500)."""
 
+    def __init__(self, post: Any) -> None:
+        self.post = post
+        self.errors: list[dict[str, Any]] = []
 
-def _int_or_none(value: str) -> Any:
-    value = (value or "").strip().replace(",", "")
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return value  # the service names it
+    def _raw(self, name: str) -> str:
+        return str(self.post.get(name, "") or "").strip()
+
+    def _bad(self, loc: list[Any], msg: str) -> None:
+        self.errors.append({"loc": loc, "msg": msg, "type": "value_error"})
+
+    def dt(self, name: str, loc: list[Any], label: str) -> datetime | None:
+        """A datetime-local value (UTC, as the form says) or an ISO string; empty is None."""
+        value = self._raw(name)
+        if not value:
+            return None
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:  # well formed but impossible (Feb 30th, hour 99)
+            parsed = None
+        if parsed is None:
+            self._bad(loc, f"{label} is not a valid date and time (YYYY-MM-DDTHH:MM, UTC): {value[:40]!r}.")
+            return None
+        return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+
+    def whole(self, name: str, loc: list[Any], label: str) -> int | None:
+        value = self._raw(name).replace(",", "")
+        if not value:
+            return None
+        if len(value) > 20 or not value.lstrip("-").isdigit():
+            self._bad(loc, f"{label} must be a whole number: {value[:40]!r}.")
+            return None
+        return int(value)  # the service checks the range
+
+    def number(self, name: str, loc: list[Any], label: str) -> float | None:
+        value = self._raw(name)
+        if not value:
+            return None
+        try:
+            number = float(value) if len(value) <= 40 else math.nan
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            self._bad(loc, f"{label} must be a number: {value[:40]!r}.")
+            return None
+        return number
 
 
 def _params_for_people(order: Order) -> list[tuple[str, Any]]:
@@ -151,32 +182,47 @@ def _support_editor_errors(
 def support_study_upload(request: HttpRequest, order_id: str) -> HttpResponse:
     order = support_order_get(order_id=order_id)
     options = []
+    posted = _Posted(request.POST)
     # The editor starts with a few rows and can add more; never trust the count beyond the cap.
     raw_count = request.POST.get("option_count", "")
-    option_count = min(max(int(raw_count) if raw_count.isdigit() else 3, 1), MAX_STUDY_OPTIONS)
+    option_count = min(
+        max(int(raw_count) if raw_count.isdigit() and len(raw_count) < 4 else 3, 1), MAX_STUDY_OPTIONS
+    )
     for i in range(option_count):
         description = request.POST.get(f"opt-{i}-description", "").strip()
         if not description:
             continue
-        angle = request.POST.get(f"opt-{i}-max_off_nadir", "")
-        options.append(
-            {
-                "description": description,
-                "window_start": _dt(request.POST.get(f"opt-{i}-window_start", "")),
-                "window_end": _dt(request.POST.get(f"opt-{i}-window_end", "")),
-                "expected_captures": _int_or_none(request.POST.get(f"opt-{i}-expected_captures", "")) or 1,
-                "expected_revisits": _int_or_none(request.POST.get(f"opt-{i}-expected_revisits", "")) or 0,
-                "max_off_nadir": float(angle) if angle.replace(".", "", 1).isdigit() else None,
-                "price_credits": _int_or_none(request.POST.get(f"opt-{i}-price_credits", "")),
-                "valid_until": _dt(request.POST.get(f"opt-{i}-valid_until", "")),
-            }
-        )
+        n = f"Option {i + 1}:"
+
+        def field(name: str, i: int = i) -> tuple[str, list[Any]]:
+            return f"opt-{i}-{name}", ["options", i, name]
+
+        option = {
+            "description": description,
+            "window_start": posted.dt(*field("window_start"), f"{n} the window start"),
+            "window_end": posted.dt(*field("window_end"), f"{n} the window end"),
+            "max_off_nadir": posted.number(*field("max_off_nadir"), f"{n} the maximum off-nadir angle"),
+            "price_credits": posted.whole(*field("price_credits"), f"{n} the price"),
+            "valid_until": posted.dt(*field("valid_until"), f"{n} valid until"),
+        }
+        for name, label in (
+            ("expected_captures", "expected captures"),
+            ("expected_revisits", "expected revisits"),
+        ):
+            count = posted.whole(*field(name), f"{n} {label}")
+            if count is not None:  # empty keeps the model's default (1 capture, 0 revisits)
+                option[name] = count
+        options.append(option)
+    deadline = posted.dt("deadline", ["deadline"], "The decision deadline")
+    if posted.errors:
+        exc = InvalidInput(posted.errors[0]["msg"], status=422, errors=posted.errors)
+        return _support_editor_errors(request, order, exc, errors_key="study_errors")
     try:
         study_upload(
             actor=request.user,
             order_id=order.id,
             options=options,
-            deadline=_dt(request.POST.get("deadline", "")),
+            deadline=deadline,
             notes=request.POST.get("notes", ""),
         )
     except ApplicationError as exc:
@@ -189,12 +235,18 @@ def support_study_upload(request: HttpRequest, order_id: str) -> HttpResponse:
 @staff_required
 def support_quotation_upload(request: HttpRequest, order_id: str) -> HttpResponse:
     order = support_order_get(order_id=order_id)
+    posted = _Posted(request.POST)
+    credits = posted.whole("credits", ["credits"], "Credits")
+    valid_until = posted.dt("valid_until", ["valid_until"], "Valid until")
+    if posted.errors:
+        exc = InvalidInput(posted.errors[0]["msg"], status=422, errors=posted.errors)
+        return _support_editor_errors(request, order, exc, errors_key="quote_errors")
     try:
         quotation_upload(
             actor=request.user,
             order_id=order.id,
-            credits=_int_or_none(request.POST.get("credits", "")),
-            valid_until=_dt(request.POST.get("valid_until", "")),
+            credits=credits,
+            valid_until=valid_until,
             notes=request.POST.get("notes", ""),
         )
     except ApplicationError as exc:

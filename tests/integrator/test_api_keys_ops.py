@@ -138,3 +138,26 @@ def test_api_keys_list_query_count_does_not_grow_with_keys(api_admin, org, admin
     with CaptureQueriesContext(connection) as many:
         assert len(api_admin.post("api_keys.list", {}).json()["keys"]) == 10
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_page_mints_keys_with_the_same_options_and_rules(admin_user, operator_user, org):
+    from django.test import Client
+
+    page = Client()
+    page.force_login(admin_user)
+    response = page.post(
+        "/settings/api-keys/new",
+        {"name": "Page key", "scopes": ["billing:read"], "rate_limit": "30", "expires_in_days": "7"},
+    )
+    assert response.status_code == 200 and b"gpra_" in response.content
+    key = ApiKey.objects.get(org=org, name="Page key")
+    assert key.rate_limit == 30 and key.expires_at is not None and key.scopes == ["billing:read"]
+    # The page offers no api_keys:* scope either.
+    assert b'value="api_keys:write"' not in page.get("/settings/api-keys/").content
+    bad = page.post("/settings/api-keys/new", {"name": "x", "scopes": ["api_keys:write"]})
+    assert bad.status_code == 400 and not ApiKey.objects.filter(name="x").exists()
+    operator = Client()
+    operator.force_login(operator_user)
+    assert (
+        operator.post("/settings/api-keys/new", {"name": "y", "scopes": ["orders:read"]}).status_code == 403
+    )
