@@ -74,10 +74,13 @@ def aoi_from_upload(*, filename: str, data: bytes) -> MultiPolygon:
 def _from_geojson(filename: str, data: bytes) -> MultiPolygon:
     try:
         doc = jsonbounds.loads(data.decode("utf-8-sig"))
+    except jsonbounds.JSONTooDeep as exc:
+        raise InvalidInput(
+            f"{filename} nests JSON arrays or objects too deeply to be GeoJSON "
+            f"(more than {exc.limit} levels, API_MAX_JSON_DEPTH)."
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"{filename} is not valid JSON ({exc}).") from exc
-    except RecursionError:
-        raise InvalidInput(f"{filename} nests JSON arrays or objects too deeply to be GeoJSON.") from None
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
         feats = doc.get("features")
         if not isinstance(feats, list) or not feats:
