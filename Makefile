@@ -15,12 +15,13 @@ TOOLS ?= var/tools
 STAC_API_VALIDATOR_VERSION := 0.6.8
 SCHEMATHESIS_VERSION := 4.32.5
 
-.PHONY: help demo test bootstrap system-deps browser-deps services venv db migrate seed run lint fmt tools
+.PHONY: help demo test bench bootstrap system-deps browser-deps services venv db migrate seed run lint fmt tools
 
 help:
 	@echo "make demo   - install what is missing, set up the database, load demo data, run web + worker + beat"
 	@echo "make test   - the same bootstrap (plus Chromium), then lint and the whole test suite"
 	@echo "make tools  - stac-api-validator and schemathesis in their own virtualenvs under var/tools"
+	@echo "make bench  - seed its own database at catalog scale, run gunicorn, print the performance table"
 
 bootstrap: system-deps services venv db
 
@@ -81,6 +82,10 @@ test: bootstrap browser-deps tools
 	@$(VENV)/bin/ruff format --check .
 	@$(PY) manage.py makemigrations --check --dry-run -v 0
 	@$(VENV)/bin/pytest
+
+# Not part of `make test`: minutes of seeding and measuring (BENCH_CAPTURES=200000 for a quick run).
+bench: bootstrap
+	@$(PY) scripts/bench.py
 
 lint:
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "geopera_web.billing",
     "geopera_web.api",
     "geopera_web.ops",
+    "geopera_web.events",
     "orders",
     "tasking",
 ]
@@ -336,12 +337,22 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "orders.tasks.poll_tasking_deliveries",
             "schedule": env.float("PROVIDER_POLL_SECONDS", default=30.0),
         },
+        "events-decisions-expiring": {
+            "task": "geopera_web.events.tasks.emit_expiring_decisions",
+            "schedule": crontab(minute="*/5"),
+        },
         "orders-poll-provider": {
             "task": "orders.tasks.poll_provider_orders",
             "schedule": env.float("PROVIDER_POLL_SECONDS", default=30.0),
         },
     }
 )
+
+# --- Events (outbox) ------------------------------------------------------------------------------
+# `decision.expiring` goes out this long before a pending decision's deadline.
+DECISION_EXPIRING_LEAD_HOURS = env.float("DECISION_EXPIRING_LEAD_HOURS", default=24.0)
+# `wallet.low_balance` when a movement takes the available credits below this (0: never).
+WALLET_LOW_BALANCE_CREDITS = env.int("WALLET_LOW_BALANCE_CREDITS", default=10_000)
 
 # --- Login throttling (django-axes) --------------------------------------------------------------
 # LOGIN_FAILURE_LIMIT failed logins lock out the account (on every IP) and, separately, the client

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from geopera_web.actor import ActorLike, actor_of
+from geopera_web.events.order_bridge import order_event_to_outbox
 
 from .models import Order, OrderEvent
 
@@ -28,7 +29,7 @@ def _record(
     if not isinstance(kind, OrderEvent.Kind):
         raise TypeError(f"Order event kinds are OrderEvent.Kind members, not {kind!r}")
     who = actor_of(actor)
-    return OrderEvent.objects.create(
+    row = OrderEvent.objects.create(
         order=order,
         kind=kind,
         actor=who.user,
@@ -38,6 +39,8 @@ def _record(
         to_status=to_status,
         data=data or {},
     )
+    order_event_to_outbox(row)  # the platform's outbox, in this same transaction
+    return row
 
 
 # --- lifecycle -----------------------------------------------------------------------------------

@@ -696,6 +696,7 @@ def study_upload(
             price_credits=o.get("price_credits"),
             valid_until=o.get("valid_until") or deadline,
         )
+    _decision_pending_event(order, kind="feasibility", obj_id=study.id, deadline=deadline)
     _notify_admins(kind="feasibility", obj_id=study.id)
     return study
 
@@ -946,8 +947,21 @@ def quotation_upload(
         notes=notes,
         created_by=actor_of(actor).user,
     )
+    _decision_pending_event(order, kind="quotation", obj_id=quotation.id, deadline=valid_until)
     _notify_admins(kind="quotation", obj_id=quotation.id)
     return quotation
+
+
+def _decision_pending_event(order: Order, *, kind: str, obj_id: object, deadline: Any) -> None:
+    from geopera_web.events.order_bridge import order_payload
+    from geopera_web.events.services import event_emit
+
+    event_emit(
+        org=order.org,
+        type="decision.pending",
+        data=order_payload(order)
+        | {"decisionKind": kind, "decisionId": str(obj_id), "deadline": deadline.isoformat()},
+    )
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import transaction
 
 from geopera_web.accounts.models import BillingMode, Organization, User
@@ -35,6 +36,22 @@ def _wallet_for_update(org: Organization) -> Wallet:
     return Wallet.objects.select_for_update().get(pk=wallet.pk)
 
 
+def _low_balance_check(wallet: Wallet, available_delta: int) -> None:
+    """`wallet.low_balance` when a movement takes the available credits below the threshold (once
+    per crossing, not on every movement below it)."""
+    threshold = int(getattr(settings, "WALLET_LOW_BALANCE_CREDITS", 0) or 0)
+    before = wallet.available_credits - available_delta
+    if threshold <= 0 or available_delta >= 0 or not (before >= threshold > wallet.available_credits):
+        return
+    from geopera_web.events.services import event_emit
+
+    event_emit(
+        org=wallet.org,
+        type="wallet.low_balance",
+        data={"availableCredits": wallet.available_credits, "thresholdCredits": threshold},
+    )
+
+
 def _ledger(
     *,
     wallet: Wallet,
@@ -51,6 +68,7 @@ def _ledger(
     if wallet.available_credits < 0 or wallet.reserved_credits < 0:
         raise ApplicationError("This movement would make the balance negative.", status=409)
     wallet.save(update_fields=["available_credits", "reserved_credits", "updated_at"])
+    _low_balance_check(wallet, available_delta)
     return LedgerEntry.objects.create(
         org_id=wallet.org_id,
         kind=kind,

@@ -84,9 +84,22 @@ def coverage_recompute(*, order_id: Any, now: datetime | None = None) -> list[Co
             for c in compute_group_coverage(order_id=order.pk, group_ids=changed)
         ]
         CoverageSnapshot.objects.bulk_create(snaps)
+        if snaps:
+            _coverage_event(order, snaps)
         if order.status == Order.Status.ACTIVE and _all_at_target(order):
             _fulfil(order)
     return snaps
+
+
+def _coverage_event(order: Order, snaps: list[CoverageSnapshot]) -> None:
+    from geopera_web.events.order_bridge import order_payload
+    from geopera_web.events.services import event_emit
+
+    groups = [
+        {"groupId": str(s.group_id), "percent": round(s.percent, 2), "coveredKm2": round(s.covered_km2, 3)}
+        for s in snaps
+    ]
+    event_emit(org=order.org, type="coverage.updated", data=order_payload(order) | {"groups": groups})
 
 
 def _latest_snapshots(order: Order) -> dict[Any, CoverageSnapshot]:

@@ -8,8 +8,10 @@ cursor (`?after=`). The page does not re-render itself to stay fresh: a small re
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -102,7 +104,7 @@ def _row_context(
         "item": item,
         "obj": obj,
         "order": order,
-        "aoi_geojson": aoi_geojson(order),
+        **_aoi_context(obj, order),
         # Approvals do not show the sensor (an archive order has none).
         "sensor": sensor_of(order) if item.kind != "approval" else None,
         "window_start": start,
@@ -120,6 +122,20 @@ def _row_context(
     else:
         ctx["spend"] = _spend_text(request.org, obj.credits, wallet)
     return ctx
+
+
+def _aoi_context(obj: Any, order: Any) -> dict[str, Any]:
+    """The mini-map's GeoJSON and the number of areas: built by PostGIS when the row came from an
+    inbox page (`inbox_aoi_features`), else from the order's groups (a row just decided)."""
+    features = getattr(obj, "inbox_aoi_features", None)
+    if features is None and hasattr(obj, "inbox_aoi_features"):
+        features = []
+    if features is None:
+        return {"aoi_geojson": aoi_geojson(order), "areas": len(order.groups.all())}
+    return {
+        "aoi_geojson": json.dumps({"type": "FeatureCollection", "features": features}),
+        "areas": len(features),
+    }
 
 
 def _admin_names(org: Any) -> list[str]:
@@ -240,14 +256,34 @@ def inbox_fresh(request: HttpRequest) -> HttpResponse:
     return _fragment("tasking/_inbox_fresh.html", context)
 
 
+def _page_filters(request: HttpRequest) -> tuple[str, str]:
+    """The kind and workspace filters of the inbox page a decision was made on (htmx sends its URL)."""
+    query = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query)
+    kind = (query.get("kind") or [""])[0]
+    workspace = (query.get("workspace") or [""])[0]
+    try:
+        workspace = str(uuid.UUID(workspace)) if workspace else ""
+    except ValueError:
+        workspace = ""
+    return (kind if kind in inbox_kind_slugs() else ""), workspace
+
+
 def _decided_row(request: HttpRequest, kind: str, obj: Any, *, error: ApplicationError | None = None):
     obj.refresh_from_db()
     obj.order.refresh_from_db()
+    total = request_pending_count(request)
+    page_kind, page_workspace = _page_filters(request)
     context = {
         "r": _row_context(request, Decision(kind, obj)),
         "error": error,
         "wallet": request_wallet(request),
-        "pending_count": request_pending_count(request),
+        "pending_count": total,
+        # The inbox page's own count ("3 pending decisions", maybe filtered) follows the decision too.
+        "filtered_count": decisions_pending_count_filtered(
+            request, total=total, workspace_id=page_workspace or None, kinds=page_kind or None
+        ),
+        "page_kind": page_kind,
+        "page_workspace": page_workspace,
     }
     return render(request, "tasking/_inbox_decided.html", context, status=error.status if error else 200)
 

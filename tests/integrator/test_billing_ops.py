@@ -123,3 +123,25 @@ def test_ledger_query_count_does_not_grow_with_entries(api_admin, org, admin_use
     with CaptureQueriesContext(connection) as many:
         assert len(api_admin.post("billing.credits.transactions", {}).json()["transactions"]) == 21
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_invoices_query_count_does_not_grow_with_months_or_charges():
+    import datetime as dt
+
+    from geopera_web.billing.models import Charge
+
+    ent = make_org(name="Enterprise Months", billing_mode="enterprise")
+    caller = caller_for_user(make_user(org=ent, role="admin"), ent)
+    charge_authorize(org=ent, credits=10, reference="order:first")
+    caller.post("billing.invoices.list", {})
+    with CaptureQueriesContext(connection) as one:
+        caller.post("billing.invoices.list", {})
+    for months_ago in range(1, 6):
+        c = charge_authorize(org=ent, credits=100 * months_ago, reference=f"order:m{months_ago}")
+        Charge.objects.filter(pk=c.pk).update(created_at=c.created_at - dt.timedelta(days=31 * months_ago))
+    with CaptureQueriesContext(connection) as six:
+        invoices = caller.post("billing.invoices.list", {}).json()["invoices"]
+    assert len(invoices) == 6 and [i["status"] for i in invoices].count("open") == 1
+    assert invoices == sorted(invoices, key=lambda i: i["period_start"], reverse=True)
+    assert len(six.captured_queries) == len(one.captured_queries)
+    assert len(caller.post("billing.invoices.list", {"limit": 2}).json()["invoices"]) == 2

@@ -184,3 +184,16 @@ def test_usage_current_of_another_org_is_a_404(api_viewer, other_org):
     assert api_viewer.post("usage.current", {"organization_id": str(other_org.pk)}).status_code == 404
     assert api_viewer.post("usage.current", {"organization_id": "nope"}).status_code == 404
     assert api_viewer.post("usage.current", {}).status_code == 422
+
+
+def test_usage_current_query_count_does_not_grow_with_volume(api_viewer, org):
+    body = {"organization_id": str(org.pk)}
+    api_viewer.post("usage.current", body)
+    with CaptureQueriesContext(connection) as empty:
+        api_viewer.post("usage.current", body)
+    order = make_tasking_order(org=org, aois=[square_degrees(150.0 + i, -30.0, 0.05) for i in range(3)])
+    for i, group in enumerate(order.groups.all()):
+        deliver(order, group, [square_degrees(150.0 + i, -30.0, 0.02)], ref=f"u{i}")
+    with CaptureQueriesContext(connection) as busy:
+        assert api_viewer.post("usage.current", body).json()["deliveries"]["captures_delivered"] == 3
+    assert len(busy.captured_queries) == len(empty.captured_queries)

@@ -1,0 +1,69 @@
+"""`event_emit`: the one way anything writes to the outbox.
+
+The row is created in the caller's transaction, so it exists exactly when the change it reports
+commits. Consumers (webhook fan-out, notifications) are told only after that commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from geopera_web.accounts.models import Organization
+
+from .models import Event
+from .registry import is_event_type
+
+logger = logging.getLogger(__name__)
+
+Consumer = Callable[[Event], None]
+_consumers: list[tuple[str, Consumer]] = []
+
+
+def register_consumer(name: str, consumer: Consumer) -> None:
+    """Called with each event after its transaction committed (idempotent per name)."""
+    global _consumers
+    _consumers = [(n, c) for n, c in _consumers if n != name] + [(name, consumer)]
+
+
+def _uuid_or_none(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+def event_emit(
+    *,
+    org: Organization,
+    type: str,
+    data: dict[str, Any],
+    dedupe_key: str | None = None,
+) -> Event | None:
+    """Write one event in the current transaction. Returns None when `dedupe_key` was used before."""
+    if not is_event_type(type):
+        raise ValueError(f"Unknown event type {type!r} (add it to geopera_web/events/registry.py)")
+    fields = {
+        "org": org,
+        "type": type,
+        "payload": data,
+        "workspace_id": _uuid_or_none(data.get("workspaceId")),
+        "order_id": _uuid_or_none(data.get("orderId")),
+    }
+    if dedupe_key:
+        try:
+            with transaction.atomic():
+                event = Event.objects.create(dedupe_key=dedupe_key, **fields)
+        except IntegrityError:
+            return None
+    else:
+        event = Event.objects.create(**fields)
+
+    def deliver() -> None:
+        for name, consumer in list(_consumers):
+            try:
+                consumer(event)
+            except Exception:  # one consumer's outage must not hide the event from the others
+                logger.exception("Event consumer %s failed for %s %s", name, event.type, event.id)
+
+    transaction.on_commit(deliver)
+    return event

@@ -1,0 +1,651 @@
+"""`make bench`: the product measured at catalog scale, side by side with the SQL it stands on.
+
+    .venv/bin/python scripts/bench.py          (or: make bench; BENCH_CAPTURES=200000 make bench)
+
+- Uses its own database (BENCH_DB, default geopera_bench; created with PostGIS and migrated if
+  missing), never the development one.
+- Seeds BENCH_CAPTURES captures (default 1,000,000, with `seed_catalog`'s generator and COPY; only
+  what is missing), and an org with BENCH_DECISIONS pending decisions (default 10,000: studies with
+  options, quotations and spend approvals in turn).
+- Starts the project's gunicorn (2 workers) on loopback, with DEBUG off, and measures each request
+  BENCH_REPEAT times (default 30): median and p95, and the ratio of the medians to a reference
+  measured in the same run — the bare SQL statement the request stands on (timed from Python over
+  the same driver), or /healthz for the framework floor.
+- Prints one table and writes bench/results.json. Asserts nothing: the figures are reported.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DB = os.environ.get("BENCH_DB", "geopera_bench")
+CAPTURES = int(os.environ.get("BENCH_CAPTURES", "1000000"))
+DECISIONS = int(os.environ.get("BENCH_DECISIONS", "10000"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+STREAM_ITEMS = int(os.environ.get("BENCH_STREAM_ITEMS", "20000"))
+DB_URL = f"postgis://geopera:geopera@127.0.0.1:5432/{DB}"
+
+SERVER_ENV = {
+    "DATABASE_URL": DB_URL,
+    "DEBUG": "false",
+    # Fixed (a benchmark, never served): the seeding process and gunicorn must hash tokens alike.
+    "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "ALLOW_TEST_PAYMENT_GATEWAY": "true",
+    "API_RATE_LIMIT": "100000000/min",
+    "CACHE_KEY_PREFIX": f"{DB}-bench",
+    "CELERY_QUEUE": f"{DB}-bench",
+    "LOG_LEVEL": "WARNING",
+}
+os.environ.update(SERVER_ENV)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geopera_web.settings")
+sys.path.insert(0, str(ROOT))
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def prepare_database() -> None:
+    subprocess.run(
+        [str(ROOT / "scripts/create-database.sh")], check=True, env={**os.environ, "GEOPERA_DB_NAME": DB}
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], check=True, cwd=ROOT, env=os.environ
+    )
+
+
+# --- seeding (inside Django) --------------------------------------------------------------------
+
+
+def seed_captures() -> int:
+    from django.db import connection
+    from django.utils import timezone
+
+    from orders.catalog.data import generate_scenes
+    from orders.catalog.services import archive_products_ensure, captures_bulk_load
+    from orders.models import Capture
+
+    archive_products_ensure()
+    have = Capture.objects.count()
+    if have < CAPTURES:
+        log(f"seeding captures: {have:,} present, {CAPTURES:,} wanted")
+        started = time.perf_counter()
+        # The generator is deterministic: the first `have` scenes are the ones already there.
+        captures_bulk_load(rows=generate_scenes(count=CAPTURES, seed=1, end_date=timezone.now().date()))
+        log(f"captures seeded in {time.perf_counter() - started:.0f}s")
+        with connection.cursor() as c:
+            c.execute("VACUUM ANALYZE orders_capture")
+    return Capture.objects.count()
+
+
+def seed_decisions() -> dict[str, Any]:
+    """An org with DECISIONS pending decisions (studies with 3 options, quotations, approvals in
+    turn), each on its own pending tasking order with one AOI; an admin with a bearer token and a
+    logged-in session."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from geopera_web.accounts.models import Membership, Organization, User, Workspace
+    from geopera_web.accounts.services import org_create, user_token_create
+    from orders.approvals.models import SpendApproval
+    from orders.models import DataProduct, Order, OrderGroup, OrderType
+    from tasking.models import FeasibilityOption, FeasibilityStudy, Quotation
+    from tasking.services import sensor_catalog_seed
+
+    sensor_catalog_seed()
+    org = Organization.objects.filter(name="Bench Org").first()
+    if org is None:
+        org = org_create(name="Bench Org", billing_mode="credit")
+    user = User.objects.filter(username="bench-admin@bench.test").first()
+    if user is None:
+        user = User.objects.create_user(email="bench-admin@bench.test", password=secrets.token_hex(8))
+        Membership.objects.get_or_create(user=user, org=org, defaults={"role": "admin"})
+    workspace = Workspace.objects.filter(org=org).first() or Workspace.objects.create(
+        org=org, name="Default workspace", is_default=True
+    )
+    have = sum(
+        m.objects.filter(org=org, decision="PENDING").count()
+        for m in (FeasibilityStudy, Quotation, SpendApproval)
+    )
+    if have < DECISIONS:
+        log(f"seeding decisions: {have:,} present, {DECISIONS:,} wanted")
+        product = DataProduct.objects.filter(order_type=OrderType.TASKING).order_by("id").first()
+        now = timezone.now()
+        n = DECISIONS - have
+        orders = Order.objects.bulk_create(
+            [
+                Order(
+                    org=org,
+                    workspace=workspace,
+                    order_type=OrderType.TASKING,
+                    status=Order.Status.PENDING,
+                    display_name=f"Bench order {i}",
+                    data_product=product,
+                    billing_mode=org.billing_mode,
+                    params={},
+                )
+                for i in range(n)
+            ],
+            batch_size=2000,
+        )
+        groups = []
+        for i, o in enumerate(orders):
+            x, y = 140 + (i % 100) * 0.1, -35 + (i // 100) * 0.05
+            geom = MultiPolygon(Polygon.from_bbox((x, y, x + 0.08, y + 0.04)), srid=4326)
+            groups.append(
+                OrderGroup(
+                    order=o,
+                    position=0,
+                    name="AOI 1",
+                    data_product=product,
+                    geometry=geom,
+                    area_km2=30.0,
+                    billed_area_km2=30.0,
+                    credits=1000,
+                )
+            )
+        OrderGroup.objects.bulk_create(groups, batch_size=2000)
+        studies, quotes, approvals = [], [], []
+        for i, o in enumerate(orders):
+            if i % 3 == 0:
+                studies.append(FeasibilityStudy(org=org, order=o, deadline=now + timedelta(days=30)))
+            elif i % 3 == 1:
+                quotes.append(
+                    Quotation(org=org, order=o, credits=10_000 + i, valid_until=now + timedelta(days=30))
+                )
+            else:
+                approvals.append(
+                    SpendApproval(
+                        org=org,
+                        workspace=workspace,
+                        order=o,
+                        action=SpendApproval.Action.ARCHIVE_PLACE,
+                        credits=20_000 + i,
+                        expires_at=now + timedelta(days=30),
+                    )
+                )
+        FeasibilityStudy.objects.bulk_create(studies, batch_size=2000)
+        Quotation.objects.bulk_create(quotes, batch_size=2000)
+        SpendApproval.objects.bulk_create(approvals, batch_size=2000)
+        FeasibilityOption.objects.bulk_create(
+            [
+                FeasibilityOption(
+                    study=s,
+                    position=p,
+                    description=f"Option {p + 1}",
+                    window_start=now + timedelta(days=1),
+                    window_end=now + timedelta(days=10 + p),
+                    max_off_nadir=20.0 + p,
+                    price_credits=None if p == 0 else 10_000 * p,
+                    valid_until=now + timedelta(days=30),
+                )
+                for s in studies
+                for p in range(3)
+            ],
+            batch_size=5000,
+        )
+        from django.db import connection
+
+        with connection.cursor() as c:
+            for table in (
+                "tasking_feasibilitystudy",
+                "tasking_quotation",
+                "orders_spendapproval",
+                "orders_order",
+            ):
+                c.execute(f"ANALYZE {table}")
+    _, token = user_token_create(user=user, org=org, name="bench")
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return {"org": org, "token": token, "session": session.session_key}
+
+
+# --- the server and the client ------------------------------------------------------------------
+
+
+def start_server() -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "geopera_web.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=os.environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(150):
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited ({proc.returncode}): is port {PORT} in use? (BENCH_PORT)")
+        try:
+            get("/healthz")
+            return proc
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+_local_conns: dict[int, http.client.HTTPConnection] = {}
+
+
+def _conn() -> http.client.HTTPConnection:
+    import threading
+
+    key = threading.get_ident()
+    if key not in _local_conns:
+        _local_conns[key] = http.client.HTTPConnection("127.0.0.1", PORT, timeout=300)
+    return _local_conns[key]
+
+
+def request(
+    method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    import threading
+
+    conn = _conn()
+    data = json.dumps(body).encode() if body is not None else None
+    hdrs = {"Content-Type": "application/json", **(headers or {})} if data else dict(headers or {})
+    try:
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        payload = resp.read()
+    except Exception:
+        conn.close()
+        _local_conns.pop(threading.get_ident(), None)
+        raise
+    if resp.status >= 400:
+        raise RuntimeError(f"{method} {path} -> {resp.status}: {payload[:300]!r}")
+    return resp.status, payload
+
+
+def get(path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    return request("GET", path, headers=headers)
+
+
+def timed(fn, repeat: int = REPEAT) -> list[float]:
+    fn()  # warm
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def stats(ms: list[float]) -> dict[str, float]:
+    ordered = sorted(ms)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return {"median_ms": round(statistics.median(ordered), 2), "p95_ms": round(p95, 2), "n": len(ordered)}
+
+
+def sql_timer(sql: str, params: list[Any] | tuple = ()):
+    from django.db import connection
+
+    def run() -> None:
+        with connection.cursor() as c:
+            c.execute(sql, params)
+            c.fetchall()
+
+    return run
+
+
+ROWS: list[dict[str, Any]] = []
+
+
+def record(
+    what: str, product: dict[str, float], reference: dict[str, float] | None, ref_name: str, note: str = ""
+):
+    ratio = (
+        round(product["median_ms"] / reference["median_ms"], 2)
+        if reference and reference["median_ms"]
+        else None
+    )
+    ROWS.append(
+        {
+            "what": what,
+            "product": product,
+            "reference": reference,
+            "reference_is": ref_name,
+            "ratio": ratio,
+            "note": note,
+        }
+    )
+    ref = f"{reference['median_ms']:.1f} / {reference['p95_ms']:.1f}" if reference else "—"
+    log(f"{what}: {product['median_ms']:.1f} / {product['p95_ms']:.1f} ms (ref {ref}) ratio {ratio}")
+
+
+# --- the measurements ---------------------------------------------------------------------------
+
+
+def bench_inbox(ctx: dict[str, Any]) -> None:
+    from orders.inbox import decisions_page
+
+    api = {"Authorization": f"Bearer {ctx['token']}"}
+    op = "/v1/op/orders.tasking.decisions.pending"
+    org = ctx["org"]
+    # Reference: the ideal single statement for a page (keyset, and OFFSET for a far page).
+    branch = (
+        "(SELECT d.created_at, d.id, '{kind}' AS kind FROM {table} d JOIN orders_order o ON o.id = d.order_id "
+        "WHERE d.org_id = %s AND d.decision = 'PENDING' AND o.status = 'pending' {cond} "
+        "ORDER BY d.created_at DESC, d.id DESC LIMIT {lim})"
+    )
+    tables = (
+        ("feasibility", "tasking_feasibilitystudy"),
+        ("quotation", "tasking_quotation"),
+        ("approval", "orders_spendapproval"),
+    )
+
+    def union(cond: str, lim: int, offset: int, size: int) -> str:
+        parts = " UNION ALL ".join(branch.format(kind=k, table=t, cond=cond, lim=lim) for k, t in tables)
+        return f"{parts} ORDER BY created_at DESC, id DESC LIMIT {size} OFFSET {offset}"
+
+    size = 20
+    last_page = max(0, (DECISIONS - 1) // size)
+    first_sql = union("", size, 0, size)
+    far_sql = union("", (last_page + 1) * size, last_page * size, size)
+    ref_first = stats(timed(sql_timer(first_sql, [org.pk] * 3)))
+    ref_far = stats(timed(sql_timer(far_sql, [org.pk] * 3)))
+    first = stats(timed(lambda: request("POST", op, {"size": size}, api)))
+    far = stats(timed(lambda: request("POST", op, {"size": size, "page": last_page}, api)))
+    record("decisions.pending page 0 (size 20)", first, ref_first, "the UNION page statement")
+    record(f"decisions.pending page {last_page} (OFFSET)", far, ref_far, "the UNION page statement")
+    # keyset: a cursor near the end
+    page = decisions_page(org=org, size=size, offset=max(0, DECISIONS - 2 * size))
+    cursor = page.next_cursor
+    if cursor:
+        from orders.inbox import cursor_decode
+
+        c = cursor_decode(cursor)
+        cond = "AND (d.created_at, d.id) < (%s, %s)"
+        ks_sql = union(cond, size + 1, 0, size + 1)
+        ref_ks = stats(timed(sql_timer(ks_sql, [org.pk, c.created_at, c.id] * 3)))
+        ks = stats(timed(lambda: request("POST", op, {"size": size, "cursor": cursor}, api)))
+        record("decisions.pending last page (cursor)", ks, ref_ks, "the keyset UNION statement")
+        record(
+            "decisions.pending last / first page",
+            {"median_ms": ks["median_ms"], "p95_ms": ks["p95_ms"]},
+            first,
+            "page 0 of the API",
+        )
+    cookie = {"Cookie": f"sessionid={ctx['session']}"}
+    inbox_first = stats(timed(lambda: get("/inbox/", cookie)))
+    far_rows = decisions_page(org=org, size=10, offset=max(0, DECISIONS - 20))
+    after = far_rows.next_cursor
+    from urllib.parse import quote
+
+    inbox_far = stats(timed(lambda: get(f"/inbox/?after={quote(after or '')}", cookie)))
+    record("/inbox/ page 1", inbox_first, ref_first, "the UNION page statement")
+    record("/inbox/ last page (cursor)", inbox_far, inbox_first, "/inbox/ page 1")
+    since = quote(time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
+    fresh = stats(timed(lambda: get(f"/inbox/fresh/?since={since}", cookie)))
+    healthz = stats(timed(lambda: get("/healthz")))
+    record("/inbox/fresh/ (the 15 s poll)", fresh, healthz, "/healthz")
+
+
+def bench_search(ctx: dict[str, Any]) -> dict[str, float]:
+    from orders.catalog.selectors import build_params, catalog_page_queryset
+
+    api = {"Authorization": f"Bearer {ctx['token']}"}
+    op = "/v1/op/catalog.search"
+    healthz = stats(timed(lambda: get("/healthz")))
+    record("/healthz (framework floor reference)", healthz, None, "—")
+    cases = {
+        "z4 Australia": [112.0, -44.0, 154.0, -10.0],
+        "z9 Sydney": [150.5, -34.3, 151.6, -33.4],
+        "z12 suburb": [151.1, -33.95, 151.3, -33.75],
+    }
+    explain: dict[str, str] = {}
+    for name, bbox in cases.items():
+        body = {
+            "host_name": "geopera-sim",
+            "bbox": bbox,
+            "limit": 100,
+            "query": {"eo:cloud_cover": {"lt": 20}},
+        }
+        params = build_params(body, limit=101, host="geopera-sim")
+        qs = catalog_page_queryset(params, limit=101)
+        sql, sql_params = qs.query.sql_with_params()
+        plan = qs.explain()
+        explain[name] = (
+            "GiST"
+            if "orders_capture_footprint" in plan
+            else ("newest-first B-tree" if "orders_capture_keyset" in plan else "other")
+        )
+        ref = stats(timed(sql_timer(sql, sql_params)))
+        prod = stats(timed(lambda body=body: request("POST", op, body, api)))
+        record(f"catalog.search {name} (limit 100), plan: {explain[name]}", prod, ref, "its page SQL")
+    empty = {"host_name": "geopera-sim", "bbox": [-30.0, -60.0, -29.9, -59.9], "limit": 10}
+    params = build_params(empty, limit=11, host="geopera-sim")
+    sql, sql_params = catalog_page_queryset(params, limit=11).query.sql_with_params()
+    floor = stats(timed(lambda: request("POST", op, empty, api)))
+    record(
+        "catalog.search empty area (framework floor)",
+        floor,
+        stats(timed(sql_timer(sql, sql_params))),
+        "its SQL",
+    )
+    ROWS.append(
+        {
+            "what": "framework floor over /healthz (ms)",
+            "ratio": None,
+            "note": round(floor["median_ms"] - healthz["median_ms"], 2),
+        }
+    )
+    # throughput at concurrency 8, 2 workers
+    body = {"host_name": "geopera-sim", "bbox": cases["z9 Sydney"], "limit": 100}
+    n = max(40, REPEAT * 2)
+
+    def one(_: int) -> None:
+        request("POST", op, body, api)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(n)))
+    rps = n / (time.perf_counter() - started)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: get("/healthz"), range(n * 4)))
+    h_rps = n * 4 / (time.perf_counter() - started)
+    ROWS.append(
+        {
+            "what": "catalog.search z9 throughput c8 (req/s)",
+            "product": {"rps": round(rps, 1)},
+            "reference": {"rps": round(h_rps, 1)},
+            "reference_is": "/healthz c8",
+            "ratio": round(rps / h_rps, 3),
+        }
+    )
+    log(f"catalog.search c8: {rps:.1f} req/s; /healthz c8: {h_rps:.1f} req/s")
+    return {"explain": explain}
+
+
+def bench_stream(ctx: dict[str, Any]) -> None:
+    from django.db import connection, transaction
+
+    from orders.catalog.selectors import build_params, catalog_queryset
+
+    params = build_params({}, limit=0, host="geopera-sim")
+    qs = catalog_queryset(params)[:STREAM_ITEMS]
+    sql, sql_params = qs.query.sql_with_params()
+
+    def ref_run() -> tuple[float, float]:
+        with transaction.atomic(), connection.cursor() as plain:
+            raw = plain.cursor.connection.cursor(name="bench_stream")
+            t = time.perf_counter()
+            raw.execute(sql, sql_params)
+            raw.fetchmany(1)
+            first = time.perf_counter() - t
+            n = 1
+            while batch := raw.fetchmany(1000):
+                n += len(batch)
+            total = time.perf_counter() - t
+            raw.close()
+        return first * 1000, n / total
+
+    def prod_run() -> tuple[float, float]:
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=600)
+        body = json.dumps({"host_name": "geopera-sim", "limit": STREAM_ITEMS}).encode()
+        t = time.perf_counter()
+        conn.request(
+            "POST",
+            "/v1/op/catalog.search_stream",
+            body=body,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {ctx['token']}"},
+        )
+        resp = conn.getresponse()
+        resp.readline()
+        first = time.perf_counter() - t
+        n = 1
+        while resp.readline():
+            n += 1
+        total = time.perf_counter() - t
+        conn.close()
+        return first * 1000, n / total
+
+    reps = max(3, REPEAT // 6)
+    ref = [ref_run() for _ in range(reps)]
+    prod = [prod_run() for _ in range(reps)]
+    record(
+        f"catalog.search_stream first item ({STREAM_ITEMS:,} items)",
+        stats([p[0] for p in prod]),
+        stats([r[0] for r in ref]),
+        "the SQL's first row (cursor in a transaction)",
+    )
+    p_ips, r_ips = statistics.median(p[1] for p in prod), statistics.median(r[1] for r in ref)
+    ROWS.append(
+        {
+            "what": "catalog.search_stream items/s",
+            "product": {"items_per_s": round(p_ips)},
+            "reference": {"rows_per_s": round(r_ips)},
+            "reference_is": "the SQL's rows/s",
+            "ratio": round(p_ips / r_ips, 2),
+        }
+    )
+    log(f"stream items/s {p_ips:,.0f} vs SQL rows/s {r_ips:,.0f}")
+
+
+def bench_estimate(ctx: dict[str, Any]) -> None:
+    from orders.cart import pricing
+    from orders.models import Capture
+
+    api = {"Authorization": f"Bearer {ctx['token']}"}
+    ids = list(
+        Capture.objects.filter(
+            footprint__intersects="SRID=4326;POLYGON((150 -34.5,152 -34.5,152 -33,150 -33,150 -34.5))"
+        ).values_list("scene_id", "id")[:300]
+    )
+    clip = {
+        "type": "Polygon",
+        "coordinates": [[[150.5, -34.3], [151.6, -34.3], [151.6, -33.4], [150.5, -33.4], [150.5, -34.3]]],
+    }
+    body = {"captures": [{"id": s, "geometry": clip} for s, _ in ids], "splitByDate": True}
+    quote = pricing.archive_quote(captures=body["captures"], split_by_date=True)
+    groups = {g.data_product.pk: i for i, g in enumerate(quote.groups)}
+    from django.contrib.gis.geos import GEOSGeometry
+
+    hexclip = GEOSGeometry(json.dumps(clip), srid=4326).hexewkb
+    hexclip = hexclip.decode() if isinstance(hexclip, bytes) else hexclip
+    rows = [(i % max(1, len(groups)), i, pk, hexclip) for i, (_, pk) in enumerate(ids)]
+    ref = stats(
+        timed(
+            sql_timer(
+                pricing._GROUP_SQL,
+                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]],
+            )
+        )
+    )
+    prod = stats(timed(lambda: request("POST", "/v1/op/orders.archive.estimate", body, api)))
+    record(f"orders.archive.estimate, {len(ids)} captures, clip + splitByDate", prod, ref, "its pricing SQL")
+
+
+def print_table() -> None:
+    print()
+    print("| what | product median / p95 (ms) | reference median / p95 (ms) | reference | ratio |")
+    print("|---|---|---|---|---|")
+    for r in ROWS:
+        p, ref = r.get("product"), r.get("reference")
+
+        def fmt(x: Any) -> str:
+            if not x:
+                return "—"
+            if "median_ms" in x:
+                return f"{x['median_ms']:.1f} / {x['p95_ms']:.1f}"
+            return ", ".join(f"{v:,} {k}" for k, v in x.items())
+
+        extra = f" ({r['note']})" if r.get("note") not in (None, "") else ""
+        print(
+            f"| {r['what']}{extra} | {fmt(p)} | {fmt(ref)} | {r.get('reference_is', '')} | {r.get('ratio') if r.get('ratio') is not None else '—'} |"
+        )
+
+
+def main() -> None:
+    log(f"database {DB}; captures {CAPTURES:,}; decisions {DECISIONS:,}; repeat {REPEAT}")
+    prepare_database()
+    import django
+
+    django.setup()
+    n_captures = seed_captures()
+    ctx = seed_decisions()
+    server = start_server()
+    extra: dict[str, Any] = {}
+    try:
+        bench_inbox(ctx)
+        extra = bench_search(ctx)
+        bench_stream(ctx)
+        bench_estimate(ctx)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print_table()
+    out = ROOT / "bench" / "results.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "captures": n_captures,
+                "decisions": DECISIONS,
+                "repeat": REPEAT,
+                "gunicorn_workers": 2,
+                "cpus": os.cpu_count(),
+                "rows": ROWS,
+                **extra,
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n"
+    )
+    log(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
