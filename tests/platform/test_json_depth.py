@@ -49,7 +49,9 @@ def test_deep_json_in_a_stac_query_parameter_is_a_400():
     response = Client().get("/stac/search", {"intersects": deep})
     assert response.status_code == 400
     response = Client().post(
-        "/stac/search", data=json.dumps({"query": "[" * 20_000 + "]" * 20_000}), content_type="application/json"
+        "/stac/search",
+        data=json.dumps({"query": "[" * 20_000 + "]" * 20_000}),
+        content_type="application/json",
     )
     assert response.status_code == 400
 
