@@ -337,6 +337,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "orders.tasks.poll_tasking_deliveries",
             "schedule": env.float("PROVIDER_POLL_SECONDS", default=30.0),
         },
+        "events-drain-webhooks": {
+            "task": "geopera_web.events.tasks.drain_webhooks",
+            "schedule": env.float("WEBHOOK_DRAIN_SECONDS", default=60.0),
+        },
         "events-decisions-expiring": {
             "task": "geopera_web.events.tasks.emit_expiring_decisions",
             "schedule": crontab(minute="*/5"),
@@ -353,6 +357,17 @@ CELERY_BEAT_SCHEDULE.update(
 DECISION_EXPIRING_LEAD_HOURS = env.float("DECISION_EXPIRING_LEAD_HOURS", default=24.0)
 # `wallet.low_balance` when a movement takes the available credits below this (0: never).
 WALLET_LOW_BALANCE_CREDITS = env.int("WALLET_LOW_BALANCE_CREDITS", default=10_000)
+# Webhooks: private/loopback endpoints (and plain http) only when allowed — by default in DEBUG.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOK_READ_TIMEOUT_SECONDS = env.float("WEBHOOK_READ_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_RESPONSE_CAP_BYTES = env.int("WEBHOOK_RESPONSE_CAP_BYTES", default=4096)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600.0)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# Queue each delivery on Celery at commit (false: only the periodic drain sends them).
+WEBHOOK_ENQUEUE = env.bool("WEBHOOK_ENQUEUE", default=True)
 
 # --- Login throttling (django-axes) --------------------------------------------------------------
 # LOGIN_FAILURE_LIMIT failed logins lock out the account (on every IP) and, separately, the client
