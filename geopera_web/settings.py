@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from geopera_web.ops.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every response (errors included) carries X-Request-ID, every log line its request id.
     "geopera_web.ops.request_id.RequestIdMiddleware",
+    # One access-log line per request, inside the request id's scope.
+    "geopera_web.ops.logs.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outermost after security: compresses what every inner layer produced (JSON family only).
     "geopera_web.http.compression.ApiCompressionMiddleware",
@@ -420,17 +424,11 @@ ALLOW_TEST_PAYMENT_GATEWAY = env.bool("ALLOW_TEST_PAYMENT_GATEWAY", default=Fals
 # https://celestrak.org/NORAD/elements/gp.php?GROUP=resource&FORMAT=tle. Empty: shipped TLEs only.
 TLE_SOURCE_URL = env.str("TLE_SOURCE_URL", default="")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "geopera_web.ops.request_id.RequestIdFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Plain lines with DEBUG (make demo), one JSON object per line otherwise (geopera_web/ops/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+# Workers and beat log through LOGGING too (same format, request ids on task lines).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Production ----------------------------------------------------------------------------------
 # With DEBUG=false: HTTPS only (redirect, HSTS, secure cookies), and the server refuses to start on
