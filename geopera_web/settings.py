@@ -183,7 +183,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["geopera_web.jsonbounds.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "geopera_web.api.problems.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"principal": env.str("API_RATE_LIMIT", default="1200/min")},
     "UNAUTHENTICATED_USER": None,
@@ -379,6 +379,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Bodies larger than these are refused with 413 before anything reads them (see geopera_web/limits.py).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=5_000_000)
 PAGE_MAX_BODY_BYTES = env.int("PAGE_MAX_BODY_BYTES", default=12_000_000)
+# JSON from callers (API bodies, STAC search, AOI uploads) nested deeper than this is a 400 / form
+# error, never a RecursionError (see geopera_web/jsonbounds.py). GeoJSON needs ~8 levels.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
 # oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
 # instead of Django's bare 400 at 2.5 MB.
