@@ -62,7 +62,10 @@ def test_one_access_line_per_request_with_route_status_org_and_principal(caplog,
         "api_key",
     )
     assert first.duration_ms >= 0
-    assert (second.route, second.status, second.org_id, second.principal) == ("/healthz", 200, None, "anonymous")
+    assert (second.route, second.status, second.org_id, second.principal) == (
+        "/healthz",
+        200,
+        None,
+        "anonymous",
+    )
     assert anonymous["X-Request-ID"]
-
-
