@@ -16,16 +16,43 @@ def fault_tmp(tmp_path_factory):
     return tmp_path_factory.mktemp("faults")
 
 
+def _configured_db_name() -> str:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["NAME"]
+
+
+# Read at import, before any test database exists: the development database's name.
+_DEV_DB_NAME = _configured_db_name()
+
+
+@pytest.fixture(scope="session")
+def fault_test_database(django_db_setup, django_db_blocker):
+    """The test database. pytest-django creates it only when some collected test asks for `db`
+    (or the django_db marker); fault tests do neither (their rows must be committed), so run alone
+    (`pytest -m fault`) they would otherwise write to — and flush — the development database."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    created = None
+    with django_db_blocker.unblock():
+        if _configured_db_name() == _DEV_DB_NAME:
+            created = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    assert _configured_db_name() != _DEV_DB_NAME, "fault tests must not run on the development database"
+    yield _configured_db_name()
+    if created is not None:
+        with django_db_blocker.unblock():
+            teardown_databases(created, verbosity=0)
+
+
 @pytest.fixture(scope="module")
-def fault_db(django_db_setup, django_db_blocker):
+def fault_db(fault_test_database, django_db_blocker):
     """The test database, unblocked for the whole module, rows committed as they are written (the
     processes must see them). Flushed once at the end, after the module's processes are stopped
     (a flush while workers poll can deadlock with them)."""
-    from django.conf import settings
     from django.core.management import call_command
 
     with django_db_blocker.unblock():
-        yield settings.DATABASES["default"]["NAME"]
+        yield fault_test_database
         call_command("flush", interactive=False, verbosity=0)
 
 
