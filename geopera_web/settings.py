@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from geopera_web.ops.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every response (errors included) carries X-Request-ID, every log line its request id.
     "geopera_web.ops.request_id.RequestIdMiddleware",
+    # One access-log line per request, inside the request id's scope.
+    "geopera_web.ops.logs.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outermost after security: compresses what every inner layer produced (JSON family only).
     "geopera_web.http.compression.ApiCompressionMiddleware",
@@ -179,7 +183,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["geopera_web.jsonbounds.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "geopera_web.api.problems.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"principal": env.str("API_RATE_LIMIT", default="1200/min")},
     "UNAUTHENTICATED_USER": None,
@@ -375,6 +379,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Bodies larger than these are refused with 413 before anything reads them (see geopera_web/limits.py).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=5_000_000)
 PAGE_MAX_BODY_BYTES = env.int("PAGE_MAX_BODY_BYTES", default=12_000_000)
+# JSON from callers (API bodies, STAC search, AOI uploads) nested deeper than this is a 400 / form
+# error, never a RecursionError (see geopera_web/jsonbounds.py). GeoJSON needs ~8 levels.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
 # oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
 # instead of Django's bare 400 at 2.5 MB.
@@ -420,17 +427,11 @@ ALLOW_TEST_PAYMENT_GATEWAY = env.bool("ALLOW_TEST_PAYMENT_GATEWAY", default=Fals
 # https://celestrak.org/NORAD/elements/gp.php?GROUP=resource&FORMAT=tle. Empty: shipped TLEs only.
 TLE_SOURCE_URL = env.str("TLE_SOURCE_URL", default="")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "geopera_web.ops.request_id.RequestIdFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Plain lines with DEBUG (make demo), one JSON object per line otherwise (geopera_web/ops/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+# Workers and beat log through LOGGING too (same format, request ids on task lines).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Production ----------------------------------------------------------------------------------
 # With DEBUG=false: HTTPS only (redirect, HSTS, secure cookies), and the server refuses to start on

@@ -28,6 +28,7 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 from django.contrib.gis.gdal import GDALException, OGRGeometry
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
 
+from geopera_web import jsonbounds
 from geopera_web.errors import InvalidInput
 
 from .gdal_safety import KML_DRIVERS, SHAPEFILE_DRIVERS, open_vector
@@ -72,11 +73,14 @@ def aoi_from_upload(*, filename: str, data: bytes) -> MultiPolygon:
 
 def _from_geojson(filename: str, data: bytes) -> MultiPolygon:
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
+        doc = jsonbounds.loads(data.decode("utf-8-sig"))
+    except jsonbounds.JSONTooDeep as exc:
+        raise InvalidInput(
+            f"{filename} nests JSON arrays or objects too deeply to be GeoJSON "
+            f"(more than {exc.limit} levels, API_MAX_JSON_DEPTH)."
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"{filename} is not valid JSON ({exc}).") from exc
-    except RecursionError:
-        raise InvalidInput(f"{filename} nests JSON arrays or objects too deeply to be GeoJSON.") from None
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
         feats = doc.get("features")
         if not isinstance(feats, list) or not feats:

@@ -31,6 +31,7 @@ from typing import Any
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
 from django.db import connection
 
+from geopera_web import jsonbounds
 from geopera_web.errors import InvalidInput
 
 MAX_VERTICES = 10_000
@@ -125,7 +126,7 @@ def geometry_from_geojson(
     of exactly one feature (what search bodies and GeoJSON files carry)."""
     if isinstance(obj, str):
         try:
-            obj = json.loads(obj)
+            obj = jsonbounds.loads(obj)
         except json.JSONDecodeError as exc:
             raise _fail(field, f"is not valid JSON: {exc.msg}", code="not_json") from exc
     if isinstance(obj, dict) and obj.get("type") == "Feature":
@@ -399,7 +400,7 @@ def features_of(feature_collection: Any) -> list[dict[str, Any]]:
     fc = feature_collection
     if isinstance(fc, str):
         try:
-            fc = json.loads(fc)
+            fc = jsonbounds.loads(fc)
         except ValueError:
             raise InvalidInput("featureCollection is not valid JSON.", slug="invalid-geojson") from None
     if not isinstance(fc, dict) or not fc:

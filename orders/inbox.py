@@ -3,7 +3,7 @@
 One page is one SQL statement: a UNION ALL with one branch per registered kind (each branch the
 kind's pending rows of the org whose order still waits, newest first, cut to what the page can
 use), ordered by (created_at, id) descending and cut again. Only the page's rows are then loaded,
-one query per kind present on the page plus one for every row's order groups, so a page costs the
+one query per kind present on the page (each row's AOIs built as GeoJSON inside it), so a page costs the
 same number of queries at 10 rows or 100, on page 1 or page 500.
 
 Paging is by keyset: `next_cursor` is an opaque, signed token naming the last row of a page; the
@@ -20,13 +20,28 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.postgres.aggregates import JSONBAgg
 from django.core import signing
-from django.db.models import CharField, Q, QuerySet, Value, prefetch_related_objects
+from django.db.models import (
+    Case,
+    CharField,
+    F,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat, JSONObject, Round
 
 from geopera_web.accounts.models import Organization
 from geopera_web.errors import InvalidInput, parse_uuid
 
 from .decisions import AbstractDecision, DecisionKind, decision_kind, decision_kinds
+from .models import OrderGroup
 
 CURSOR_SALT = "orders.inbox.cursor"
 
@@ -196,7 +211,8 @@ def decisions_page(
 
 
 def _load(*, org: Organization, keys: list[tuple[datetime, UUID, str]], with_groups: bool) -> list[Decision]:
-    """The page's rows with what a row shows: one query per kind present, one for the orders' groups."""
+    """The page's rows with what a row shows: one query per kind present (plus the kind's own
+    prefetches, e.g. a study's options); with `with_groups`, each row carries `inbox_aoi_features`."""
     ids_by_kind: dict[str, list[UUID]] = defaultdict(list)
     for _, ident, slug in keys:
         ids_by_kind[slug].append(ident)
@@ -208,14 +224,30 @@ def _load(*, org: Organization, keys: list[tuple[datetime, UUID, str]], with_gro
             .select_related("order", "order__workspace", *kind.inbox_related)
             .prefetch_related(*kind.inbox_prefetch)
         )
+        if with_groups:
+            qs = qs.annotate(inbox_aoi_features=_aoi_features())
         loaded.update({(slug, obj.pk): obj for obj in qs})
-    rows = [Decision(slug, loaded[(slug, ident)]) for _, ident, slug in keys if (slug, ident) in loaded]
-    orders = {}
-    for row in rows:
-        orders.setdefault(row.obj.order_id, row.obj.order)
-    # Rows of two kinds can share an order: give them one instance so the groups load once.
-    for row in rows:
-        row.obj.order = orders[row.obj.order_id]
-    if with_groups:
-        prefetch_related_objects(list(orders.values()), "groups")
-    return rows
+    return [Decision(slug, loaded[(slug, ident)]) for _, ident, slug in keys if (slug, ident) in loaded]
+
+
+def _aoi_features() -> Subquery:
+    """The row's order groups as GeoJSON features (name, km²), built by PostGIS in the row's own
+    query: no geometry is parsed in Python and no further query is made for the mini-maps."""
+    name = Case(
+        When(name="", then=Concat(Value("AOI "), Cast(F("position") + 1, CharField()))),
+        default=F("name"),
+        output_field=CharField(),
+    )
+    feature = JSONObject(
+        type=Value("Feature"),
+        geometry=Cast(AsGeoJSON("geometry", precision=6), JSONField()),
+        properties=JSONObject(name=name, areaKm2=Round("area_km2", 1)),
+    )
+    groups = (
+        OrderGroup.objects.filter(order_id=OuterRef("order_id"))
+        .order_by()
+        .values("order_id")
+        .annotate(features=JSONBAgg(feature, order_by="position"))
+        .values("features")
+    )
+    return Subquery(groups, output_field=JSONField())

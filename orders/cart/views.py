@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from geopera_web import jsonbounds
 from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.accounts.models import BillingMode, Membership
 from geopera_web.accounts.selectors import workspace_list
@@ -182,7 +183,7 @@ def cart_remove_view(request: HttpRequest, capture_id: str) -> HttpResponse:
 def cart_aoi_view(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("geometry") or ""
     try:
-        geometry = json.loads(raw) if raw.strip() else None
+        geometry = jsonbounds.loads(raw) if raw.strip() else None
     except ValueError:
         raise InvalidInput("The area of interest is not valid JSON.") from None
     cart_set_aoi(org=request.org, user=request.user, geometry=geometry)

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from geopera_web import jsonbounds
 from geopera_web.safe_urls import assets_with_stored_hrefs
 
 from ..geometry import GeometryError, geojson_geometry
@@ -159,7 +160,7 @@ def iter_stac_items(text: str) -> Iterator[tuple[str, Any]]:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            doc = json.loads(text)
+            doc = jsonbounds.loads(text)
         except json.JSONDecodeError:
             doc = None  # maybe NDJSON: fall through
         if doc is not None:
@@ -181,7 +182,7 @@ def iter_stac_items(text: str) -> Iterator[tuple[str, Any]]:
         if not line.strip():
             continue
         try:
-            yield f"line {lineno}", json.loads(line)
+            yield f"line {lineno}", jsonbounds.loads(line)
         except json.JSONDecodeError as exc:
             yield f"line {lineno}", ItemRejected(f"not valid JSON ({exc.msg} at column {exc.colno})")
 

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from geopera_web import jsonbounds
 from geopera_web.api.problems import problem_response
 from geopera_web.errors import InvalidInput, NotFound
 from geopera_web.http.conditional import revalidated
@@ -376,7 +377,7 @@ def _get_input(request: HttpRequest, *, allowed: set[str] = SEARCH_PARAMETERS) -
             data[name] = request.GET[name]
     if request.GET.get("intersects"):
         try:
-            data["intersects"] = json.loads(request.GET["intersects"])
+            data["intersects"] = jsonbounds.loads(request.GET["intersects"])
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"'intersects' is not valid JSON: {exc.msg}.") from exc
     return data
@@ -418,7 +419,7 @@ def search(request: HttpRequest) -> HttpResponse:
     root = _root(request)
     if request.method == "POST":
         try:
-            body = json.loads(request.body or b"{}")
+            body = jsonbounds.loads(request.body or b"{}")
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"The request body is not valid JSON: {exc}.") from exc
         if not isinstance(body, dict):

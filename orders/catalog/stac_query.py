@@ -42,6 +42,7 @@ from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
+from geopera_web import jsonbounds
 from geopera_web.errors import InvalidInput
 
 STRING, NUMBER, DATETIME, GEOMETRY, ARRAY = "string", "number", "datetime", "geometry", "array"
@@ -244,7 +245,7 @@ def parse_query(value: Any) -> dict[str, dict[str, Any]]:
         return {}
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = jsonbounds.loads(value)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"'query' is not valid JSON: {exc.msg}.") from exc
     if not isinstance(value, dict):
@@ -498,7 +499,7 @@ def parse_filter(value: Any, *, lang: str | None, crs: str | None, get: bool) ->
         raise InvalidInput(f"'filter-lang' {lang!r} is not supported; use cql2-text or cql2-json.")
     if lang == "cql2-json" and isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = jsonbounds.loads(value)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"'filter' is not valid CQL2 JSON: {exc.msg}.") from exc
     if lang == "cql2-text" and not isinstance(value, str):

@@ -14,6 +14,7 @@ from django.contrib.gis.geos import MultiPolygon
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from geopera_web import jsonbounds
 from geopera_web.errors import InvalidInput
 from geopera_web.safe_urls import assets_with_stored_hrefs
 
@@ -53,7 +54,7 @@ def parse_delivery_upload(raw: bytes) -> ParsedUpload:
     if len(raw) > MAX_UPLOAD_BYTES:
         raise _bad(f"The file is {len(raw) // 1024} KB; the limit is {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
     try:
-        doc = json.loads(raw.decode("utf-8-sig"))
+        doc = jsonbounds.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _bad(f"The file is not JSON ({exc}). Upload a STAC Item or a GeoJSON footprint.") from None
     if not isinstance(doc, dict) or "type" not in doc:

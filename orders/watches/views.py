@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from geopera_web import jsonbounds
 from geopera_web.accounts.decorators import org_required
 from geopera_web.errors import InvalidInput
 
@@ -90,7 +91,7 @@ def _form(request: HttpRequest, form: dict, *, error: str = "", status: int = 20
         form["name"] = form["name"] or f"Remainder of {order.display_name or 'order'}"
     elif form["aoi"]:
         try:
-            preview = json.loads(form["aoi"])
+            preview = jsonbounds.loads(form["aoi"])
         except ValueError:
             preview = None
     products = DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True).order_by("name")

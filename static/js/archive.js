@@ -57,7 +57,30 @@
     q.set("view", [c.lat.toFixed(4), c.lng.toFixed(4), map.getZoom()].join(","));
     history.replaceState(null, "", window.location.pathname + "?" + q.toString());
   }
+  // How many filters narrow the search (dates, cloud, off-nadir, GSD, collections; the AOI has its own control).
+  function activeFilterCount() {
+    let n = 0;
+    ["start", "end", "gsdmin", "gsdmax"].forEach(function (k) { if (form.elements[k].value) n += 1; });
+    if (form.elements.cloud.value !== "100") n += 1;
+    if (form.elements.offnadir.value !== "45") n += 1;
+    if (checkedCollections().length !== config.collections.length) n += 1;
+    return n;
+  }
+  function syncFilterSummary() {
+    const n = activeFilterCount();
+    document.getElementById("filters-active").textContent = n === 0 ? "No filters" : n + (n === 1 ? " filter" : " filters") + " active";
+    document.getElementById("filters-clear").hidden = n === 0;
+  }
+  function clearFilters() {
+    ["start", "end", "gsdmin", "gsdmax"].forEach(function (k) { form.elements[k].value = ""; });
+    form.elements.cloud.value = "100";
+    form.elements.offnadir.value = "45";
+    form.querySelectorAll("input[name=collection]").forEach(function (cb) { cb.checked = true; });
+    syncOutputs();
+    search(false);
+  }
   function syncOutputs() {
+    syncFilterSummary();
     document.getElementById("f-cloud-out").textContent = form.elements.cloud.value;
     document.getElementById("f-offnadir-out").textContent = form.elements.offnadir.value;
   }
@@ -262,6 +285,7 @@
 
   // --- events --------------------------------------------------------------------------------------
   form.addEventListener("input", function () { syncOutputs(); debouncedSearch(); });
+  document.getElementById("filters-clear").addEventListener("click", clearFilters);
   form.addEventListener("submit", function (e) { e.preventDefault(); search(false); });
   map.on("moveend", function () { if (!state.aoi) debouncedSearch(); else writeUrl(); });
   moreBtn.addEventListener("click", function () { search(true); });

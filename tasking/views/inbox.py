@@ -8,6 +8,7 @@ cursor (`?after=`). The page does not re-render itself to stay fresh: a small re
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -103,7 +104,7 @@ def _row_context(
         "item": item,
         "obj": obj,
         "order": order,
-        "aoi_geojson": aoi_geojson(order),
+        **_aoi_context(obj, order),
         # Approvals do not show the sensor (an archive order has none).
         "sensor": sensor_of(order) if item.kind != "approval" else None,
         "window_start": start,
@@ -121,6 +122,20 @@ def _row_context(
     else:
         ctx["spend"] = _spend_text(request.org, obj.credits, wallet)
     return ctx
+
+
+def _aoi_context(obj: Any, order: Any) -> dict[str, Any]:
+    """The mini-map's GeoJSON and the number of areas: built by PostGIS when the row came from an
+    inbox page (`inbox_aoi_features`), else from the order's groups (a row just decided)."""
+    features = getattr(obj, "inbox_aoi_features", None)
+    if features is None and hasattr(obj, "inbox_aoi_features"):
+        features = []
+    if features is None:
+        return {"aoi_geojson": aoi_geojson(order), "areas": len(order.groups.all())}
+    return {
+        "aoi_geojson": json.dumps({"type": "FeatureCollection", "features": features}),
+        "areas": len(features),
+    }
 
 
 def _admin_names(org: Any) -> list[str]:

@@ -172,10 +172,10 @@ def test_a_cancelled_orders_decision_and_another_orgs_are_not_listed(org, other_
 
 def test_the_page_is_one_statement_plus_one_query_per_kind_whatever_the_size_and_options(org):
     seed_decisions(org, 60, options_per_study=5)
-    # page statement + 3 kinds + the studies' options + every row's groups
+    # page statement + 3 kinds (each row's AOIs built inside its kind's query) + the studies' options
     n_small, _ = count_queries(lambda: decisions_page(org=org, size=4).rows)
     n_big, _ = count_queries(lambda: decisions_page(org=org, size=50).rows)
-    assert n_small == n_big == 6
+    assert n_small == n_big == 5
 
 
 def test_a_forged_or_damaged_cursor_is_refused(org):
@@ -258,8 +258,8 @@ def test_inbox_page_one_and_a_far_page_cost_the_same_queries(org, admin_user):
     assert r_far.status_code == 200 and r_far.content.decode().count('data-testid="decision-row"') == 10
     assert n1 == n_far
     # session, user, membership | wallet, badge count (shared by the layout and the page) |
-    # page statement, one query per kind on the page (3), options, groups | workspaces
-    assert n1 == 12
+    # page statement, one query per kind on the page (3, with the AOIs), options | workspaces
+    assert n1 == 11
 
 
 def test_inbox_own_queries_for_a_page_stay_within_five_for_one_kind(org, admin_user):
@@ -269,9 +269,9 @@ def test_inbox_own_queries_for_a_page_stay_within_five_for_one_kind(org, admin_u
     n_all, _ = count_queries(lambda: c.get("/inbox/?kind=feasibility"))
     n_base, _ = count_queries(lambda: c.get("/inbox/badge/"))
     # the badge poll: session, user, membership, the count. The page adds the wallet, the
-    # filtered count, the page statement, the studies, their options, the groups, the workspaces.
+    # filtered count, the page statement, the studies (with their AOIs), their options, the workspaces.
     assert n_base == 4
-    assert n_all - n_base <= 7
+    assert n_all - n_base <= 6
 
 
 def test_polling_is_a_count_not_the_list(org, admin_user):
@@ -310,3 +310,20 @@ def test_inbox_shows_spend_approvals_and_filters_them(org, admin_user):
     seed_decisions(org, 6)
     html = client_for(admin_user).get("/inbox/?kind=approval").content.decode()
     assert html.count('data-kind="approval"') == 2 and 'data-kind="quotation"' not in html
+
+
+def test_the_mini_map_geojson_built_in_sql_matches_the_orders_groups(org, admin_user):
+    import json
+
+    from tasking.views.common import aoi_geojson
+
+    seed_decisions(org, 3)
+    OrderGroup.objects.filter(order__org=org).update(name="")  # the "AOI n" default, made in SQL too
+    html = client_for(admin_user).get("/inbox/").content.decode()
+    for row in decisions_page(org=org, size=3).rows:
+        marker = f'id="decision-{row.id}"'
+        chunk = html.split(marker)[1]
+        shown = chunk.split('data-geojson="')[1].split('"')[0].replace("&quot;", '"')
+        order = Order.objects.get(pk=row.obj.order_id)
+        assert json.loads(shown) == json.loads(aoi_geojson(order))
+        assert "1 area ·" in chunk.split("</p>")[0] or row.kind == "approval"
