@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from geopera_web.ops.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every response (errors included) carries X-Request-ID, every log line its request id.
     "geopera_web.ops.request_id.RequestIdMiddleware",
+    # One access-log line per request, inside the request id's scope.
+    "geopera_web.ops.logs.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outermost after security: compresses what every inner layer produced (JSON family only).
     "geopera_web.http.compression.ApiCompressionMiddleware",
@@ -337,6 +341,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "orders.tasks.poll_tasking_deliveries",
             "schedule": env.float("PROVIDER_POLL_SECONDS", default=30.0),
         },
+        "events-drain-webhooks": {
+            "task": "geopera_web.events.tasks.drain_webhooks",
+            "schedule": env.float("WEBHOOK_DRAIN_SECONDS", default=60.0),
+        },
         "events-decisions-expiring": {
             "task": "geopera_web.events.tasks.emit_expiring_decisions",
             "schedule": crontab(minute="*/5"),
@@ -353,6 +361,17 @@ CELERY_BEAT_SCHEDULE.update(
 DECISION_EXPIRING_LEAD_HOURS = env.float("DECISION_EXPIRING_LEAD_HOURS", default=24.0)
 # `wallet.low_balance` when a movement takes the available credits below this (0: never).
 WALLET_LOW_BALANCE_CREDITS = env.int("WALLET_LOW_BALANCE_CREDITS", default=10_000)
+# Webhooks: private/loopback endpoints (and plain http) only when allowed — by default in DEBUG.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOK_READ_TIMEOUT_SECONDS = env.float("WEBHOOK_READ_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_RESPONSE_CAP_BYTES = env.int("WEBHOOK_RESPONSE_CAP_BYTES", default=4096)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600.0)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# Queue each delivery on Celery at commit (false: only the periodic drain sends them).
+WEBHOOK_ENQUEUE = env.bool("WEBHOOK_ENQUEUE", default=True)
 
 # --- Login throttling (django-axes) --------------------------------------------------------------
 # LOGIN_FAILURE_LIMIT failed logins lock out the account (on every IP) and, separately, the client
@@ -427,17 +446,11 @@ ALLOW_TEST_PAYMENT_GATEWAY = env.bool("ALLOW_TEST_PAYMENT_GATEWAY", default=Fals
 # https://celestrak.org/NORAD/elements/gp.php?GROUP=resource&FORMAT=tle. Empty: shipped TLEs only.
 TLE_SOURCE_URL = env.str("TLE_SOURCE_URL", default="")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "geopera_web.ops.request_id.RequestIdFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Plain lines with DEBUG (make demo), one JSON object per line otherwise (geopera_web/ops/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+# Workers and beat log through LOGGING too (same format, request ids on task lines).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Production ----------------------------------------------------------------------------------
 # With DEBUG=false: HTTPS only (redirect, HSTS, secure cookies), and the server refuses to start on

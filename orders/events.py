@@ -101,13 +101,19 @@ def event_note(*, order: Order, actor: ActorLike, message: str, data: dict | Non
 
 def event_draft_created(*, order: Order, actor: ActorLike, areas: int) -> OrderEvent:
     return _record(
-        order=order, kind=Kind.DRAFT_CREATED, actor=actor, message=f"Draft saved with {areas} area(s)."
+        order=order,
+        kind=Kind.DRAFT_CREATED,
+        actor=actor,
+        message=f"Draft saved with {areas} area{'' if areas == 1 else 's'}.",
     )
 
 
 def event_draft_saved(*, order: Order, actor: ActorLike, areas: int) -> OrderEvent:
     return _record(
-        order=order, kind=Kind.DRAFT_SAVED, actor=actor, message=f"Draft saved with {areas} area(s)."
+        order=order,
+        kind=Kind.DRAFT_SAVED,
+        actor=actor,
+        message=f"Draft saved with {areas} area{'' if areas == 1 else 's'}.",
     )
 
 

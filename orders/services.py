@@ -196,16 +196,16 @@ class CancelEffect:
             )
         singular, plural = ("was", "were") if done else ("will be", "will be")
         if self.action == "refund":
-            return f"{self.credits} credits ({aud}) {plural} refunded."
+            return f"{self.credits:,} credits ({aud}) {plural} refunded."
         nothing = "Nothing was delivered, so nothing is charged: " if self.lines else ""
         if self.billing_mode == BillingMode.CREDIT:
             return (
-                f"{nothing}The reservation of {self.credits} credits ({aud}) {singular} released back to "
+                f"{nothing}The reservation of {self.credits:,} credits ({aud}) {singular} released back to "
                 "your wallet."
             )
         if self.billing_mode == BillingMode.CARD:
             return f"{nothing}The card authorization hold of {aud} {singular} voided."
-        return f"{nothing}{self.credits} credits ({aud}) {plural} taken off this month's invoice."
+        return f"{nothing}{self.credits:,} credits ({aud}) {plural} taken off this month's invoice."
 
     def _describe_settle(self, *, done: bool) -> str:
         charged = f"{self.charged_credits:,} credits (A${credits_to_aud(self.charged_credits):.2f})"

@@ -166,3 +166,33 @@ STATUS_FILTER_CHOICES: list[tuple[str, str]] = [
     (S.REJECTED, "Rejected"),
     (S.EXPIRED, "Expired"),
 ]
+
+
+# --- a lifecycle step in words (order timelines) ------------------------------------------------
+
+_STEP_SUB: dict[str, tuple[str, str]] = {
+    Sub.FEASIBILITY_WAITING_UPLOAD: ("Feasibility in progress", "support"),
+    Sub.FEASIBILITY_WAITING_RESPONSE: ("Waiting for your feasibility choice", "action"),
+    Sub.QUOTATION_WAITING_UPLOAD: ("Support is preparing your quote", "support"),
+    Sub.QUOTATION_WAITING_RESPONSE: ("Waiting for your answer to the quote", "action"),
+    Sub.QUOTATION_ACCEPTED: ("Accepted: acquiring", "progress"),
+    Sub.QUOTATION_REJECTED: ("Quote rejected", "bad"),
+    Sub.APPROVAL_WAITING_RESPONSE: ("Waiting for an admin's approval", "action"),
+}
+_STEP_STATUS: dict[str, tuple[str, str]] = {
+    S.DRAFT: ("Draft", "draft"),
+    S.PENDING: ("Submitted", "support"),
+    S.PROCESSING: ("Processing", "progress"),
+    S.ACTIVE: ("Acquiring", "progress"),
+    **{status: (state.label, state.tone) for status, state in _FINAL.items()},
+}
+
+
+def lifecycle_step(value: str) -> tuple[str, str]:
+    """(words, tone) for a timeline's "status" or "status/SUB_STATUS" (as `OrderEvent` stores them),
+    e.g. "pending/QUOTATION_WAITING_RESPONSE" -> ("Waiting for your answer to the quote", "action").
+    An unknown value is shown as it is rather than hidden."""
+    status, _, sub = (value or "").partition("/")
+    if sub in _STEP_SUB:
+        return _STEP_SUB[sub]
+    return _STEP_STATUS.get(status, (value, ""))

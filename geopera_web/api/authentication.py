@@ -33,6 +33,8 @@ class _BearerRealm:
 
 
 class ApiKeyAuthentication(_BearerRealm, authentication.BaseAuthentication):
+    principal_kind = "api_key"
+
     def authenticate(self, request):
         raw = request.META.get("HTTP_X_API_KEY", "").strip() or None
         bearer = _bearer(request)
@@ -52,6 +54,8 @@ class ApiKeyAuthentication(_BearerRealm, authentication.BaseAuthentication):
 
 
 class UserTokenAuthentication(_BearerRealm, authentication.BaseAuthentication):
+    principal_kind = "user_token"
+
     def authenticate(self, request):
         raw = _bearer(request)
         if raw is None:
@@ -80,6 +84,8 @@ class UserTokenAuthentication(_BearerRealm, authentication.BaseAuthentication):
 
 class CsrfSessionAuthentication(_BearerRealm, authentication.SessionAuthentication):
     """The browser session (CSRF enforced), in the org the middleware chose for this request."""
+
+    principal_kind = "session"
 
     def authenticate(self, request):
         result = super().authenticate(request)

@@ -83,6 +83,9 @@ class OperationView(APIView):
     def _run(self, request: Request, data: Any) -> HttpResponse:
         op = self.operation
         principal: Principal | None = request.auth
+        # For the access log (geopera_web/ops/logs.py): the org and how the caller authenticated.
+        request._request.principal = principal
+        request._request.principal_kind = getattr(request.successful_authenticator, "principal_kind", None)
         if principal is None:
             raise drf.NotAuthenticated(
                 "Authenticate with 'Authorization: Bearer <token or gpra_ API key>' or 'X-API-Key'."

@@ -101,7 +101,9 @@ def wallet_adjust(*, org: Organization, credits: int, actor: User | None, memo: 
         raise ApplicationError("An adjustment needs a reason.")
     wallet = _wallet_for_update(org)
     if wallet.available_credits + credits < 0:
-        raise ApplicationError(f"The wallet holds {wallet.available_credits} credits; it cannot go negative.")
+        raise ApplicationError(
+            f"The wallet holds {wallet.available_credits:,} credits; it cannot go negative."
+        )
     return _ledger(
         wallet=wallet, kind=LedgerEntry.Kind.ADJUSTMENT, available_delta=credits, actor=actor, memo=memo
     )
@@ -290,7 +292,7 @@ def charge_refund(*, charge_id: object, credits: int, actor: User | None = None,
         )
     if credits <= 0 or charge.refunded_credits + credits > charge.captured_credits:
         raise ApplicationError(
-            f"A refund must be between 1 and {charge.captured_credits - charge.refunded_credits} credits."
+            f"A refund must be between 1 and {charge.captured_credits - charge.refunded_credits:,} credits."
         )
     charge.refunded_credits += credits
     charge.save(update_fields=["refunded_credits", "updated_at"])

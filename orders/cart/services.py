@@ -375,10 +375,10 @@ def _enqueue_fulfilment(task: Any, order_id: object) -> None:
 def _authorized_message(mode: str, credits: int) -> str:
     aud = f"A${credits_to_aud(credits):.2f}"
     if mode == BillingMode.CREDIT:
-        return f"Reserved {credits} credits ({aud}) from the wallet."
+        return f"Reserved {credits:,} credits ({aud}) from the wallet."
     if mode == BillingMode.CARD:
         return f"Card authorization hold of {aud}."
-    return f"{credits} credits ({aud}) accrue to this month's invoice."
+    return f"{credits:,} credits ({aud}) accrue to this month's invoice."
 
 
 def cart_get_or_create(*, org: Organization, user: User) -> Cart:

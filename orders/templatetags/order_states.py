@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from orders.states import OrderState, order_state
+from orders.states import OrderState, lifecycle_step, order_state
 
 register = template.Library()
 
@@ -26,3 +26,10 @@ def order_state_badge(order: Any, detail: bool = True) -> dict[str, Any]:
 def order_state_of(order: Any) -> OrderState:
     """`{% order_state_of o as st %}` to branch on a state (`st.needs_customer`, `st.waits_on`)."""
     return state_of(order)
+
+
+@register.inclusion_tag("orders/_step.html")
+def lifecycle_step_badge(value: str) -> dict[str, Any]:
+    """`{% lifecycle_step_badge e.to_status %}`: a timeline's status change in words."""
+    label, tone = lifecycle_step(value)
+    return {"label": label, "tone": tone, "raw": value}

@@ -11,6 +11,7 @@ and releases the lock."""
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ def stack(fault_tmp, test_db_name):
         # retry that stores the delivery and captures the money: the test blocks that retry.
         SIM_ARCHIVE_DELAY_SECONDS="3",
         IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS="2",
+        LOG_FORMAT="json",
     )
     s.db_name = test_db_name
     try:
@@ -113,6 +115,16 @@ def _place(stack: Stack, headers: dict, scene: str, key: str | None = None) -> h
     )
 
 
+def json_lines(text: str) -> list[dict]:
+    lines = []
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(line)
+            if isinstance(parsed, dict):
+                lines.append(parsed)
+    return lines
+
+
 def _submitted(order_id: str) -> Order | None:
     order = Order.objects.get(pk=order_id)
     return order if order.provider_ref else None
@@ -174,6 +186,28 @@ def test_a_database_connection_killed_mid_task_is_retried_and_fulfils_once(stack
     wait_for(lambda: _fulfilled(order_id), timeout=45, what="fulfilled after the connection died")
     assert stack.worker_proc.alive(), stack.worker_proc.text()[-3000:]
     _assert_fulfilled_once(org, order_id)
+
+    # JSON logs: the web's access line of the placement, and the worker's lines of the tasks it
+    # enqueued (the retries too), carry the request id returned to the client.
+    rid = placed.headers["X-Request-ID"]
+    access = [
+        line
+        for line in json_lines(stack.web_proc.text())
+        if line.get("logger") == "geopera.request" and line.get("request_id") == rid
+    ]
+    assert len(access) == 1, stack.web_proc.text()[-3000:]
+    assert {k: access[0][k] for k in ("method", "route", "status", "org_id", "principal")} == {
+        "method": "POST",
+        "route": "/v1/op/<str:op_id>",
+        "status": 202,
+        "org_id": str(org.pk),
+        "principal": "user_token",
+    }
+    assert isinstance(access[0]["duration_ms"], float) and access[0]["level"] == "info"
+    task_lines = [line for line in json_lines(stack.worker_proc.text()) if line.get("request_id") == rid]
+    assert any(
+        "fulfil_archive_order" in line["event"] and "succeeded" in line["event"] for line in task_lines
+    ), stack.worker_proc.text()[-3000:]
 
 
 def test_a_web_process_killed_mid_spend_then_the_same_key_charges_once(stack, shop):
