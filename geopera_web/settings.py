@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "geopera_web.billing",
     "geopera_web.api",
     "geopera_web.ops",
+    "geopera_web.audit",
     "geopera_web.events",
     "orders",
     "tasking",
@@ -341,6 +342,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "orders.tasks.poll_tasking_deliveries",
             "schedule": env.float("PROVIDER_POLL_SECONDS", default=30.0),
         },
+        "events-drain-webhooks": {
+            "task": "geopera_web.events.tasks.drain_webhooks",
+            "schedule": env.float("WEBHOOK_DRAIN_SECONDS", default=60.0),
+        },
         "events-decisions-expiring": {
             "task": "geopera_web.events.tasks.emit_expiring_decisions",
             "schedule": crontab(minute="*/5"),
@@ -357,6 +362,17 @@ CELERY_BEAT_SCHEDULE.update(
 DECISION_EXPIRING_LEAD_HOURS = env.float("DECISION_EXPIRING_LEAD_HOURS", default=24.0)
 # `wallet.low_balance` when a movement takes the available credits below this (0: never).
 WALLET_LOW_BALANCE_CREDITS = env.int("WALLET_LOW_BALANCE_CREDITS", default=10_000)
+# Webhooks: private/loopback endpoints (and plain http) only when allowed — by default in DEBUG.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOK_READ_TIMEOUT_SECONDS = env.float("WEBHOOK_READ_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_RESPONSE_CAP_BYTES = env.int("WEBHOOK_RESPONSE_CAP_BYTES", default=4096)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600.0)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# Queue each delivery on Celery at commit (false: only the periodic drain sends them).
+WEBHOOK_ENQUEUE = env.bool("WEBHOOK_ENQUEUE", default=True)
 
 # --- Login throttling (django-axes) --------------------------------------------------------------
 # LOGIN_FAILURE_LIMIT failed logins lock out the account (on every IP) and, separately, the client
@@ -382,6 +398,10 @@ PAGE_MAX_BODY_BYTES = env.int("PAGE_MAX_BODY_BYTES", default=12_000_000)
 # JSON from callers (API bodies, STAC search, AOI uploads) nested deeper than this is a 400 / form
 # error, never a RecursionError (see geopera_web/jsonbounds.py). GeoJSON needs ~8 levels.
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
+# Pass prediction (orders.tasking.opportunities_list / feasibility_check, the request page's AOI
+# check) costs CPU per area per day of window (~13 ms each): above this many area-days a request is
+# refused with 422 saying the limit (e.g. 10 areas x 30 days = 300).
+TASKING_PREDICTION_MAX_FEATURE_DAYS = env.int("TASKING_PREDICTION_MAX_FEATURE_DAYS", default=300)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
 # oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
 # instead of Django's bare 400 at 2.5 MB.

@@ -167,7 +167,7 @@ def celery_config():
 
 @pytest.fixture(scope="session")
 def celery_includes():
-    return ["celery.contrib.testing.tasks", "geopera_web.api.tasks"]
+    return ["celery.contrib.testing.tasks", "geopera_web.api.tasks", "geopera_web.events.tasks"]
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,11 @@ class Scope(models.TextChoices):
     ADMIN_READ = "admin:read", "Read administrative detail (an order's tasking groups)"
     API_KEYS_READ = "api_keys:read", "List the organization's API keys"
     API_KEYS_WRITE = "api_keys:write", "Mint and revoke API keys"
+    EVENT_SUBSCRIPTIONS_READ = "event_subscriptions:read", "Read webhook subscriptions and deliveries"
+    EVENT_SUBSCRIPTIONS_WRITE = "event_subscriptions:write", "Manage and test webhook subscriptions"
+    NOTIFICATIONS_READ = "notifications:read", "Read one's notifications"
+    NOTIFICATIONS_WRITE = "notifications:write", "Mark one's notifications read or dismissed"
+    ADMIN_WRITE = "admin:write", "Administrative actions (drain the webhook queue)"
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(Scope.values)
@@ -44,6 +49,8 @@ _READ_SCOPES = frozenset(
         Scope.BILLING_READ,
         Scope.USAGE_READ,
         Scope.PROVENANCE_READ,
+        Scope.NOTIFICATIONS_READ,
+        Scope.NOTIFICATIONS_WRITE,
     }
 )
 

@@ -6,4 +6,5 @@ app_name = "billing"
 
 urlpatterns = [
     path("billing/", views.overview, name="overview"),
+    path("billing/ledger.csv", views.ledger_csv, name="ledger_csv"),
 ]

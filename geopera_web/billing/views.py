@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from geopera_web.accounts.decorators import org_required
+from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.dashboard import billing_panels
 
+from .ledger_rows import ledger_csv_lines, ledger_rows
 from .selectors import charge_list, invoice_month_total, ledger_list, wallet_get
 
 
@@ -22,6 +23,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             "wallet": wallet_get(org=request.org),
             "ledger_page": ledger_page,
+            "ledger_rows": ledger_rows(ledger_page.object_list, org=request.org),
             "charges": charge_list(org=request.org)[:20],
             "invoice_total": invoice_month_total(org=request.org)
             if request.org.billing_mode == "enterprise"
@@ -30,3 +32,13 @@ def overview(request: HttpRequest) -> HttpResponse:
             "panels": billing_panels(request),
         },
     )
+
+
+@require_GET
+@role_required("admin")
+def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """Every ledger movement of the org as CSV (admins, like the ledger on the page)."""
+    rows = ledger_rows(ledger_list(org=request.org).iterator(chunk_size=500), org=request.org)
+    response = StreamingHttpResponse(ledger_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="geopera-ledger-{request.org.pk}.csv"'
+    return response

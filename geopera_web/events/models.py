@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 from geopera_web.accounts.models import Organization
@@ -20,6 +21,9 @@ class Event(models.Model):
     order_id = models.UUIDField(null=True, blank=True)
     # At most one event per key (e.g. one "decision.expiring" per decision).
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # Set once webhook deliveries exist for every matching subscription (webhooks.drain finishes
+    # what a crash between commit and fan-out left undone).
+    fanned_out_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -28,3 +32,69 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
+
+
+class EventSubscription(models.Model):
+    """An org's HTTPS endpoint subscribed to one event type (or "*"), signed per Standard Webhooks."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="event_subscriptions")
+    event_type = models.CharField(max_length=64)
+    endpoint_url = models.URLField(max_length=2000)
+    # {"workspace_id": "...", "order_type": "tasking"}: only events that match every key.
+    filter_config = models.JSONField(default=dict, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=100)
+    # After a rotation the old secret also signs until this instant (receivers switch over).
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["org", "event_type"], name="events_sub_org_type")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} -> {self.endpoint_url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription: every attempt updates it (the delivery log)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RETRYING = "retrying", "Retrying"
+        SUCCEEDED = "succeeded", "Delivered"
+        FAILED = "failed", "Failed (retries exhausted)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subscription = models.ForeignKey(EventSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
+    response_excerpt = models.CharField(max_length=1000, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["subscription", "-created_at"], name="events_delivery_sub"),
+            models.Index(fields=["status", "next_attempt_at"], name="events_delivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery {self.id} ({self.status})"

@@ -56,3 +56,17 @@ def decisions_expiring_emit(*, now: datetime | None = None) -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def emit_expiring_decisions() -> int:
     return decisions_expiring_emit()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_webhook(delivery_id: str) -> None:
+    from .webhooks import delivery_attempt
+
+    delivery_attempt(delivery_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def drain_webhooks() -> dict[str, int]:
+    from .webhooks import webhooks_drain
+
+    return webhooks_drain()

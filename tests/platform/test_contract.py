@@ -30,6 +30,9 @@ EXTENSION_OPS = {
     "orders.policies.update",
     # How an SDK user discovers a workspaceId: the reference has projects.* writes but no list.
     "projects.list",
+    # Webhooks (issue 13): rotating the signing secret with an overlap, replaying deliveries.
+    "event_subscriptions.rotate_secret",
+    "event_subscriptions.replay",
 }
 
 

@@ -21,3 +21,12 @@ def aud(credits: int | None) -> str:
 def credits(value: int | None) -> str:
     """12345 -> "12,345 cr"."""
     return f"{int(value or 0):,} cr"
+
+
+@register.filter
+def ledger_word(entry: object) -> str:
+    """A ledger entry's movement in the ledger's words (Held, Charged, Released, Refunded, ...)."""
+    from ..ledger_rows import WORDS
+
+    kind = getattr(entry, "kind", "")
+    return WORDS.get(kind, str(kind))

@@ -1,0 +1,122 @@
+"""The ledger as people read it (issue 16, item 7): a word per movement that does not clash with
+satellite "captures" (Held / Charged / Released / Refunded), the order each row concerns (by name,
+linked), why a charge moves nothing in "Available", and the same rows as CSV."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .models import LedgerEntry
+
+K = LedgerEntry.Kind
+
+WORDS: dict[str, str] = {
+    K.TOPUP: "Top-up",
+    K.RESERVE: "Held",
+    K.CAPTURE: "Charged",
+    K.RELEASE: "Released",
+    K.REFUND: "Refunded",
+    K.ADJUSTMENT: "Adjustment",
+}
+EXPLAIN: dict[str, str] = {
+    K.RESERVE: "Set aside from Available until the order is delivered or cancelled.",
+    K.CAPTURE: "Taken from the credits already held for this order; Available does not change again.",
+    K.RELEASE: "Held credits given back to Available.",
+    K.REFUND: "Charged credits given back to Available.",
+}
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    entry: LedgerEntry
+    word: str
+    explain: str
+    order_id: str | None
+    order_name: str
+
+
+def _order_id_of(entry: LedgerEntry) -> str | None:
+    ref = entry.charge.reference if entry.charge_id and entry.charge else ""
+    if not ref.startswith("order:"):
+        return None
+    try:
+        return str(uuid.UUID(ref.removeprefix("order:")))
+    except ValueError:
+        return None
+
+
+def ledger_rows(entries: Iterable[LedgerEntry], *, org: Any) -> list[LedgerRow]:
+    """One query for the names of every order on the page (no N+1)."""
+    from orders.models import Order
+
+    entries = list(entries)
+    ids = {oid for e in entries if (oid := _order_id_of(e))}
+    names = {
+        str(pk): name
+        for pk, name in Order.objects.filter(org=org, pk__in=ids).values_list("pk", "display_name")
+    }
+    rows = []
+    for e in entries:
+        oid = _order_id_of(e)
+        if oid not in names:
+            oid = None
+        rows.append(
+            LedgerRow(
+                entry=e,
+                word=WORDS.get(e.kind, e.get_kind_display()),
+                explain=EXPLAIN.get(e.kind, ""),
+                order_id=oid,
+                order_name=(names.get(oid) or "") if oid else "",
+            )
+        )
+    return rows
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: Any) -> Any:
+    """Spreadsheets run a cell that starts with = + - @ as a formula: quote text that does."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def ledger_csv_lines(rows: Iterable[LedgerRow]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(
+        [
+            "when_utc",
+            "movement",
+            "order_id",
+            "order",
+            "memo",
+            "by",
+            "available_delta",
+            "reserved_delta",
+            "available_after",
+            "reserved_after",
+        ]
+    )
+    for r in rows:
+        e = r.entry
+        yield writer.writerow(
+            [
+                e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                r.word,
+                r.order_id or "",
+                _cell(r.order_name),
+                _cell(e.memo),
+                _cell(str(e.actor) if e.actor_id else ""),
+                e.available_delta,
+                e.reserved_delta,
+                e.available_after,
+                e.reserved_after,
+            ]
+        )

@@ -1,0 +1,350 @@
+"""Webhook operations (`event_subscriptions.*`, `webhooks.drain`) with the reference's ids and
+fields, plus the extensions the reference leaves out: rotating the secret and replaying deliveries.
+Org admins only (API keys pass on their scopes, which only an admin can grant); another org's
+subscription is a 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from geopera_web.accounts.models import Scope
+from geopera_web.api.registry import Effect, OpContext, operation
+
+from .models import EventSubscription, WebhookDelivery
+from .webhooks import (
+    deliveries_replay,
+    subscription_create,
+    subscription_delete,
+    subscription_get,
+    subscription_rotate_secret,
+    subscription_test,
+    subscription_update,
+    webhooks_drain,
+)
+
+_ID = {"max_length": 100}
+
+
+class CreateSubscriptionInput(serializers.Serializer):
+    event_type = serializers.CharField(max_length=64, help_text='An event type, or "*" for every type.')
+    endpoint_url = serializers.CharField(max_length=2000, help_text="HTTPS endpoint receiving POSTs.")
+    filter_config = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text='Only matching events: {"workspace_id": ..., "order_type": ...}.',
+    )
+    headers = serializers.DictField(
+        child=serializers.CharField(max_length=1000, allow_blank=True),
+        required=False,
+        default=dict,
+        help_text="Extra headers sent with every delivery.",
+    )
+    description = serializers.CharField(max_length=500, required=False, allow_null=True, allow_blank=True)
+
+
+class UpdateSubscriptionInput(serializers.Serializer):
+    subscription_id = serializers.CharField(**_ID)
+    endpoint_url = serializers.CharField(max_length=2000, required=False, allow_null=True)
+    filter_config = serializers.DictField(required=False, allow_null=True)
+    headers = serializers.DictField(
+        child=serializers.CharField(max_length=1000, allow_blank=True), required=False, allow_null=True
+    )
+    active = serializers.BooleanField(required=False, allow_null=True)
+    description = serializers.CharField(max_length=500, required=False, allow_null=True, allow_blank=True)
+
+
+class SubscriptionRef(serializers.Serializer):
+    subscription_id = serializers.CharField(**_ID)
+
+
+class ListSubscriptionsInput(serializers.Serializer):
+    event_type = serializers.CharField(max_length=64, required=False, allow_null=True)
+    active = serializers.BooleanField(required=False, allow_null=True)
+
+
+class DeliveryOutput(serializers.Serializer):
+    id = serializers.CharField()
+    event_id = serializers.CharField()
+    event_type = serializers.CharField()
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    http_status = serializers.IntegerField(allow_null=True)
+    response_ms = serializers.IntegerField(allow_null=True)
+    response_excerpt = serializers.CharField()
+    error = serializers.CharField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    replay_of = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class SubscriptionOutput(serializers.Serializer):
+    id = serializers.CharField()
+    event_type = serializers.CharField()
+    endpoint_url = serializers.CharField()
+    filter_config = serializers.DictField()
+    headers = serializers.DictField()
+    description = serializers.CharField()
+    active = serializers.BooleanField()
+    disabled_reason = serializers.CharField()
+    consecutive_failures = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    secret = serializers.CharField(
+        required=False, help_text="Only in create and rotate_secret: store it now."
+    )
+    deliveries = DeliveryOutput(many=True, required=False, help_text="get only: the latest 50 deliveries.")
+
+
+class ListSubscriptionsOutput(serializers.Serializer):
+    subscriptions = SubscriptionOutput(many=True)
+
+
+class DeleteSubscriptionOutput(serializers.Serializer):
+    deleted = serializers.BooleanField(default=True)
+
+
+class TestSubscriptionOutput(serializers.Serializer):
+    status = serializers.CharField()
+    delivered = serializers.BooleanField()
+    http_status = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    event_id = serializers.CharField()
+    event_type = serializers.CharField()
+    delivery_id = serializers.CharField()
+
+
+class DrainInput(serializers.Serializer):
+    limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2000)
+
+
+class DrainOutput(serializers.Serializer):
+    fanned_out = serializers.IntegerField()
+    attempted = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+
+
+class RotateSecretInput(serializers.Serializer):
+    subscription_id = serializers.CharField(**_ID)
+    overlap_hours = serializers.FloatField(required=False, default=24.0, min_value=0, max_value=720)
+
+
+class ReplayInput(serializers.Serializer):
+    subscription_id = serializers.CharField(**_ID)
+    delivery_id = serializers.CharField(required=False, allow_null=True, **_ID)
+    since = serializers.DateTimeField(required=False, allow_null=True)
+    until = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ReplayOutput(serializers.Serializer):
+    deliveries = DeliveryOutput(many=True)
+
+
+def delivery_to_wire(d: WebhookDelivery) -> dict[str, Any]:
+    return {
+        "id": str(d.pk),
+        "event_id": str(d.event_id),
+        "event_type": d.event.type,
+        "status": d.status,
+        "attempts": d.attempts,
+        "http_status": d.http_status,
+        "response_ms": d.response_ms,
+        "response_excerpt": d.response_excerpt,
+        "error": d.error,
+        "next_attempt_at": d.next_attempt_at,
+        "last_attempt_at": d.last_attempt_at,
+        "replay_of": str(d.replay_of_id) if d.replay_of_id else None,
+        "created_at": d.created_at,
+    }
+
+
+def subscription_to_wire(
+    sub: EventSubscription, *, secret: str | None = None, deliveries: bool = False
+) -> dict:
+    wire: dict[str, Any] = {
+        "id": str(sub.pk),
+        "event_type": sub.event_type,
+        "endpoint_url": sub.endpoint_url,
+        "filter_config": sub.filter_config,
+        "headers": sub.headers,
+        "description": sub.description,
+        "active": sub.active,
+        "disabled_reason": sub.disabled_reason,
+        "consecutive_failures": sub.consecutive_failures,
+        "created_at": sub.created_at,
+    }
+    if secret is not None:
+        wire["secret"] = secret
+    if deliveries:
+        wire["deliveries"] = [
+            delivery_to_wire(d) for d in sub.deliveries.select_related("event").order_by("-created_at")[:50]
+        ]
+    return wire
+
+
+def _admin(ctx: OpContext) -> None:
+    ctx.require_role("admin", action="manage webhooks", api_keys=True)
+
+
+@operation(
+    "event_subscriptions.create",
+    scope=Scope.EVENT_SUBSCRIPTIONS_WRITE,
+    effect=Effect.COMPUTE,
+    input=CreateSubscriptionInput,
+    output=SubscriptionOutput,
+    summary="Subscribe an HTTPS endpoint to an event type (the signing secret is returned once).",
+)
+def event_subscriptions_create_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Deliveries are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
+    `webhook-signature` with the `whsec_` secret) and carry `X-Geopera-Event`, `X-Geopera-Event-ID`
+    and `X-Geopera-Delivery-ID`. `filter_config` narrows by `workspace_id` and/or `order_type`."""
+    _admin(ctx)
+    sub = subscription_create(
+        org=ctx.org,
+        actor=ctx.user,
+        event_type=data["event_type"],
+        endpoint_url=data["endpoint_url"],
+        filter_config=data.get("filter_config"),
+        headers=data.get("headers"),
+        description=data.get("description") or "",
+    )
+    return subscription_to_wire(sub, secret=sub.secret)
+
+
+@operation(
+    "event_subscriptions.update",
+    scope=Scope.EVENT_SUBSCRIPTIONS_WRITE,
+    effect=Effect.COMPUTE,
+    input=UpdateSubscriptionInput,
+    output=SubscriptionOutput,
+    summary="Change a subscription's endpoint, filter, headers, description or active flag.",
+)
+def event_subscriptions_update_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """`active: true` re-enables a subscription disabled after repeated failures."""
+    _admin(ctx)
+    sub = subscription_update(org=ctx.org, **data)
+    return subscription_to_wire(sub)
+
+
+@operation(
+    "event_subscriptions.delete",
+    scope=Scope.EVENT_SUBSCRIPTIONS_WRITE,
+    effect=Effect.COMPUTE,
+    input=SubscriptionRef,
+    output=DeleteSubscriptionOutput,
+    summary="Delete a subscription (and its delivery log).",
+)
+def event_subscriptions_delete_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    _admin(ctx)
+    subscription_delete(org=ctx.org, subscription_id=data["subscription_id"])
+    return {"deleted": True}
+
+
+@operation(
+    "event_subscriptions.get",
+    scope=Scope.EVENT_SUBSCRIPTIONS_READ,
+    effect=Effect.READ,
+    input=SubscriptionRef,
+    output=SubscriptionOutput,
+    summary="One subscription with its latest deliveries (the delivery log).",
+)
+def event_subscriptions_get_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    _admin(ctx)
+    return subscription_to_wire(
+        subscription_get(org=ctx.org, subscription_id=data["subscription_id"]), deliveries=True
+    )
+
+
+@operation(
+    "event_subscriptions.list",
+    scope=Scope.EVENT_SUBSCRIPTIONS_READ,
+    effect=Effect.READ,
+    input=ListSubscriptionsInput,
+    output=ListSubscriptionsOutput,
+    summary="The organization's subscriptions, newest first.",
+)
+def event_subscriptions_list_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    _admin(ctx)
+    qs = EventSubscription.objects.filter(org=ctx.org)
+    if data.get("event_type"):
+        qs = qs.filter(event_type=data["event_type"])
+    if data.get("active") is not None:
+        qs = qs.filter(active=data["active"])
+    return {"subscriptions": [subscription_to_wire(s) for s in qs]}
+
+
+@operation(
+    "event_subscriptions.test",
+    scope=Scope.EVENT_SUBSCRIPTIONS_WRITE,
+    effect=Effect.COMPUTE,
+    input=SubscriptionRef,
+    output=TestSubscriptionOutput,
+    summary="Send a real signed `ping` event to the endpoint now and return the delivery result.",
+)
+def event_subscriptions_test_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    _admin(ctx)
+    d = subscription_test(org=ctx.org, subscription_id=data["subscription_id"])
+    return {
+        "status": d.status,
+        "delivered": d.status == WebhookDelivery.Status.SUCCEEDED,
+        "http_status": d.http_status,
+        "error": d.error or None,
+        "event_id": str(d.event_id),
+        "event_type": "ping",
+        "delivery_id": str(d.pk),
+    }
+
+
+@operation(
+    "webhooks.drain",
+    scope=Scope.ADMIN_WRITE,
+    effect=Effect.COMPUTE,
+    input=DrainInput,
+    output=DrainOutput,
+    summary="Deliver the organization's due webhook deliveries now (and fan out events not yet fanned out).",
+)
+def webhooks_drain_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    """What the beat does every WEBHOOK_DRAIN_SECONDS, for this org, in this request."""
+    _admin(ctx)
+    return webhooks_drain(org=ctx.org, limit=data.get("limit") or 500)
+
+
+@operation(
+    "event_subscriptions.rotate_secret",
+    scope=Scope.EVENT_SUBSCRIPTIONS_WRITE,
+    effect=Effect.COMPUTE,
+    input=RotateSecretInput,
+    output=SubscriptionOutput,
+    summary="Replace the signing secret; the old one keeps signing for `overlap_hours` (returned once).",
+    description="During the overlap `webhook-signature` carries two space-separated signatures (new, old).",
+)
+def event_subscriptions_rotate_secret_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    _admin(ctx)
+    sub, secret = subscription_rotate_secret(
+        org=ctx.org, subscription_id=data["subscription_id"], overlap_hours=data.get("overlap_hours", 24.0)
+    )
+    return subscription_to_wire(sub, secret=secret)
+
+
+@operation(
+    "event_subscriptions.replay",
+    scope=Scope.EVENT_SUBSCRIPTIONS_WRITE,
+    effect=Effect.COMPUTE,
+    input=ReplayInput,
+    output=ReplayOutput,
+    summary="Deliver again one delivery (`delivery_id`) or every delivery created in [since, until).",
+    description="Replays keep the event's `webhook-id` (receivers deduplicate on it) and get a new "
+    "`X-Geopera-Delivery-ID`.",
+)
+def event_subscriptions_replay_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    _admin(ctx)
+    copies = deliveries_replay(
+        org=ctx.org,
+        subscription_id=data["subscription_id"],
+        delivery_id=data.get("delivery_id"),
+        since=data.get("since"),
+        until=data.get("until"),
+    )
+    rows = WebhookDelivery.objects.select_related("event").filter(pk__in=[c.pk for c in copies])
+    return {"deliveries": [delivery_to_wire(d) for d in rows]}
