@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "geopera_web.billing",
     "geopera_web.api",
     "geopera_web.ops",
+    "geopera_web.audit",
     "geopera_web.events",
     "orders",
     "tasking",
@@ -397,6 +398,10 @@ PAGE_MAX_BODY_BYTES = env.int("PAGE_MAX_BODY_BYTES", default=12_000_000)
 # JSON from callers (API bodies, STAC search, AOI uploads) nested deeper than this is a 400 / form
 # error, never a RecursionError (see geopera_web/jsonbounds.py). GeoJSON needs ~8 levels.
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
+# Pass prediction (orders.tasking.opportunities_list / feasibility_check, the request page's AOI
+# check) costs CPU per area per day of window (~13 ms each): above this many area-days a request is
+# refused with 422 saying the limit (e.g. 10 areas x 30 days = 300).
+TASKING_PREDICTION_MAX_FEATURE_DAYS = env.int("TASKING_PREDICTION_MAX_FEATURE_DAYS", default=300)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
 # oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
 # instead of Django's bare 400 at 2.5 MB.

@@ -21,7 +21,7 @@ from orders.models import OrderType
 from orders.placement import Placer, order_place, register_placer
 
 from .aoi import check_feature, check_features
-from .feasibility import feature_feasibility, pass_out, predict_passes
+from .feasibility import feature_feasibility, pass_out, predict_passes, prediction_work_ensure
 from .models import CaptureFrequency, Feasibility, Sensor, TaskingTemplate
 from .schemas import params_validate, product_schema
 from .selectors import (
@@ -675,6 +675,7 @@ def feasibility_check(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     params = data.get("params") or {}
     params_validate(product=product, params=params, partial=True)  # the placement rules: 422
     checks = check_features(data.get("featureCollection"), product.data_product)
+    prediction_work_ensure(product=product, checks=checks, params=params)  # 422 above the limit
     features = [feature_feasibility(product=product, check=c, params=params).out() for c in checks if c.ok]
     return {
         "dataProduct": product.id,
@@ -700,6 +701,7 @@ def opportunities_list(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     params = data.get("params") or {}
     params_validate(product=product, params=params, partial=True)  # the placement rules: 422
     checks = check_features(data.get("featureCollection"), product.data_product)
+    prediction_work_ensure(product=product, checks=checks, params=params)  # 422 above the limit
     opportunities: list[dict[str, Any]] = []
     if product.sensor.feasibility == Feasibility.AUTOMATIC:
         for c in checks:

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+
+from geopera_web.errors import InvalidInput
 
 from .aoi import AoiCheck
 from .models import Feasibility, TaskingProduct
@@ -50,6 +53,41 @@ def _instant(value: Any) -> datetime | None:
 def window_of(params: dict[str, Any] | None) -> tuple[datetime | None, datetime | None]:
     params = params or {}
     return _instant(params.get("acquisitionStart")), _instant(params.get("acquisitionEnd"))
+
+
+def prediction_window_days(params: dict[str, Any] | None) -> float:
+    """The days of the window the predictor would search (from now, at most its horizon)."""
+    from .orbits import MAX_WINDOW
+
+    start, end = window_of(params)
+    if start is None or end is None:
+        return 0.0
+    start = max(start, timezone.now())
+    end = min(end, start + MAX_WINDOW)
+    return max((end - start).total_seconds() / 86400, 0.0)
+
+
+def prediction_work_ensure(
+    *, product: TaskingProduct, checks: list[AoiCheck], params: dict[str, Any] | None
+) -> None:
+    """Pass prediction costs CPU per area and per day of window: refuse (422, saying the limit)
+    a request whose valid areas x window days exceed TASKING_PREDICTION_MAX_FEATURE_DAYS, before
+    any prediction runs. Sensors without automatic feasibility predict nothing and pass."""
+    if product.sensor.feasibility != Feasibility.AUTOMATIC:
+        return
+    areas = sum(1 for c in checks if c.ok and c.geometry is not None)
+    days = prediction_window_days(params)
+    limit = settings.TASKING_PREDICTION_MAX_FEATURE_DAYS
+    if areas * days > limit:
+        raise InvalidInput(
+            f"Predicting passes for {areas} area{'s' if areas != 1 else ''} over a {days:.0f}-day window is "
+            f"{areas * days:,.0f} area-days; the limit is {limit:,} per request "
+            "(TASKING_PREDICTION_MAX_FEATURE_DAYS). Check fewer areas at a time or shorten the "
+            "acquisition window.",
+            status=422,
+            slug="prediction-limit-exceeded",
+            limit=limit,
+        )
 
 
 def predict_passes(*, product: TaskingProduct, check: AoiCheck, params: dict[str, Any] | None) -> list[Any]:

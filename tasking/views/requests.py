@@ -22,7 +22,7 @@ from orders.models import Order
 from orders.states import STATUS_FILTER_CHOICES, order_states_attach
 
 from ..aoi import check_features, features_of
-from ..feasibility import feature_feasibility
+from ..feasibility import feature_feasibility, prediction_work_ensure
 from ..models import TaskingProduct, TaskingTemplate
 from ..schemas import (
     default_window,
@@ -181,6 +181,11 @@ def aoi_check(request: HttpRequest) -> HttpResponse:
             checks = check_features(raw, product.data_product)
         except InvalidInput as exc:
             checks, problem = [], exc.detail
+        if params_ok:
+            try:  # the same bound on prediction work as the API: said, not predicted
+                prediction_work_ensure(product=product, checks=checks, params=params)
+            except InvalidInput as exc:
+                problem, params_ok = exc.detail, False
         for c in checks:
             feas = None
             if c.ok and params_ok:
