@@ -60,6 +60,8 @@ SUPPORT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "axes.accessattempt": ("view", "unlock_accessattempt"),
     "axes.accesslog": ("view",),
     "axes.accessfailurelog": ("view",),
+    # The audit trail of every org (append-only).
+    "audit.auditevent": ("view",),
 }
 
 
@@ -148,10 +150,18 @@ class ReadOnlyAdmin:
         return False
 
 
-def audit(request: HttpRequest, action: str, **details: object) -> None:
-    """One line per staff/admin action in the `geopera.audit` log."""
-    # TODO(faults): write through `audit_record(...)` once the audit trail is on main.
+def audit(
+    request: HttpRequest, action: str, *, org: object = None, target: object = None, **details: object
+) -> None:
+    """Record a staff/admin action: a row in the audit trail (`geopera_web.audit`, in the caller's
+    transaction) and one line in the `geopera.audit` log. `org` is the Organization acted on,
+    `target` the row acted on."""
+    from geopera_web.audit.services import audit_record
+
     user = request.user
+    if org is not None:
+        details = {"org_name": str(org), **details}
+    audit_record(action=action, actor=user, org=org, target=target, **details)
     audit_logger.warning(
         "audit action=%s actor=%s actor_id=%s %s",
         action,

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "geopera_web.billing",
     "geopera_web.api",
     "geopera_web.ops",
+    "geopera_web.audit",
     "geopera_web.events",
     "orders",
     "tasking",

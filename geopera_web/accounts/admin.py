@@ -75,7 +75,13 @@ class UserAdmin(SuperuserOnlyAdmin, DjangoUserAdmin):
         obj.username = obj.email
         super().save_model(request, obj, form, change)
         changed = form.changed_data if change else ["created"]
-        audit(request, "user.change" if change else "user.add", user=obj.email, fields=",".join(changed))
+        audit(
+            request,
+            "user.change" if change else "user.add",
+            target=obj,
+            user=obj.email,
+            fields=",".join(changed),
+        )
 
 
 admin.site.unregister(Group)
@@ -124,7 +130,7 @@ class MembershipAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        audit(request, "membership.set", user=obj.user.email, org=str(obj.org), role=obj.role)
+        audit(request, "membership.set", org=obj.org, target=obj, user=obj.user.email, role=obj.role)
 
 
 class CredentialAdmin(SuperuserOnlyAdmin, ReadOnlyAdmin, admin.ModelAdmin):
@@ -141,8 +147,14 @@ class CredentialAdmin(SuperuserOnlyAdmin, ReadOnlyAdmin, admin.ModelAdmin):
         now = timezone.now()
         ids = list(queryset.filter(revoked_at__isnull=True).values_list("pk", flat=True))
         queryset.model.objects.filter(pk__in=ids).update(revoked_at=now)
-        for pk in ids:
-            audit(request, f"{queryset.model._meta.model_name}.revoke", id=str(pk))
+        for credential in queryset.model.objects.filter(pk__in=ids).select_related("org"):
+            audit(
+                request,
+                f"{queryset.model._meta.model_name}.revoke",
+                org=credential.org,
+                target=credential,
+                id=str(credential.pk),
+            )
         self.message_user(request, f"Revoked {len(ids)} credential(s).", messages.SUCCESS)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
@@ -87,19 +88,26 @@ class WalletAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                action(
-                    org=wallet.org,
-                    credits=form.cleaned_data["credits"],
-                    actor=request.user,
-                    memo=form.cleaned_data["memo"],
-                )
-                audit(
-                    request,
-                    f"wallet.{action.__name__.removeprefix('wallet_')}",
-                    org=str(wallet.org),
-                    credits=form.cleaned_data["credits"],
-                    memo=form.cleaned_data["memo"],
-                )
+                # The movement and its audit row commit together (or neither does).
+                with transaction.atomic():
+                    before = {"available": wallet.available_credits, "reserved": wallet.reserved_credits}
+                    action(
+                        org=wallet.org,
+                        credits=form.cleaned_data["credits"],
+                        actor=request.user,
+                        memo=form.cleaned_data["memo"],
+                    )
+                    wallet.refresh_from_db()
+                    audit(
+                        request,
+                        f"wallet.{action.__name__.removeprefix('wallet_')}",
+                        org=wallet.org,
+                        target=wallet,
+                        before=before,
+                        after={"available": wallet.available_credits, "reserved": wallet.reserved_credits},
+                        credits=form.cleaned_data["credits"],
+                        memo=form.cleaned_data["memo"],
+                    )
                 self.message_user(request, f"{title} recorded for {wallet.org}.", messages.SUCCESS)
                 return redirect(reverse("admin:billing_wallet_change", args=[wallet.pk]))
             except ApplicationError as exc:

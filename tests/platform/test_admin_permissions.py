@@ -51,6 +51,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "axes.accessattempt": ("v", "v"),
     "axes.accesslog": ("v", "v"),
     "axes.accessfailurelog": ("v", "v"),
+    "audit.auditevent": ("v", "v"),
     # what the support desk keeps current
     "tasking.sensor": ("vac", "vacd"),
     "tasking.taskingproduct": ("vacd", "vacd"),

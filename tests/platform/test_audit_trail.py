@@ -1,0 +1,90 @@
+"""The audit trail: privileged actions write an AuditEvent in the transaction of the change (rolled
+back with it), with who, org, target, before/after and the request id; rows are append-only and
+read-only in the admin (see test_admin_permissions.EXPECTED)."""
+
+from __future__ import annotations
+
+import pytest
+
+from geopera_web.audit.models import AppendOnly, AuditEvent
+from tests.factories import make_user
+from tests.platform.test_admin_permissions import superuser, support  # noqa: F401 - fixtures
+
+
+def test_a_top_up_writes_one_audit_event_with_before_after_and_the_request_id(client, support, org):  # noqa: F811
+    from geopera_web.billing.models import Wallet
+
+    wallet = Wallet.objects.get(org=org)
+    before = wallet.available_credits
+    client.force_login(support)
+    response = client.post(
+        f"/admin/billing/wallet/{wallet.pk}/topup/",
+        {"credits": 500, "memo": "goodwill"},
+        headers={"X-Request-ID": "req-topup-0001"},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="wallet.topup")
+    assert (event.actor, event.org, event.target_type, event.target_id, event.request_id) == (
+        support,
+        org,
+        "billing.wallet",
+        str(wallet.pk),
+        "req-topup-0001",
+    )
+    assert event.summary["before"]["available"] == before
+    assert event.summary["after"]["available"] == before + 500
+    assert event.summary["details"]["memo"] == "goodwill" and event.actor_label == support.email
+
+
+def test_a_refused_adjustment_leaves_no_audit_event(client, support, org):  # noqa: F811
+    from geopera_web.billing.models import Wallet
+
+    wallet = Wallet.objects.get(org=org)
+    client.force_login(support)
+    response = client.post(
+        f"/admin/billing/wallet/{wallet.pk}/adjust/",
+        {"credits": -(wallet.available_credits + 10**9), "memo": "too much"},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    wallet.refresh_from_db()
+    assert not AuditEvent.objects.filter(action__startswith="wallet.").exists()
+
+
+def test_revoking_a_token_and_setting_a_role_are_audited(client, superuser, org, admin_user):  # noqa: F811
+    from geopera_web.accounts.models import Membership
+    from geopera_web.accounts.services import user_token_create
+
+    token, _ = user_token_create(user=admin_user, org=org)
+    client.force_login(superuser)
+    client.post(
+        "/admin/accounts/usertoken/", {"action": "revoke_selected", "_selected_action": [str(token.pk)]}
+    )
+    event = AuditEvent.objects.get(action="usertoken.revoke")
+    assert (event.org, event.target_id, event.actor) == (org, str(token.pk), superuser)
+
+    viewer = make_user(org=org, role="viewer", email="role-change@example.test")
+    membership = Membership.objects.get(user=viewer, org=org)
+    response = client.post(
+        f"/admin/accounts/membership/{membership.pk}/change/",
+        {"user": str(viewer.pk), "org": str(org.pk), "role": "operator"},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    event = AuditEvent.objects.get(action="membership.set")
+    assert (event.org, event.target_id, event.summary["details"]["role"]) == (
+        org,
+        str(membership.pk),
+        "operator",
+    )
+
+
+def test_audit_events_are_append_only(org):
+    from geopera_web.audit.services import audit_record
+
+    event = audit_record(action="test.thing", org=org, note="x")
+    event.action = "changed"
+    with pytest.raises(AppendOnly):
+        event.save()
+    with pytest.raises(AppendOnly):
+        event.delete()
+    assert AuditEvent.objects.get(pk=event.pk).action == "test.thing"
+    assert event.actor_label == "system" and event.request_id == ""
