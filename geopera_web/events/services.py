@@ -58,12 +58,39 @@ def event_emit(
     else:
         event = Event.objects.create(**fields)
 
-    def deliver() -> None:
-        for name, consumer in list(_consumers):
-            try:
-                consumer(event)
-            except Exception:  # one consumer's outage must not hide the event from the others
-                logger.exception("Event consumer %s failed for %s %s", name, event.type, event.id)
-
-    transaction.on_commit(deliver)
+    _after_commit([event])
     return event
+
+
+def events_emit_many(items: list[tuple[Organization, str, dict[str, Any]]]) -> list[Event]:
+    """Several events in one INSERT (a batch of alerts stays one statement however large)."""
+    for _, type_, _ in items:
+        if not is_event_type(type_):
+            raise ValueError(f"Unknown event type {type_!r} (add it to geopera_web/events/registry.py)")
+    events = Event.objects.bulk_create(
+        [
+            Event(
+                org=org,
+                type=type_,
+                payload=data,
+                workspace_id=_uuid_or_none(data.get("workspaceId")),
+                order_id=_uuid_or_none(data.get("orderId")),
+            )
+            for org, type_, data in items
+        ]
+    )
+    _after_commit(events)
+    return events
+
+
+def _after_commit(events: list[Event]) -> None:
+    def deliver() -> None:
+        for event in events:
+            for name, consumer in list(_consumers):
+                try:
+                    consumer(event)
+                except Exception:  # one consumer's outage must not hide the event from the others
+                    logger.exception("Event consumer %s failed for %s %s", name, event.type, event.id)
+
+    if events:
+        transaction.on_commit(deliver)

@@ -209,8 +209,10 @@ def watches_match(*, since: dt.datetime, now: dt.datetime | None = None) -> list
             "watch__org", "watch__created_by", "watch__order"
         )
     )
-    for alert in alerts:
-        _notify(alert)
+    events = [_notify(alert) for alert in alerts]
+    from geopera_web.events.services import events_emit_many
+
+    events_emit_many([(a.watch.org, "watch.matched", data) for a, data in zip(alerts, events, strict=True)])
     return alerts
 
 
@@ -218,32 +220,22 @@ def alert_url(alert: WatchAlert) -> str:
     return reverse("orders:watch_alert_open", args=[alert.pk])
 
 
-def _emit_event(*, org: Organization, data: dict[str, Any]) -> None:
-    try:
-        from geopera_web.events.services import event_emit  # type: ignore[import-not-found]
-    except ImportError:  # the outbox is not part of this build yet
-        return
-    event_emit(org=org, type="watch.matched", data=data)
-
-
-def _notify(alert: WatchAlert) -> None:
+def _notify(alert: WatchAlert) -> dict[str, Any]:
+    """Mail the watch's creator after commit; the `watch.matched` event's data."""
     from django.conf import settings
 
     watch = alert.watch
     link = getattr(settings, "SITE_URL", "").rstrip("/") + alert_url(alert)
-    _emit_event(
-        org=watch.org,
-        data={
-            "watchId": str(watch.pk),
-            "alertId": str(alert.pk),
-            "captures": alert.capture_count,
-            "newCoveragePercent": round(alert.new_coverage_percent, 2),
-            "url": link,
-        },
-    )
+    data = {
+        "watchId": str(watch.pk),
+        "alertId": str(alert.pk),
+        "captures": alert.capture_count,
+        "newCoveragePercent": round(alert.new_coverage_percent, 2),
+        "url": link,
+    }
     email = watch.created_by.email if watch.created_by and watch.created_by.is_active else ""
     if not email:
-        return
+        return data
     subject = f"[geopera] {alert.capture_count} new capture(s) for your watch “{watch.name}”"
     body = (
         f"New archive captures cover {alert.new_coverage_percent:.1f} % of “{watch.name}” "
@@ -257,6 +249,7 @@ def _notify(alert: WatchAlert) -> None:
             logger.exception("Could not send the watch alert %s", alert.pk)
 
     transaction.on_commit(send)
+    return data
 
 
 def watches_match_enqueue(*, since: dt.datetime) -> None:
