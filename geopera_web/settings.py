@@ -406,6 +406,13 @@ API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 # check) costs CPU per area per day of window (~13 ms each): above this many area-days a request is
 # refused with 422 saying the limit (e.g. 10 areas x 30 days = 300).
 TASKING_PREDICTION_MAX_FEATURE_DAYS = env.int("TASKING_PREDICTION_MAX_FEATURE_DAYS", default=300)
+# Catalog search (catalog.search, catalog.search_stream, /stac/search): page size, stream length
+# and filter list lengths. Above them: 422 (API) / 400 (STAC, whose `limit` is capped, as STAC allows).
+CATALOG_SEARCH_MAX_LIMIT = env.int("CATALOG_SEARCH_MAX_LIMIT", default=500)
+CATALOG_STREAM_DEFAULT_ITEMS = env.int("CATALOG_STREAM_DEFAULT_ITEMS", default=10_000)
+CATALOG_STREAM_MAX_ITEMS = env.int("CATALOG_STREAM_MAX_ITEMS", default=100_000)
+CATALOG_SEARCH_MAX_IDS = env.int("CATALOG_SEARCH_MAX_IDS", default=1_000)
+CATALOG_SEARCH_MAX_COLLECTIONS = env.int("CATALOG_SEARCH_MAX_COLLECTIONS", default=50)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
 # oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
 # instead of Django's bare 400 at 2.5 MB.

@@ -174,6 +174,8 @@ def decisions_page(
     """One page of the org's waiting decisions, newest first: after `cursor` (a `next_cursor`
     token) when given, else from `offset`. `with_groups` also loads each row's order groups (the
     inbox page draws them; the API does not need them)."""
+    if workspace_id and parse_uuid(workspace_id) is None:
+        return DecisionPage()  # no workspace has that id: nothing waits in it
     after = cursor_decode(cursor) if cursor else None
     if after is not None:
         offset = 0

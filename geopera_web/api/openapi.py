@@ -66,12 +66,31 @@ _ERROR_STATUSES = {
 }
 
 
-def field_schema(field: f.Field, components: dict[str, Any]) -> dict[str, Any]:
+_CHAR = "[^\\u0000]"
+_STRING = f"^{_CHAR}*$"
+_NON_BLANK_STRING = f"^{_CHAR}*[^\\s\\u0000]{_CHAR}*$"
+
+
+def _array_bounds(field: f.ListField | serializers.ListSerializer, schema: dict[str, Any]) -> None:
+    min_items = field.min_length or 0
+    if not getattr(field, "allow_empty", True):
+        min_items = max(min_items, 1)
+    if min_items:
+        schema["minItems"] = min_items
+    if field.max_length is not None:
+        schema["maxItems"] = field.max_length
+
+
+def field_schema(field: f.Field, components: dict[str, Any], *, request: bool = False) -> dict[str, Any]:
+    """The JSON Schema of one serializer field. `request`: it is read from a request, so the rules
+    the server enforces on input (non-blank, no NUL, list bounds) are declared too."""
     schema: dict[str, Any]
     if isinstance(field, serializers.ListSerializer):
-        schema = {"type": "array", "items": serializer_ref(field.child, components)}
+        schema = {"type": "array", "items": serializer_ref(field.child, components, request=request)}
+        if request:
+            _array_bounds(field, schema)
     elif isinstance(field, serializers.Serializer):
-        schema = serializer_ref(field, components)
+        schema = serializer_ref(field, components, request=request)
     elif isinstance(field, f.ChoiceField):
         schema = {"type": "string", "enum": [str(c) for c in field.choices]}
     elif isinstance(field, f.BooleanField):
@@ -95,11 +114,9 @@ def field_schema(field: f.Field, components: dict[str, Any]) -> dict[str, Any]:
     elif isinstance(field, f.DateField):
         schema = {"type": "string", "format": "date"}
     elif isinstance(field, f.ListField):
-        schema = {"type": "array", "items": field_schema(field.child, components)}
-        if field.min_length is not None:
-            schema["minItems"] = field.min_length
-        if field.max_length is not None:
-            schema["maxItems"] = field.max_length
+        schema = {"type": "array", "items": field_schema(field.child, components, request=request)}
+        if request:
+            _array_bounds(field, schema)
     elif isinstance(field, f.DictField | f.JSONField | f.HStoreField):
         schema = {"type": "object"}
     elif isinstance(field, f.CharField):
@@ -108,6 +125,14 @@ def field_schema(field: f.Field, components: dict[str, Any]) -> dict[str, Any]:
             schema["maxLength"] = field.max_length
         if field.min_length is not None:
             schema["minLength"] = field.min_length
+        if request:
+            # DRF refuses NUL in every string and, trimming whitespace, a string that is only
+            # whitespace where blank is not allowed: minLength and the pattern say exactly that.
+            if not field.allow_blank:
+                schema["minLength"] = max(field.min_length or 0, 1)
+            schema["pattern"] = (
+                _STRING if field.allow_blank or not field.trim_whitespace else _NON_BLANK_STRING
+            )
     else:
         schema = {}
     if field.help_text:
@@ -122,7 +147,9 @@ def field_schema(field: f.Field, components: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def serializer_ref(serializer: serializers.Serializer, components: dict[str, Any]) -> dict[str, Any]:
+def serializer_ref(
+    serializer: serializers.Serializer, components: dict[str, Any], *, request: bool = False
+) -> dict[str, Any]:
     name = type(serializer).__name__
     if name not in components:
         components[name] = {}  # placeholder against recursion
@@ -131,7 +158,7 @@ def serializer_ref(serializer: serializers.Serializer, components: dict[str, Any
         for field_name, field in serializer.fields.items():
             if field.read_only:
                 continue
-            props[field_name] = field_schema(field, components)
+            props[field_name] = field_schema(field, components, request=request)
             if field.required:
                 required.append(field_name)
         components[name] = {"type": "object", "title": name, "properties": props}
@@ -177,7 +204,7 @@ def _operation_object(op: Operation, components: dict[str, Any], *, alias: bool)
             }
         )
     body_schema = (
-        serializer_ref(op.input(), components)
+        serializer_ref(op.input(), components, request=True)
         if op.input
         else {"anyOf": [{"type": "object"}, {"type": "null"}], "title": "Body"}
     )

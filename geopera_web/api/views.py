@@ -19,7 +19,7 @@ from geopera_web.http.conditional import revalidated
 from .idempotency import run_idempotent
 from .openapi import build_openapi
 from .problems import drf_errors_to_detail, validation_response
-from .registry import Effect, OpContext, Operation, Principal, get_operation, get_operation_by_route
+from .registry import OpContext, Operation, Principal, get_operation, get_operation_by_route
 from .throttling import PrincipalRateThrottle
 
 
@@ -29,22 +29,12 @@ def json_response(payload: Any, status: int = 200) -> HttpResponse:
     )
 
 
-def _query_to_input(request: Request) -> dict[str, Any]:
-    """GET on a read operation: query parameters as the input (repeated names become lists)."""
-    data: dict[str, Any] = {}
-    for name in request.query_params:
-        values = request.query_params.getlist(name)
-        data[name] = values if len(values) > 1 else values[0]
-    return data
-
-
 class OperationView(APIView):
     throttle_classes = [PrincipalRateThrottle]
 
     @property
     def allowed_methods(self) -> list[str]:
         # What `Allow` advertises is what /v1/openapi.json documents: POST (and CORS's OPTIONS).
-        # The GET form of read operations still answers, for old clients, but is not advertised.
         return ["POST", "OPTIONS"]
 
     def _operation(self, kwargs: dict[str, Any]) -> Operation:
@@ -71,14 +61,20 @@ class OperationView(APIView):
 
     def post(self, request: Request, **kwargs: Any) -> HttpResponse:
         data = request.data
-        if data is None or (hasattr(data, "dict") and not data):
-            data = {}
+        if data is None and self.operation.input is None:
+            data = {}  # the document allows `null` for an operation without input
+        elif hasattr(data, "dict") and not data:
+            data = {}  # no body at all
+        # A JSON `null` for an operation with an input is refused below (the document says object).
         return self._run(request, data)
 
     def get(self, request: Request, **kwargs: Any) -> HttpResponse:
-        if self.operation.effect != Effect.READ:
-            raise drf.MethodNotAllowed("GET", detail=f"{self.operation.id} changes state: use POST.")
-        return self._run(request, _query_to_input(request))
+        # Every operation is a POST with a JSON body, as /v1/openapi.json declares: a method the
+        # document does not declare is a 405, never a second undocumented way in.
+        raise drf.MethodNotAllowed(
+            "GET",
+            detail=f"{self.operation.id} is called with POST and a JSON body (see /v1/openapi.json).",
+        )
 
     def _run(self, request: Request, data: Any) -> HttpResponse:
         op = self.operation

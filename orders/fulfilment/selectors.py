@@ -29,7 +29,7 @@ def delivered_assets(*, org: Organization, order_id: object, base_url: str = "")
     out), each Item with its assets and its provenance: properties `geopera:order_id`,
     `geopera:group_id`/`geopera:group_name` (the group it serves), `geopera:delivered_at`,
     `geopera:source` (provider | manual), the scene's `collection` when it came from the catalog,
-    a `via` link to the order page and a `derived_from` link to `orders.get`. Empty until something
+    a `via` link to the order page and a `derived_from` link to `orders.get` (POST, with its body). Empty until something
     is delivered. `base_url` (e.g. request.build_absolute_uri("/")) makes the links absolute."""
     order = order_get(org=org, order_id=order_id)
     base = base_url.rstrip("/")
@@ -69,7 +69,10 @@ def delivered_assets(*, org: Organization, order_id: object, base_url: str = "")
                     {"rel": "via", "href": order_href, "type": "text/html", "title": f"Order {order}"},
                     {
                         "rel": "derived_from",
-                        "href": f"{base}/v1/op/orders.get?order_id={order.pk}",
+                        # Operations are POSTs: a STAC link says so with `method` and `body`.
+                        "href": f"{base}/v1/op/orders.get",
+                        "method": "POST",
+                        "body": {"order_id": str(order.pk)},
                         "type": "application/json",
                         "title": "The order this capture was delivered for",
                     },

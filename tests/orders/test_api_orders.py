@@ -27,7 +27,10 @@ def test_get_accepts_order_id_and_id_alias(placed_order, api_viewer):
         body = response.json()
         assert body["id"] == str(placed_order.pk) and body["status"] == "processing"
         assert body["groups"][0]["geometry"]["type"] == "MultiPolygon"
-    assert api_viewer.get("/v1/op/orders.get", id=str(placed_order.pk)).status_code == 200
+    # POST is the one way in: the GET form is a 405 that says so (the document declares POST only).
+    got = api_viewer.get("/v1/op/orders.get", id=str(placed_order.pk))
+    assert got.status_code == 405 and got["Allow"] == "POST, OPTIONS"
+    assert "POST" in got.json()["detail"]
 
 
 def test_get_without_id_is_422(api_viewer):
@@ -110,9 +113,12 @@ def test_list_assets_of_fulfilled_order_is_stac_with_provenance(placed_order, ap
     item = body["features"][0]
     assert item["assets"]["visual"]["href"].startswith("https://")
     assert item["properties"]["geopera:order_id"] == str(placed_order.pk)
-    assert any(
-        link["rel"] == "derived_from" and str(placed_order.pk) in link["href"] for link in item["links"]
-    )
+    derived = next(link for link in item["links"] if link["rel"] == "derived_from")
+    assert derived["href"].endswith("/v1/op/orders.get") and derived["method"] == "POST"
+    assert derived["body"] == {"order_id": str(placed_order.pk)}
+    # Following the link as it says (POST with its body) gives the order.
+    followed = api_viewer.post("orders.get", derived["body"])
+    assert followed.status_code == 200 and followed.json()["id"] == str(placed_order.pk)
     assert item["geometry"]["type"] == "MultiPolygon" and item["stac_version"] == "1.0.0"
 
 

@@ -156,6 +156,9 @@ def test_kind_and_workspace_filters_come_from_the_registry(org):
     assert {r.kind for r in quotes} == {"quotation"} and len(quotes) == 4
     assert len(decisions_page(org=org, size=50, workspace_id=str(other_ws.pk)).rows) == 3
     assert len(decisions_page(org=org, size=50, kinds=["approval", "feasibility"]).rows) == 8
+    # An id that is no workspace's (schemathesis sent 0: the empty branches made a 500).
+    for bogus in ("0", "not-a-uuid"):
+        assert decisions_page(org=org, size=50, workspace_id=bogus).rows == []
 
 
 def test_a_cancelled_orders_decision_and_another_orgs_are_not_listed(org, other_org):
