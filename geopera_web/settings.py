@@ -346,6 +346,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "geopera_web.events.tasks.drain_webhooks",
             "schedule": env.float("WEBHOOK_DRAIN_SECONDS", default=60.0),
         },
+        "events-notification-digests": {
+            "task": "geopera_web.events.tasks.send_notification_digests",
+            "schedule": crontab(minute=0, hour=7),
+        },
         "events-decisions-expiring": {
             "task": "geopera_web.events.tasks.emit_expiring_decisions",
             "schedule": crontab(minute="*/5"),
