@@ -88,3 +88,21 @@ def test_audit_events_are_append_only(org):
         event.delete()
     assert AuditEvent.objects.get(pk=event.pk).action == "test.thing"
     assert event.actor_label == "system" and event.request_id == ""
+
+
+def test_api_key_create_and_revoke_and_a_role_change_are_audited_once(org, admin_user):
+    from geopera_web.accounts.services import api_key_create, api_key_revoke, membership_set
+
+    key, _ = api_key_create(org=org, name="nightly", scopes=["orders:read"], actor=admin_user)
+    api_key_revoke(org=org, key_id=key.pk, actor=admin_user)
+    api_key_revoke(org=org, key_id=key.pk, actor=admin_user)  # a no-op: not audited again
+    created = AuditEvent.objects.get(action="apikey.create")
+    assert (created.org, created.actor, created.target_id) == (org, admin_user, str(key.pk))
+    assert created.summary["after"]["scopes"] == ["orders:read"] and "key_hash" not in str(created.summary)
+    assert AuditEvent.objects.filter(action="apikey.revoke", target_id=str(key.pk)).count() == 1
+
+    person = make_user(org=org, role="viewer", email="promoted@example.test")
+    membership_set(org=org, user=person, role="operator", actor=admin_user)
+    membership_set(org=org, user=person, role="operator", actor=admin_user)  # unchanged: no event
+    event = AuditEvent.objects.get(action="membership.set")
+    assert (event.summary["before"], event.summary["after"]) == ({"role": "viewer"}, {"role": "operator"})
