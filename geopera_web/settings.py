@@ -413,6 +413,12 @@ CATALOG_STREAM_DEFAULT_ITEMS = env.int("CATALOG_STREAM_DEFAULT_ITEMS", default=1
 CATALOG_STREAM_MAX_ITEMS = env.int("CATALOG_STREAM_MAX_ITEMS", default=100_000)
 CATALOG_SEARCH_MAX_IDS = env.int("CATALOG_SEARCH_MAX_IDS", default=1_000)
 CATALOG_SEARCH_MAX_COLLECTIONS = env.int("CATALOG_SEARCH_MAX_COLLECTIONS", default=50)
+# Geometry (orders/geometry.py): vertices per AOI / search / clip geometry, counted before GEOS builds
+# it; features per FeatureCollection; vertices per footprint in catalog imports and delivery uploads.
+GEOMETRY_MAX_VERTICES = env.int("GEOMETRY_MAX_VERTICES", default=10_000)
+GEOMETRY_MAX_FEATURES = env.int("GEOMETRY_MAX_FEATURES", default=50)
+CATALOG_IMPORT_MAX_VERTICES = env.int("CATALOG_IMPORT_MAX_VERTICES", default=20_000)
+DELIVERY_FOOTPRINT_MAX_VERTICES = env.int("DELIVERY_FOOTPRINT_MAX_VERTICES", default=20_000)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
 # oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
 # instead of Django's bare 400 at 2.5 MB.
