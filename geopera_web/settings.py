@@ -346,6 +346,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "geopera_web.events.tasks.drain_webhooks",
             "schedule": env.float("WEBHOOK_DRAIN_SECONDS", default=60.0),
         },
+        "events-notification-digests": {
+            "task": "geopera_web.events.tasks.send_notification_digests",
+            "schedule": crontab(minute=0, hour=7),
+        },
         "events-decisions-expiring": {
             "task": "geopera_web.events.tasks.emit_expiring_decisions",
             "schedule": crontab(minute="*/5"),
@@ -402,6 +406,19 @@ API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 # check) costs CPU per area per day of window (~13 ms each): above this many area-days a request is
 # refused with 422 saying the limit (e.g. 10 areas x 30 days = 300).
 TASKING_PREDICTION_MAX_FEATURE_DAYS = env.int("TASKING_PREDICTION_MAX_FEATURE_DAYS", default=300)
+# Catalog search (catalog.search, catalog.search_stream, /stac/search): page size, stream length
+# and filter list lengths. Above them: 422 (API) / 400 (STAC, whose `limit` is capped, as STAC allows).
+CATALOG_SEARCH_MAX_LIMIT = env.int("CATALOG_SEARCH_MAX_LIMIT", default=500)
+CATALOG_STREAM_DEFAULT_ITEMS = env.int("CATALOG_STREAM_DEFAULT_ITEMS", default=10_000)
+CATALOG_STREAM_MAX_ITEMS = env.int("CATALOG_STREAM_MAX_ITEMS", default=100_000)
+CATALOG_SEARCH_MAX_IDS = env.int("CATALOG_SEARCH_MAX_IDS", default=1_000)
+CATALOG_SEARCH_MAX_COLLECTIONS = env.int("CATALOG_SEARCH_MAX_COLLECTIONS", default=50)
+# Geometry (orders/geometry.py): vertices per AOI / search / clip geometry, counted before GEOS builds
+# it; features per FeatureCollection; vertices per footprint in catalog imports and delivery uploads.
+GEOMETRY_MAX_VERTICES = env.int("GEOMETRY_MAX_VERTICES", default=10_000)
+GEOMETRY_MAX_FEATURES = env.int("GEOMETRY_MAX_FEATURES", default=50)
+CATALOG_IMPORT_MAX_VERTICES = env.int("CATALOG_IMPORT_MAX_VERTICES", default=20_000)
+DELIVERY_FOOTPRINT_MAX_VERTICES = env.int("DELIVERY_FOOTPRINT_MAX_VERTICES", default=20_000)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
 # oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
 # instead of Django's bare 400 at 2.5 MB.

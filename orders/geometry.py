@@ -28,15 +28,16 @@ import json
 import math
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
 from django.db import connection
 
 from geopera_web import jsonbounds
 from geopera_web.errors import InvalidInput
 
-MAX_VERTICES = 10_000
+MAX_VERTICES = settings.GEOMETRY_MAX_VERTICES  # per AOI / search geometry, before GEOS builds it
 # Features in one request's FeatureCollection (one order group each).
-MAX_FEATURES = 50
+MAX_FEATURES = settings.GEOMETRY_MAX_FEATURES
 # Roughly the size of New South Wales; larger AOIs are almost always a mistake (a world polygon).
 MAX_AOI_KM2 = 1_000_000.0
 

@@ -173,7 +173,7 @@ def api_keys_revoke_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     """Org admins only. The key stops working at once; revoking a revoked key is a no-op (200).
     Another org's key is a 404."""
     ctx.require_role("admin", action="revoke API keys")
-    key = api_key_revoke(org=ctx.org, key_id=data["key_id"])
+    key = api_key_revoke(org=ctx.org, key_id=data["key_id"], actor=ctx.user)
     return {"ok": True, "id": str(key.pk)}
 
 

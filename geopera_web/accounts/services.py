@@ -16,6 +16,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from geopera_web.admin_policy import SUPPORT_GROUP, support_group_sync  # noqa: F401
+from geopera_web.audit.services import audit_record
 from geopera_web.errors import ApplicationError, Conflict, NotFound, PermissionDenied, parse_uuid
 
 from .models import (
@@ -93,10 +94,22 @@ def user_create(
     return user
 
 
-def membership_set(*, org: Organization, user: User, role: str) -> Membership:
+def membership_set(*, org: Organization, user: User, role: str, actor: User | None = None) -> Membership:
     if role not in Role.values:
         raise ApplicationError(f"Unknown role {role!r}; use one of {', '.join(Role.values)}.")
-    membership, _ = Membership.objects.update_or_create(org=org, user=user, defaults={"role": role})
+    with transaction.atomic():
+        before = Membership.objects.filter(org=org, user=user).values_list("role", flat=True).first()
+        membership, _ = Membership.objects.update_or_create(org=org, user=user, defaults={"role": role})
+        if before != role:
+            audit_record(
+                action="membership.set",
+                actor=actor,
+                org=org,
+                target=membership,
+                before={"role": before} if before else None,
+                after={"role": role},
+                user=user.email,
+            )
     return membership
 
 
@@ -341,27 +354,38 @@ def api_key_create(
     if expires_in_days is not None and not 1 <= expires_in_days <= API_KEY_MAX_TTL_DAYS:
         raise ApplicationError(f"expires_in_days must be between 1 and {API_KEY_MAX_TTL_DAYS}.")
     raw = ApiKey.PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(
-        org=org,
-        name=name,
-        scopes=_validate_scopes(scopes),
-        created_by=actor,
-        display_prefix=raw[:12],
-        key_hash=secret_hash(raw),
-        rate_limit=rate_limit,
-        expires_at=timezone.now() + datetime.timedelta(days=expires_in_days) if expires_in_days else None,
-    )
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            org=org,
+            name=name,
+            scopes=_validate_scopes(scopes),
+            created_by=actor,
+            display_prefix=raw[:12],
+            key_hash=secret_hash(raw),
+            rate_limit=rate_limit,
+            expires_at=timezone.now() + datetime.timedelta(days=expires_in_days) if expires_in_days else None,
+        )
+        audit_record(
+            action="apikey.create",
+            actor=actor,
+            org=org,
+            target=key,
+            after={"name": key.name, "scopes": key.scopes, "prefix": key.display_prefix},
+        )
     return key, raw
 
 
-def api_key_revoke(*, org: Organization, key_id: object) -> ApiKey:
-    """Revoke the org's key (another org's, or a malformed id, is a 404). Revoking twice is a no-op."""
+def api_key_revoke(*, org: Organization, key_id: object, actor: User | None = None) -> ApiKey:
+    """Revoke the org's key (another org's, or a malformed id, is a 404). Revoking twice is a no-op
+    (and audited once)."""
     key = ApiKey.objects.filter(org=org, id=parse_uuid(key_id)).first()
     if key is None:
         raise NotFound("API key not found.")
     if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            audit_record(action="apikey.revoke", actor=actor, org=org, target=key, name=key.name)
     return key
 
 

@@ -116,7 +116,7 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required("admin")
 def api_key_delete(request: HttpRequest, key_id: str) -> HttpResponse:
-    key = api_key_revoke(org=request.org, key_id=key_id)
+    key = api_key_revoke(org=request.org, key_id=key_id, actor=request.user)
     if request.htmx:
         return render(request, "accounts/api_keys.html#key-row", {"key": key})
     messages.success(request, f"Revoked {key.name}.")

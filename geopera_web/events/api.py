@@ -348,3 +348,145 @@ def event_subscriptions_replay_op(ctx: OpContext, data: dict[str, Any]) -> dict[
     )
     rows = WebhookDelivery.objects.select_related("event").filter(pk__in=[c.pk for c in copies])
     return {"deliveries": [delivery_to_wire(d) for d in rows]}
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+class NotificationRef(serializers.Serializer):
+    notification_id = serializers.CharField(**_ID)
+
+
+class NotificationsListInput(serializers.Serializer):
+    unread_only = serializers.BooleanField(required=False, default=False)
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=100_000)
+
+
+class NotificationOutput(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.CharField(help_text="The event type that caused it (e.g. decision.pending).")
+    title = serializers.CharField()
+    body = serializers.CharField()
+    link = serializers.CharField()
+    event_id = serializers.CharField(allow_null=True)
+    read = serializers.BooleanField()
+    read_at = serializers.DateTimeField(allow_null=True)
+    dismissed = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class NotificationsListOutput(serializers.Serializer):
+    notifications = NotificationOutput(many=True)
+    total = serializers.IntegerField()
+    unread = serializers.IntegerField()
+
+
+class UnreadCountOutput(serializers.Serializer):
+    unread = serializers.IntegerField()
+
+
+class MarkAllReadOutput(serializers.Serializer):
+    marked_count = serializers.IntegerField(default=0)
+
+
+class _Empty(serializers.Serializer):
+    pass
+
+
+def notification_to_wire(n: Any) -> dict[str, Any]:
+    return {
+        "id": str(n.pk),
+        "kind": n.kind,
+        "title": n.title,
+        "body": n.body,
+        "link": n.link,
+        "event_id": str(n.event_id) if n.event_id else None,
+        "read": n.read_at is not None,
+        "read_at": n.read_at,
+        "dismissed": n.dismissed_at is not None,
+        "created_at": n.created_at,
+    }
+
+
+@operation(
+    "notifications.list",
+    scope=Scope.NOTIFICATIONS_READ,
+    effect=Effect.READ,
+    input=NotificationsListInput,
+    output=NotificationsListOutput,
+    user_only=True,
+    summary="The caller's notifications in this organization, newest first (dismissed ones left out).",
+)
+def notifications_list_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    from .notifications import feed, unread_count
+
+    qs = feed(user=ctx.user, org=ctx.org, unread_only=data.get("unread_only", False))
+    offset, limit = data.get("offset", 0), data.get("limit", 50)
+    return {
+        "notifications": [notification_to_wire(n) for n in qs[offset : offset + limit]],
+        "total": qs.count(),
+        "unread": unread_count(user=ctx.user, org=ctx.org),
+    }
+
+
+@operation(
+    "notifications.unread_count",
+    scope=Scope.NOTIFICATIONS_READ,
+    effect=Effect.READ,
+    input=_Empty,
+    output=UnreadCountOutput,
+    user_only=True,
+    summary="How many of the caller's notifications are unread (the bell's number).",
+)
+def notifications_unread_count_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    from .notifications import unread_count
+
+    return {"unread": unread_count(user=ctx.user, org=ctx.org)}
+
+
+@operation(
+    "notifications.mark_read",
+    scope=Scope.NOTIFICATIONS_WRITE,
+    effect=Effect.COMPUTE,
+    input=NotificationRef,
+    output=NotificationOutput,
+    user_only=True,
+    summary="Mark one notification read (someone else's is a 404).",
+)
+def notifications_mark_read_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    from .notifications import mark_read
+
+    return notification_to_wire(
+        mark_read(user=ctx.user, org=ctx.org, notification_id=data["notification_id"])
+    )
+
+
+@operation(
+    "notifications.dismiss",
+    scope=Scope.NOTIFICATIONS_WRITE,
+    effect=Effect.COMPUTE,
+    input=NotificationRef,
+    output=NotificationOutput,
+    user_only=True,
+    summary="Remove one notification from the feed (it is also marked read).",
+)
+def notifications_dismiss_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    from .notifications import dismiss
+
+    return notification_to_wire(dismiss(user=ctx.user, org=ctx.org, notification_id=data["notification_id"]))
+
+
+@operation(
+    "notifications.mark_all_read",
+    scope=Scope.NOTIFICATIONS_WRITE,
+    effect=Effect.COMPUTE,
+    input=_Empty,
+    output=MarkAllReadOutput,
+    user_only=True,
+    summary="Mark every unread notification of the caller in this organization read.",
+)
+def notifications_mark_all_read_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    from .notifications import mark_all_read
+
+    return {"marked_count": mark_all_read(user=ctx.user, org=ctx.org)}

@@ -7,7 +7,9 @@ class EventsConfig(AppConfig):
     verbose_name = "Events (outbox)"
 
     def ready(self) -> None:
+        from .notifications import _consumer as notifications_consumer
         from .services import register_consumer
-        from .webhooks import _consumer
+        from .webhooks import _consumer as webhooks_consumer
 
-        register_consumer("webhooks", _consumer)
+        register_consumer("webhooks", webhooks_consumer)
+        register_consumer("notifications", notifications_consumer)

@@ -98,3 +98,45 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.id} ({self.status})"
+
+
+class Notification(models.Model):
+    """One line of a person's in-app feed (fed by events, routed by role)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    body = models.CharField(max_length=1000, blank=True)
+    link = models.CharField(max_length=500, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    # Waiting for the next e-mail digest (a preference with digest=True).
+    digest_pending = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "org", "-created_at"], name="events_notif_feed")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationPreference(models.Model):
+    """A person's channels for one event type (no row: in-app only)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    event_type = models.CharField(max_length=64)
+    in_app = models.BooleanField(default=True)
+    email = models.BooleanField(default=False)
+    # E-mail gathered into one daily message instead of one per event.
+    digest = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "event_type"], name="events_pref_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.event_type}"

@@ -70,3 +70,10 @@ def drain_webhooks() -> dict[str, int]:
     from .webhooks import webhooks_drain
 
     return webhooks_drain()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_notification_digests() -> int:
+    from .notifications import digests_send
+
+    return digests_send()

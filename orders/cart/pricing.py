@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection
 
@@ -30,7 +31,7 @@ from ..models import Capture, DataProduct, OrderType
 from ..pricing import billed_area_km2, credits_for_area
 
 MAX_CART_CAPTURES = 500
-MAX_CLIP_VERTICES = 10_000
+MAX_CLIP_VERTICES = settings.GEOMETRY_MAX_VERTICES
 
 
 class ErrorCode:

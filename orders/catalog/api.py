@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from rest_framework import serializers
 
@@ -14,6 +15,9 @@ from geopera_web.errors import NotFound
 
 from .selectors import (
     DEFAULT_LIMIT,
+    ID_MAX_CHARS,
+    MAX_COLLECTIONS,
+    MAX_IDS,
     MAX_LIMIT,
     build_params,
     capture_feature,
@@ -26,10 +30,28 @@ from .selectors import (
 class CatalogSearchInput(serializers.Serializer):
     """Field names as in the reference's CatalogSearchInput."""
 
-    collections = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
-    ids = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    collections = serializers.ListField(
+        child=serializers.CharField(max_length=ID_MAX_CHARS),
+        required=False,
+        allow_null=True,
+        max_length=MAX_COLLECTIONS,
+        help_text=f"At most {MAX_COLLECTIONS} (CATALOG_SEARCH_MAX_COLLECTIONS).",
+    )
+    ids = serializers.ListField(
+        child=serializers.CharField(max_length=ID_MAX_CHARS),
+        required=False,
+        allow_null=True,
+        max_length=MAX_IDS,
+        help_text=f"At most {MAX_IDS} (CATALOG_SEARCH_MAX_IDS).",
+    )
     datetime = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_LIMIT,
+        default=DEFAULT_LIMIT,
+        help_text=f"Page size, at most {MAX_LIMIT} (CATALOG_SEARCH_MAX_LIMIT; above it: 422).",
+    )
     query = serializers.DictField(required=False, allow_null=True)
     bbox = serializers.ListField(child=serializers.FloatField(), required=False, allow_null=True)
     intersects = serializers.DictField(required=False, allow_null=True)
@@ -39,8 +61,19 @@ class CatalogSearchInput(serializers.Serializer):
 
 
 class CatalogSearchStreamInput(CatalogSearchInput):
-    # The stream has no page size: `limit` caps the whole stream (default: everything).
-    limit = serializers.IntegerField(required=False, min_value=1, allow_null=True, default=None)
+    # The stream has no page size: `limit` caps the whole stream (settings: a default and a maximum).
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=settings.CATALOG_STREAM_MAX_ITEMS,
+        allow_null=True,
+        default=None,  # CATALOG_STREAM_DEFAULT_ITEMS, read per request
+        help_text=(
+            f"Items in the whole stream: {settings.CATALOG_STREAM_DEFAULT_ITEMS:,} when absent or null "
+            f"(CATALOG_STREAM_DEFAULT_ITEMS), at most {settings.CATALOG_STREAM_MAX_ITEMS:,} "
+            "(CATALOG_STREAM_MAX_ITEMS; above it: 422)."
+        ),
+    )
 
 
 def _params(data: dict[str, Any], *, limit: int):
@@ -104,7 +137,8 @@ def catalog_search_stream_op(ctx: OpContext, data: dict[str, Any]) -> StreamingH
     base = ctx.request.build_absolute_uri("/").rstrip("/")
 
     def lines() -> Iterator[bytes]:
-        for capture in catalog_stream(params=params, max_items=data.get("limit")):
+        limit = data.get("limit") or settings.CATALOG_STREAM_DEFAULT_ITEMS
+        for capture in catalog_stream(params=params, max_items=limit):
             yield (json.dumps(capture_feature(capture, base_url=base), separators=(",", ":")) + "\n").encode()
 
     return StreamingHttpResponse(lines(), content_type="application/x-ndjson")

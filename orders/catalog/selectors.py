@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.core import signing
@@ -37,7 +38,10 @@ from .stac_query import DATETIME, QUERYABLES, Filter, parse_query, query_json_sa
 
 DEFAULT_LIMIT = 100
 STREAM_CHUNK = 1000  # rows per fetch from the stream's cursor
-MAX_LIMIT = 500
+MAX_LIMIT = settings.CATALOG_SEARCH_MAX_LIMIT  # read at import: the API's schema states it
+MAX_IDS = settings.CATALOG_SEARCH_MAX_IDS
+MAX_COLLECTIONS = settings.CATALOG_SEARCH_MAX_COLLECTIONS
+ID_MAX_CHARS = 200  # a scene id or collection id longer than this names nothing
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -241,6 +245,19 @@ def _str_list(value: Any, name: str) -> list[str] | None:
         value = [v for v in value.split(",") if v]
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise InvalidInput(f"'{name}' must be a list of strings.")
+    limit, setting = (
+        (MAX_IDS, "CATALOG_SEARCH_MAX_IDS")
+        if name == "ids"
+        else (MAX_COLLECTIONS, "CATALOG_SEARCH_MAX_COLLECTIONS")
+    )
+    if len(value) > limit:
+        raise InvalidInput(
+            f"'{name}' has {len(value):,} entries; the limit is {limit:,} per search ({setting}). "
+            "Search in several requests.",
+            limit=limit,
+        )
+    if any(len(v) > ID_MAX_CHARS for v in value):
+        raise InvalidInput(f"Every entry of '{name}' must be at most {ID_MAX_CHARS} characters.")
     return list(value)
 
 

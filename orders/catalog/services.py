@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon
 from django.db import connection, transaction
 from django.utils import timezone
@@ -134,7 +135,7 @@ def _load_batch(batch: list[SceneRow]) -> int:
 # --- STAC item import -----------------------------------------------------------------------------
 
 REQUIRED_PROPERTIES = ("datetime", "eo:cloud_cover", "gsd", "view:off_nadir")
-MAX_IMPORT_VERTICES = 20_000
+MAX_IMPORT_VERTICES = settings.CATALOG_IMPORT_MAX_VERTICES
 
 
 @dataclass

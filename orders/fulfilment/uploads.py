@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -30,7 +31,7 @@ def _number(value: Any, default: float) -> float:
 
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_VERTICES = 20_000
+MAX_VERTICES = settings.DELIVERY_FOOTPRINT_MAX_VERTICES
 
 
 @dataclass(frozen=True)

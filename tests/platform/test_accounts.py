@@ -193,16 +193,21 @@ def test_every_model_is_in_the_admin(db):
 
 
 def test_seed_demo_is_idempotent():
+    from geopera_web.audit.models import AuditEvent
+
     _call("seed_demo")
     counts = (
         Organization.objects.count(),
         Membership.objects.count(),
         wallet_get(org=Organization.objects.get(name="Acme Agriculture")).available_credits,
+        AuditEvent.objects.count(),
     )
+    assert AuditEvent.objects.filter(org__name="Acme Agriculture", summary__details__demo=True).count() == 2
     _call("seed_demo")
     assert (
         Organization.objects.count(),
         Membership.objects.count(),
         wallet_get(org=Organization.objects.get(name="Acme Agriculture")).available_credits,
+        AuditEvent.objects.count(),
     ) == counts
     assert counts[0] == 3

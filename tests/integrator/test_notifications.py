@@ -1,0 +1,97 @@
+"""Notifications: fed by committed events, routed by role, per-user preferences, and the feed's
+operations (tenancy: another person's notification is a 404)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from geopera_web.events.models import Notification, NotificationPreference
+from geopera_web.events.notifications import digests_send
+from geopera_web.events.services import event_emit
+from tests.conftest import caller_for_user
+from tests.factories import make_study, make_tasking_request, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Boom(Exception):
+    pass
+
+
+def test_pending_decision_goes_to_every_admin_not_to_operators(org, admin_user, operator_user, staff_user):
+    second_admin = make_user(org=org, email="admin2@example.test", role="admin")
+    order = make_tasking_request(org, operator_user)
+    make_study(order, staff_user, deadline=timezone.now() + timedelta(days=2))
+    to = set(Notification.objects.filter(kind="decision.pending").values_list("user_id", flat=True))
+    assert to == {admin_user.pk, second_admin.pk}
+    n = Notification.objects.filter(kind="decision.pending").first()
+    assert "waits for your decision" in n.title and n.link == "/inbox/"
+
+
+def test_status_changes_go_to_the_orders_creator(org, admin_user, operator_user):
+    with transaction.atomic():
+        event_emit(
+            org=org,
+            type="delivery.received",
+            data={
+                "orderId": "7f0c2d55-7d3e-4d47-9c41-2f7d1e6a0c11",
+                "createdBy": operator_user.pk,
+                "displayName": "Harbour",
+            },
+        )
+    assert list(Notification.objects.values_list("user_id", "kind")) == [
+        (operator_user.pk, "delivery.received")
+    ]
+
+
+def test_no_notification_for_a_rolled_back_change(org, admin_user):
+    with pytest.raises(Boom), transaction.atomic():
+        event_emit(org=org, type="wallet.low_balance", data={"availableCredits": 5})
+        raise Boom
+    assert not Notification.objects.exists()
+
+
+def test_preferences_email_now_digest_or_in_app_off(org, admin_user, mailoutbox):
+    second = make_user(org=org, email="digest@example.test", role="admin")
+    third = make_user(org=org, email="quiet@example.test", role="admin")
+    NotificationPreference.objects.create(user=admin_user, event_type="wallet.low_balance", email=True)
+    NotificationPreference.objects.create(
+        user=second, event_type="wallet.low_balance", email=True, digest=True
+    )
+    NotificationPreference.objects.create(user=third, event_type="wallet.low_balance", in_app=False)
+    with transaction.atomic():
+        event_emit(org=org, type="wallet.low_balance", data={"availableCredits": 900})
+    assert [m.to for m in mailoutbox] == [[admin_user.email]]  # immediately, after commit
+    feed_users = set(Notification.objects.filter(dismissed_at__isnull=True).values_list("user_id", flat=True))
+    assert feed_users == {admin_user.pk, second.pk}
+    assert digests_send() == 1
+    assert mailoutbox[-1].to == [second.email] and "Credits are running low" in mailoutbox[-1].body
+    assert digests_send() == 0  # sent once
+
+
+def test_feed_operations_and_tenancy(org, admin_user, other_admin):
+    with transaction.atomic():
+        for n in range(3):
+            event_emit(org=org, type="wallet.low_balance", data={"availableCredits": n})
+    api = caller_for_user(admin_user, org)
+    listing = api.post("notifications.list", {}).json()
+    assert listing["total"] == 3 and listing["unread"] == 3
+    assert api.post("notifications.unread_count", {}).json() == {"unread": 3}
+    first, second, _ = (n["id"] for n in listing["notifications"])
+    assert api.post("notifications.mark_read", {"notification_id": first}).json()["read"] is True
+    assert api.post("notifications.unread_count", {}).json() == {"unread": 2}
+    assert api.post("notifications.dismiss", {"notification_id": second}).json()["dismissed"] is True
+    assert api.post("notifications.list", {}).json()["total"] == 2
+    assert api.post("notifications.list", {"unread_only": True}).json()["total"] == 1
+    assert api.post("notifications.mark_all_read", {}).json() == {"marked_count": 1}
+    assert api.post("notifications.unread_count", {}).json() == {"unread": 0}
+
+    other = caller_for_user(other_admin)
+    assert other.post("notifications.mark_read", {"notification_id": first}).status_code == 404
+    assert other.post("notifications.dismiss", {"notification_id": first}).status_code == 404
+    assert other.post("notifications.list", {}).json()["total"] == 0
+    assert api.post("notifications.mark_read", {"notification_id": "not-a-uuid"}).status_code == 404
