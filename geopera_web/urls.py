@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("geopera_web.accounts.urls")),
     path("", include("geopera_web.billing.urls")),
     path("", include("geopera_web.api.urls")),
+    path("", include("geopera_web.events.urls")),
     path("", include("geopera_web.audit.urls")),
     path("", include("orders.urls")),
     path("", include("tasking.urls")),
