@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.http import HttpRequest
 from rest_framework import fields as f
 from rest_framework import serializers
@@ -133,6 +134,10 @@ def field_schema(field: f.Field, components: dict[str, Any], *, request: bool = 
             schema["pattern"] = (
                 _STRING if field.allow_blank or not field.trim_whitespace else _NON_BLANK_STRING
             )
+            if isinstance(field, f.RegexField):
+                # The field's own expression is the rule.
+                regex = next(v.regex for v in field.validators if isinstance(v, RegexValidator))
+                schema["pattern"] = regex.pattern
     else:
         schema = {}
     if field.help_text:

@@ -13,3 +13,18 @@ class EventsConfig(AppConfig):
 
         register_consumer("webhooks", webhooks_consumer)
         register_consumer("notifications", notifications_consumer)
+
+        from geopera_web.accounts.navigation import register_badge
+        from geopera_web.demo import register_seeder
+
+        from .demo import seed_events
+
+        register_seeder(order=95, name="events", seeder=seed_events)
+
+        register_badge("notifications", _bell_count)
+
+
+def _bell_count(request) -> int:
+    from .notifications import unread_count
+
+    return unread_count(user=request.user, org=request.org)

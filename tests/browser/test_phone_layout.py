@@ -109,6 +109,17 @@ def test_every_page_fits_a_phone_as_admin(live_server, page, login, world, admin
             failures.append(str(exc))
     assert not failures, "\n".join(failures)
 
+    # The order lists stack into cards: every row's status is on screen, not scrolled off the right.
+    for path in ("/orders/", "/tasking/"):
+        page.goto(u + path)
+        states = page.get_by_test_id("order-state")
+        assert states.count() >= 4
+        for i in range(states.count()):
+            box = states.nth(i).locator(".state").first.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (
+                f"{path}: status {i} at {box}"
+            )
+
     # The navigation sits behind a Menu button, with tap-sized links.
     page.goto(u + "/")
     _open_menu(page)

@@ -106,3 +106,52 @@ def test_api_key_create_and_revoke_and_a_role_change_are_audited_once(org, admin
     membership_set(org=org, user=person, role="operator", actor=admin_user)  # unchanged: no event
     event = AuditEvent.objects.get(action="membership.set")
     assert (event.summary["before"], event.summary["after"]) == ({"role": "viewer"}, {"role": "operator"})
+
+
+# --- the Activity page (org admins, their org only) ----------------------------------------------
+
+
+def _events(org, n: int, action: str = "wallet.topup") -> None:
+    from geopera_web.audit.services import audit_record
+
+    for i in range(n):
+        audit_record(action=action, org=org, credits=i)
+
+
+def test_activity_shows_the_org_admin_their_own_trail_paged_and_filtered(client, org, other_org, admin_user):
+    _events(org, 30)
+    _events(org, 2, action="apikey.create")
+    _events(other_org, 3, action="apikey.revoke")
+    client.force_login(admin_user)
+    page = client.get("/settings/activity/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert body.count("<code>wallet.topup</code>") + body.count("<code>apikey.create</code>") == 25
+    assert "apikey.revoke" not in body  # another org's trail
+    filtered = client.get("/settings/activity/", {"action": "apikey"}).content.decode()
+    assert filtered.count("<code>apikey.create</code>") == 2 and "<code>wallet.topup</code>" not in filtered
+    for hostile in ({"page": "9999"}, {"page": "x"}, {"action": "<script>"}):
+        assert client.get("/settings/activity/", hostile).status_code == 200
+
+
+def test_activity_is_for_org_admins_only(client, org, operator_user):
+    client.force_login(operator_user)
+    assert client.get("/settings/activity/").status_code in (403, 404)
+
+
+def test_activity_query_count_does_not_grow_with_rows(client, org, admin_user, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(admin_user)
+    _events(org, 2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/settings/activity/").status_code == 200
+    person = make_user(org=org, role="viewer", email="many@example.test")
+    from geopera_web.audit.services import audit_record
+
+    for _ in range(20):
+        audit_record(action="membership.set", actor=person, org=org)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/settings/activity/").status_code == 200
+    assert len(many.captured_queries) <= len(few.captured_queries)

@@ -30,3 +30,9 @@ def ledger_word(entry: object) -> str:
 
     kind = getattr(entry, "kind", "")
     return WORDS.get(kind, str(kind))
+
+
+@register.filter
+def sub(value: int | None, other: int | None) -> int:
+    """`{{ a|sub:b }}`: a − b for integer credits."""
+    return int(value or 0) - int(other or 0)
