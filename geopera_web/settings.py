@@ -49,12 +49,15 @@ INSTALLED_APPS = [
     "geopera_web.api",
     "geopera_web.ops",
     "geopera_web.audit",
+    "django_prometheus",
     "geopera_web.events",
     "orders",
     "tasking",
 ]
 
 MIDDLEWARE = [
+    # Outermost: /metrics counts and times every request (django-prometheus).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # First: every response (errors included) carries X-Request-ID, every log line its request id.
     "geopera_web.ops.request_id.RequestIdMiddleware",
     # One access-log line per request, inside the request id's scope.
@@ -65,6 +68,7 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     # Before anything reads the body (sessions, CSRF, DRF): 413 from Content-Length alone.
     "geopera_web.limits.RequestBodyLimitMiddleware",
+    "geopera_web.limits.NulCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,7 +84,10 @@ MIDDLEWARE = [
     "geopera_web.middleware.PageErrorMiddleware",
     # Last, as django-axes asks: turns a locked-out login into our lockout page.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+# The bearer token Prometheus scrapes /metrics with (empty: only signed-in staff see it).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 ROOT_URLCONF = "geopera_web.urls"
 WSGI_APPLICATION = "geopera_web.wsgi.application"

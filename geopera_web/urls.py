@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import views
-from .ops import health
+from .ops import health, metrics
 
 admin.site.site_header = "geopera-web administration"
 admin.site.site_title = "geopera-web admin"
@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     # Browsers ask for /favicon.ico on pages without an icon link (the admin, JSON views).
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),

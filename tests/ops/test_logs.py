@@ -50,12 +50,14 @@ def test_one_access_line_per_request_with_route_status_org_and_principal(caplog,
     _, raw = api_key_create(org=org, name="logs", scopes=["orders:read"], actor=admin_user)
     client = Client()
     with caplog.at_level(logging.INFO, logger="geopera.request"):
-        response = client.get("/v1/op/orders.list", headers={"X-API-Key": raw})
+        response = client.post(
+            "/v1/op/orders.list", {}, content_type="application/json", headers={"X-API-Key": raw}
+        )
         anonymous = client.get("/healthz")
     assert response.status_code == 200, response.content
     first, second = _access(caplog)
     assert (first.method, first.route, first.status, first.org_id, first.principal) == (
-        "GET",
+        "POST",
         "/v1/op/<str:op_id>",
         200,
         str(org.pk),
