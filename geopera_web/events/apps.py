@@ -15,6 +15,11 @@ class EventsConfig(AppConfig):
         register_consumer("notifications", notifications_consumer)
 
         from geopera_web.accounts.navigation import register_badge
+        from geopera_web.demo import register_seeder
+
+        from .demo import seed_events
+
+        register_seeder(order=95, name="events", seeder=seed_events)
 
         register_badge("notifications", _bell_count)
 

@@ -65,3 +65,17 @@ def test_webhooks_page_admins_only_secret_once_and_form_errors(org, admin_user, 
     bad = c.post("/settings/webhooks/", {"event_type": "order.created", "endpoint_url": "ftp://x"})
     assert bad.status_code == 400 and "http(s)" in bad.content.decode()
     assert EventSubscription.objects.count() == 1
+
+
+def test_seed_demo_gives_a_subscription_with_deliveries_and_unread_notifications():
+    from django.core.management import call_command
+
+    from geopera_web.events.demo import DEMO_ENDPOINT
+    from geopera_web.events.models import WebhookDelivery
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # idempotent
+    sub = EventSubscription.objects.get(endpoint_url=DEMO_ENDPOINT)
+    statuses = list(WebhookDelivery.objects.filter(subscription=sub).values_list("status", flat=True))
+    assert "succeeded" in statuses and "retrying" in statuses and len(statuses) <= 5
+    assert Notification.objects.filter(org=sub.org, read_at__isnull=True).exists()
