@@ -92,6 +92,30 @@ class RequestBodyLimitMiddleware:
         return self.get_response(request)
 
 
+class NulCharacterMiddleware:
+    """PostgreSQL text cannot hold NUL (0x00): a `%00` in a query string or a url-encoded form would
+    reach a filter or a column and answer 500. Refuse it up front with a 400 that says so (JSON
+    bodies are checked by the serializers, uploads are files and may hold any byte)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = None
+        if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.META.get("QUERY_STRING", ""):
+            where = "query string"
+        elif request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+            body = request.body  # already bounded by RequestBodyLimitMiddleware; Django keeps it
+            if b"%00" in body or b"\x00" in body:
+                where = "form"
+        if where is None:
+            return self.get_response(request)
+        detail = f"The {where} contains a NUL character (%00), which no field accepts. Remove it."
+        if is_api_path(request.path):
+            return problem_response(status=400, title="Bad Request", detail=detail, slug="malformed-request")
+        return _page_error(request, status=400, title="Bad request", detail=detail)
+
+
 # --- rate limits ------------------------------------------------------------------------------------
 
 

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     # Before anything reads the body (sessions, CSRF, DRF): 413 from Content-Length alone.
     "geopera_web.limits.RequestBodyLimitMiddleware",
+    "geopera_web.limits.NulCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

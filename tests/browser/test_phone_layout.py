@@ -110,7 +110,7 @@ def test_every_page_fits_a_phone_as_admin(live_server, page, login, world, admin
     assert not failures, "\n".join(failures)
 
     # The order lists stack into cards: every row's status is on screen, not scrolled off the right.
-    for path in ("/orders/", "/tasking/"):
+    for path in ("/orders/", "/tasking/", "/"):
         page.goto(u + path)
         states = page.get_by_test_id("order-state")
         assert states.count() >= 4
