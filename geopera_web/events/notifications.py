@@ -23,16 +23,20 @@ _TO_ADMINS = {"decision.pending", "decision.expiring", "wallet.low_balance", "bu
 _TO_CREATOR = {"order.status_changed", "delivery.received", "coverage.updated", "decision.decided"}
 
 
+_DECISION_WORDS = {"feasibility": "feasibility study", "quotation": "quotation", "approval": "spend approval"}
+
+
 def _title(event: Event) -> tuple[str, str, str]:
     p = event.payload
+    what = _DECISION_WORDS.get(str(p.get("decisionKind")), "decision")
     name = p.get("displayName") or "An order"
     link = f"/orders/{p['orderId']}/" if p.get("orderId") else ""
     match event.type:
         case "decision.pending":
-            return f"A {p.get('decisionKind', 'decision')} waits for your decision", name, "/inbox/"
+            return f"A {what} waits for your decision", name, "/inbox/"
         case "decision.expiring":
             return (
-                f"A {p.get('decisionKind', 'decision')} expires soon",
+                f"A {what} expires soon",
                 f"{name}: decide before {p.get('deadline', '')[:16]}",
                 "/inbox/",
             )
@@ -47,7 +51,8 @@ def _title(event: Event) -> tuple[str, str, str]:
         case "budget.threshold_reached":
             return "A workspace budget threshold was reached", "", "/billing/"
         case "order.status_changed":
-            return f"{name} is now {p.get('toStatus', p.get('status', ''))}", p.get("message", ""), link
+            status = str(p.get("toStatus") or p.get("status") or "").split("/")[0].replace("_", " ")
+            return f"{name} is now {status}", p.get("message", ""), link
         case "delivery.received":
             return f"New imagery delivered for {name}", p.get("message", ""), link
         case "coverage.updated":

@@ -103,7 +103,7 @@ def test_cache_down_degrades_and_broker_down_loses_nothing(stack, shop):
     org, _, headers, scenes = shop
     # --- the cache Redis dies: reads, pages and spends keep working; /readyz names the cache.
     stack.cache_redis.stop()
-    listed = httpx.get(stack.web_url + "/v1/op/orders.list", headers=headers, timeout=10)
+    listed = httpx.post(stack.web_url + "/v1/op/orders.list", json={}, headers=headers, timeout=10)
     assert listed.status_code == 200, listed.text
     placed = _place(stack, headers, scenes[0])
     assert placed.status_code == 202, placed.text

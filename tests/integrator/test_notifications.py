@@ -95,3 +95,18 @@ def test_feed_operations_and_tenancy(org, admin_user, other_admin):
     assert other.post("notifications.dismiss", {"notification_id": first}).status_code == 404
     assert other.post("notifications.list", {}).json()["total"] == 0
     assert api.post("notifications.mark_read", {"notification_id": "not-a-uuid"}).status_code == 404
+
+
+def test_status_titles_read_as_words(org, operator_user):
+    with transaction.atomic():
+        event_emit(
+            org=org,
+            type="order.status_changed",
+            data={
+                "toStatus": "partially_fulfilled/QUOTATION_ACCEPTED",
+                "createdBy": operator_user.pk,
+                "displayName": "Harbour",
+            },
+        )
+        event_emit(org=org, type="decision.pending", data={"decisionKind": "approval"})
+    assert Notification.objects.get(kind="order.status_changed").title == "Harbour is now partially fulfilled"
