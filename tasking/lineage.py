@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from geopera_web.accounts.models import Organization
-from orders.lineage.graph import Edge, LineageSource, NodeInfo, _uuids, register_lineage_source
+from orders.lineage.graph import LineageSource, NodeInfo, _uuids, register_lineage_source, relation
 
 from .models import FeasibilityStudy, Quotation
 
@@ -26,24 +24,17 @@ def _describe_quotations(org: Organization, ids: list[str]) -> dict[str, NodeInf
     return {str(i): NodeInfo(label=f"Quotation {c:,} credits", status=d) for i, d, c in rows}
 
 
-def _order_studies(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = FeasibilityStudy.objects.filter(org=org, order_id__in=_uuids(ids)).values_list("order_id", "id")
-    return [Edge("order", str(o), "feasibility_study", str(s), "assessed_by") for o, s in rows]
-
-
-def _study_order(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = FeasibilityStudy.objects.filter(org=org, id__in=_uuids(ids)).values_list("order_id", "id")
-    return [Edge("order", str(o), "feasibility_study", str(s), "assessed_by") for o, s in rows]
-
-
-def _order_quotations(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = Quotation.objects.filter(org=org, order_id__in=_uuids(ids)).values_list("order_id", "id")
-    return [Edge("order", str(o), "quotation", str(q), "priced_by") for o, q in rows]
-
-
-def _quotation_order(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = Quotation.objects.filter(org=org, id__in=_uuids(ids)).values_list("order_id", "id")
-    return [Edge("order", str(o), "quotation", str(q), "priced_by") for o, q in rows]
+_order_studies, _study_order = relation(
+    FeasibilityStudy,
+    org_field="org",
+    parent="order",
+    parent_field="order_id",
+    child="feasibility_study",
+    rel="assessed_by",
+)
+_order_quotations, _quotation_order = relation(
+    Quotation, org_field="org", parent="order", parent_field="order_id", child="quotation", rel="priced_by"
+)
 
 
 register_lineage_source(LineageSource("feasibility_study", _describe_studies, up=[_study_order]))

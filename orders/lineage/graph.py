@@ -213,62 +213,72 @@ def _describe_items(org: Organization, ids: list[str]) -> dict[str, NodeInfo]:
     return {str(i): NodeInfo(label=s, status=st) for i, s, st in rows}
 
 
-def _project_orders(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = Order.objects.filter(org=org, workspace_id__in=_uuids(ids)).values_list("workspace_id", "id")
-    return [Edge("project", str(w), "order", str(o), "contains") for w, o in rows]
+def relation(
+    model: Any,
+    *,
+    org_field: str,
+    parent: str,
+    parent_field: str,
+    child: str,
+    rel: str,
+    parent_ids: Callable[[list[str]], list] | None = None,
+    child_ids: Callable[[list[str]], list] | None = None,
+) -> tuple[Batch, Batch]:
+    """The two batch functions (down: parents -> children, up: children -> parents) of a relation
+    stored on the child's rows as `parent_field`; one query per batch either way."""
+    parent_ids = parent_ids or _uuids
+    child_ids = child_ids or _uuids
+
+    def edges(org: Organization, **where: Any) -> list[Edge]:
+        rows = model.objects.filter(**{org_field: org}, **where).values_list(parent_field, "id")
+        return [Edge(parent, str(p), child, str(c), rel) for p, c in rows]
+
+    def down(org: Organization, ids: list[str]) -> Iterable[Edge]:
+        return edges(org, **{f"{parent_field}__in": parent_ids(ids)})
+
+    def up(org: Organization, ids: list[str]) -> Iterable[Edge]:
+        return edges(org, id__in=child_ids(ids), **{f"{parent_field}__isnull": False})
+
+    return down, up
 
 
-def _order_project(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = Order.objects.filter(org=org, id__in=_uuids(ids)).values_list("workspace_id", "id")
-    return [Edge("project", str(w), "order", str(o), "contains") for w, o in rows]
-
-
-def _order_groups(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = OrderGroup.objects.filter(order__org=org, order_id__in=_uuids(ids)).values_list("order_id", "id")
-    return [Edge("order", str(o), "group", str(g), "has_group") for o, g in rows]
-
-
-def _group_order(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = OrderGroup.objects.filter(order__org=org, id__in=_uuids(ids)).values_list("order_id", "id")
-    return [Edge("order", str(o), "group", str(g), "has_group") for o, g in rows]
-
-
-def _order_deliveries(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = DeliveryBatch.objects.filter(order__org=org, order_id__in=_uuids(ids)).values_list(
-        "order_id", "id"
-    )
-    return [Edge("order", str(o), "delivery", str(b), "delivered_in") for o, b in rows]
-
-
-def _delivery_order(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = DeliveryBatch.objects.filter(order__org=org, id__in=_ints(ids)).values_list("order_id", "id")
-    return [Edge("order", str(o), "delivery", str(b), "delivered_in") for o, b in rows]
-
-
-def _group_items(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = DeliveredCapture.objects.filter(order__org=org, group_id__in=_uuids(ids)).values_list(
-        "group_id", "id"
-    )
-    return [Edge("group", str(g), "item", str(c), "acquired_for") for g, c in rows]
-
-
-def _item_group(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = DeliveredCapture.objects.filter(order__org=org, id__in=_uuids(ids)).values_list("group_id", "id")
-    return [Edge("group", str(g), "item", str(c), "acquired_for") for g, c in rows]
-
-
-def _delivery_items(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = DeliveredCapture.objects.filter(order__org=org, batch_id__in=_ints(ids)).values_list(
-        "batch_id", "id"
-    )
-    return [Edge("delivery", str(b), "item", str(c), "contains") for b, c in rows]
-
-
-def _item_delivery(org: Organization, ids: list[str]) -> Iterable[Edge]:
-    rows = DeliveredCapture.objects.filter(
-        order__org=org, id__in=_uuids(ids), batch_id__isnull=False
-    ).values_list("batch_id", "id")
-    return [Edge("delivery", str(b), "item", str(c), "contains") for b, c in rows]
+_project_orders, _order_project = relation(
+    Order, org_field="org", parent="project", parent_field="workspace_id", child="order", rel="contains"
+)
+_order_groups, _group_order = relation(
+    OrderGroup,
+    org_field="order__org",
+    parent="order",
+    parent_field="order_id",
+    child="group",
+    rel="has_group",
+)
+_order_deliveries, _delivery_order = relation(
+    DeliveryBatch,
+    org_field="order__org",
+    parent="order",
+    parent_field="order_id",
+    child="delivery",
+    rel="delivered_in",
+    child_ids=_ints,
+)
+_group_items, _item_group = relation(
+    DeliveredCapture,
+    org_field="order__org",
+    parent="group",
+    parent_field="group_id",
+    child="item",
+    rel="acquired_for",
+)
+_delivery_items, _item_delivery = relation(
+    DeliveredCapture,
+    org_field="order__org",
+    parent="delivery",
+    parent_field="batch_id",
+    child="item",
+    rel="contains",
+    parent_ids=_ints,
+)
 
 
 register_lineage_source(LineageSource("project", _describe_projects, down=[_project_orders]))
