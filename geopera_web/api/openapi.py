@@ -137,7 +137,7 @@ def field_schema(field: f.Field, components: dict[str, Any], *, request: bool = 
             if isinstance(field, f.RegexField):
                 # The field's own expression is the rule.
                 regex = next(v.regex for v in field.validators if isinstance(v, RegexValidator))
-                schema["pattern"] = regex.pattern
+                schema["pattern"] = f"^$|{regex.pattern}" if field.allow_blank else regex.pattern
     else:
         schema = {}
     if field.help_text:

@@ -20,6 +20,7 @@ from .idempotency import run_idempotent
 from .openapi import build_openapi
 from .problems import drf_errors_to_detail, validation_response
 from .registry import OpContext, Operation, Principal, get_operation, get_operation_by_route
+from .strict import json_type_errors
 from .throttling import PrincipalRateThrottle
 
 
@@ -111,6 +112,11 @@ class OperationView(APIView):
         validated: dict[str, Any] = data
         if op.input is not None:
             serializer = op.input(data=data)
+            # JSON bodies are held to the document's types (a form-encoded body is all strings).
+            is_json = (request.content_type or "").startswith("application/json")
+            wrong_types = json_type_errors(serializer, data, ["body"]) if is_json else []
+            if wrong_types:
+                return validation_response(wrong_types)
             if not serializer.is_valid():
                 return validation_response(drf_errors_to_detail(serializer.errors))
             validated = dict(serializer.validated_data)

@@ -190,3 +190,21 @@ def test_docs_page_renders_swagger_from_vendored_files():
     assert response.status_code == 200
     assert b"/static/vendor/swagger-ui/swagger-ui-bundle.js" in response.content
     assert b"cdn" not in response.content.lower()
+
+
+@pytest.mark.parametrize(
+    "body, loc, words",
+    [
+        ({"message": 5}, ["body", "message"], "Must be a string, not a number."),
+        ({"message": "hi", "count": "2"}, ["body", "count"], "Must be an integer, not a string."),
+        ({"message": "hi", "count": True}, ["body", "count"], "Must be an integer, not a boolean."),
+        ({"message": ["hi"]}, ["body", "message"], "Must be a string, not an array."),
+    ],
+)
+def test_json_types_are_the_documents_not_coerced(api_operator, body, loc, words):
+    # DRF would turn 5 into "5" and "2" into 2; the document says string and integer, so the API does.
+    response = api_operator.post("test.echo", body)
+    assert response.status_code == 422, response.content
+    assert {"loc": loc, "msg": words, "type": response.json()["detail"][0]["type"]} in response.json()[
+        "detail"
+    ]

@@ -3,10 +3,11 @@ coverage, fuzzing, stateful links), with every check except the two that still h
 (see below). A server error, a response that breaks its declared schema, status or content type, or
 an undeclared method that answers, fails the suite.
 
-Still open (issue 12): `positive_data_acceptance` and `negative_data_rejection` report 9 failures —
-type coercion DRF allows (a number for a string id, 0/1 for a boolean), rules the document cannot
-state (a capture or sensor id that does not exist is a 422; cross-field rules such as
-`monthlyBudgetCredits` needing a `workspaceId`; `orders.tasking.place`'s product-dependent body)."""
+Still open (issue 12): `positive_data_acceptance` and `negative_data_rejection` report about 8
+failures: rules the document cannot state (an unknown capture, sensor or event type is a 422; a
+cursor token's validity; cross-field rules such as `monthlyBudgetCredits` needing a `workspaceId`;
+`orders.tasking.place`'s product-dependent body; an API key needing a scope) and free-form GeoJSON
+fields the document does not type yet."""
 
 from __future__ import annotations
 
