@@ -92,5 +92,6 @@ def _after_commit(events: list[Event]) -> None:
                 except Exception:  # one consumer's outage must not hide the event from the others
                     logger.exception("Event consumer %s failed for %s %s", name, event.type, event.id)
 
+    deliver.is_outbox_delivery = True  # type: ignore[attr-defined]  # tests tell it from the rest
     if events:
         transaction.on_commit(deliver)

@@ -12,6 +12,7 @@ from orders.models import Order, OrderGroup
 from tests.conftest import caller_for_user
 from tests.factories import make_org, make_user, place_body
 from tests.geometry import geojson_box
+from tests.on_commit import besides_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +101,7 @@ def test_place_enqueues_fulfilment_after_commit(
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api_operator.post("orders.archive.place", place_body("SYD-A"))
-    assert len(callbacks) == 1
+    assert len(besides_outbox(callbacks)) == 1
     # Eager Celery in unit tests: the simulated provider (delay 0) fulfilled it.
     assert Order.objects.get(pk=response.json()["id"]).status == "fulfilled"
 

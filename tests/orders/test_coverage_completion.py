@@ -15,6 +15,7 @@ from orders.coverage.services import coverage_recompute, order_coverage_settle
 from orders.models import CoverageSnapshot, Order
 from orders.tasks import recompute_coverage
 from tests.factories import deliver, make_tasking_order
+from tests.on_commit import besides_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def test_a_delivery_queues_a_recompute_on_commit(org, django_capture_on_commit_c
     order = make_tasking_order(org=org, aois=[A])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         deliver(order, order.groups.get(), [(150.9, -33.1, 151.05, -32.8)], ref="b1")
-    assert len(callbacks) == 1
+    assert len(besides_outbox(callbacks)) == 1
     snap = CoverageSnapshot.objects.get(order=order)
     assert snap.percent == pytest.approx(50, abs=0.5) and snap.captures_delivered == 1
 

@@ -45,7 +45,7 @@ def test_order_detail_page_shows_breakdown_timeline_and_cancel_effect(placed_ord
     html = operator_client.get(f"/orders/{placed_order.pk}/").content.decode()
     assert 'id="order-map"' in html and 'id="order-groups"' in html
     assert "SYD-A" in html and "SYD-B" in html
-    assert f"reservation of {placed_order.total_credits} credits" in html
+    assert f"reservation of {placed_order.total_credits:,} credits" in html
     assert "placed" in html and "payment_authorized" in html
 
 
