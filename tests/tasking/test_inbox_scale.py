@@ -257,9 +257,10 @@ def test_inbox_page_one_and_a_far_page_cost_the_same_queries(org, admin_user):
     n_far, r_far = count_queries(lambda: c.get(url))
     assert r_far.status_code == 200 and r_far.content.decode().count('data-testid="decision-row"') == 10
     assert n1 == n_far
-    # session, user, membership | wallet, badge count (shared by the layout and the page) |
-    # page statement, one query per kind on the page (3, with the AOIs), options | workspaces
-    assert n1 == 11
+    # session, user, membership | wallet, badge count (shared by the layout and the page), the
+    # bell's unread notifications | page statement, one query per kind on the page (3, with the
+    # AOIs), options | workspaces
+    assert n1 == 12
 
 
 def test_inbox_own_queries_for_a_page_stay_within_five_for_one_kind(org, admin_user):
@@ -268,10 +269,11 @@ def test_inbox_own_queries_for_a_page_stay_within_five_for_one_kind(org, admin_u
     c.get("/inbox/")
     n_all, _ = count_queries(lambda: c.get("/inbox/?kind=feasibility"))
     n_base, _ = count_queries(lambda: c.get("/inbox/badge/"))
-    # the badge poll: session, user, membership, the count. The page adds the wallet, the
-    # filtered count, the page statement, the studies (with their AOIs), their options, the workspaces.
+    # the badge poll: session, user, membership, the count. The page adds the wallet, the bell's
+    # unread count, the filtered count, the page statement, the studies (with their AOIs), their
+    # options, the workspaces.
     assert n_base == 4
-    assert n_all - n_base <= 6
+    assert n_all - n_base <= 7
 
 
 def test_polling_is_a_count_not_the_list(org, admin_user):
