@@ -8,11 +8,11 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from .notifications import _consumer as notifications_consumer
-        from .services import register_consumer
+        from .services import register_batch_consumer
         from .webhooks import _consumer as webhooks_consumer
 
-        register_consumer("webhooks", webhooks_consumer)
-        register_consumer("notifications", notifications_consumer)
+        register_batch_consumer("webhooks", webhooks_consumer)
+        register_batch_consumer("notifications", notifications_consumer)
 
         from geopera_web.accounts.navigation import register_badge
         from geopera_web.demo import register_seeder

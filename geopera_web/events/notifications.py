@@ -5,6 +5,7 @@ deliveries and coverage go to the order's creator."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.mail import send_mail
@@ -61,21 +62,60 @@ def _title(event: Event) -> tuple[str, str, str]:
     return event.type, "", link
 
 
+def _creator(event: Event) -> int | None:
+    if event.type not in _TO_CREATOR:
+        return None
+    try:
+        return int(event.payload.get("createdBy") or 0) or None
+    except (TypeError, ValueError):
+        return None
+
+
+def recipients_by_event(events: list[Event]) -> dict[Any, list[int]]:
+    """Who hears of each event (by event id), in at most two queries for the whole batch."""
+    admin_orgs = {e.org_id for e in events if e.type in _TO_ADMINS}
+    admins: dict[Any, list[int]] = {}
+    if admin_orgs:
+        for org_id, uid in Membership.objects.filter(
+            org_id__in=admin_orgs, role=Role.ADMIN, user__is_active=True
+        ).values_list("org_id", "user_id"):
+            admins.setdefault(org_id, []).append(uid)
+    creators = {(e.org_id, uid) for e in events if (uid := _creator(e))}
+    members: set[tuple[Any, int]] = set()
+    if creators:
+        members = set(
+            Membership.objects.filter(
+                org_id__in={o for o, _ in creators},
+                user_id__in={u for _, u in creators},
+                user__is_active=True,
+            ).values_list("org_id", "user_id")
+        )
+    out: dict[Any, list[int]] = {}
+    for e in events:
+        if e.type in _TO_ADMINS:
+            out[e.pk] = list(admins.get(e.org_id, []))
+        elif (uid := _creator(e)) and (e.org_id, uid) in members:
+            out[e.pk] = [uid]
+        else:
+            out[e.pk] = []
+    return out
+
+
 def recipients_for(event: Event) -> list[int]:
-    if event.type in _TO_ADMINS:
-        return list(
-            Membership.objects.filter(org_id=event.org_id, role=Role.ADMIN, user__is_active=True).values_list(
-                "user_id", flat=True
-            )
-        )
-    if event.type in _TO_CREATOR and event.payload.get("createdBy"):
-        uid = event.payload["createdBy"]
-        return list(
-            Membership.objects.filter(org_id=event.org_id, user_id=uid, user__is_active=True).values_list(
-                "user_id", flat=True
-            )
-        )
-    return []
+    return recipients_by_event([event])[event.pk]
+
+
+@dataclass(frozen=True)
+class Note:
+    """One message to some people of one org (each gets a line per their preference for `kind`)."""
+
+    users: list[int]
+    org_id: Any
+    kind: str
+    title: str
+    body: str = ""
+    link: str = ""
+    event: Event | None = None
 
 
 def notify_users(
@@ -89,61 +129,84 @@ def notify_users(
     event: Event | None = None,
 ) -> list[Notification]:
     """Write the notifications (per each person's preference for `kind`) and queue the e-mails."""
-    if not users:
+    return notify_many([Note(users, org_id, kind, title, body, link, event)])
+
+
+def notify_many(notes: list[Note]) -> list[Notification]:
+    """`notify_users` for several messages at once: preferences, the rows and the e-mail addresses
+    are one statement each, however many messages and people."""
+    notes = [n for n in notes if n.users]
+    if not notes:
         return []
-    prefs = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=users, event_type=kind)}
-    rows, mail_to = [], []
-    for uid in users:
-        pref = prefs.get(uid)
-        in_app = pref.in_app if pref else True
-        email = pref.email if pref else False
-        digest = bool(pref and pref.email and pref.digest)
-        if in_app or digest:
-            rows.append(
-                Notification(
-                    user_id=uid,
-                    org_id=org_id,
-                    event=event,
-                    kind=kind,
-                    title=title[:200],
-                    body=body[:1000],
-                    link=link[:500],
-                    digest_pending=digest,
-                    # a digest-only line (in-app off) is not shown in the feed
-                    dismissed_at=None if in_app else timezone.now(),
+    prefs = {
+        (p.user_id, p.event_type): p
+        for p in NotificationPreference.objects.filter(
+            user_id__in={u for n in notes for u in n.users}, event_type__in={n.kind for n in notes}
+        )
+    }
+    rows: list[Notification] = []
+    mails: list[tuple[Note, int]] = []
+    now = timezone.now()
+    for note in notes:
+        for uid in note.users:
+            pref = prefs.get((uid, note.kind))
+            in_app = pref.in_app if pref else True
+            email = pref.email if pref else False
+            digest = bool(pref and pref.email and pref.digest)
+            if in_app or digest:
+                rows.append(
+                    Notification(
+                        user_id=uid,
+                        org_id=note.org_id,
+                        event=note.event,
+                        kind=note.kind,
+                        title=note.title[:200],
+                        body=note.body[:1000],
+                        link=note.link[:500],
+                        digest_pending=digest,
+                        # a digest-only line (in-app off) is not shown in the feed
+                        dismissed_at=None if in_app else now,
+                    )
                 )
-            )
-        if email and not digest:
-            mail_to.append(uid)
+            if email and not digest:
+                mails.append((note, uid))
     created = Notification.objects.bulk_create(rows)
-    if mail_to:
-        addresses = [e for e in User.objects.filter(pk__in=mail_to).values_list("email", flat=True) if e]
+    if mails:
+        addresses = {
+            pk: e
+            for pk, e in User.objects.filter(pk__in={u for _, u in mails}).values_list("pk", "email")
+            if e
+        }
+        outgoing = [(note, addresses[uid]) for note, uid in mails if uid in addresses]
 
         def send() -> None:
-            for address in addresses:
+            for note, address in outgoing:
                 try:
                     send_mail(
-                        subject=f"[geopera] {title}"[:200],
-                        message=f"{body}\n\n{link}",
+                        subject=f"[geopera] {note.title}"[:200],
+                        message=f"{note.body}\n\n{note.link}",
                         from_email=None,
                         recipient_list=[address],
                     )
                 except Exception:
-                    logger.exception("Could not mail a %s notification", kind)
+                    logger.exception("Could not mail a %s notification", note.kind)
 
-        transaction.on_commit(send)
+        if outgoing:
+            transaction.on_commit(send)
     return created
 
 
-def _consumer(event: Event) -> None:
-    users = recipients_for(event)
-    if not users:
-        return
-    title, body, link = _title(event)
-    with transaction.atomic():
-        notify_users(
-            users=users, org_id=event.org_id, kind=event.type, title=title, body=body, link=link, event=event
-        )
+def _consumer(events: list[Event]) -> None:
+    """The outbox's batch consumer: recipients and preferences resolved once for the batch."""
+    recipients = recipients_by_event(events)
+    notes = []
+    for event in events:
+        if users := recipients[event.pk]:
+            title, body, link = _title(event)
+            notes.append(Note(users, event.org_id, event.type, title, body, link, event))
+    if notes:
+        with transaction.atomic():
+            notify_many(notes)
 
 
 # --- the feed (selectors and services) ------------------------------------------------------------

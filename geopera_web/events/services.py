@@ -19,13 +19,29 @@ from .registry import is_event_type
 logger = logging.getLogger(__name__)
 
 Consumer = Callable[[Event], None]
-_consumers: list[tuple[str, Consumer]] = []
+BatchConsumer = Callable[[list[Event]], None]
+_consumers: list[tuple[str, BatchConsumer]] = []
+
+
+def register_batch_consumer(name: str, consumer: BatchConsumer) -> None:
+    """Called once with the events one emit (or one `events_emit_many`) committed, so a consumer
+    resolves what it needs (subscriptions, recipients) once per batch, not once per event
+    (idempotent per name)."""
+    global _consumers
+    _consumers = [(n, c) for n, c in _consumers if n != name] + [(name, consumer)]
 
 
 def register_consumer(name: str, consumer: Consumer) -> None:
     """Called with each event after its transaction committed (idempotent per name)."""
-    global _consumers
-    _consumers = [(n, c) for n, c in _consumers if n != name] + [(name, consumer)]
+
+    def per_event(events: list[Event]) -> None:
+        for event in events:
+            try:
+                consumer(event)
+            except Exception:  # one bad event must not hide the rest of its batch
+                logger.exception("Event consumer %s failed for %s %s", name, event.type, event.id)
+
+    register_batch_consumer(name, per_event)
 
 
 def _uuid_or_none(value: Any) -> str | None:
@@ -85,12 +101,20 @@ def events_emit_many(items: list[tuple[Organization, str, dict[str, Any]]]) -> l
 
 def _after_commit(events: list[Event]) -> None:
     def deliver() -> None:
-        for event in events:
-            for name, consumer in list(_consumers):
-                try:
-                    consumer(event)
-                except Exception:  # one consumer's outage must not hide the event from the others
-                    logger.exception("Event consumer %s failed for %s %s", name, event.type, event.id)
+        for name, consumer in list(_consumers):
+            try:
+                consumer(events)
+            except Exception:  # one consumer's outage must not hide the events from the others
+                if len(events) == 1:
+                    logger.exception("Event consumer %s failed for %s %s", name, events[0].type, events[0].id)
+                    continue
+                # nor one bad event hide the rest of its batch: try them one by one (a batch
+                # consumer is atomic or idempotent, so what it did before failing is not doubled)
+                for event in events:
+                    try:
+                        consumer([event])
+                    except Exception:
+                        logger.exception("Event consumer %s failed for %s %s", name, event.type, event.id)
 
     deliver.is_outbox_delivery = True  # type: ignore[attr-defined]  # tests tell it from the rest
     if events:

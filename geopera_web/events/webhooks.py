@@ -9,6 +9,8 @@ import base64
 import json
 import logging
 import secrets
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -163,46 +165,70 @@ def _matches(sub: EventSubscription, event: Event) -> bool:
 
 def event_fan_out(event_id: object) -> list[WebhookDelivery]:
     """Create the deliveries of one committed event (once) and queue them after commit."""
+    return events_fan_out([event_id])
+
+
+def events_fan_out(event_ids: Iterable[object]) -> list[WebhookDelivery]:
+    """Create the deliveries of committed events (each once) and queue them after commit: the
+    events are locked, the subscriptions of their orgs read and the events stamped in one
+    statement each, however many events there are."""
+    ids = list(event_ids)
+    if not ids:
+        return []
     with transaction.atomic():
-        event = Event.objects.select_for_update().filter(pk=event_id, fanned_out_at__isnull=True).first()
-        if event is None:
+        events = list(
+            Event.objects.select_for_update()
+            .filter(pk__in=ids, fanned_out_at__isnull=True)
+            .order_by("created_at", "pk")
+        )
+        if not events:
             return []
-        subs = [
-            s
-            for s in EventSubscription.objects.filter(org_id=event.org_id, active=True)
-            if _matches(s, event) and event.type != "ping"
-        ]
+        subs_by_org: dict[Any, list[EventSubscription]] = defaultdict(list)
+        for s in EventSubscription.objects.filter(org_id__in={e.org_id for e in events}, active=True):
+            subs_by_org[s.org_id].append(s)
         now = timezone.now()
         deliveries = WebhookDelivery.objects.bulk_create(
-            [WebhookDelivery(subscription=s, event=event, next_attempt_at=now) for s in subs]
+            [
+                WebhookDelivery(subscription=s, event=e, next_attempt_at=now)
+                for e in events
+                if e.type != "ping"
+                for s in subs_by_org[e.org_id]
+                if _matches(s, e)
+            ]
         )
-        event.fanned_out_at = now
-        event.save(update_fields=["fanned_out_at"])
-        for d in deliveries:
-            _enqueue_after_commit(d.pk)
+        Event.objects.filter(pk__in=[e.pk for e in events]).update(fanned_out_at=now)
+        _enqueue_after_commit(*[d.pk for d in deliveries])
     return deliveries
 
 
-def _enqueue_after_commit(delivery_id: object, countdown: float = 0) -> None:
-    if not settings.WEBHOOK_ENQUEUE:  # deliveries wait for the drain (beat or webhooks.drain)
+def _enqueue_after_commit(*delivery_ids: object, countdown: float = 0) -> None:
+    if not settings.WEBHOOK_ENQUEUE or not delivery_ids:  # without: the drain (beat, webhooks.drain)
         return
 
     def go() -> None:
         from .tasks import deliver_webhook
 
-        try:
-            deliver_webhook.apply_async(args=[str(delivery_id)], countdown=countdown)
-        except Exception:  # broker down: the drain (beat) picks it up later
-            logger.warning("Could not queue webhook delivery %s", delivery_id)
+        for delivery_id in delivery_ids:
+            try:
+                deliver_webhook.apply_async(args=[str(delivery_id)], countdown=countdown)
+            except Exception:  # broker down: the drain (beat) picks it up later
+                logger.warning("Could not queue webhook delivery %s", delivery_id)
 
     transaction.on_commit(go)
 
 
-def _consumer(event: Event) -> None:
-    if EventSubscription.objects.filter(org_id=event.org_id, active=True).exists():
-        event_fan_out(event.pk)
-    else:
-        Event.objects.filter(pk=event.pk).update(fanned_out_at=timezone.now())
+def _consumer(events: list[Event]) -> None:
+    """The outbox's batch consumer: one look-up of which orgs subscribe at all; the events of the
+    others are stamped in one UPDATE, the rest fanned out together."""
+    subscribed = set(
+        EventSubscription.objects.filter(org_id__in={e.org_id for e in events}, active=True)
+        .values_list("org_id", flat=True)
+        .distinct()
+    )
+    idle = [e.pk for e in events if e.org_id not in subscribed]
+    if idle:
+        Event.objects.filter(pk__in=idle, fanned_out_at__isnull=True).update(fanned_out_at=timezone.now())
+    events_fan_out(e.pk for e in events if e.org_id in subscribed)
 
 
 # --- one attempt -----------------------------------------------------------------------------------
@@ -392,8 +418,7 @@ def deliveries_replay(
                 for o in originals
             ]
         )
-        for c in copies:
-            _enqueue_after_commit(c.pk)
+        _enqueue_after_commit(*[c.pk for c in copies])
     return copies
 
 
@@ -402,9 +427,7 @@ def webhooks_drain(*, org: Organization | None = None, limit: int = 500) -> dict
     events = Event.objects.filter(fanned_out_at__isnull=True).exclude(type="ping")
     if org is not None:
         events = events.filter(org=org)
-    fanned = 0
-    for eid in list(events.order_by("created_at").values_list("pk", flat=True)[:limit]):
-        fanned += len(event_fan_out(eid))
+    fanned = len(events_fan_out(list(events.order_by("created_at").values_list("pk", flat=True)[:limit])))
     due = WebhookDelivery.objects.filter(
         status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],
         next_attempt_at__lte=timezone.now(),
