@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .models import LedgerEntry
+from .models import Charge, LedgerEntry
 
 K = LedgerEntry.Kind
 
@@ -41,6 +41,10 @@ class LedgerRow:
 
 def _order_id_of(entry: LedgerEntry) -> str | None:
     ref = entry.charge.reference if entry.charge_id and entry.charge else ""
+    return _order_id_in(ref)
+
+
+def _order_id_in(ref: str) -> str | None:
     if not ref.startswith("order:"):
         return None
     try:
@@ -71,6 +75,44 @@ def ledger_rows(entries: Iterable[LedgerEntry], *, org: Any) -> list[LedgerRow]:
                 explain=EXPLAIN.get(e.kind, ""),
                 order_id=oid,
                 order_name=(names.get(oid) or "") if oid else "",
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ChargeRow:
+    """A charge as the Billing page's Charges table reads it: the order it paid for (linked) and
+    its net — charged minus refunded once settled, the hold while held — the same number as the
+    order page's Net and the sum of the order's Charged and Refunded rows in the ledger CSV."""
+
+    charge: Charge
+    order_id: str | None
+    order_name: str
+    net_credits: int
+
+
+def charge_rows(charges: Iterable[Charge], *, org: Any) -> list[ChargeRow]:
+    """One query for the names of every order the charges paid for (no N+1)."""
+    from orders.models import Order
+
+    charges = list(charges)
+    ids = {oid for c in charges if (oid := _order_id_in(c.reference))}
+    names = {
+        str(pk): name
+        for pk, name in Order.objects.filter(org=org, pk__in=ids).values_list("pk", "display_name")
+    }
+    rows = []
+    for c in charges:
+        oid = _order_id_in(c.reference)
+        if oid not in names:
+            oid = None
+        rows.append(
+            ChargeRow(
+                charge=c,
+                order_id=oid,
+                order_name=(names.get(oid) or "") if oid else "",
+                net_credits=c.net_credits,
             )
         )
     return rows

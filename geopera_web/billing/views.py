@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.dashboard import billing_panels
 
-from .ledger_rows import ledger_csv_lines, ledger_rows
+from .ledger_rows import charge_rows, ledger_csv_lines, ledger_rows
 from .selectors import charge_list, invoice_month_total, ledger_list, wallet_get
 
 
@@ -24,7 +24,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "wallet": wallet_get(org=request.org),
             "ledger_page": ledger_page,
             "ledger_rows": ledger_rows(ledger_page.object_list, org=request.org),
-            "charges": charge_list(org=request.org)[:20],
+            "charges": charge_rows(charge_list(org=request.org)[:20], org=request.org),
             "invoice_total": invoice_month_total(org=request.org)
             if request.org.billing_mode == "enterprise"
             else None,

@@ -11,12 +11,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -242,3 +243,88 @@ def stack_env(*, db_name: str, broker_url: str, cache_url: str, **extra: str) ->
     )
     env.update(extra)
     return env
+
+
+@contextlib.contextmanager
+def redis_stack(tmp: Path, db_name: str, **env: str) -> Iterator[Stack]:
+    """A Stack with a broker and a cache redis-server of its own and the environment of its
+    processes set (`stack_env` + `env`); the caller starts the processes it needs. Every process
+    started is stopped at the end, by its PID."""
+    s = Stack(tmp=tmp, env={})
+    try:
+        s.broker_redis, s.broker_port = s.redis()
+        s.cache_redis, s.cache_port = s.redis()
+        s.env = stack_env(
+            db_name=db_name,
+            broker_url=f"redis://127.0.0.1:{s.broker_port}/0",
+            cache_url=f"redis://127.0.0.1:{s.cache_port}/0",
+            **env,
+        )
+        s.db_name = db_name
+        yield s
+    finally:
+        s.stop_all()
+
+
+@dataclass
+class Shop:
+    """An org with credits, an operator with a bearer token, and priced archive captures."""
+
+    org: Any
+    user: Any
+    headers: dict[str, str]
+    scenes: list[str]
+
+
+def make_shop(*, label: str, lon: float, lat: float, captures: int = 2) -> Shop:
+    from geopera_web.accounts.services import user_token_create
+    from tests.factories import make_org, make_priced_capture, make_product, make_user
+
+    tag = uuid.uuid4().hex[:6]
+    org = make_org(name=f"{label} Org {tag}", credits=1_000_000)
+    user = make_user(org=org, role="operator", email=f"op-{tag}@{label.lower()}.example")
+    product = make_product(rate=100, min_area=1.0)
+    scenes = [
+        make_priced_capture(product=product, bounds=(lon + i / 10, lat, lon + 0.05 + i / 10, lat + 0.05))
+        for i in range(captures)
+    ]
+    _, token = user_token_create(user=user, org=org)
+    return Shop(org, user, {"Authorization": f"Bearer {token}"}, [c.scene_id for c in scenes])
+
+
+def conninfo() -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return psycopg.conninfo.make_conninfo(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+    )
+
+
+@contextlib.contextmanager
+def row_locked(model: type, pk: object) -> Iterator[psycopg.Connection]:
+    """Hold `SELECT … FOR UPDATE` on one row in a connection of our own until the block ends."""
+    table, column = model._meta.db_table, model._meta.pk.column
+    conn = psycopg.connect(conninfo())
+    try:
+        conn.execute(f'SELECT 1 FROM "{table}" WHERE "{column}" = %s FOR UPDATE', [pk])  # noqa: S608
+        yield conn
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def blocked_backends(lock_conn: psycopg.Connection) -> list[int]:
+    """Backends of the test database waiting for a lock our connection holds. Asked on a
+    connection of its own: inside the lock's transaction pg_stat_activity is a frozen snapshot."""
+    with psycopg.connect(conninfo(), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND %s = ANY(pg_blocking_pids(pid))",
+            [lock_conn.info.backend_pid],
+        ).fetchall()
+    return [r[0] for r in rows]

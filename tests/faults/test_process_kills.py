@@ -14,7 +14,6 @@ import contextlib
 import json
 import threading
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import psycopg
@@ -22,88 +21,33 @@ import pytest
 
 from geopera_web.billing.models import LedgerEntry, Wallet
 from orders.models import DeliveryBatch, Order, OrderEvent
-from tests.factories import make_org, make_priced_capture, make_product, make_user, place_body
+from tests.factories import make_priced_capture, make_product, place_body
 from tests.faults.conftest import assert_ledger_matches_wallet
-from tests.faults.procs import Stack, stack_env, wait_for
+from tests.faults.procs import Stack, blocked_backends, conninfo, make_shop, redis_stack, row_locked, wait_for
 
 pytestmark = pytest.mark.fault
 
 
 @pytest.fixture(scope="module")
 def stack(fault_tmp, test_db_name):
-    s = Stack(tmp=fault_tmp, env={})
-    s.broker_redis, s.broker_port = s.redis()
-    s.cache_redis, s.cache_port = s.redis()
-    s.env = stack_env(
-        db_name=test_db_name,
-        broker_url=f"redis://127.0.0.1:{s.broker_port}/0",
-        cache_url=f"redis://127.0.0.1:{s.cache_port}/0",
-        # The simulated provider answers "not yet" for 3 s, so a fulfilment is a submit, then a
-        # retry that stores the delivery and captures the money: the test blocks that retry.
+    # The simulated provider answers "not yet" for 3 s, so a fulfilment is a submit, then a
+    # retry that stores the delivery and captures the money: the test blocks that retry.
+    with redis_stack(
+        fault_tmp,
+        test_db_name,
         SIM_ARCHIVE_DELAY_SECONDS="3",
         IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS="2",
         LOG_FORMAT="json",
-    )
-    s.db_name = test_db_name
-    try:
+    ) as s:
         s.worker_proc = s.worker()
         s.web_proc, s.web_url = s.web()
         yield s
-    finally:
-        s.stop_all()
 
 
 @pytest.fixture
 def shop(fault_db):
-    from geopera_web.accounts.services import user_token_create
-
-    org = make_org(name=f"Kill Org {uuid.uuid4().hex[:6]}", credits=1_000_000)
-    user = make_user(org=org, role="operator", email=f"op-{uuid.uuid4().hex[:6]}@kills.example")
-    product = make_product(rate=100, min_area=1.0)
-    scenes = [
-        make_priced_capture(product=product, bounds=(150.0 + i / 10, -30.0, 150.05 + i / 10, -29.95))
-        for i in range(2)
-    ]
-    _, token = user_token_create(user=user, org=org)
-    return org, {"Authorization": f"Bearer {token}"}, [c.scene_id for c in scenes]
-
-
-def _conninfo() -> str:
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    return psycopg.conninfo.make_conninfo(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-    )
-
-
-@contextlib.contextmanager
-def row_locked(model: type, pk: object) -> Iterator[psycopg.Connection]:
-    """Hold `SELECT … FOR UPDATE` on one row in a connection of our own until the block ends."""
-    table, column = model._meta.db_table, model._meta.pk.column
-    conn = psycopg.connect(_conninfo())
-    try:
-        conn.execute(f'SELECT 1 FROM "{table}" WHERE "{column}" = %s FOR UPDATE', [pk])  # noqa: S608
-        yield conn
-    finally:
-        conn.rollback()
-        conn.close()
-
-
-def blocked_backends(lock_conn: psycopg.Connection) -> list[int]:
-    """Backends of the test database waiting for a lock our connection holds. Asked on a
-    connection of its own: inside the lock's transaction pg_stat_activity is a frozen snapshot."""
-    with psycopg.connect(_conninfo(), autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND %s = ANY(pg_blocking_pids(pid))",
-            [lock_conn.info.backend_pid],
-        ).fetchall()
-    return [r[0] for r in rows]
+    shop = make_shop(label="Kill", lon=150.0, lat=-30.0)
+    return shop.org, shop.headers, shop.scenes
 
 
 def _place(stack: Stack, headers: dict, scene: str, key: str | None = None) -> httpx.Response:
@@ -179,7 +123,7 @@ def test_a_database_connection_killed_mid_task_is_retried_and_fulfils_once(stack
 
     with row_locked(Order, order_id) as lock:
         victims = wait_for(lambda: blocked_backends(lock), timeout=30, what="the worker blocked mid-task")
-        with psycopg.connect(_conninfo(), autocommit=True) as admin:
+        with psycopg.connect(conninfo(), autocommit=True) as admin:
             for pid in victims:
                 admin.execute("SELECT pg_terminate_backend(%s)", [pid])
     # The task fails on its dead connection, retries on a new one and completes; the worker lives.

@@ -13,9 +13,9 @@ import pytest
 from geopera_web.accounts.models import Workspace
 from orders.models import Order, OrderEvent
 from tasking.models import FeasibilityStudy
-from tests.factories import AUTO_PRODUCT, make_org, make_priced_capture, make_product, make_user, place_body
+from tests.factories import AUTO_PRODUCT, place_body
 from tests.faults.conftest import assert_ledger_matches_wallet
-from tests.faults.procs import Stack, stack_env, wait_for
+from tests.faults.procs import Stack, make_shop, redis_stack, wait_for
 from tests.tasking.flow_helpers import fc, params, square
 
 pytestmark = pytest.mark.fault
@@ -23,39 +23,21 @@ pytestmark = pytest.mark.fault
 
 @pytest.fixture(scope="module")
 def stack(fault_tmp, test_db_name):
-    s = Stack(tmp=fault_tmp, env={})
-    s.broker_redis, s.broker_port = s.redis()
-    s.cache_redis, s.cache_port = s.redis()
-    s.env = stack_env(
-        db_name=test_db_name,
-        broker_url=f"redis://127.0.0.1:{s.broker_port}/0",
-        cache_url=f"redis://127.0.0.1:{s.cache_port}/0",
-    )
-    try:
+    with redis_stack(fault_tmp, test_db_name) as s:
         s.worker_proc = s.worker()
         s.beat_proc = s.beat()
         s.web_proc, s.web_url = s.web()
         yield s
-    finally:
-        s.stop_all()
 
 
 @pytest.fixture
 def shop(fault_db):
     """An org with credits, an operator's bearer token and three priced captures."""
-    from geopera_web.accounts.services import user_token_create
     from tasking.services import sensor_catalog_seed
 
-    org = make_org(name=f"Fault Org {uuid.uuid4().hex[:6]}", credits=1_000_000)
-    user = make_user(org=org, role="operator", email=f"op-{uuid.uuid4().hex[:6]}@faults.example")
-    product = make_product(rate=100, min_area=1.0)
-    scenes = [
-        make_priced_capture(product=product, bounds=(151.0 + i / 10, -34.0, 151.05 + i / 10, -33.95))
-        for i in range(3)
-    ]
+    shop = make_shop(label="Fault", lon=151.0, lat=-34.0, captures=3)
     sensor_catalog_seed()
-    _, token = user_token_create(user=user, org=org)
-    return org, user, {"Authorization": f"Bearer {token}"}, [c.scene_id for c in scenes]
+    return shop.org, shop.user, shop.headers, shop.scenes
 
 
 def _ready(stack: Stack) -> httpx.Response:

@@ -84,3 +84,42 @@ def test_the_dashboard_uses_the_same_words(shop):
     make_archive_order(org=org, actor=admin, scene_ids=["LG-0"])
     html = _client(admin).get("/").content.decode()
     assert "Held · " in html and "Reservation · " not in html and "Capture · " not in html
+
+
+def test_billing_shows_each_orders_net_linked_and_it_matches_the_order_page_and_the_csv(shop):
+    """Issue 16, item 7: net per order on Billing = charged − refunded, the order page's Net, and the
+    sum of that order's Charged and Refunded rows in the ledger CSV."""
+    from geopera_web.billing.services import charge_capture, charge_refund
+
+    org, admin, _ = shop
+    refunded = make_archive_order(org=org, actor=admin, scene_ids=["LG-0"])
+    held = make_archive_order(org=org, actor=admin, scene_ids=["LG-1"])
+    charge = refunded.charge
+    charge_capture(charge_id=charge.pk)
+    charge_refund(charge_id=charge.pk, credits=1_234)
+    charge.refresh_from_db()
+    net = charge.captured_credits - charge.refunded_credits
+    assert net > 0
+
+    c = _client(admin)
+    html = c.get("/billing/").content.decode()
+    table = html[html.index('data-testid="charges"') :]
+    table = table[: table.index("</table>")]
+    row = table[table.index(f'data-order="{refunded.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert f'href="/orders/{refunded.id}/"' in row and refunded.display_name in row
+    assert f"<strong>{net:,}</strong>" in row and f"−{1_234:,}" in row
+    held_row = table[table.index(f'data-order="{held.id}"') :]
+    held_row = held_row[: held_row.index("</tr>")]
+    assert f"<strong>{held.charge.authorized_credits:,}</strong>" in held_row
+
+    order_page = c.get(f"/orders/{refunded.id}/").content.decode()
+    net_cell = order_page[order_page.index('data-testid="order-net"') :]
+    assert f"{net:,}" in net_cell[: net_cell.index("</dd>")]
+
+    response = c.get("/billing/ledger.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))[1:]
+    mine = [r for r in rows if r[2] == str(refunded.id)]
+    charged = sum(-int(r[6]) - int(r[7]) for r in mine if r[1] == "Charged")
+    back = sum(int(r[6]) for r in mine if r[1] == "Refunded")
+    assert charged - back == net

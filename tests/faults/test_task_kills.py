@@ -1,0 +1,157 @@
+"""Workers SIGKILLed in the middle of the tasks that move orders and events on — one set of real
+processes: a broker and a cache redis-server of our own and a Celery worker; no web and no beat (the
+test sends each task itself, so nothing but the broker's redelivery of the unacknowledged message
+recovers it).
+
+As in test_process_kills.py, "the worst moment" is a row lock the test holds in its own database
+connection: the task blocks on it inside its transaction (after some of its writes), the worker is
+killed there, the lock is released, a new worker starts and gets the message back after the
+visibility timeout. State is built in this process (tasks run inline here)."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from celery import Celery
+from django.utils import timezone
+
+from geopera_web.billing.models import LedgerEntry
+from geopera_web.events.models import Event, WebhookDelivery
+from orders.models import CoverageSnapshot, Order
+from tasking.models import FeasibilityStudy
+from tests.factories import deliver, make_study, make_tasking_order, make_tasking_request, make_user
+from tests.faults.conftest import assert_ledger_matches_wallet
+from tests.faults.procs import Stack, blocked_backends, make_shop, redis_stack, row_locked, wait_for
+from tests.geometry import box
+
+pytestmark = pytest.mark.fault
+
+
+@pytest.fixture(scope="module")
+def stack(fault_tmp, test_db_name) -> Iterator[Stack]:
+    with redis_stack(fault_tmp, test_db_name, WEBHOOK_ALLOW_PRIVATE="true") as s:
+        s.worker_proc = s.worker()
+        s.client = Celery("faults-client", broker=s.env["CELERY_BROKER_URL"])
+        s.client.conf.broker_transport_options = {"visibility_timeout": 6}
+        yield s
+
+
+@pytest.fixture
+def shop(fault_db):
+    return make_shop(label="Task", lon=140.0, lat=-20.0, captures=0)
+
+
+def _send(stack: Stack, task: str, *args: str) -> None:
+    stack.client.send_task(task, args=list(args), queue=stack.env["CELERY_QUEUE"])
+
+
+def _kill_blocked_worker_then_restart(stack: Stack, model: type, pk: object, task: str, *args: str) -> None:
+    """Send `task`, wait until the worker blocks on the row (model, pk) the test locks, SIGKILL the
+    worker (parent and pool), release the lock and start a new worker."""
+    with row_locked(model, pk) as lock:
+        _send(stack, task, *args)
+        wait_for(lambda: blocked_backends(lock), timeout=30, what=f"{task} blocked mid-task")
+        stack.worker_proc.kill()
+        wait_for(lambda: not stack.worker_proc.alive(), timeout=10, what="the worker dead")
+    stack.worker_proc = stack.worker()
+
+
+def test_a_worker_killed_mid_coverage_recompute_fulfils_the_order_once(stack, shop):
+    aoi = box(140.0, -20.0, 140.1, -19.9)
+    order = make_tasking_order(org=shop.org, aois=[aoi])
+    group = order.groups.get()
+    # The delivery is stored and its recompute left for the worker (the test sends it below).
+    with mock.patch("orders.fulfilment.services.enqueue"):
+        deliver(order, group, [aoi], ref="full-cover")
+    assert not CoverageSnapshot.objects.filter(order=order).exists()
+
+    _kill_blocked_worker_then_restart(
+        stack, Order, order.pk, "orders.tasks.recompute_coverage", str(order.pk)
+    )
+    wait_for(
+        lambda: Order.objects.get(pk=order.pk).status == Order.Status.FULFILLED,
+        timeout=45,
+        what="fulfilled by the new worker",
+    )
+    assert CoverageSnapshot.objects.filter(order=order).count() == 1
+    assert Event.objects.filter(order_id=order.pk, type="coverage.updated").count() == 1
+    kinds = sorted(LedgerEntry.objects.filter(charge=order.charge).values_list("kind", flat=True))
+    assert kinds == ["capture", "reserve"], kinds
+    assert_ledger_matches_wallet(shop.org)
+
+
+def test_a_worker_killed_mid_expiry_expires_the_decision_and_order_once(stack, shop):
+    staff = make_user(org=None, role=None, email=f"staff-{shop.org.pk}@support.example", staff=True)
+    from tasking.services import sensor_catalog_seed
+
+    sensor_catalog_seed()
+    order = make_tasking_request(shop.org, shop.user)
+    study = make_study(order, staff)
+    FeasibilityStudy.objects.filter(pk=study.pk).update(deadline=timezone.now() - timedelta(minutes=1))
+
+    before = list(Event.objects.filter(order_id=order.pk).values_list("pk", flat=True))
+    # The expiry marks the study expired, then blocks on the order row (to expire the order).
+    _kill_blocked_worker_then_restart(stack, Order, order.pk, "tasking.tasks.expire_stale_decisions")
+    wait_for(
+        lambda: Order.objects.get(pk=order.pk).status == Order.Status.EXPIRED,
+        timeout=45,
+        what="expired by the new worker",
+    )
+    study.refresh_from_db()
+    assert study.decision == FeasibilityStudy.Decision.EXPIRED
+    assert order.events.filter(message__startswith="No decision").count() == 1
+    expired_events = Event.objects.filter(order_id=order.pk).exclude(pk__in=before)
+    types = sorted(expired_events.values_list("type", flat=True))
+    assert types == ["decision.decided", "order.status_changed"], types  # each once
+    from geopera_web.events.models import Notification
+
+    per_event = Notification.objects.filter(event__in=expired_events).values_list("event_id", "user_id")
+    assert len(list(per_event)) == len(set(per_event))  # nobody notified twice of one event
+    assert_ledger_matches_wallet(shop.org)
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    received: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        _Receiver.received.append(self.headers.get("webhook-id", ""))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_worker_killed_mid_webhook_fan_out_delivers_once(stack, shop):
+    from geopera_web.events.webhooks import subscription_create
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        subscription_create(
+            org=shop.org,
+            actor=None,
+            event_type="*",
+            endpoint_url=f"http://127.0.0.1:{server.server_address[1]}/hook",
+        )
+        # An event committed whose fan-out never ran (its process died after the commit).
+        event = Event.objects.create(org=shop.org, type="order.fulfilled", payload={"orderType": "archive"})
+
+        _kill_blocked_worker_then_restart(stack, Event, event.pk, "geopera_web.events.tasks.drain_webhooks")
+        wait_for(
+            lambda: WebhookDelivery.objects.filter(event=event, status="succeeded").exists(),
+            timeout=45,
+            what="delivered by the new worker",
+        )
+        assert WebhookDelivery.objects.filter(event=event).count() == 1
+        wait_for(lambda: str(event.pk) in _Receiver.received, timeout=10, what="received")
+        assert _Receiver.received.count(str(event.pk)) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
