@@ -236,7 +236,12 @@ class ProjectDeleteInput(serializers.Serializer):
 class ProjectDeleteOutput(serializers.Serializer):
     deleted = serializers.BooleanField(default=True)
     project_id = serializers.CharField()
-    storage_freed_bytes = serializers.IntegerField(default=0)
+    storage_freed_bytes = serializers.IntegerField(
+        default=0,
+        help_text="Always 0, and true: only a workspace that never held an order can be deleted, and "
+        "the platform stores files (delivered imagery, footprints) only for orders, so deleting one "
+        "frees no stored files (its member, budget and approval rows go with it).",
+    )
 
 
 _ROLE_HELP = "Role: admin, editor, or viewer"
@@ -416,7 +421,7 @@ def projects_archive_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
 def projects_delete_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     """Only a workspace that never held an order: orders carry charges and deliveries that stay
     on record, so one with orders is a 409 (archive it instead). The default workspace: 409.
-    `storage_freed_bytes` is 0: deliveries are not stored per workspace."""
+    `storage_freed_bytes` is 0 and true: a workspace without orders owns no stored files."""
     ws_id = workspace_delete(**_manager_kwargs(ctx), user=ctx.user, workspace_id=data["project_id"])
     return {"deleted": True, "project_id": ws_id, "storage_freed_bytes": 0}
 

@@ -61,3 +61,13 @@ def test_request_schemas_use_the_references_component_names(client):
         ref_name = ref_body["$ref"].rsplit("/", 1)[-1]
         if ref_name != "_Empty":
             assert ours["$ref"].rsplit("/", 1)[-1] == ref_name, op_id
+
+
+@pytest.mark.django_db
+def test_projects_delete_says_why_storage_freed_bytes_is_zero(client):
+    """The reference's `storage_freed_bytes` is kept (it is in the contract) and is always 0: the
+    served document says why, so an integrator does not take it for an unfinished meter."""
+    doc = client.get("/v1/openapi.json").json()
+    field = doc["components"]["schemas"]["ProjectDeleteOutput"]["properties"]["storage_freed_bytes"]
+    assert field["type"] == "integer"
+    assert "never held an order" in field["description"]
