@@ -62,6 +62,11 @@ SUPPORT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "axes.accessfailurelog": ("view",),
     # The audit trail of every org (append-only).
     "audit.auditevent": ("view",),
+    # Integrations: to answer "why did my endpoint get nothing?" (secrets and header values hidden).
+    "events.event": ("view",),
+    "events.eventsubscription": ("view",),
+    "events.webhookdelivery": ("view",),
+    "events.notification": ("view",),
 }
 
 

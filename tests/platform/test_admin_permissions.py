@@ -52,6 +52,11 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "axes.accesslog": ("v", "v"),
     "axes.accessfailurelog": ("v", "v"),
     "audit.auditevent": ("v", "v"),
+    # integrations: read-only (the Webhooks page and the API change them); secrets never shown
+    "events.event": ("v", "v"),
+    "events.eventsubscription": ("v", "v"),
+    "events.webhookdelivery": ("v", "v"),
+    "events.notification": ("v", "v"),
     # what the support desk keeps current
     "tasking.sensor": ("vac", "vacd"),
     "tasking.taskingproduct": ("vacd", "vacd"),
@@ -263,3 +268,31 @@ def test_support_tops_up_through_the_audited_view_and_nobody_else_can(client, su
     )
     wallet.refresh_from_db()
     assert wallet.available_credits == before + 500
+
+
+@pytest.mark.parametrize("who", ["support", "superuser"])
+def test_a_webhook_subscription_in_the_admin_never_shows_its_secrets_or_header_values(
+    who, request, client, org
+):
+    from geopera_web.events.webhooks import subscription_create, subscription_rotate_secret
+
+    sub = subscription_create(
+        org=org,
+        actor=None,
+        event_type="*",
+        endpoint_url="https://hooks.example/in",
+        headers={"Authorization": "Bearer endpoint-credential-123"},
+    )
+    old = sub.secret
+    sub, new = subscription_rotate_secret(org=org, subscription_id=sub.pk)
+    client.force_login(request.getfixturevalue(who))
+    listing = client.get("/admin/events/eventsubscription/")
+    page = client.get(f"/admin/events/eventsubscription/{sub.pk}/change/")
+    assert listing.status_code == page.status_code == 200
+    for body in (listing.content.decode(), page.content.decode()):
+        assert old not in body and new not in body
+        assert "endpoint-credential-123" not in body
+    assert "Authorization" in page.content.decode()  # the header's name is shown
+    for model in ("event", "webhookdelivery", "notification"):
+        assert client.get(f"/admin/events/{model}/").status_code == 200
+    assert client.post(f"/admin/events/eventsubscription/{sub.pk}/change/", {"active": ""}).status_code == 403
