@@ -13,6 +13,7 @@ from rest_framework import exceptions as drf
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from geopera_web import jsonbounds
 from geopera_web.errors import NotFound, PermissionDenied
 from geopera_web.http.conditional import revalidated
 
@@ -77,6 +78,18 @@ class OperationView(APIView):
             detail=f"{self.operation.id} is called with POST and a JSON body (see /v1/openapi.json).",
         )
 
+    @staticmethod
+    def refuse_bad_strings(data: Any) -> HttpResponse | None:
+        """A 422 naming the field when a string in the body (a key too) holds a NUL or a lone
+        surrogate, whatever parsed it (BoundedJSONParser already refuses it for JSON bodies)."""
+        try:
+            jsonbounds.check_strings(data)
+        except jsonbounds.JSONBadString as exc:
+            return validation_response(exc.errors())
+        except jsonbounds.JSONTooDeep:
+            return None  # the parser bounds depth; a body from elsewhere is walked by the serializer
+        return None
+
     def _run(self, request: Request, data: Any) -> HttpResponse:
         op = self.operation
         principal: Principal | None = request.auth
@@ -109,6 +122,9 @@ class OperationView(APIView):
                     }
                 ]
             )
+        refused = self.refuse_bad_strings(data)
+        if refused is not None:
+            return refused
         validated: dict[str, Any] = data
         if op.input is not None:
             serializer = op.input(data=data)

@@ -378,6 +378,8 @@ def _get_input(request: HttpRequest, *, allowed: set[str] = SEARCH_PARAMETERS) -
     if request.GET.get("intersects"):
         try:
             data["intersects"] = jsonbounds.loads(request.GET["intersects"])
+        except jsonbounds.JSONBadString as exc:
+            raise exc.as_invalid_input(("query", "intersects")) from None
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"'intersects' is not valid JSON: {exc.msg}.") from exc
     return data
@@ -420,6 +422,8 @@ def search(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             body = jsonbounds.loads(request.body or b"{}")
+        except jsonbounds.JSONBadString as exc:
+            raise exc.as_invalid_input() from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"The request body is not valid JSON: {exc}.") from exc
         if not isinstance(body, dict):

@@ -246,6 +246,8 @@ def parse_query(value: Any) -> dict[str, dict[str, Any]]:
     if isinstance(value, str):
         try:
             value = jsonbounds.loads(value)
+        except jsonbounds.JSONBadString as exc:
+            raise exc.as_invalid_input(("query", "query")) from None
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"'query' is not valid JSON: {exc.msg}.") from exc
     if not isinstance(value, dict):
@@ -500,6 +502,8 @@ def parse_filter(value: Any, *, lang: str | None, crs: str | None, get: bool) ->
     if lang == "cql2-json" and isinstance(value, str):
         try:
             value = jsonbounds.loads(value)
+        except jsonbounds.JSONBadString as exc:
+            raise exc.as_invalid_input(("query", "filter")) from None
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"'filter' is not valid CQL2 JSON: {exc.msg}.") from exc
     if lang == "cql2-text" and not isinstance(value, str):
