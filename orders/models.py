@@ -20,7 +20,7 @@ from geopera_web.accounts.models import BillingMode, Organization, Workspace
 
 from .approvals.models import BudgetWarning, SpendApproval, SpendPolicy
 from .cart.models import Cart, CartItem
-from .catalog.models import Capture, CatalogVersion, DataProduct, OrderType
+from .catalog.models import Capture, DataProduct, OrderType
 from .coverage.models import CoverageSnapshot
 from .fulfilment.models import DeliveredCapture, DeliveryBatch
 from .watches.models import Watch, WatchAlert, WatchMatch
@@ -30,7 +30,6 @@ __all__ = [
     "SpendApproval",
     "SpendPolicy",
     "Capture",
-    "CatalogVersion",
     "Cart",
     "CartItem",
     "CoverageSnapshot",

@@ -111,15 +111,3 @@ class Capture(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collection}/{self.scene_id}"
-
-
-class CatalogVersion(models.Model):
-    """One row whose `version` a statement-level trigger bumps whenever captures or data products
-    change (migration 0012): the map's tiles hash it into their ETag, so an unchanged catalog
-    answers 304 without running the tile query."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    version = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"catalog version {self.version}"

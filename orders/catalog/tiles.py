@@ -32,7 +32,7 @@ from django.db import connection
 from django.db.models import BooleanField, F
 from django.db.models.expressions import RawSQL
 
-from ..models import Capture, CatalogVersion, OrderType
+from ..models import Capture, OrderType
 from .selectors import SearchParams, catalog_filters_apply
 
 MAX_ZOOM = 22
@@ -96,7 +96,10 @@ class TileAddress:
 
 def catalog_version() -> int:
     """The catalog's version (bumped by a trigger on every change of captures or products)."""
-    return CatalogVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM orders_catalogversion WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def tile_etag(*, tile: TileAddress, params: SearchParams, version: int) -> str:

@@ -13,12 +13,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
-            name='CatalogVersion',
-            fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('version', models.BigIntegerField(default=0)),
-            ],
+        # One row whose version a trigger bumps (below); read by orders/catalog/tiles.py, written
+        # only by the trigger (no model: nothing else may change it).
+        migrations.RunSQL(
+            "CREATE TABLE orders_catalogversion (id smallint PRIMARY KEY CHECK (id = 1), version bigint NOT NULL)",
+            "DROP TABLE orders_catalogversion",
         ),
         migrations.RunSQL(
             "CREATE SEQUENCE orders_capture_tile_key_seq AS bigint",
