@@ -373,6 +373,8 @@ CELERY_BEAT_SCHEDULE.update(
 DECISION_EXPIRING_LEAD_HOURS = env.float("DECISION_EXPIRING_LEAD_HOURS", default=24.0)
 # `wallet.low_balance` when a movement takes the available credits below this (0: never).
 WALLET_LOW_BALANCE_CREDITS = env.int("WALLET_LOW_BALANCE_CREDITS", default=10_000)
+# How often an open page asks for the bell's unread count (paused while the tab is hidden).
+NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=30)
 # Webhooks: private/loopback endpoints (and plain http) only when allowed — by default in DEBUG.
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
 WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
