@@ -373,6 +373,8 @@ CELERY_BEAT_SCHEDULE.update(
 DECISION_EXPIRING_LEAD_HOURS = env.float("DECISION_EXPIRING_LEAD_HOURS", default=24.0)
 # `wallet.low_balance` when a movement takes the available credits below this (0: never).
 WALLET_LOW_BALANCE_CREDITS = env.int("WALLET_LOW_BALANCE_CREDITS", default=10_000)
+# How often an open page asks for the bell's unread count (paused while the tab is hidden).
+NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=30)
 # Webhooks: private/loopback endpoints (and plain http) only when allowed — by default in DEBUG.
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
 WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
@@ -420,6 +422,10 @@ CATALOG_STREAM_DEFAULT_ITEMS = env.int("CATALOG_STREAM_DEFAULT_ITEMS", default=1
 CATALOG_STREAM_MAX_ITEMS = env.int("CATALOG_STREAM_MAX_ITEMS", default=100_000)
 CATALOG_SEARCH_MAX_IDS = env.int("CATALOG_SEARCH_MAX_IDS", default=1_000)
 CATALOG_SEARCH_MAX_COLLECTIONS = env.int("CATALOG_SEARCH_MAX_COLLECTIONS", default=50)
+# The archive map's vector tiles (orders/catalog/tiles.py): a tile with more matching footprints
+# than this carries a count grid (TILES_DENSITY_GRID × TILES_DENSITY_GRID cells) instead.
+TILES_MAX_FEATURES = env.int("TILES_MAX_FEATURES", default=1_000)
+TILES_DENSITY_GRID = env.int("TILES_DENSITY_GRID", default=16)
 # Geometry (orders/geometry.py): vertices per AOI / search / clip geometry, counted before GEOS builds
 # it; features per FeatureCollection; vertices per footprint in catalog imports and delivery uploads.
 GEOMETRY_MAX_VERTICES = env.int("GEOMETRY_MAX_VERTICES", default=10_000)
@@ -435,11 +441,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PAGE_MAX_BODY_BYTES
 AOI_CHECK_RATE_LIMIT = env.str("AOI_CHECK_RATE_LIMIT", default="60/min")
 STAC_SEARCH_RATE_LIMIT = env.str("STAC_SEARCH_RATE_LIMIT", default="60/min")
 STAC_ITEMS_RATE_LIMIT = env.str("STAC_ITEMS_RATE_LIMIT", default="300/min")
+# The map's tiles, per signed-in user: the API's per-user default (a map view loads ~20 tiles).
+TILES_RATE_LIMIT = env.str("TILES_RATE_LIMIT", default="1200/min")
 VIEW_RATE_LIMITS = {
     "tasking:aoi_check": ("principal", "AOI_CHECK_RATE_LIMIT"),
     "orders:stac_search": ("ip", "STAC_SEARCH_RATE_LIMIT"),
     "orders:stac_items": ("ip", "STAC_ITEMS_RATE_LIMIT"),
     "orders:stac_item": ("ip", "STAC_ITEMS_RATE_LIMIT"),
+    "orders:capture_tile": ("principal", "TILES_RATE_LIMIT"),
 }
 
 # --- User tokens -----------------------------------------------------------------------------------

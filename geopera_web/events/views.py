@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from geopera_web.accounts.decorators import org_required, role_required
@@ -22,6 +23,24 @@ from .webhooks import subscription_create
 def notifications_page(request: HttpRequest) -> HttpResponse:
     rows = feed_services.feed(user=request.user, org=request.org)[:100]
     return render(request, "events/notifications.html", {"rows": rows})
+
+
+@require_GET
+def bell(request: HttpRequest) -> HttpResponse:
+    """The bell, polled by every page: rendered without the layout's context processors (no
+    wallet, no badges), so the poll costs the session, the user, the membership and one count.
+    A poll whose session ended gets htmx's "stop polling" (286) instead of the login page."""
+    if request.htmx and not request.user.is_authenticated:
+        return HttpResponse(status=286)
+    return _bell(request)
+
+
+@org_required
+def _bell(request: HttpRequest) -> HttpResponse:
+    count = feed_services.unread_count(user=request.user, org=request.org)
+    response = HttpResponse(render_to_string("events/_bell.html", {"count": count}))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.gis.db import models
-from django.contrib.postgres.indexes import BrinIndex
+from django.contrib.postgres.indexes import BrinIndex, GistIndex
+from django.db.models import Func
 
 
 class OrderType(models.TextChoices):
@@ -43,6 +44,27 @@ class DataProduct(models.Model):
         return self.name
 
 
+class TilePoint(Func):
+    """The one point that places a footprint on the map's density grid: a point on its surface
+    (always inside it, unlike a centroid of an L-shaped or antimeridian-split footprint), latitude
+    clamped to Web Mercator's ±85.0511° so that every capture lies in exactly one tile at every
+    zoom, in EPSG:3857 (the tiles' coordinates)."""
+
+    template = (
+        "ST_Transform(ST_SetSRID(ST_MakePoint(ST_X(ST_PointOnSurface(%(expressions)s)), "
+        "LEAST(GREATEST(ST_Y(ST_PointOnSurface(%(expressions)s)), -85.0511), 85.0511)), 4326), 3857)"
+    )
+    output_field = models.PointField(srid=3857)
+
+
+class TileKeyNext(Func):
+    """The next vector-tile feature id (MVT ids are unsigned integers; a capture's id is a UUID)."""
+
+    template = "nextval('orders_capture_tile_key_seq')"
+    arity = 0
+    output_field = models.BigIntegerField()
+
+
 class Capture(models.Model):
     """A scene in the archive catalog (STAC-like)."""
 
@@ -62,6 +84,16 @@ class Capture(models.Model):
     thumbnail_url = models.URLField(max_length=500, blank=True)
     properties = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # For the map's vector tiles (orders/catalog/tiles.py): the feature id, and the point that puts
+    # the capture in one density cell. Nullable only because bulk loads stage rows in a
+    # `LIKE orders_capture` temp table, where a generated column is a plain one.
+    tile_key = models.BigIntegerField(db_default=TileKeyNext(), editable=False)
+    tile_point = models.GeneratedField(
+        expression=TilePoint("footprint"),
+        output_field=models.PointField(srid=3857, spatial_index=False),
+        db_persist=True,
+        null=True,
+    )
 
     class Meta:
         constraints = [
@@ -74,6 +106,7 @@ class Capture(models.Model):
             # Captures arrive in created_at order: a tiny BRIN index finds "imported since" for
             # the watches' bulk match without scanning the catalog.
             BrinIndex(fields=["created_at"], name="orders_capture_created_brin"),
+            GistIndex(fields=["tile_point"], name="orders_capture_tile_point"),
         ]
 
     def __str__(self) -> str:

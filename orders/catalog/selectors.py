@@ -291,7 +291,12 @@ def catalog_filtered(params: SearchParams) -> QuerySet[Capture]:
     sellable = list(
         DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True).values_list("id", flat=True)
     )
-    qs = Capture.objects.filter(data_product_id__in=sellable)
+    return catalog_filters_apply(Capture.objects.filter(data_product_id__in=sellable), params)
+
+
+def catalog_filters_apply(qs: QuerySet[Capture], params: SearchParams) -> QuerySet[Capture]:
+    """`qs` narrowed by a search's filters (host, collections, ids, area, dates, query, CQL2): the
+    one place they become SQL (the search, its stream and the map's vector tiles)."""
     if params.host:
         qs = qs.filter(host=params.host)
     if params.collections is not None:

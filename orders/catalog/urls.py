@@ -1,6 +1,6 @@
 """Routes of the archive catalog (included in the `orders` namespace by `orders/urls.py`)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import stac, views
 
@@ -9,6 +9,12 @@ urlpatterns = [
     path("archive/aoi-upload", views.archive_aoi_upload, name="aoi_upload"),
     path("archive/products/", views.archive_products_page, name="products"),
     path("archive/quicklook/<str:scene_id>.svg", views.archive_quicklook, name="quicklook"),
+    # Vector tiles of the catalog for the map; the zoom is range-checked in the view (0–22).
+    re_path(
+        r"^tiles/captures/(?P<z>[0-9]{1,2})/(?P<x>[0-9]{1,7})/(?P<y>[0-9]{1,7})\.mvt$",
+        views.capture_tile_view,
+        name="capture_tile",
+    ),
     # STAC API (public read; see orders/catalog/stac.py)
     path("stac/", stac.landing, name="stac_landing"),
     path("stac", stac.landing),

@@ -4,18 +4,30 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.http import parse_etags
 from django.views.decorators.http import require_GET, require_POST
 
+from geopera_web import jsonbounds
 from geopera_web.accounts.decorators import org_required
-from geopera_web.errors import InvalidInput
+from geopera_web.api.problems import problem_response
+from geopera_web.errors import InvalidInput, NotFound
 
 from ..aoi_files import MAX_UPLOAD_BYTES, aoi_from_upload
 from .data import ARCHIVE_HOST, quicklook_shapes
-from .selectors import MAX_LIMIT, archive_products, quicklook_cloud_cover
+from .selectors import (
+    MAX_LIMIT,
+    SearchParams,
+    archive_products,
+    build_params,
+    known_hosts,
+    quicklook_cloud_cover,
+)
+from .tiles import TileAddress, capture_tile, catalog_version, tile_etag
 
 
 @require_GET
@@ -26,6 +38,8 @@ def archive(request: HttpRequest) -> HttpResponse:
     products = list(archive_products())
     config = {
         "searchUrl": "/v1/op/catalog.search",
+        "tileUrl": "/tiles/captures/{z}/{x}/{y}.mvt",
+        "tileMaxZoom": TileAddress.max_zoom(),
         "aoiUploadUrl": "/archive/aoi-upload",
         "hostName": ARCHIVE_HOST,
         "pageSize": 200,
@@ -80,3 +94,67 @@ def archive_quicklook(request: HttpRequest, scene_id: str) -> HttpResponse:
 @org_required
 def archive_products_page(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/products.html", {"products": archive_products()})
+
+
+# The archive panel's filters, as catalog.search takes them (lists comma-separated, `query` and
+# `intersects` as JSON): the same parsing and validation (build_params).
+TILE_FILTERS = ("collections", "ids", "datetime", "query", "intersects", "host_name")
+MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+def _tile_params(request: HttpRequest) -> SearchParams:
+    unknown = sorted(set(request.GET) - set(TILE_FILTERS))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown parameter(s) {', '.join(unknown)}; a tile takes {', '.join(TILE_FILTERS)}.",
+            slug="unknown-parameter",
+        )
+    data: dict[str, Any] = {}
+    for name in TILE_FILTERS:
+        values = request.GET.getlist(name)
+        if len(values) > 1:
+            raise InvalidInput(
+                f"'{name}' is given {len(values)} times; give it once (lists comma-separated)."
+            )
+        if not values or values[0] == "":
+            continue
+        if name == "intersects":
+            try:
+                data[name] = jsonbounds.loads(values[0])
+            except ValueError as exc:
+                raise InvalidInput("'intersects' is not valid GeoJSON (JSON).") from exc
+            if not isinstance(data[name], dict):
+                raise InvalidInput("'intersects' must be a GeoJSON geometry object.")
+        else:
+            data[name] = values[0]
+    host = data.pop("host_name", ARCHIVE_HOST)
+    if host != ARCHIVE_HOST and host not in known_hosts():
+        raise NotFound(f"Unknown host {host!r}.", slug="unknown-host")
+    return build_params(data, limit=1, host=host)
+
+
+@require_GET
+@org_required
+def capture_tile_view(request: HttpRequest, z: str, x: str, y: str) -> HttpResponse:
+    """One vector tile of the archive catalog for the map (orders/catalog/tiles.py). A tile that
+    does not exist is a 404, a bad filter a 400 problem; an unchanged tile is a 304 decided on the
+    catalog's version alone (the tile statement does not run)."""
+    tile = TileAddress.checked(int(z), int(x), int(y))
+    if tile is None:
+        raise Http404("No such tile.")
+    try:
+        params = _tile_params(request)
+    except (InvalidInput, NotFound) as exc:
+        return problem_response(status=exc.status, title=exc.title, detail=exc.detail, slug=exc.slug)
+    etag = tile_etag(tile=tile, params=params, version=catalog_version())
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Cookie"}
+    if (
+        etag in parse_etags(request.headers.get("If-None-Match", ""))
+        or request.headers.get("If-None-Match", "").strip() == "*"
+    ):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = HttpResponse(capture_tile(tile=tile, params=params), content_type=MVT_CONTENT_TYPE)
+    for name, value in headers.items():
+        response[name] = value
+    return response

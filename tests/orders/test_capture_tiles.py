@@ -1,0 +1,320 @@
+"""The archive map's vector tiles (/tiles/captures/{z}/{x}/{y}.mvt): layers, attributes and ids as
+a decoder reads them, exact counting across tiles at every zoom, filters, caching and size."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import random
+
+import mapbox_vector_tile
+import pytest
+from django.db import connection
+from django.db.models.expressions import RawSQL
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from orders.catalog.data import ARCHIVE_HOST
+from orders.models import Capture, DataProduct
+from orders.pricing import credits_for_area
+from tests.factories import make_capture
+from tests.geometry import box
+
+from .conftest import utc
+
+pytestmark = pytest.mark.django_db
+
+COLLECTIONS = ["pleiades", "spot", "pleiades-neo"]
+
+
+@pytest.fixture
+def operator_client(operator_user):
+    client = Client()
+    client.force_login(operator_user)
+    return client
+
+
+def seed(n: int, *, seed: int = 11, west=-12.0, south=-12.0, east=12.0, north=12.0) -> list[Capture]:
+    """`n` boxes around (0°, 0°), where the tile grid's borders of every zoom meet, so many cross
+    tile borders (sizes from 0.05° to 3°)."""
+    rng = random.Random(seed)
+    products = {p.collection: p for p in DataProduct.objects.filter(order_type="archive")}
+    rows = []
+    for i in range(n):
+        collection = COLLECTIONS[i % len(COLLECTIONS)]
+        size = rng.choice([0.05, 0.2, 0.8, 3.0])
+        x0 = rng.uniform(west, east - size)
+        y0 = rng.uniform(south, north - size)
+        rows.append(
+            Capture(
+                scene_id=f"T-{i:04d}",
+                collection=collection,
+                host=ARCHIVE_HOST,
+                data_product=products[collection],
+                footprint=box(x0, y0, x0 + size, y0 + size),
+                acquired_at=utc(2024, 1, 1) + dt.timedelta(days=i),
+                cloud_cover=(i * 7) % 100,
+                off_nadir=(i * 3) % 40,
+                gsd=[0.3, 0.5, 1.5][i % 3],
+                sun_elevation=40.0,
+                platform="SIM",
+            )
+        )
+    return Capture.objects.bulk_create(rows)
+
+
+def tile(client, z, x, y, **filters):
+    return client.get(f"/tiles/captures/{z}/{x}/{y}.mvt", filters)
+
+
+def decode(resp) -> dict:
+    assert resp.status_code == 200, resp.content
+    assert resp["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    return mapbox_vector_tile.decode(resp.content) if resp.content else {}
+
+
+def tiles_over(z: int, west: float, south: float, east: float, north: float):
+    """Every tile address of zoom `z` that a lon/lat box touches (plus one tile around it)."""
+    n = 1 << z
+
+    def tx(lon: float) -> int:
+        return int((lon + 180) / 360 * n)
+
+    def ty(lat: float) -> int:
+        r = math.radians(lat)
+        return int((1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n)
+
+    for x in range(max(0, tx(west) - 1), min(n - 1, tx(east) + 1) + 1):
+        for y in range(max(0, ty(north) - 1), min(n - 1, ty(south) + 1) + 1):
+            yield x, y
+
+
+def counted(client, z: int, **filters) -> tuple[int, int, list[str]]:
+    """(sum of density counts, footprints drawn at home, home ids) over the zoom's tiles."""
+    cells = 0
+    home: list[str] = []
+    for x, y in tiles_over(z, -13, -13, 13, 13):
+        layers = decode(tile(client, z, x, y, **filters))
+        cells += sum(f["properties"]["count"] for f in layers.get("density", {}).get("features", []))
+        home += [
+            f["properties"]["id"]
+            for f in layers.get("captures", {}).get("features", [])
+            if f["properties"]["home"]
+        ]
+    return cells, len(home), home
+
+
+def test_tile_layers_attributes_and_feature_ids(operator_client, products):
+    seed(40)
+    layers = decode(tile(operator_client, 3, 4, 3))
+    assert set(layers) == {"captures"}
+    feats = layers["captures"]["features"]
+    assert feats and layers["captures"]["extent"] == 4096
+    rows = {
+        c.scene_id: c
+        for c in Capture.objects.filter(scene_id__in=[f["properties"]["id"] for f in feats]).select_related(
+            "data_product"
+        )
+    }
+    area = dict(
+        Capture.objects.filter(scene_id__in=rows)
+        .annotate(a=RawSQL("ST_Area(footprint::geography) / 1e6", ()))
+        .values_list("scene_id", "a")
+    )
+    for f in feats:
+        p = f["properties"]
+        assert set(p) == {"id", "collection", "acquired", "cloud", "off_nadir", "gsd", "credits", "home"}
+        c = rows[p["id"]]
+        assert f["id"] == c.tile_key and f["type"] == "Feature"
+        assert f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        assert p["collection"] == c.collection and p["gsd"] == c.gsd
+        assert p["acquired"] == c.acquired_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert p["cloud"] == round(c.cloud_cover, 1) and p["off_nadir"] == round(c.off_nadir, 1)
+        assert p["credits"] == credits_for_area(product=c.data_product, area_km2=area[c.scene_id])
+    assert len({f["id"] for f in feats}) == len(feats)
+
+
+def test_a_crowded_tile_carries_a_density_grid_instead(operator_client, products, settings):
+    settings.TILES_MAX_FEATURES = 5
+    seed(120)
+    layers = decode(tile(operator_client, 0, 0, 0))
+    assert set(layers) == {"density"}
+    cells = layers["density"]["features"]
+    assert sum(c["properties"]["count"] for c in cells) == 120
+    assert all(set(c["properties"]) == {"count"} and c["properties"]["count"] > 0 for c in cells)
+    assert len({c["id"] for c in cells}) == len(cells)
+    # Cells are squares of the 16 × 16 grid (in tile units 4096 / 16 = 256 a side).
+    ring = cells[0]["geometry"]["coordinates"][0]
+    xs, ys = {p[0] for p in ring}, {p[1] for p in ring}
+    assert max(xs) - min(xs) == 256 and max(ys) - min(ys) == 256
+
+
+@pytest.mark.parametrize(
+    "filters", [{}, {"collections": "pleiades,spot", "query": json.dumps({"eo:cloud_cover": {"lte": 50}})}]
+)
+def test_every_matching_capture_is_counted_exactly_once_at_every_zoom(
+    operator_client, products, settings, filters
+):
+    settings.TILES_MAX_FEATURES = 6
+    seed(300)
+    qs = Capture.objects.all()
+    if filters:
+        qs = qs.filter(collection__in=["pleiades", "spot"], cloud_cover__lte=50)
+    expected = qs.count()
+    assert expected > 0
+    mixed = 0
+    for z in range(0, 7):
+        cells, drawn, home = counted(operator_client, z, **filters)
+        mixed += bool(cells and drawn)
+        assert cells + drawn == expected, z
+        assert len(set(home)) == len(home), z  # a footprint is "home" in one tile only
+        if z <= 1:
+            assert drawn == 0 and cells == expected  # all aggregated: the cells alone add up
+    assert mixed >= 2  # zooms where some tiles draw footprints and others count them
+
+
+def test_filters_narrow_the_tile_like_the_search(operator_client, products):
+    make_capture("OLD", footprint=box(1, 1, 2, 2), acquired_at=utc(2020, 1, 1), cloud=80)
+    make_capture("NEW", collection="spot", footprint=box(1, 1, 2, 2), acquired_at=utc(2025, 1, 1), cloud=5)
+
+    def ids(**f):
+        layers = decode(tile(operator_client, 4, 8, 7, **f))
+        return sorted(x["properties"]["id"] for x in layers.get("captures", {}).get("features", []))
+
+    assert ids() == ["NEW", "OLD"]
+    assert ids(collections="spot") == ["NEW"]
+    assert ids(datetime="2024-01-01T00:00:00Z/..") == ["NEW"]
+    assert ids(query=json.dumps({"eo:cloud_cover": {"gte": 50}})) == ["OLD"]
+    assert ids(ids="OLD") == ["OLD"]
+    aoi = {"type": "Polygon", "coordinates": [[[1.5, 1.5], [1.6, 1.5], [1.6, 1.6], [1.5, 1.5]]]}
+    assert ids(intersects=json.dumps(aoi)) == ["NEW", "OLD"]
+    far = {"type": "Polygon", "coordinates": [[[5.5, 5.5], [5.6, 5.5], [5.6, 5.6], [5.5, 5.5]]]}
+    assert ids(intersects=json.dumps(far)) == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "says"),
+    [
+        ({"datetime": "yesterday"}, "RFC 3339"),
+        ({"query": "{not json"}, "not valid JSON"),
+        ({"query": json.dumps({"eo:cloud_cover": {"between": 3}})}, "unknown operator"),
+        ({"intersects": "[1,2]"}, "GeoJSON"),
+        ({"intersects": json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 0]]]})}, ""),
+        ({"bbox": "0,0,1,1"}, "Unknown parameter"),
+        ({"collections": "a" * 300}, "at most 200"),
+    ],
+)
+def test_bad_filters_are_a_400_problem(operator_client, products, filters, says):
+    resp = tile(operator_client, 2, 1, 1, **filters)
+    assert resp.status_code == 400
+    assert resp["Content-Type"] == "application/problem+json"
+    assert says in resp.json()["detail"]
+
+
+def test_a_repeated_filter_and_an_unknown_host_are_refused(operator_client, products):
+    resp = operator_client.get("/tiles/captures/1/0/0.mvt?collections=spot&collections=pleiades")
+    assert resp.status_code == 400 and "once" in resp.json()["detail"]
+    resp = tile(operator_client, 1, 0, 0, host_name="elsewhere")
+    assert resp.status_code == 404 and resp["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("path", ["23/0/0", "0/1/0", "0/0/1", "3/8/0", "3/0/8", "99/0/0", "1/-1/0", "1/0/x"])
+def test_tiles_off_the_grid_are_404(operator_client, products, path):
+    assert operator_client.get(f"/tiles/captures/{path}.mvt").status_code == 404
+
+
+def test_z22_corner_tile_exists(operator_client, products):
+    n = (1 << 22) - 1
+    assert operator_client.get(f"/tiles/captures/22/{n}/{n}.mvt").status_code == 200
+
+
+def test_tiles_need_a_signed_in_member(client, products):
+    resp = client.get("/tiles/captures/0/0/0.mvt")
+    assert resp.status_code == 302 and "/login" in resp["Location"]
+
+
+def test_unchanged_tile_is_a_304_without_the_tile_query_and_an_import_changes_the_etag(
+    operator_client, products
+):
+    seed(10)
+    first = tile(operator_client, 2, 2, 1)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag.startswith('"') and first["Cache-Control"] == "private, no-cache"
+    with CaptureQueriesContext(connection) as queries:
+        again = operator_client.get("/tiles/captures/2/2/1.mvt", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again["ETag"] == etag and again.content == b""
+    assert not any("ST_AsMVT" in q["sql"] for q in queries.captured_queries)
+    # Other filters are another tile.
+    assert tile(operator_client, 2, 2, 1, collections="spot")["ETag"] != etag
+    # A capture imported anywhere changes the catalog's version.
+    make_capture("NEW-ONE", footprint=box(100, 10, 101, 11))
+    changed = operator_client.get("/tiles/captures/2/2/1.mvt", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    # So does a price change (tiles carry list prices).
+    etag = changed["ETag"]
+    DataProduct.objects.filter(collection="pleiades").update(credits_per_km2=999)
+    assert operator_client.get("/tiles/captures/2/2/1.mvt", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_the_largest_tile_stays_under_500_kb(operator_client, products, settings):
+    """TILES_MAX_FEATURES footprints of 400 vertices each, all in one z12 tile (lon 0–0.088°):
+    the fullest tile a footprint layer can be."""
+    limit = settings.TILES_MAX_FEATURES
+    rng = random.Random(3)
+    products_ = {p.collection: p for p in DataProduct.objects.filter(order_type="archive")}
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    rows = []
+    for i in range(limit):
+        cx, cy, r = rng.uniform(0.01, 0.078), rng.uniform(-0.078, -0.01), rng.uniform(0.002, 0.02)
+        ring = [
+            (cx + r * math.cos(2 * math.pi * k / 400), cy + r * math.sin(2 * math.pi * k / 400))
+            for k in range(400)
+        ]
+        ring.append(ring[0])
+        rows.append(
+            Capture(
+                scene_id=f"BIG-{i:04d}-{'x' * 40}",
+                collection="pleiades",
+                host=ARCHIVE_HOST,
+                data_product=products_["pleiades"],
+                footprint=MultiPolygon(Polygon(ring), srid=4326),
+                acquired_at=utc(2024, 1, 1) + dt.timedelta(minutes=i),
+                cloud_cover=rng.uniform(0, 100),
+                off_nadir=rng.uniform(0, 40),
+                gsd=rng.uniform(0.3, 2),
+                sun_elevation=40.0,
+                platform="SIM",
+            )
+        )
+    Capture.objects.bulk_create(rows)
+    for z in (12, 14):  # the whole cluster in one tile; z14: zoomed in, fewer but larger shapes
+        resp = tile(operator_client, z, 1 << (z - 1), 1 << (z - 1))
+        layers = decode(resp)
+        assert len(resp.content) < 500_000, (z, len(resp.content))
+    assert len(layers["captures"]["features"]) > 0
+    full = tile(operator_client, 12, 2048, 2048)
+    assert len(decode(full)["captures"]["features"]) == limit and len(full.content) < 500_000
+    make_capture("ONE-MORE", footprint=box(0.02, -0.05, 0.03, -0.04))
+    assert set(decode(tile(operator_client, 12, 2048, 2048))) == {"density"}
+
+
+def test_footprints_are_simplified_for_the_zoom(operator_client, products):
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    ring = [
+        (10 + 5 * math.cos(2 * math.pi * k / 5000), 10 + 5 * math.sin(2 * math.pi * k / 5000))
+        for k in range(5000)
+    ]
+    ring.append(ring[0])
+    c = make_capture("ROUND")
+    Capture.objects.filter(pk=c.pk).update(footprint=MultiPolygon(Polygon(ring), srid=4326))
+    geom = decode(tile(operator_client, 2, 2, 1))["captures"]["features"][0]["geometry"]
+    assert len(geom["coordinates"][0]) < 200
+
+
+def test_tiles_are_rate_limited_per_user(operator_client, products, settings):
+    settings.TILES_RATE_LIMIT = "3/min"
+    codes = [tile(operator_client, 0, 0, 0).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
