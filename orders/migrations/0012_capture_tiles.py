@@ -21,7 +21,8 @@ class Migration(migrations.Migration):
         ),
         migrations.RunSQL(
             "CREATE SEQUENCE orders_capture_tile_key_seq AS bigint",
-            "DROP SEQUENCE orders_capture_tile_key_seq",
+            # Dropping the column drops the sequence it owns (OWNED BY, below).
+            "DROP SEQUENCE IF EXISTS orders_capture_tile_key_seq",
         ),
         migrations.AddField(
             model_name='capture',

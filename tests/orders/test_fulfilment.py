@@ -147,7 +147,8 @@ def test_archive_deliveries_migrate_from_metadata_to_rows_and_back(placed_order)
             "roles": ["data", "visual"],
         }
         assert a.delivered_at.isoformat() == "2026-03-02T10:00:00+00:00" and a.footprint.equals(
-            placed_order.groups.get(captures__scene_id="SYD-A").captures.get(scene_id="SYD-A").footprint
+            # The historical model: the current one has columns a later migration adds.
+            new.get_model("orders", "Capture").objects.get(scene_id="SYD-A").footprint
         )
         moved = new.get_model("orders", "Order").objects.get(pk=placed_order.pk).metadata
         # What could not become a row stays where it was: nothing stored is lost.
