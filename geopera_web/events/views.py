@@ -39,7 +39,59 @@ from .webhooks import (
 @org_required
 def notifications_page(request: HttpRequest) -> HttpResponse:
     rows = feed_services.feed(user=request.user, org=request.org)[:100]
-    return render(request, "events/notifications.html", {"rows": rows})
+    prefs = feed_services.preferences_for(user=request.user)
+    return render(request, "events/notifications.html", {"rows": rows, "prefs": prefs, **_pref_options()})
+
+
+def _pref_options() -> dict:
+    return {"email_modes": feed_services.EMAIL_MODES.items()}
+
+
+@require_POST
+@org_required
+def preferences_save(request: HttpRequest) -> HttpResponse:
+    """The preferences form: `in_app:<type>` (a checkbox) and `email:<type>` for each listed type;
+    the caller's own preferences only (no user id is taken from the request)."""
+    types = [k.split(":", 1)[1] for k in request.POST if k.startswith("email:")]
+    choices = {
+        t: feed_services.PreferenceChoice(
+            in_app=request.POST.get(f"in_app:{t}") == "on", email=request.POST.get(f"email:{t}", "")
+        )
+        for t in types
+    }
+    errors: dict[str, str] = {}
+    saved = False
+    try:
+        if not choices:
+            raise ApplicationError("Nothing to save.")
+        feed_services.preferences_set(user=request.user, choices=choices)
+        saved = True
+    except ApplicationError as exc:
+        for e in exc.extra.get("errors") or [{"loc": ["form"], "msg": exc.detail}]:
+            loc = e["loc"][0]
+            if loc in feed_services.NOTIFIABLE:
+                errors.setdefault(loc, e["msg"])
+            else:  # not a row of the form: say it above it
+                errors.setdefault("form", e["msg"] if loc == "form" else f"{loc}: {e['msg']}")
+    prefs = feed_services.preferences_for(user=request.user)
+    if errors:
+        # Show what was submitted for the rows in error, not the stored values.
+        for row in prefs:
+            if (c := choices.get(row["event_type"])) is not None:
+                row |= {"in_app": c.in_app, "email": c.email, "error": errors.get(row["event_type"], "")}
+    if not request.htmx:
+        if saved:
+            messages.success(request, "Notification preferences saved.")
+            return redirect("events:notifications")
+        rows = feed_services.feed(user=request.user, org=request.org)[:100]
+        context = {"rows": rows, "prefs": prefs, "pref_errors": errors, **_pref_options()}
+        return render(request, "events/notifications.html", context, status=400)
+    return render(
+        request,
+        "events/notifications.html#preferences",
+        {"prefs": prefs, "pref_errors": errors, "pref_saved": saved, **_pref_options()},
+        status=400 if errors else 200,
+    )
 
 
 @require_GET
