@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from geopera_web.accounts.models import BillingMode, Organization
+from geopera_web.accounts.services import workspace_order_check
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.models import Charge
 from geopera_web.billing.services import (
@@ -148,6 +149,7 @@ def order_tags_clean(tags: object, *, loc: tuple = ("tags",)) -> list[str]:
 def order_tags_merge(*, org: Organization, actor: ActorLike, order_id: object, tags: list[str]) -> Order:
     """Merge-patch of an order's tags: the union of old and new, de-duplicated, order kept."""
     order = order_get(org=org, order_id=order_id, for_update=True)
+    workspace_order_check(workspace=order.workspace, actor=actor, action="change")
     merged = order_tags_clean([*order.tags, *order_tags_clean(tags)])
     if merged != order.tags:
         added = [t for t in merged if t not in order.tags]
@@ -160,6 +162,7 @@ def order_tags_merge(*, org: Organization, actor: ActorLike, order_id: object, t
 @transaction.atomic
 def order_tag_remove(*, org: Organization, actor: ActorLike, order_id: object, tag: str) -> Order:
     order = order_get(org=org, order_id=order_id, for_update=True)
+    workspace_order_check(workspace=order.workspace, actor=actor, action="change")
     if tag in order.tags:
         order.tags = [t for t in order.tags if t != tag]
         order.save(update_fields=["tags", "updated_at"])
@@ -317,6 +320,7 @@ def order_cancel(
     preview. Lock order: the order row (deliveries wait for it), then (in billing) the charge and
     the wallet."""
     order = order_get(org=org, order_id=order_id, for_update=True)
+    workspace_order_check(workspace=order.workspace, actor=actor, action="cancel")
     if not order_is_cancellable(order):
         raise _not_cancellable(order)
     effect = order_cancel_effect(order)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from geopera_web.accounts.decorators import org_required, role_required
-from geopera_web.accounts.selectors import workspace_list
+from geopera_web.accounts.selectors import workspace_list, workspace_may_order
 from geopera_web.errors import Conflict
 
 from .coverage.selectors import coverage_summary_for_orders
@@ -116,7 +116,8 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
         "cancellable": (cancellable := order_is_cancellable(order)),
         # The cancel preview (for an acquiring tasking order it measures coverage now).
         "cancel_effect": order_cancel_effect(order) if cancellable else None,
-        "can_write": request.membership.role in ("admin", "operator"),
+        "can_write": request.membership.role in ("admin", "operator")
+        and workspace_may_order(workspace=order.workspace, user=request.user),
         "lineage": order_lineage_outline(org=request.org, order_id=order.pk),
     }
 

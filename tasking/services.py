@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from geopera_web.accounts.models import Membership, Organization, Role, User, Workspace
 from geopera_web.accounts.selectors import workspace_default, workspace_get_open
+from geopera_web.accounts.services import workspace_order_check
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import charge_authorize
 from geopera_web.errors import Conflict, InvalidInput, NotFound, PermissionDenied, parse_uuid
@@ -533,6 +534,7 @@ def tasking_order_place(
     checks = check_features(feature_collection, product.data_product)
     require_valid(checks)
     workspace = _workspace_for(org=org, workspace_id=workspace_id)
+    workspace_order_check(workspace=workspace, actor=actor, action="place")
     user = actor_of(actor).user
     metadata: dict[str, Any] = {}
     if template_id:
@@ -606,6 +608,7 @@ def tasking_draft_save(
         checks = []
     if draft_id:
         order = Order.objects.select_for_update().get(pk=tasking_draft_get(org=org, draft_id=draft_id).pk)
+        workspace_order_check(workspace=order.workspace, actor=actor, action="change")
         created = False
     else:
         user = actor_of(actor).user
@@ -618,6 +621,7 @@ def tasking_draft_save(
         )
         created = True
     order.workspace = _workspace_for(org=org, workspace_id=workspace_id)
+    workspace_order_check(workspace=order.workspace, actor=actor, action="place")
     order.data_product = product.data_product
     order.params = {k: v for k, v in (params or {}).items() if k != "geometry"}
     order.display_name = str(order.params.get("displayName") or "")[:200]

@@ -4,8 +4,9 @@ ids and field names, shared/reference/geopera-openapi-integrations.json), plus `
 which the reference lacks: it is how an SDK user discovers a `workspaceId` (`projectId`).
 
 Rules are the pages' rules, in the same services: only org admins manage API keys (and only as
-people: an API key never mints or lists keys); workspaces are managed by org admins and by a
-workspace's own `admin` members. Another org's key, workspace or person is a 404.
+people: an API key never mints or lists keys); workspaces and their members are managed by org
+admins only (`projects:write`, which operators do not hold). Another org's key, workspace or person
+is a 404.
 """
 
 from __future__ import annotations
@@ -373,7 +374,7 @@ def projects_create_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     summary="Update a workspace's metadata (project admin/owner).",
 )
 def projects_update_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Org admins, and the workspace's admin members. Omitted or null fields stay as they are.
+    """Org admins only. Omitted or null fields stay as they are.
     The default workspace cannot be archived (409)."""
     ws = workspace_update(
         **_manager_kwargs(ctx),

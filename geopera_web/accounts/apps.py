@@ -11,9 +11,11 @@ class AccountsConfig(AppConfig):
         from geopera_web.admin_policy import support_group_sync_after_migrate
         from geopera_web.demo import register_seeder
 
-        from .demo import seed_integrator
+        from .demo import seed_integrator, seed_workspace_budgets
 
         register_seeder(order=15, name="integrator", seeder=seed_integrator)
+        # After the orders (40-70): budgets are set from what the workspaces committed.
+        register_seeder(order=75, name="workspace-budgets", seeder=seed_workspace_budgets)
 
         # Every `migrate` resets the support group to exactly the admin policy's list.
         post_migrate.connect(support_group_sync_after_migrate, dispatch_uid="support-group-sync")

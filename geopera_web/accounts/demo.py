@@ -44,3 +44,24 @@ def seed_integrator(world: DemoWorld) -> None:
             expires_in_days=90,
         )
     world.log("  workspace members, an archived workspace and a demo API key for Acme")
+
+
+def seed_workspace_budgets(world: DemoWorld) -> None:
+    """Monthly budgets for Acme's two working workspaces, set from what they committed this month so
+    the workspace and policy pages show a burn-down (one comfortable, one near its limit). Runs after
+    the orders are seeded; leaves a budget someone already set alone."""
+    from orders.approvals.models import SpendPolicy
+    from orders.approvals.services import spend_policy_update, workspace_month_spent
+
+    acme, admin = world.orgs["acme"], world.users["acme_admin"]
+    for name, share in (("Crop monitoring", 0.7), ("Water & irrigation", 0.9)):
+        ws = Workspace.objects.filter(org=acme, name=name).first()
+        if (
+            ws is None
+            or SpendPolicy.objects.filter(workspace=ws, monthly_budget_credits__isnull=False).exists()
+        ):
+            continue
+        spent = workspace_month_spent(workspace=ws)
+        budget = max(100_000, round(spent / share / 10_000) * 10_000)
+        spend_policy_update(org=acme, actor=admin, workspace_id=str(ws.pk), monthly_budget_credits=budget)
+    world.log("  workspace budgets for Acme (see /settings/workspaces/)")

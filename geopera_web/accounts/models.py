@@ -71,7 +71,9 @@ class Role(models.TextChoices):
 # ledger; an operator manages a workspace only as that workspace's admin).
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     Role.VIEWER: _READ_SCOPES,
-    Role.OPERATOR: _READ_SCOPES | {Scope.ORDERS_WRITE, Scope.PROJECTS_WRITE},
+    # Workspaces and their members are the org admins' (the reference's "project admin/owner"):
+    # operators place and manage orders, never workspaces.
+    Role.OPERATOR: _READ_SCOPES | {Scope.ORDERS_WRITE},
     Role.ADMIN: frozenset(ALL_SCOPES),
 }
 
@@ -169,9 +171,10 @@ class Workspace(models.Model):
 
 
 class WorkspaceMember(models.Model):
-    """A person's role in one workspace (the reference's project members). A workspace `admin`
-    manages that workspace (metadata, archive, delete, members) even as an org operator; org admins
-    manage every workspace. `editor` and `viewer` record who works there."""
+    """A person's role in one workspace (the reference's project members). Org admins manage
+    workspaces and their members. The role decides what the person may do with the workspace's
+    orders: a `viewer` reads them but cannot place, cancel or change them; `editor` and `admin` may
+    (`services.workspace_order_check`). People who are not members are not restricted by it."""
 
     class Role(models.TextChoices):
         ADMIN = "admin", "Admin"

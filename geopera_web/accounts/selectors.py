@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from geopera_web.errors import parse_uuid
 
-from .models import ApiKey, Membership, Organization, User, UserToken, Workspace, WorkspaceMember
+from .models import ApiKey, Membership, Organization, Role, User, UserToken, Workspace, WorkspaceMember
 from .services import secret_hash
 
 
@@ -62,14 +62,24 @@ def org_member_get(*, org: Organization, user_id: object) -> Membership | None:
 
 
 def workspace_can_manage(*, org_role: str | None, user: User | None, workspace: Workspace) -> bool:
-    """Org admins manage every workspace; a workspace's own `admin` members manage that one."""
-    if org_role == "admin":
+    """Only org admins create, change, archive or delete workspaces and manage their members (an
+    API key with projects:write counts as one: an org admin granted it). A workspace's `admin`
+    member role does not make an operator a manager of it: it decides what they may do with the
+    workspace's orders (`workspace_may_order`)."""
+    return org_role == "admin"
+
+
+def workspace_may_order(*, workspace: Workspace, user: User | None) -> bool:
+    """False only for a person who is a `viewer` member of the workspace and not an org admin (the
+    rule `services.workspace_order_check` enforces; pages use this to hide what would be refused)."""
+    if user is None:
         return True
-    if user is None or org_role not in ("operator",):
-        return False
-    return WorkspaceMember.objects.filter(
-        Q(role=WorkspaceMember.Role.ADMIN), workspace=workspace, user=user
-    ).exists()
+    role = (
+        WorkspaceMember.objects.filter(workspace=workspace, user=user).values_list("role", flat=True).first()
+    )
+    if role != WorkspaceMember.Role.VIEWER:
+        return True
+    return Membership.objects.filter(org_id=workspace.org_id, user=user, role=Role.ADMIN).exists()
 
 
 def _parse_int(value: object) -> int | None:

@@ -163,7 +163,7 @@ def _require_manager(*, workspace: Workspace, org_role: str | None, user: User |
 
     if not workspace_can_manage(org_role=org_role, user=user, workspace=workspace):
         raise PermissionDenied(
-            "Only org admins and this workspace's admin members may manage it.",
+            "Only org admins may manage workspaces and their members.",
             slug="workspace-admin-required",
         )
 
@@ -449,3 +449,27 @@ def credential_touch(credential: ApiKey | UserToken) -> None:
     if credential.last_used_at is None or (now - credential.last_used_at).total_seconds() > 60:
         type(credential).objects.filter(pk=credential.pk).update(last_used_at=now)
         credential.last_used_at = now
+
+
+# --- what a workspace member's role allows with the workspace's orders -----------------------------
+
+
+def workspace_order_check(*, workspace: Workspace, actor: object, action: str) -> None:
+    """The one rule of workspace member roles (called by every service that places, cancels or
+    changes an order, so the API and the pages enforce it alike): a person who is a `viewer`
+    member of the workspace may read its orders but not `action` them (403 `workspace-viewer`).
+    Editors and admins may; people who are not members of the workspace are not restricted by it
+    (membership narrows, it does not grant); org admins never are (they set the roles). API keys
+    and the system act by their scopes alone."""
+    from geopera_web.actor import actor_of
+
+    from .selectors import workspace_may_order
+
+    if workspace_may_order(workspace=workspace, user=actor_of(actor).user):
+        return
+    raise PermissionDenied(
+        f"You are a viewer of workspace “{workspace.name}”: viewers cannot {action} its orders. "
+        "An org admin can make you an editor of it.",
+        slug="workspace-viewer",
+        workspace_id=str(workspace.pk),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, workspace_views
 
 app_name = "accounts"
 
@@ -14,4 +14,21 @@ urlpatterns = [
     path("settings/tokens/", views.tokens, name="tokens"),
     path("settings/tokens/new", views.token_new, name="token_new"),
     path("settings/tokens/<uuid:token_id>/revoke", views.token_revoke, name="token_revoke"),
+    path("settings/workspaces/", workspace_views.workspaces, name="workspaces"),
+    path("settings/workspaces/<uuid:workspace_id>/", workspace_views.workspace_detail, name="workspace"),
+    path(
+        "settings/workspaces/<uuid:workspace_id>/members/add",
+        workspace_views.workspace_member_add_view,
+        name="workspace_member_add",
+    ),
+    path(
+        "settings/workspaces/<uuid:workspace_id>/members/<int:user_id>/role",
+        workspace_views.workspace_member_update_view,
+        name="workspace_member_update",
+    ),
+    path(
+        "settings/workspaces/<uuid:workspace_id>/members/<int:user_id>/remove",
+        workspace_views.workspace_member_remove_view,
+        name="workspace_member_remove",
+    ),
 ]

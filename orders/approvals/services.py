@@ -470,3 +470,25 @@ def spend_policy_update(
     policy.updated_by = who.user
     policy.save()
     return policy
+
+
+def workspaces_month_spent(
+    *, org: Organization, workspace_ids: list[Any], since: dt.datetime | None = None
+) -> dict[Any, int]:
+    """`workspace_month_spent` for many workspaces in one query: {workspace id: credits}."""
+    since = since or month_start()
+    net = Case(
+        When(charge__status=Charge.Status.AUTHORIZED, then=F("charge__authorized_credits")),
+        When(
+            charge__status=Charge.Status.CAPTURED,
+            then=F("charge__captured_credits") - F("charge__refunded_credits"),
+        ),
+        default=0,
+    )
+    rows = (
+        Order.objects.filter(org=org, workspace_id__in=workspace_ids, charge__created_at__gte=since)
+        .values("workspace_id")
+        .annotate(total=Coalesce(Sum(net), 0))
+        .order_by()
+    )
+    return {row["workspace_id"]: int(row["total"]) for row in rows}

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from geopera_web.accounts.models import BillingMode, Organization, User, Workspace
 from geopera_web.accounts.selectors import workspace_default, workspace_get_open
+from geopera_web.accounts.services import workspace_order_check
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.services import (
     charge_authorize,
@@ -123,6 +124,7 @@ def archive_order_place(
     display_name = display_name_clean(display_name)
     tags = order_tags_clean(tags)
     workspace = _workspace_for(org=org, workspace_id=workspace_id)
+    workspace_order_check(workspace=workspace, actor=actor, action="place")
     if not captures:
         raise InvalidInput(
             "The cart is empty.",
