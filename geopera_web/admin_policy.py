@@ -17,12 +17,14 @@ model registered later without a decision fails the suite.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.contrib.gis.db import models as gis_models
+from django.db import models as db_models
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -184,3 +186,35 @@ class GeometryAsTextAdmin(admin.ModelAdmin):
     formfield_overrides = {
         gis_models.GeometryField: {"widget": forms.Textarea(attrs={"rows": 6, "cols": 80})}
     }
+
+
+class SafeJSONFormField(forms.JSONField):
+    """The admin's JSON field: what PostgreSQL's jsonb cannot hold (NaN/Infinity, NUL, a lone
+    surrogate, absurd nesting) is a form error, and a refused value is shown back ASCII-escaped (a
+    lone surrogate cannot even be written into the page as UTF-8)."""
+
+    def to_python(self, value):
+        from geopera_web import catalog_facts
+
+        value = super().to_python(value)
+        try:
+            catalog_facts.json_safe(value)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(exc.messages, code="invalid") from None
+        return value
+
+    def bound_data(self, data, initial):
+        if self.disabled:
+            return initial
+        return forms.fields.InvalidJSONInput(data) if data is not None else None
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value.encode("ascii", "backslashreplace").decode("ascii")
+        return json.dumps(value, ensure_ascii=True, cls=self.encoder)
+
+
+class SafeJSONAdmin:
+    """Mixin: every JSONField of the model (and its inlines that use it) through `SafeJSONFormField`."""
+
+    formfield_overrides = {db_models.JSONField: {"form_class": SafeJSONFormField}}

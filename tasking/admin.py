@@ -2,19 +2,19 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from geopera_web.admin_policy import ReadOnlyAdmin
+from geopera_web.admin_policy import ReadOnlyAdmin, SafeJSONAdmin
 
 from .models import FeasibilityOption, FeasibilityStudy, Quotation, Sensor, TaskingProduct, TaskingTemplate
 
 
-class TaskingProductInline(admin.TabularInline):
+class TaskingProductInline(SafeJSONAdmin, admin.TabularInline):
     model = TaskingProduct
     extra = 0
     fields = ("data_product", "resolutions", "position")
 
 
 @admin.register(Sensor)
-class SensorAdmin(admin.ModelAdmin):
+class SensorAdmin(SafeJSONAdmin, admin.ModelAdmin):
     """Staff keep the catalog's facts current here; the order-form schemas follow automatically."""
 
     list_display = (
@@ -82,7 +82,7 @@ class SensorAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaskingProduct)
-class TaskingProductAdmin(admin.ModelAdmin):
+class TaskingProductAdmin(SafeJSONAdmin, admin.ModelAdmin):
     list_display = ("data_product", "sensor", "position")
     list_select_related = ("data_product", "sensor")
 

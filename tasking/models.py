@@ -19,8 +19,10 @@ add fields only with new migrations, never rename.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -63,7 +65,7 @@ class Sensor(models.Model):
     constellation = models.CharField(max_length=120)
     operator = models.CharField(max_length=120, help_text="Who operates the satellites.")
     sensor_type = models.CharField(max_length=16, choices=SensorType.choices, default=SensorType.OPTICAL)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=4000)
     satellites = models.JSONField(default=list, blank=True, help_text='[{"name": ..., "norad_id": 12345}]')
     resolutions = models.JSONField(
         default=list, help_text='Offered resolutions, best first: ["30cm", "1.2m"].'
@@ -87,12 +89,21 @@ class Sensor(models.Model):
     )
     min_off_nadir = models.PositiveSmallIntegerField(default=0, help_text="Degrees (incidence for SAR).")
     max_off_nadir = models.PositiveSmallIntegerField(default=30, help_text="Degrees (incidence for SAR).")
-    swath_km = models.FloatField(null=True, blank=True)
-    revisit_days = models.FloatField(null=True, blank=True, help_text="Best revisit of the constellation.")
+    swath_km = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.001), MaxValueValidator(10_000)]
+    )
+    revisit_days = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.001), MaxValueValidator(365)],
+        help_text="Best revisit of the constellation.",
+    )
     min_window_days = models.PositiveSmallIntegerField(
         default=1, help_text="Shortest acquisition window the provider accepts."
     )
-    sources = models.TextField(blank=True, help_text="Where these facts come from, and what is unverified.")
+    sources = models.TextField(
+        blank=True, max_length=10_000, help_text="Where these facts come from, and what is unverified."
+    )
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -115,6 +126,30 @@ class Sensor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The JSON facts have the shapes the order forms are built from (a form error otherwise)."""
+        from geopera_web import catalog_facts as facts
+
+        checks: dict[str, Any] = {
+            "satellites": lambda: facts.satellites(self.satellites),
+            "bands": lambda: facts.bands(self.bands),
+            "projections": lambda: facts.epsg_codes(self.projections),
+            "capture_frequencies": lambda: facts.labels(
+                self.capture_frequencies, required=True, allowed=CaptureFrequency.values
+            ),
+        }
+        for name in ("resolutions", "file_formats", "datums"):  # the forms default to the first
+            checks[name] = lambda name=name: facts.labels(getattr(self, name), required=True)
+        for name in (
+            "spectral_bundles",
+            "acquisition_modes",
+            "processing_levels",
+            "radiometric_processing",
+            "pixel_codings",
+        ):
+            checks[name] = lambda name=name: facts.labels(getattr(self, name))
+        facts.collect(checks)
 
     @property
     def norad_ids(self) -> list[int]:
@@ -144,6 +179,14 @@ class TaskingProduct(models.Model):
 
     def __str__(self) -> str:
         return f"{self.data_product} ({self.sensor})"
+
+    def clean(self) -> None:
+        """`resolutions` narrows the sensor's offer: a list of resolutions the sensor has."""
+        from geopera_web import catalog_facts as facts
+
+        sensor = Sensor.objects.filter(pk=self.sensor_id).first() if self.sensor_id else None
+        offered = sensor.resolutions if sensor is not None and isinstance(sensor.resolutions, list) else None
+        facts.collect({"resolutions": lambda: facts.labels(self.resolutions, allowed=offered)})
 
     @property
     def id(self) -> str:

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -14,14 +18,32 @@ from .models import Charge, LedgerEntry, Wallet
 from .services import wallet_adjust, wallet_topup
 
 
-class TopUpForm(forms.Form):
+class _MovementForm(forms.Form):
+    """A movement of at most `CREDITS_MAX` credits (read per form): a bigger figure is a typo, and
+    beyond PostgreSQL's bigint it could not even be stored."""
+
+    signed = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        most = settings.CREDITS_MAX
+        self.fields["credits"].max_value = most
+        self.fields["credits"].min_value = -most if self.signed else 1
+        self.fields["credits"].validators = [
+            MinValueValidator(-most if self.signed else 1),
+            MaxValueValidator(most),
+        ]
+
+
+class TopUpForm(_MovementForm):
     credits = forms.IntegerField(min_value=1, help_text="Whole credits (100 credits = A$1).")
     memo = forms.CharField(
         max_length=300, initial="Top-up", help_text="Shown to the org on its billing page."
     )
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(_MovementForm):
+    signed = True
     credits = forms.IntegerField(help_text="Signed: negative takes credits away (never below zero).")
     memo = forms.CharField(max_length=300, help_text="The reason, shown to the org.")
 

@@ -11,7 +11,13 @@ import uuid
 
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import BrinIndex, GistIndex
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Func
+
+from geopera_web import catalog_facts
+
+MAX_AREA_KM2 = 510_000_000.0  # the Earth's surface: an area beyond it is a typo
 
 
 class OrderType(models.TextChoices):
@@ -29,12 +35,30 @@ class DataProduct(models.Model):
     id = models.SlugField(primary_key=True, max_length=80)
     name = models.CharField(max_length=200)
     order_type = models.CharField(max_length=16, choices=OrderType.choices)
-    collection = models.CharField(max_length=100, help_text="Catalog collection (STAC) this product sells.")
-    host = models.CharField(max_length=100, default="geopera-sim", help_text="Provider that fulfils it.")
-    description = models.TextField(blank=True)
+    collection = models.CharField(
+        max_length=100,
+        validators=[catalog_facts.identifier],
+        help_text="Catalog collection (STAC) this product sells.",
+    )
+    host = models.CharField(
+        max_length=100,
+        default="geopera-sim",
+        validators=[catalog_facts.identifier],
+        help_text="Provider that fulfils it.",
+    )
+    description = models.TextField(blank=True, max_length=4000)
     credits_per_km2 = models.PositiveIntegerField()
-    min_area_km2 = models.FloatField(default=0, help_text="Smaller areas are billed as this area.")
-    max_area_km2 = models.FloatField(null=True, blank=True, help_text="Largest area one group may have.")
+    min_area_km2 = models.FloatField(
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_AREA_KM2)],
+        help_text="Smaller areas are billed as this area.",
+    )
+    max_area_km2 = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.001), MaxValueValidator(MAX_AREA_KM2)],
+        help_text="Largest area one group may have.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -42,6 +66,18 @@ class DataProduct(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if (
+            self.max_area_km2 is not None
+            and self.min_area_km2 is not None
+            and self.min_area_km2 > self.max_area_km2
+        ):
+            raise ValidationError(
+                {
+                    "min_area_km2": "The minimum billable area is larger than the largest area a group may have."
+                }
+            )
 
 
 class TilePoint(Func):

@@ -31,6 +31,7 @@ def _number(value: Any, default: float) -> float:
 
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+SCENE_ID_MAX_CHARS = 200  # DeliveredCapture.scene_id
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,10 @@ def parse_delivery_upload(raw: bytes) -> ParsedUpload:
     footprint = _footprint(geometry)
     acquired = None
     if props.get("datetime") or props.get("start_datetime"):
-        acquired = parse_datetime(str(props.get("datetime") or props.get("start_datetime")))
+        try:
+            acquired = parse_datetime(str(props.get("datetime") or props.get("start_datetime")))
+        except ValueError:  # well formed but impossible, e.g. 2026-02-30
+            acquired = None
         if acquired is None:
             raise _bad(f"properties.datetime {props.get('datetime')!r} is not an ISO 8601 date-time.")
         if timezone.is_naive(acquired):
@@ -104,7 +108,9 @@ def parse_delivery_upload(raw: bytes) -> ParsedUpload:
     _, refused = assets_with_stored_hrefs(assets)
     for name, why in refused.items():
         raise _bad(f"Asset {name!r}: {why}. Give each asset an absolute https:// (or http://) href.")
-    return ParsedUpload(footprint, scene_id[:200], acquired, cloud, assets, props, kind)
+    if len(scene_id) > SCENE_ID_MAX_CHARS:
+        raise _bad(f"The item id is longer than {SCENE_ID_MAX_CHARS} characters; a scene id is shorter.")
+    return ParsedUpload(footprint, scene_id, acquired, cloud, assets, props, kind)
 
 
 # The delivery page's wording for what `orders.geometry` refuses in a footprint file.
