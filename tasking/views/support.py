@@ -96,7 +96,11 @@ def support_desk(request: HttpRequest) -> HttpResponse:
     swaps the list region (filters, paging) in place."""
     context = _desk_context(request)
     if request.htmx and request.htmx.target == "desk-list":
-        return render(request, "tasking/support.html#list", context)
+        response = render(request, "tasking/support.html#list", context)
+        # The address bar gets the filters that matter only (a form sends every field, empty ones too).
+        query = context["page_query"]
+        response["HX-Push-Url"] = reverse("tasking:support") + (f"?{query}" if query else "")
+        return response
     context["choices"] = desk.desk_filter_choices()
     return render(request, "tasking/support.html", context)
 

@@ -316,6 +316,13 @@ def test_htmx_filter_request_returns_only_the_list(desk_orders, staff_user):
     html = r.content.decode()
     assert r.status_code == 200 and html.lstrip().startswith('<div id="desk-list"')
     assert rows(html) == 1 and "<html" not in html and 'data-testid="desk-filters"' not in html
+    # the address bar gets the filters that matter, not every empty field of the form
+    r = client_for(staff_user).get(
+        "/support/?q=&state=quotation&org=&sensor=&product=&assignee=&sort=age",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="desk-list",
+    )
+    assert r["HX-Push-Url"] == "/support/?state=quotation"
 
 
 # --- claim / release ----------------------------------------------------------------------------
