@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_integrator_api'),
-        ('events', '0003_notifications'),
+        ('events', '0004_notification_digests'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
