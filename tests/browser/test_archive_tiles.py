@@ -97,7 +97,9 @@ def test_the_map_draws_every_capture_from_tiles_filters_refetch_and_a_click_sele
 
     # Hovering a density cell says how many captures it holds.
     page.mouse.move(*_map_point(page, -33.75, 147.25))
-    expect(page.get_by_test_id("map-hover")).to_have_text(re.compile(r"^\d+ captures? here · click to zoom in$"))
+    expect(page.get_by_test_id("map-hover")).to_have_text(
+        re.compile(r"^\d+ captures? here · click to zoom in$")
+    )
 
     # A filter change refetches the tiles with the filter in their URL: with max cloud 20 %, Sydney
     # keeps 4 captures (≤ 5), drawn as footprints; the cloudy ones are gone from map and list.
