@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -17,6 +19,8 @@ from .selectors import charge_list, invoice_month_total, ledger_list, wallet_get
 def overview(request: HttpRequest) -> HttpResponse:
     """Balance, holds, and every movement. Admins see it all; others see balances only."""
     ledger_page = Paginator(ledger_list(org=request.org), 25).get_page(request.GET.get("page"))
+    # Offset paging (a COUNT and one page): an org's charges grow with its orders.
+    charges_page = Paginator(charge_list(org=request.org), 20).get_page(request.GET.get("charges_page"))
     return render(
         request,
         "billing/overview.html",
@@ -24,7 +28,13 @@ def overview(request: HttpRequest) -> HttpResponse:
             "wallet": wallet_get(org=request.org),
             "ledger_page": ledger_page,
             "ledger_rows": ledger_rows(ledger_page.object_list, org=request.org),
-            "charges": charge_rows(charge_list(org=request.org)[:20], org=request.org),
+            "charges": charge_rows(charges_page.object_list, org=request.org),
+            "charges_page": charges_page,
+            # Each pager keeps the other's page.
+            "ledger_query": urlencode({"charges_page": charges_page.number})
+            if charges_page.number > 1
+            else "",
+            "charges_query": urlencode({"page": ledger_page.number}) if ledger_page.number > 1 else "",
             "invoice_total": invoice_month_total(org=request.org)
             if request.org.billing_mode == "enterprise"
             else None,
