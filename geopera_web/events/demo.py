@@ -51,7 +51,11 @@ def _events(org, n: int) -> list:
     while len(events) < n:
         events.append(
             Event.objects.create(
-                org=org, type="order.created", payload={"demo": True}, fanned_out_at=timezone.now()
+                org=org,
+                type="order.created",
+                payload={"demo": True},
+                fanned_out_at=timezone.now(),
+                notified_at=timezone.now(),
             )
         )
     return events
