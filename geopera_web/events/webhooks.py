@@ -118,6 +118,7 @@ def subscription_get(
 def subscription_update(*, org: Organization, subscription_id: object, **changes: Any) -> EventSubscription:
     sub = subscription_get(org=org, subscription_id=subscription_id, for_update=True)
     fields = _clean(
+        event_type=changes.get("event_type"),
         endpoint_url=changes.get("endpoint_url"),
         filter_config=changes.get("filter_config"),
         headers=changes.get("headers"),
