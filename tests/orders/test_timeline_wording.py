@@ -179,8 +179,7 @@ def test_the_order_page_links_events_to_what_they_concern(org, admin_user, viewe
     ledger = billing[billing.index('data-testid="ledger"') :]
     ledger = ledger[: ledger.index("</table>")]
     assert ledger.count('data-testid="ledger-row"') == LedgerEntry.objects.filter(charge=order.charge).count()
-    assert 'data-kind="topup"' not in ledger, ledger
-    assert 'data-testid="ledger-filter"' in billing, billing[billing.index("<main"):][:3000]
+    assert 'data-kind="topup"' not in ledger and 'data-testid="ledger-filter"' in billing
     assert c.get(f"/billing/?order={uuid.uuid4()}").status_code == 404
     assert c.get("/billing/?order=nope").status_code == 404
     # A viewer reads the same words without the money links.
