@@ -23,6 +23,7 @@ from orders.models import Order
 
 from .. import desk
 from ..feasibility import window_of
+from ..models import SupportClaim
 from ..schemas import (
     product_schema,
 )
@@ -235,6 +236,7 @@ def _support_context(order: Order, **extra: Any) -> dict[str, Any]:
         "option_slots": range(3),
         "max_study_options": MAX_STUDY_OPTIONS,
         "accepted_option": accepted,
+        "claim": SupportClaim.objects.select_related("staff").filter(order=order).first(),
         **extra,
     }
 

@@ -427,3 +427,25 @@ def test_two_staff_claiming_at_once_one_wins_the_other_is_told(staff_user, colle
     assert len(wins) == 1 and len(losses) == 1, results
     assert "already works on" in losses[0].detail
     assert SupportClaim.objects.get(order=order).staff_id == wins[0].staff_id
+
+
+def test_the_order_page_shows_the_claim_and_claims_from_there(desk_orders, staff_user, colleague):
+    order = desk_orders["study"]
+    url = f"/support/orders/{order.id}/"
+    page = client_for(staff_user).get(url).content.decode()
+    assert "Nobody has claimed it" in page and 'data-testid="claim"' in page
+    r = client_for(staff_user).post(f"{url}claim/", {"next": url})
+    assert r.status_code == 302 and r["Location"] == url
+    mine = client_for(staff_user).get(url).content.decode()
+    assert "<strong>You</strong> claimed it" in mine and 'data-testid="release"' in mine
+    theirs = client_for(colleague).get(url).content.decode()
+    assert f"<strong>{staff_user.display_name}</strong> works on it" in theirs
+    assert 'data-testid="claim"' not in theirs and 'data-testid="release"' not in theirs
+
+
+def test_next_outside_the_desk_is_not_followed(desk_orders, staff_user):
+    order = desk_orders["study"]
+    for bad in ("https://evil.example/", "//evil.example/support/", "/support//evil", "/orders/"):
+        r = client_for(staff_user).post(f"/support/orders/{order.id}/claim/", {"next": bad})
+        assert r.status_code == 302 and r["Location"] == "/support/", bad
+        desk_release(order_id=order.id, staff=staff_user)
