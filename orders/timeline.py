@@ -149,7 +149,7 @@ def _status_changed(e: OrderEvent, ctx: TimelineContext) -> Words:
         links += _coverage(ctx)
     if status in (S.FULFILLED, S.PARTIALLY_FULFILLED, S.FAILED, S.CANCELLED):
         links += _ledger(ctx)
-    return lifecycle_step(e.to_status)[0], _STATUS_SENTENCE.get(status, ""), links
+    return "Status changed", _STATUS_SENTENCE.get(status, ""), links
 
 
 def _own_words(title: str) -> Callable[[OrderEvent, TimelineContext], Words]:
