@@ -103,7 +103,7 @@ def _held_credits(e: OrderEvent, ctx: TimelineContext) -> int:
 def _placed(e: OrderEvent, ctx: TimelineContext) -> Words:
     total = e.data.get("totalCredits", ctx.order.total_credits)
     licence = e.data.get("licenseType")
-    sentence = f"Placed for {money(total)}" + (f", {licence} licence" if licence else "") + "."
+    sentence = f"Placed for {money(total)}" + (f", {licence} license" if licence else "") + "."
     links = [Link("Price breakdown", "#order-groups-table")]
     if e.to_status.startswith(S.PENDING):
         sentence += " It is above the approval threshold, so an admin approves it before anything is spent."
