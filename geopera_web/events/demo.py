@@ -34,7 +34,11 @@ def seed_events(world: DemoWorld) -> None:
         if not events:
             events = [
                 Event.objects.create(
-                    org=org, type="order.created", payload={"demo": True}, fanned_out_at=timezone.now()
+                    org=org,
+                    type="order.created",
+                    payload={"demo": True},
+                    fanned_out_at=timezone.now(),
+                    notified_at=timezone.now(),
                 )
             ]
         now = timezone.now()

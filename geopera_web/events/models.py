@@ -24,11 +24,20 @@ class Event(models.Model):
     # Set once webhook deliveries exist for every matching subscription (webhooks.drain finishes
     # what a crash between commit and fan-out left undone).
     fanned_out_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set in the same transaction as the event's notification rows (notifications.events_notify;
+    # the sweep notifies committed events a crash left without it).
+    notified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["org", "-created_at"], name="events_org_created")]
+        indexes = [
+            models.Index(fields=["org", "-created_at"], name="events_org_created"),
+            # The notification sweep's look-up: only the (few) events not yet notified.
+            models.Index(
+                fields=["created_at"], name="events_unnotified", condition=models.Q(notified_at__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
@@ -129,6 +138,12 @@ class Notification(models.Model):
             models.Index(
                 fields=["user"], condition=models.Q(digest_pending=True), name="events_notif_digest_due"
             ),
+        ]
+        constraints = [
+            # One line per person per event: a redelivered or racing fan-out cannot notify twice.
+            models.UniqueConstraint(
+                fields=["event", "user"], name="events_notif_once", condition=models.Q(event__isnull=False)
+            )
         ]
 
     def __str__(self) -> str:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -215,17 +217,55 @@ def notify_many(notes: list[Note]) -> list[Notification]:
     return created
 
 
+def events_notify(event_ids: Iterable[object]) -> list[Notification]:
+    """Write the notifications of committed events, each event once: the events not yet notified
+    are locked, their lines written and the events stamped `notified_at` in one transaction, so a
+    crash leaves an event either notified or not (then the sweep notifies it), never half; a
+    redelivery or a racing sweep waits for the lock and then finds nothing to do (and the unique
+    (event, user) constraint refuses a second line whatever happens)."""
+    ids = list(event_ids)
+    if not ids:
+        return []
+    with transaction.atomic():
+        events = list(
+            Event.objects.select_for_update()
+            .filter(pk__in=ids, notified_at__isnull=True)
+            .order_by("created_at", "pk")
+        )
+        if not events:
+            return []
+        recipients = recipients_by_event(events)
+        notes = []
+        for event in events:
+            if users := recipients[event.pk]:
+                title, body, link = _title(event)
+                notes.append(Note(users, event.org_id, event.type, title, body, link, event))
+        created = notify_many(notes)
+        Event.objects.filter(pk__in=[e.pk for e in events]).update(notified_at=timezone.now())
+    return created
+
+
 def _consumer(events: list[Event]) -> None:
-    """The outbox's batch consumer: recipients and preferences resolved once for the batch."""
-    recipients = recipients_by_event(events)
-    notes = []
-    for event in events:
-        if users := recipients[event.pk]:
-            title, body, link = _title(event)
-            notes.append(Note(users, event.org_id, event.type, title, body, link, event))
-    if notes:
-        with transaction.atomic():
-            notify_many(notes)
+    """The outbox's batch consumer (in the process that committed the events, after the commit)."""
+    events_notify(e.pk for e in events)
+
+
+def sweep_unnotified(limit: int = 500) -> int:
+    """Committed events still without `notified_at` after SWEEP_GRACE_SECONDS (the process that
+    committed them died before its after-commit fan-out, or the fan-out failed): queue their
+    fan-out. Run by the beat's sweeps (geopera_web/ops/sweeper.py)."""
+    from geopera_web.ops.sweeper import enqueue
+
+    from .tasks import notify_events
+
+    cutoff = timezone.now() - timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
+    ids = [
+        str(pk)
+        for pk in Event.objects.filter(notified_at__isnull=True, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    ]
+    return len(ids) if ids and enqueue(notify_events, ids) else 0
 
 
 # --- the feed (selectors and services) ------------------------------------------------------------

@@ -328,7 +328,9 @@ def webhook_test(request: HttpRequest, pk: str) -> HttpResponse:
     """A real signed `ping`, attempted in this request; the result shows in place."""
     d = subscription_test(org=request.org, subscription_id=pk)
     if request.htmx:
-        return render(request, "events/webhook_detail.html#test-result", {"test": d})
+        response = render(request, "events/webhook_detail.html#test-result", {"test": d})
+        response["HX-Trigger"] = "wh-log-changed"  # the log below shows the new delivery
+        return response
     return _detail(request, d.subscription, extra={"test": d})
 
 

@@ -11,6 +11,7 @@ visibility timeout. State is built in this process (tasks run inline here)."""
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -155,3 +156,63 @@ def test_a_worker_killed_mid_webhook_fan_out_delivers_once(stack, shop):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _unnotified_events(shop, n: int = 2) -> list[Event]:
+    """Events committed whose in-process fan-out never ran (the process died after the commit),
+    old enough for the sweep."""
+    events = []
+    for i in range(n):
+        events.append(
+            Event.objects.create(org=shop.org, type="wallet.low_balance", payload={"availableCredits": i})
+        )
+        Event.objects.filter(pk=events[-1].pk).update(
+            created_at=timezone.now() - timedelta(minutes=2 - i / 60)
+        )
+    return events
+
+
+def _notified(events: list[Event]) -> bool:
+    return not Event.objects.filter(pk__in=[e.pk for e in events], notified_at__isnull=True).exists()
+
+
+def _lines(events: list[Event]) -> list[tuple]:
+    from geopera_web.events.models import Notification
+
+    return sorted(Notification.objects.filter(event__in=events).values_list("event_id", "user_id"))
+
+
+def test_a_worker_killed_mid_notification_fan_out_notifies_each_recipient_once(stack, shop):
+    admins = [
+        make_user(org=shop.org, role="admin", email=f"a{i}-{shop.org.pk}@notify.example") for i in range(2)
+    ]
+    events = _unnotified_events(shop)
+    # What the beat sends: the sweep finds the events and queues their fan-out, which locks the
+    # first event and blocks on the second (the test holds it): the worker is killed there.
+    _kill_blocked_worker_then_restart(stack, Event, events[1].pk, "geopera_web.ops.tasks.run_sweeps")
+    assert _lines(events) == []  # the killed attempt left nothing
+    wait_for(lambda: _notified(events), timeout=45, what="notified by the new worker")
+    assert _lines(events) == sorted((e.pk, a.pk) for e in events for a in admins)  # each once
+
+
+def test_a_worker_killed_while_committing_notifications_adds_none_on_redelivery(stack, shop):
+    from geopera_web.accounts.models import User
+
+    admins = [
+        make_user(org=shop.org, role="admin", email=f"c{i}-{shop.org.pk}@notify.example") for i in range(2)
+    ]
+    events = _unnotified_events(shop)
+    # The fan-out wrote the lines and the marker and sent COMMIT; the lines' (deferred) foreign-key
+    # check blocks on the admin's row the test holds: the worker dies there, the commit then
+    # lands, but the message was never acknowledged — the new worker gets it again.
+    _kill_blocked_worker_then_restart(stack, User, admins[1].pk, "geopera_web.ops.tasks.run_sweeps")
+    wait_for(lambda: _notified(events), timeout=30, what="the killed attempt's commit")
+    expected = sorted((e.pk, a.pk) for e in events for a in admins)
+    assert _lines(events) == expected
+    redelivered = re.compile(r"notify_events\[[0-9a-f-]+\] succeeded in [0-9.]+s: 0\b")
+    wait_for(
+        lambda: redelivered.search(stack.worker_proc.text()),
+        timeout=45,
+        what="the redelivered fan-out run by the new worker (and writing nothing)",
+    )
+    assert _lines(events) == expected  # still each once

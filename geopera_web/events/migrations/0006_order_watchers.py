@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_integrator_api'),
-        ('events', '0004_notification_digests'),
+        ('events', '0005_notified_marker'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
