@@ -24,11 +24,20 @@ class Event(models.Model):
     # Set once webhook deliveries exist for every matching subscription (webhooks.drain finishes
     # what a crash between commit and fan-out left undone).
     fanned_out_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set in the same transaction as the event's notification rows (notifications.events_notify;
+    # the sweep notifies committed events a crash left without it).
+    notified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["org", "-created_at"], name="events_org_created")]
+        indexes = [
+            models.Index(fields=["org", "-created_at"], name="events_org_created"),
+            # The notification sweep's look-up: only the (few) events not yet notified.
+            models.Index(
+                fields=["created_at"], name="events_unnotified", condition=models.Q(notified_at__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
@@ -130,6 +139,12 @@ class Notification(models.Model):
                 fields=["user"], condition=models.Q(digest_pending=True), name="events_notif_digest_due"
             ),
         ]
+        constraints = [
+            # One line per person per event: a redelivered or racing fan-out cannot notify twice.
+            models.UniqueConstraint(
+                fields=["event", "user"], name="events_notif_once", condition=models.Q(event__isnull=False)
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -184,3 +199,20 @@ class NotificationDigest(models.Model):
 
     def __str__(self) -> str:
         return f"digest {self.user_id} {self.day}"
+
+
+class OrderWatcher(models.Model):
+    """A person who hears of an order's status changes, deliveries and coverage as its creator does.
+    Keyed by the order's id like `Event` (the platform imports no domain app); the orders app checks
+    the order is the caller's org's before writing one (`orders.services.order_watch_set`)."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    order_id = models.UUIDField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order_id", "user"], name="events_watcher_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches {self.order_id}"

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasking', '0002_feasibility_quotations'),
+        ('tasking', '0003_support_claim'),
     ]
 
     operations = [
