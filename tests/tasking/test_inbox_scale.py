@@ -232,10 +232,15 @@ def test_api_kinds_lists_the_third_kind_and_refuses_unknown_ones(org, api_admin)
     assert api_admin.post(op, {"kinds": "approval,bogus"}).status_code == 422
 
 
-def test_api_bad_cursor_is_422_not_500(org, api_admin):
+def test_api_forged_cursor_is_404_and_a_non_cursor_422_never_500(org, api_admin):
+    # Shaped like a cursor (the declared pattern) but not signed here: it names no page, like an
+    # unknown id. Not even shaped like one: the document refuses it, so does the server.
     r = api_admin.post("orders.tasking.decisions.pending", {"cursor": "eyJ0IjoxfQ:forged:sig"})
-    assert r.status_code == 422
-    assert "cursor" in r.content.decode()
+    assert r.status_code == 404, r.content
+    assert r.json()["errors"][0]["loc"] == ["body", "cursor"]
+    r = api_admin.post("orders.tasking.decisions.pending", {"cursor": "not a cursor"})
+    assert r.status_code == 422, r.content
+    assert r.json()["detail"][0]["loc"] == ["body", "cursor"]
 
 
 # --- the page -------------------------------------------------------------------------------------
