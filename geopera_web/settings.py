@@ -451,6 +451,14 @@ VIEW_RATE_LIMITS = {
     "orders:capture_tile": ("principal", "TILES_RATE_LIMIT"),
 }
 
+# Support-desk editors (study and quotation uploads, the admin's study/quotation forms) and approval
+# policies: the largest credit figure a person may type (a price, a quotation, a policy limit; beyond
+# it is a typo), expected captures/revisits per study option, and characters of study/quotation notes.
+# Above them: a form error / 422 naming the field and the limit.
+CREDITS_MAX = env.int("CREDITS_MAX", default=10**12)
+STUDY_COUNT_MAX = env.int("STUDY_COUNT_MAX", default=10_000)
+SUPPORT_NOTES_MAX_CHARS = env.int("SUPPORT_NOTES_MAX_CHARS", default=10_000)
+
 # --- User tokens -----------------------------------------------------------------------------------
 USER_TOKEN_TTL_DAYS = env.int("USER_TOKEN_TTL_DAYS", default=90)
 USER_TOKEN_MAX_TTL_DAYS = env.int("USER_TOKEN_MAX_TTL_DAYS", default=365)

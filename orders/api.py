@@ -9,11 +9,16 @@ import json
 import math
 from typing import Any
 
-from django.conf import settings
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
-from geopera_web.api.fields import UUID_PATTERN, PatternField, comma_separated_field, page_field
+from geopera_web.api.fields import (
+    UUID_PATTERN,
+    PatternField,
+    SettingBoundsMixin,
+    comma_separated_field,
+    page_field,
+)
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, PermissionDenied
@@ -394,12 +399,17 @@ def order_list_assets_op(ctx: OpContext, data: dict) -> dict:
 
 FEATURE_COLLECTION_HELP = (
     "GeoJSON FeatureCollection: tasking AOIs (Polygon/MultiPolygon) or, for archive products, the captures "
-    f"to order. At most {settings.GEOMETRY_MAX_FEATURES} features (`GEOMETRY_MAX_FEATURES`) and "
-    f"{settings.GEOMETRY_MAX_VERTICES:,} vertices per geometry (`GEOMETRY_MAX_VERTICES`), 422 naming the limit."
+    "to order. At most {text_features} features (`GEOMETRY_MAX_FEATURES`) and {text_vertices} vertices "
+    "per geometry (`GEOMETRY_MAX_VERTICES`), 422 naming the limit."
 )
+FEATURE_COLLECTION_BOUNDS = {
+    "featureCollection": {"text_features": "GEOMETRY_MAX_FEATURES", "text_vertices": "GEOMETRY_MAX_VERTICES"}
+}
 
 
-class OrderPlaceInput(serializers.Serializer):
+class OrderPlaceInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = FEATURE_COLLECTION_BOUNDS
+
     workspaceId = serializers.CharField()  # noqa: N815 (wire casing)
     dataProduct = serializers.CharField()  # noqa: N815
     displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
@@ -426,7 +436,9 @@ class OrderPlaceOutput(serializers.Serializer):
     groups = serializers.ListField(child=serializers.DictField())
 
 
-class EstimateInput(serializers.Serializer):
+class EstimateInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = FEATURE_COLLECTION_BOUNDS
+
     dataProduct = serializers.CharField()  # noqa: N815
     displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
     params = serializers.DictField(required=False, default=dict)

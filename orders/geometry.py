@@ -35,9 +35,16 @@ from django.db import connection
 from geopera_web import jsonbounds
 from geopera_web.errors import InvalidInput
 
-MAX_VERTICES = settings.GEOMETRY_MAX_VERTICES  # per AOI / search geometry, before GEOS builds it
-# Features in one request's FeatureCollection (one order group each).
-MAX_FEATURES = settings.GEOMETRY_MAX_FEATURES
+# Limits are read per call (never copied at import), so the environment and override_settings move them:
+# GEOMETRY_MAX_VERTICES per AOI / search geometry (counted before GEOS builds it) and
+# GEOMETRY_MAX_FEATURES per request's FeatureCollection (one order group each).
+
+
+def max_vertices_default() -> int:
+    """GEOMETRY_MAX_VERTICES, now."""
+    return settings.GEOMETRY_MAX_VERTICES
+
+
 # Roughly the size of New South Wales; larger AOIs are almost always a mistake (a world polygon).
 MAX_AOI_KM2 = 1_000_000.0
 
@@ -81,7 +88,7 @@ def geojson_geometry(
     *,
     field: str = "geometry",
     polygonal: bool = False,
-    max_vertices: int = MAX_VERTICES,
+    max_vertices: int | None = None,
     repair: bool = True,
 ) -> GEOSGeometry:
     """A valid 2-D GEOS geometry (SRID 4326) from a GeoJSON geometry object (a dict).
@@ -102,6 +109,8 @@ def geojson_geometry(
             code="wrong_type",
             kind=kind,
         )
+    if max_vertices is None:
+        max_vertices = max_vertices_default()
     # Count first (cheap: list lengths only), so a 200,000-vertex shape is refused before its
     # positions are even looked at, let alone handed to GEOS.
     _check_vertices(_count_positions(obj), max_vertices, field)
@@ -121,7 +130,7 @@ def geojson_geometry(
 
 
 def geometry_from_geojson(
-    obj: Any, *, field: str = "intersects", polygonal: bool = False, max_vertices: int = MAX_VERTICES
+    obj: Any, *, field: str = "intersects", polygonal: bool = False, max_vertices: int | None = None
 ) -> GEOSGeometry:
     """Like `geojson_geometry`, but also takes a JSON string, a Feature, or a FeatureCollection
     of exactly one feature (what search bodies and GeoJSON files carry)."""
@@ -376,7 +385,7 @@ def polygonal_from_geos(geom: GEOSGeometry, *, field: str = "aoi") -> MultiPolyg
     """Validate an already-parsed geometry (e.g. read by GDAL from a KML or shapefile) the same way
     as GeoJSON input: the vertex limit first, then the same walk over its positions (2-D, finite,
     inside WGS 84, not wrapped over the antimeridian) and the same finish."""
-    _check_vertices(geom.num_coords, MAX_VERTICES, field)
+    _check_vertices(geom.num_coords, max_vertices_default(), field)
     if geom.empty:
         raise _fail(field, "is empty", code="empty")
     try:
@@ -425,9 +434,10 @@ def features_of(feature_collection: Any) -> list[dict[str, Any]]:
         raise InvalidInput(
             "The FeatureCollection has no features: draw or upload at least one area.", slug="no-features"
         )
-    if len(features) > MAX_FEATURES:
+    max_features = settings.GEOMETRY_MAX_FEATURES
+    if len(features) > max_features:
         raise InvalidInput(
-            f"The FeatureCollection has {len(features)} features; one request takes at most {MAX_FEATURES}. "
+            f"The FeatureCollection has {len(features)} features; one request takes at most {max_features}. "
             "Split it into several requests.",
             slug="too-many-features",
         )

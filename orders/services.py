@@ -329,13 +329,14 @@ def order_cancel(
             preview=effect.as_wire(),
         )
     user = actor_of(actor).user
-    memo = f"Order {order.pk} cancelled"
+    memo = "Cancelled"  # Billing links the order by name beside it: no ids in stored text
     if effect.action == "settle":
         charge_capture(
             charge_id=order.charge_id,
             credits=effect.charged_credits,
             actor=user,
             memo=f"{memo}: charged for the imagery delivered",
+            rest_memo=f"{memo}: the share not delivered released",
         )
     elif effect.action == "release":
         charge_release(charge_id=order.charge_id, actor=user, memo=memo)

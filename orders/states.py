@@ -193,6 +193,8 @@ def lifecycle_step(value: str) -> tuple[str, str]:
     e.g. "pending/QUOTATION_WAITING_RESPONSE" -> ("Waiting for your answer to the quote", "action").
     An unknown value is shown as it is rather than hidden."""
     status, _, sub = (value or "").partition("/")
+    if status in _FINAL:  # "cancelled/QUOTATION_ACCEPTED" is cancelled, not "acquiring"
+        return _STEP_STATUS[status]
     if sub in _STEP_SUB:
         return _STEP_SUB[sub]
     return _STEP_STATUS.get(status, (value, ""))

@@ -32,6 +32,7 @@ from .services import (
     order_tags_merge,
 )
 from .states import STATUS_FILTER_CHOICES, order_states_attach
+from .timeline import timeline_context_for, timeline_lines
 
 
 @require_GET
@@ -94,10 +95,14 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
         .filter(status=DeliveredCapture.Status.DELIVERED)
         .order_by("acquired_at", "scene_id")
     ]
+    lineage = order_lineage_outline(org=request.org, order_id=order.pk)
+    timeline_ctx = timeline_context_for(
+        order=order, show_money=request.membership.role == "admin", lineage=lineage
+    )
     return {
         "order": order,
         "groups": groups,
-        "events": list(order_events(order=order)),
+        "timeline": timeline_lines(order_events(order=order), timeline_ctx),
         "assets": assets,
         "groups_geojson": {
             "type": "FeatureCollection",
@@ -117,7 +122,7 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
         # The cancel preview (for an acquiring tasking order it measures coverage now).
         "cancel_effect": order_cancel_effect(order) if cancellable else None,
         "can_write": request.membership.role in ("admin", "operator"),
-        "lineage": order_lineage_outline(org=request.org, order_id=order.pk),
+        "lineage": lineage,
     }
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from rest_framework import serializers
 
-from geopera_web.api.fields import PatternField, comma_separated_field, page_field
+from geopera_web.api.fields import PatternField, SettingBoundsMixin, comma_separated_field, page_field
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, NotFound
@@ -351,17 +350,23 @@ def templates_delete(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
 # =================================================================================================
 
 
-class FeasibilityCheckInput(serializers.Serializer):
+class FeasibilityCheckInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = {
+        "featureCollection": {
+            "text_features": "GEOMETRY_MAX_FEATURES",
+            "text_vertices": "GEOMETRY_MAX_VERTICES",
+            "text_days": "TASKING_PREDICTION_MAX_FEATURE_DAYS",
+        }
+    }
+
     dataProduct = serializers.CharField()  # noqa: N815
     displayName = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     featureCollection = serializers.DictField(  # noqa: N815
         required=False,
         default=dict,
-        help_text=f"GeoJSON FeatureCollection of Polygon/MultiPolygon AOIs: at most {settings.GEOMETRY_MAX_FEATURES} "
-        f"features (`GEOMETRY_MAX_FEATURES`), {settings.GEOMETRY_MAX_VERTICES:,} vertices each "
-        f"(`GEOMETRY_MAX_VERTICES`); valid areas × window days at most "
-        f"{settings.TASKING_PREDICTION_MAX_FEATURE_DAYS} (`TASKING_PREDICTION_MAX_FEATURE_DAYS`, 422 before "
-        "any prediction).",
+        help_text="GeoJSON FeatureCollection of Polygon/MultiPolygon AOIs: at most {text_features} features "
+        "(`GEOMETRY_MAX_FEATURES`), {text_vertices} vertices each (`GEOMETRY_MAX_VERTICES`); valid areas × "
+        "window days at most {text_days} (`TASKING_PREDICTION_MAX_FEATURE_DAYS`, 422 before any prediction).",
     )
     params = serializers.DictField(required=False, allow_null=True, default=None)
 

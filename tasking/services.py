@@ -699,10 +699,7 @@ def study_upload(
     return study
 
 
-MAX_CREDITS = 10**12  # a price beyond this is a typo, not a price
-STUDY_COUNT_MAX = 10_000  # expected captures / revisits per option
-STUDY_DESCRIPTION_MAX_CHARS = 500  # FeasibilityOption.description
-SUPPORT_NOTES_MAX_CHARS = 10_000  # study and quotation notes
+STUDY_DESCRIPTION_MAX_CHARS = 500  # FeasibilityOption.description (its column)
 STUDY_WINDOW_START_GRACE = timedelta(days=1)
 
 
@@ -711,11 +708,12 @@ def _whole(value: Any, minimum: int, maximum: int) -> bool:
 
 
 def _notes_errors(notes: str) -> list[dict[str, Any]]:
-    if len(notes or "") > SUPPORT_NOTES_MAX_CHARS:
+    limit = settings.SUPPORT_NOTES_MAX_CHARS
+    if len(notes or "") > limit:
         return [
             {
                 "loc": ["notes"],
-                "msg": f"Notes are longer than {SUPPORT_NOTES_MAX_CHARS:,} characters.",
+                "msg": f"Notes are longer than {limit:,} characters (SUPPORT_NOTES_MAX_CHARS).",
                 "type": "value_error",
             }
         ]
@@ -724,6 +722,7 @@ def _notes_errors(notes: str) -> list[dict[str, Any]]:
 
 def _options_errors(options: list[dict[str, Any]], *, now: Any) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
+    count_max, credits_max = settings.STUDY_COUNT_MAX, settings.CREDITS_MAX
     if not options:
         return [{"loc": ["options"], "msg": "Add at least one option.", "type": "value_error.missing"}]
     for i, o in enumerate(options):
@@ -756,13 +755,13 @@ def _options_errors(options: list[dict[str, Any]], *, now: Any) -> list[dict[str
             ("expected_revisits", "expected revisits", 0),
         ):
             count = o.get(field, minimum)
-            if not _whole(count, minimum, STUDY_COUNT_MAX):
-                bad(field, f"{label} must be a whole number between {minimum} and {STUDY_COUNT_MAX:,}.")
+            if not _whole(count, minimum, count_max):
+                bad(field, f"{label} must be a whole number between {minimum} and {count_max:,}.")
         price = o.get("price_credits")
-        if price is not None and not _whole(price, 0, MAX_CREDITS):
+        if price is not None and not _whole(price, 0, credits_max):
             bad(
                 "price_credits",
-                f"a price must be a whole number of credits between 0 and {MAX_CREDITS:,} (or empty).",
+                f"a price must be a whole number of credits between 0 and {credits_max:,} (or empty).",
             )
         valid_until = o.get("valid_until")
         if valid_until is not None and valid_until <= now:
@@ -913,11 +912,11 @@ def quotation_upload(
     _ensure_staff(actor)
     order = support_order_get(order_id=order_id)
     errors = _notes_errors(notes)
-    if not _whole(credits, 0, MAX_CREDITS):
+    if not _whole(credits, 0, settings.CREDITS_MAX):
         errors.append(
             {
                 "loc": ["credits"],
-                "msg": f"Credits must be a whole number between 0 and {MAX_CREDITS:,}.",
+                "msg": f"Credits must be a whole number between 0 and {settings.CREDITS_MAX:,}.",
                 "type": "value_error",
             }
         )

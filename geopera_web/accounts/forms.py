@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
@@ -39,10 +41,17 @@ class ApiKeyForm(forms.Form):
 
 class UserTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this token, e.g. “geopera-cli on my laptop”.")
-    days = forms.IntegerField(
-        label="Valid for (days)",
-        min_value=1,
-        max_value=settings.USER_TOKEN_MAX_TTL_DAYS,
-        initial=settings.USER_TOKEN_TTL_DAYS,
-        help_text=f"At most {settings.USER_TOKEN_MAX_TTL_DAYS} days. A token acts as you, in this organization.",
-    )
+    days = forms.IntegerField(label="Valid for (days)", min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The lifetimes are settings read per form (never at import), so the environment and
+        # override_settings move them.
+        longest = settings.USER_TOKEN_MAX_TTL_DAYS
+        self.fields["days"] = forms.IntegerField(
+            label="Valid for (days)",
+            min_value=1,
+            max_value=longest,
+            initial=settings.USER_TOKEN_TTL_DAYS,
+            help_text=f"At most {longest} days. A token acts as you, in this organization.",
+        )

@@ -5,6 +5,7 @@ linked), why a charge moves nothing in "Available", and the same rows as CSV."""
 from __future__ import annotations
 
 import csv
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -13,15 +14,22 @@ from typing import Any
 from .models import Charge, LedgerEntry
 
 K = LedgerEntry.Kind
+S = Charge.Status
 
+# One mapping for both tables: the movement that puts a charge in a status reads as that status's
+# word (Charge.Status labels: Held / Charged / Released), so the ledger's "Charged" row and the
+# Charges table's "Charged" status are the same word by construction.
+STATUS_OF_MOVEMENT: dict[str, str] = {K.RESERVE: S.AUTHORIZED, K.CAPTURE: S.CAPTURED, K.RELEASE: S.RELEASED}
 WORDS: dict[str, str] = {
     K.TOPUP: "Top-up",
-    K.RESERVE: "Held",
-    K.CAPTURE: "Charged",
-    K.RELEASE: "Released",
+    **{kind: S(status).label for kind, status in STATUS_OF_MOVEMENT.items()},
     K.REFUND: "Refunded",
     K.ADJUSTMENT: "Adjustment",
 }
+# Charges are for an order: archive ("order:<id>") or tasking ("tasking:<id>", a quotation's or an
+# option's hold).
+ORDER_REFERENCE_PREFIXES = ("order:", "tasking:")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 EXPLAIN: dict[str, str] = {
     K.RESERVE: "Set aside from Available until the order is delivered or cancelled.",
     K.CAPTURE: "Taken from the credits already held for this order; Available does not change again.",
@@ -37,6 +45,16 @@ class LedgerRow:
     explain: str
     order_id: str | None
     order_name: str
+    # What happened, beside the linked order: the stored memo unless it only repeats the order's
+    # name or still carries an id (ids are never shown; the order is linked instead).
+    note: str
+
+
+def _note(memo: str, order_name: str) -> str:
+    memo = (memo or "").strip()
+    if not memo or memo == order_name or _UUID.search(memo):
+        return ""
+    return memo
 
 
 def _order_id_of(entry: LedgerEntry) -> str | None:
@@ -45,10 +63,11 @@ def _order_id_of(entry: LedgerEntry) -> str | None:
 
 
 def _order_id_in(ref: str) -> str | None:
-    if not ref.startswith("order:"):
+    prefix = next((p for p in ORDER_REFERENCE_PREFIXES if ref.startswith(p)), None)
+    if prefix is None:
         return None
     try:
-        return str(uuid.UUID(ref.removeprefix("order:")))
+        return str(uuid.UUID(ref.removeprefix(prefix)))
     except ValueError:
         return None
 
@@ -68,13 +87,15 @@ def ledger_rows(entries: Iterable[LedgerEntry], *, org: Any) -> list[LedgerRow]:
         oid = _order_id_of(e)
         if oid not in names:
             oid = None
+        name = (names.get(oid) or "") if oid else ""
         rows.append(
             LedgerRow(
                 entry=e,
                 word=WORDS.get(e.kind, e.get_kind_display()),
                 explain=EXPLAIN.get(e.kind, ""),
                 order_id=oid,
-                order_name=(names.get(oid) or "") if oid else "",
+                order_name=name,
+                note=_note(e.memo, name),
             )
         )
     return rows
@@ -90,6 +111,7 @@ class ChargeRow:
     order_id: str | None
     order_name: str
     net_credits: int
+    word: str
 
 
 def charge_rows(charges: Iterable[Charge], *, org: Any) -> list[ChargeRow]:
@@ -113,6 +135,7 @@ def charge_rows(charges: Iterable[Charge], *, org: Any) -> list[ChargeRow]:
                 order_id=oid,
                 order_name=(names.get(oid) or "") if oid else "",
                 net_credits=c.net_credits,
+                word=S(c.status).label,
             )
         )
     return rows
@@ -154,7 +177,7 @@ def ledger_csv_lines(rows: Iterable[LedgerRow]) -> Iterator[str]:
                 r.word,
                 r.order_id or "",
                 _cell(r.order_name),
-                _cell(e.memo),
+                _cell(r.note),
                 _cell(str(e.actor) if e.actor_id else ""),
                 e.available_delta,
                 e.reserved_delta,

@@ -87,8 +87,10 @@ class LedgerEntry(models.Model):
 
 class Charge(models.Model):
     class Status(models.TextChoices):
-        AUTHORIZED = "authorized", "Authorized (held)"
-        CAPTURED = "captured", "Captured"
+        # The words people read, on the Charges table, the order page and (for the movement that
+        # puts a charge in each status) the ledger: billing/ledger_rows.py reads them from here.
+        AUTHORIZED = "authorized", "Held"
+        CAPTURED = "captured", "Charged"
         RELEASED = "released", "Released"
 
     TRANSITIONS: dict[str, set[str]] = {

@@ -27,10 +27,14 @@ def request_wallet(request: Any) -> Wallet:
     return wallet
 
 
-def ledger_list(*, org: Organization, kind: str | None = None) -> QuerySet[LedgerEntry]:
+def ledger_list(
+    *, org: Organization, kind: str | None = None, order_id: object | None = None
+) -> QuerySet[LedgerEntry]:
     """The org's ledger, newest first; `kind` (topup, reserve, capture, release, refund,
-    adjustment) narrows it."""
+    adjustment) narrows it, and so does `order_id` (the movements of that order's charges)."""
     qs = LedgerEntry.objects.filter(org=org).select_related("actor", "charge")
+    if order_id is not None:
+        qs = qs.filter(charge__reference__in=[f"order:{order_id}", f"tasking:{order_id}"])
     return qs.filter(kind=kind) if kind else qs
 
 

@@ -155,7 +155,7 @@ def charge_authorize(
             reserved_delta=credits,
             charge=charge,
             actor=actor,
-            memo=description or reference,
+            memo=description,  # the order is linked from the charge; no ids in the text
         )
     elif org.billing_mode == BillingMode.CARD:
         if not org.payment_method:
@@ -214,9 +214,15 @@ def _transition(charge: Charge, to: str) -> None:
 
 @transaction.atomic
 def charge_capture(
-    *, charge_id: object, credits: int | None = None, actor: User | None = None, memo: str = ""
+    *,
+    charge_id: object,
+    credits: int | None = None,
+    actor: User | None = None,
+    memo: str = "",
+    rest_memo: str = "",
 ) -> Charge:
-    """Take the money (all of it, or `credits` of it; the rest goes back)."""
+    """Take the money (all of it, or `credits` of it; the rest goes back, under `rest_memo`).
+    Memos are read beside the order's linked name on Billing: they carry no ids."""
     charge = charge_get_for_update(charge_id=charge_id)
     if charge.status == Charge.Status.CAPTURED:
         return charge  # a retried task must not capture twice
@@ -235,7 +241,7 @@ def charge_capture(
             reserved_delta=-amount,
             charge=charge,
             actor=actor,
-            memo=memo or charge.description or charge.reference,
+            memo=memo or charge.description,
         )
         if amount < charge.authorized_credits:
             rest = charge.authorized_credits - amount
@@ -246,7 +252,7 @@ def charge_capture(
                 reserved_delta=-rest,
                 charge=charge,
                 actor=actor,
-                memo=f"{memo}: the rest released" if memo else "Unused part of the reservation",
+                memo=rest_memo or "Unused part of the reservation",
             )
     elif charge.billing_mode == BillingMode.CARD:
         ref = charge.gateway_ref
@@ -273,7 +279,7 @@ def charge_release(*, charge_id: object, actor: User | None = None, memo: str = 
             reserved_delta=-charge.authorized_credits,
             charge=charge,
             actor=actor,
-            memo=memo or charge.description or charge.reference,
+            memo=memo or charge.description,
         )
     elif charge.billing_mode == BillingMode.CARD:
         ref = charge.gateway_ref
@@ -304,7 +310,7 @@ def charge_refund(*, charge_id: object, credits: int, actor: User | None = None,
             available_delta=credits,
             charge=charge,
             actor=actor,
-            memo=memo or f"Refund for {charge.reference}",
+            memo=memo or "Refund",
         )
     elif charge.billing_mode == BillingMode.CARD:
         ref = charge.gateway_ref

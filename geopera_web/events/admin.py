@@ -13,7 +13,7 @@ from .models import Event, EventSubscription, Notification, WebhookDelivery
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
-    list_display = ("created_at", "type", "org", "order_id", "fanned_out_at")
+    list_display = ("created_at", "type", "org", "order_id", "fanned_out_at", "notified_at")
     list_filter = ("type",)
     search_fields = ("id", "org__name", "order_id")
     list_select_related = ("org",)
@@ -27,6 +27,7 @@ class EventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         "order_id",
         "dedupe_key",
         "fanned_out_at",
+        "notified_at",
         "created_at",
     )
 

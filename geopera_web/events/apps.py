@@ -14,6 +14,12 @@ class EventsConfig(AppConfig):
         register_batch_consumer("webhooks", webhooks_consumer)
         register_batch_consumer("notifications", notifications_consumer)
 
+        from geopera_web.ops.sweeper import register_sweep
+
+        from .notifications import sweep_unnotified
+
+        register_sweep("event notifications", sweep_unnotified)
+
         from geopera_web.accounts.navigation import register_badge
         from geopera_web.demo import register_seeder
 

@@ -1,24 +1,73 @@
-"""Demo data of the events app: Acme has a webhook subscription with a delivery log (some
-delivered, one retrying) and its admin has unread notifications."""
+"""Demo data of the events app: Acme has a webhook subscription whose delivery log shows every
+status (delivered, retrying, failed after its retries, pending, and a replay), a second endpoint
+that was disabled after repeated failures (so Re-enable has something to do), and its admin has
+unread notifications."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
 from geopera_web.demo import DemoWorld
 
 DEMO_ENDPOINT = "https://hooks.example.com/geopera"
+DEMO_DISABLED_ENDPOINT = "https://old-erp.example.com/webhooks/geopera"
+
+# One seeded delivery per status (newest first); a re-run adds the statuses the log lacks.
+_LOG: list[dict[str, Any]] = [
+    {"status": "pending", "attempts": 0},
+    {
+        "status": "retrying",
+        "attempts": 3,
+        "http_status": 503,
+        "response_ms": 1200,
+        "response_excerpt": "Service Unavailable",
+        "error": "HTTP 503",
+    },
+    {
+        "status": "succeeded",
+        "attempts": 1,
+        "http_status": 200,
+        "response_ms": 84,
+        "response_excerpt": '{"received":true}',
+    },
+    {
+        "status": "failed",
+        "attempts": 8,
+        "http_status": 500,
+        "response_ms": 312,
+        "response_excerpt": '{"error":"internal"}',
+        "error": "HTTP 500",
+    },
+]
+
+
+def _events(org, n: int) -> list:
+    from .models import Event
+
+    events = list(Event.objects.filter(org=org).exclude(type="ping").order_by("-created_at")[:n])
+    while len(events) < n:
+        events.append(
+            Event.objects.create(
+                org=org,
+                type="order.created",
+                payload={"demo": True},
+                fanned_out_at=timezone.now(),
+                notified_at=timezone.now(),
+            )
+        )
+    return events
 
 
 def seed_events(world: DemoWorld) -> None:
-    from .models import Event, EventSubscription, Notification, WebhookDelivery
+    from .models import EventSubscription, Notification, WebhookDelivery
     from .notifications import notify_users
     from .webhooks import new_secret
 
     org, admin = world.orgs["acme"], world.users["acme_admin"]
-    sub, created = EventSubscription.objects.get_or_create(
+    sub, _ = EventSubscription.objects.get_or_create(
         org=org,
         endpoint_url=DEMO_ENDPOINT,
         defaults={
@@ -29,30 +78,65 @@ def seed_events(world: DemoWorld) -> None:
             "headers": {"X-Team": "ingest"},
         },
     )
-    if not sub.deliveries.exists():
-        events = list(Event.objects.filter(org=org).exclude(type="ping").order_by("-created_at")[:5])
-        if not events:
-            events = [
-                Event.objects.create(
-                    org=org, type="order.created", payload={"demo": True}, fanned_out_at=timezone.now()
-                )
-            ]
-        now = timezone.now()
-        for i, e in enumerate(events):
-            ok = i > 0
-            WebhookDelivery.objects.create(
-                subscription=sub,
-                event=e,
-                status=WebhookDelivery.Status.SUCCEEDED if ok else WebhookDelivery.Status.RETRYING,
-                attempts=1 if ok else 3,
-                last_attempt_at=now - timedelta(minutes=5 * i),
-                next_attempt_at=None if ok else now + timedelta(minutes=2),
-                http_status=200 if ok else 503,
-                response_ms=80 + 17 * i if ok else 1200,
-                response_excerpt='{"received":true}' if ok else "Service Unavailable",
-                error="" if ok else "HTTP 503",
-            )
-        world.log(f"events: webhook subscription with {len(events)} deliveries")
+    have = set(sub.deliveries.values_list("status", flat=True))
+    now = timezone.now()
+    events = _events(org, len(_LOG))
+    made = 0
+    for i, fields in enumerate(_LOG):
+        if fields["status"] in have:
+            continue
+        d = WebhookDelivery.objects.create(
+            subscription=sub,
+            event=events[i],
+            last_attempt_at=None if fields["attempts"] == 0 else now - timedelta(minutes=7 * i + 1),
+            next_attempt_at={"pending": now, "retrying": now + timedelta(minutes=4)}.get(fields["status"]),
+            **fields,
+        )
+        WebhookDelivery.objects.filter(pk=d.pk).update(created_at=now - timedelta(minutes=7 * i))
+        made += 1
+    failed = sub.deliveries.filter(status="failed", replay_of__isnull=True).first()
+    if failed and not sub.deliveries.filter(replay_of__isnull=False).exists():
+        # the failed one, replayed once the receiver was fixed
+        WebhookDelivery.objects.create(
+            subscription=sub,
+            event_id=failed.event_id,
+            replay_of=failed,
+            status="succeeded",
+            attempts=1,
+            last_attempt_at=now,
+            http_status=200,
+            response_ms=97,
+            response_excerpt='{"received":true}',
+        )
+        made += 1
+    if made:
+        world.log(f"events: {made} webhook deliveries (every status and a replay)")
+
+    old, created = EventSubscription.objects.get_or_create(
+        org=org,
+        endpoint_url=DEMO_DISABLED_ENDPOINT,
+        defaults={
+            "event_type": "decision.pending",
+            "description": "The old ERP bridge (disabled after repeated failures)",
+            "secret": new_secret(),
+            "created_by": admin,
+            "active": False,
+            "consecutive_failures": 20,
+            "disabled_reason": "Disabled after 20 failed attempts in a row.",
+        },
+    )
+    if created:
+        (event,) = _events(org, 1)
+        WebhookDelivery.objects.create(
+            subscription=old,
+            event=event,
+            status="failed",
+            attempts=8,
+            last_attempt_at=timezone.now() - timedelta(hours=3),
+            error="Connection refused.",
+        )
+        world.log("events: a disabled webhook subscription (Re-enable)")
+
     if not Notification.objects.filter(user=admin, org=org, read_at__isnull=True).exists():
         notify_users(
             users=[admin.pk],

@@ -24,11 +24,20 @@ class Event(models.Model):
     # Set once webhook deliveries exist for every matching subscription (webhooks.drain finishes
     # what a crash between commit and fan-out left undone).
     fanned_out_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set in the same transaction as the event's notification rows (notifications.events_notify;
+    # the sweep notifies committed events a crash left without it).
+    notified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["org", "-created_at"], name="events_org_created")]
+        indexes = [
+            models.Index(fields=["org", "-created_at"], name="events_org_created"),
+            # The notification sweep's look-up: only the (few) events not yet notified.
+            models.Index(
+                fields=["created_at"], name="events_unnotified", condition=models.Q(notified_at__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
@@ -113,20 +122,37 @@ class Notification(models.Model):
     link = models.CharField(max_length=500, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     dismissed_at = models.DateTimeField(null=True, blank=True)
-    # Waiting for the next e-mail digest (a preference with digest=True).
+    # Waiting for the next e-mail digest (a preference with digest=True)...
     digest_pending = models.BooleanField(default=False)
+    # ...then gathered into the digest that mails it (`digests_send`).
+    digest = models.ForeignKey(
+        "NotificationDigest", null=True, blank=True, on_delete=models.SET_NULL, related_name="lines"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "org", "-created_at"], name="events_notif_feed")]
+        indexes = [
+            models.Index(fields=["user", "org", "-created_at"], name="events_notif_feed"),
+            # The daily digest run finds who has lines waiting without reading every notification.
+            models.Index(
+                fields=["user"], condition=models.Q(digest_pending=True), name="events_notif_digest_due"
+            ),
+        ]
+        constraints = [
+            # One line per person per event: a redelivered or racing fan-out cannot notify twice.
+            models.UniqueConstraint(
+                fields=["event", "user"], name="events_notif_once", condition=models.Q(event__isnull=False)
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
 
 
 class NotificationPreference(models.Model):
-    """A person's channels for one event type (no row: in-app only)."""
+    """A person's channels for one event type (no row: in-app only). E-mail is off, immediate
+    (`email`) or gathered into the daily digest (`email` and `digest`); `preference_set` writes it."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     event_type = models.CharField(max_length=64)
@@ -136,7 +162,40 @@ class NotificationPreference(models.Model):
     digest = models.BooleanField(default=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "event_type"], name="events_pref_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event_type"], name="events_pref_unique"),
+            # A digest is a way of sending e-mail: without e-mail it would mean nothing.
+            models.CheckConstraint(
+                condition=models.Q(digest=False) | models.Q(email=True), name="events_pref_digest_is_email"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.event_type}"
+
+    @property
+    def email_mode(self) -> str:
+        return "daily" if self.email and self.digest else "immediate" if self.email else "off"
+
+
+class NotificationDigest(models.Model):
+    """One person's digest e-mail of one day: at most one per (user, day), so a second run of the
+    daily task (or two beats) sends nothing more. Lines are attached in one transaction, the mail
+    goes out after that commit, and `sent_at` records it (an unsent digest is retried next run)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    line_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="events_digest_once_a_day")]
+        indexes = [
+            models.Index(
+                fields=["user"], condition=models.Q(sent_at__isnull=True), name="events_digest_unsent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"digest {self.user_id} {self.day}"

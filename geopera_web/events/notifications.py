@@ -5,18 +5,21 @@ deliveries and coverage go to the order's creator."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from geopera_web.accounts.models import Membership, Organization, Role, User
-from geopera_web.errors import NotFound, parse_uuid
+from geopera_web.errors import InvalidInput, NotFound, parse_uuid
 
-from .models import Event, Notification, NotificationPreference
+from .models import Event, Notification, NotificationDigest, NotificationPreference
 
 logger = logging.getLogger(__name__)
 
@@ -196,17 +199,55 @@ def notify_many(notes: list[Note]) -> list[Notification]:
     return created
 
 
+def events_notify(event_ids: Iterable[object]) -> list[Notification]:
+    """Write the notifications of committed events, each event once: the events not yet notified
+    are locked, their lines written and the events stamped `notified_at` in one transaction, so a
+    crash leaves an event either notified or not (then the sweep notifies it), never half; a
+    redelivery or a racing sweep waits for the lock and then finds nothing to do (and the unique
+    (event, user) constraint refuses a second line whatever happens)."""
+    ids = list(event_ids)
+    if not ids:
+        return []
+    with transaction.atomic():
+        events = list(
+            Event.objects.select_for_update()
+            .filter(pk__in=ids, notified_at__isnull=True)
+            .order_by("created_at", "pk")
+        )
+        if not events:
+            return []
+        recipients = recipients_by_event(events)
+        notes = []
+        for event in events:
+            if users := recipients[event.pk]:
+                title, body, link = _title(event)
+                notes.append(Note(users, event.org_id, event.type, title, body, link, event))
+        created = notify_many(notes)
+        Event.objects.filter(pk__in=[e.pk for e in events]).update(notified_at=timezone.now())
+    return created
+
+
 def _consumer(events: list[Event]) -> None:
-    """The outbox's batch consumer: recipients and preferences resolved once for the batch."""
-    recipients = recipients_by_event(events)
-    notes = []
-    for event in events:
-        if users := recipients[event.pk]:
-            title, body, link = _title(event)
-            notes.append(Note(users, event.org_id, event.type, title, body, link, event))
-    if notes:
-        with transaction.atomic():
-            notify_many(notes)
+    """The outbox's batch consumer (in the process that committed the events, after the commit)."""
+    events_notify(e.pk for e in events)
+
+
+def sweep_unnotified(limit: int = 500) -> int:
+    """Committed events still without `notified_at` after SWEEP_GRACE_SECONDS (the process that
+    committed them died before its after-commit fan-out, or the fan-out failed): queue their
+    fan-out. Run by the beat's sweeps (geopera_web/ops/sweeper.py)."""
+    from geopera_web.ops.sweeper import enqueue
+
+    from .tasks import notify_events
+
+    cutoff = timezone.now() - timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
+    ids = [
+        str(pk)
+        for pk in Event.objects.filter(notified_at__isnull=True, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    ]
+    return len(ids) if ids and enqueue(notify_events, ids) else 0
 
 
 # --- the feed (selectors and services) ------------------------------------------------------------
@@ -250,31 +291,168 @@ def mark_all_read(*, user: User, org: Organization) -> int:
     return feed(user=user, org=org, unread_only=True).update(read_at=timezone.now())
 
 
-def digests_send() -> int:
-    """One e-mail per person with their pending digest lines (the beat runs it daily)."""
-    sent = 0
-    pending = (
-        Notification.objects.filter(digest_pending=True)
-        .select_related("user")
-        .order_by("user_id", "created_at")
-    )
-    by_user: dict[int, list[Notification]] = {}
-    for n in pending[:5000]:
-        by_user.setdefault(n.user_id, []).append(n)
-    for lines in by_user.values():
-        user = lines[0].user
-        if user.email and user.is_active:
+# --- preferences ----------------------------------------------------------------------------------
+
+# What a person can be told of, in the order the preferences form lists them, with who hears it.
+NOTIFIABLE: dict[str, tuple[str, str]] = {
+    "decision.pending": ("A decision waits (study, quotation, spend approval)", "admins"),
+    "decision.expiring": ("A pending decision expires soon", "admins"),
+    "decision.decided": ("A decision on your order was made", "the order's creator"),
+    "order.status_changed": ("An order changed status", "the order's creator and watchers"),
+    "delivery.received": ("Imagery was delivered", "the order's creator and watchers"),
+    "coverage.updated": ("An order's coverage changed", "the order's creator and watchers"),
+    "wallet.low_balance": ("Credits are running low", "admins"),
+    "budget.threshold_reached": ("A workspace budget threshold was reached", "admins"),
+    "webhook.disabled": ("A webhook endpoint was disabled", "admins"),
+}
+EMAIL_MODES: dict[str, str] = {"off": "Off", "immediate": "Immediately", "daily": "Daily digest"}
+
+
+@dataclass(frozen=True)
+class PreferenceChoice:
+    in_app: bool
+    email: str  # a key of EMAIL_MODES
+
+
+def _validate_preference(event_type: str, choice: PreferenceChoice) -> list[dict[str, Any]]:
+    errors = []
+    if event_type not in NOTIFIABLE:
+        errors.append(
+            {"loc": [event_type], "msg": "Not something you can be notified of.", "type": "value_error"}
+        )
+    if choice.email not in EMAIL_MODES:
+        errors.append(
+            {
+                "loc": [event_type, "email"],
+                "msg": "Choose how e-mail is sent: " + ", ".join(EMAIL_MODES.values()).lower() + ".",
+                "type": "value_error",
+            }
+        )
+    return errors
+
+
+@transaction.atomic
+def preferences_set(*, user: User, choices: dict[str, PreferenceChoice]) -> list[NotificationPreference]:
+    """Set the person's own channels for several event types at once: all of them or, if any is
+    invalid, none (an InvalidInput listing every bad one)."""
+    errors = [e for event_type, choice in choices.items() for e in _validate_preference(event_type, choice)]
+    if errors:
+        raise InvalidInput(errors[0]["msg"], errors=errors)
+    return [
+        NotificationPreference.objects.update_or_create(
+            user=user,
+            event_type=event_type,
+            defaults={
+                "in_app": choice.in_app,
+                "email": choice.email != "off",
+                "digest": choice.email == "daily",
+            },
+        )[0]
+        for event_type, choice in choices.items()
+    ]
+
+
+def preference_set(*, user: User, event_type: str, in_app: bool, email: str) -> NotificationPreference:
+    """The person's channels for one event type: in the app or not, and e-mail off, immediately or
+    in the daily digest."""
+    return preferences_set(user=user, choices={event_type: PreferenceChoice(in_app, email)})[0]
+
+
+def preferences_for(*, user: User) -> list[dict[str, Any]]:
+    """Every notifiable type with the person's current choice (the default where none was made)."""
+    saved = {p.event_type: p for p in NotificationPreference.objects.filter(user=user)}
+    rows = []
+    for event_type, (label, audience) in NOTIFIABLE.items():
+        pref = saved.get(event_type)
+        rows.append(
+            {
+                "event_type": event_type,
+                "label": label,
+                "audience": audience,
+                "in_app": pref.in_app if pref else True,
+                "email": pref.email_mode if pref else "off",
+            }
+        )
+    return rows
+
+
+# --- the daily digest ------------------------------------------------------------------------------
+
+DIGEST_MAX_LINES = 200
+
+
+def _digest_claim(*, user_id: int, day: date) -> None:
+    """Attach the person's waiting lines to their open digest: one not yet sent (a failed send is
+    retried with what came since), else today's, unless today's has gone out already (then the
+    lines wait for tomorrow's). Row locks keep two runs from claiming the same lines."""
+    with transaction.atomic():
+        unsent = NotificationDigest.objects.select_for_update(skip_locked=True).filter(
+            user_id=user_id, sent_at__isnull=True
+        )
+        digest = unsent.order_by("day").first()
+        if digest is None:
+            NotificationDigest.objects.bulk_create(
+                [NotificationDigest(user_id=user_id, day=day)], ignore_conflicts=True
+            )
+            digest = unsent.filter(day=day).first()
+            if digest is None:  # today's was sent (or another run holds it)
+                return
+        Notification.objects.filter(user_id=user_id, digest_pending=True).update(
+            digest=digest, digest_pending=False
+        )
+
+
+def _digest_send(*, digest_id: int, now: datetime) -> bool:
+    """Mail one claimed digest and record it, holding its row lock (a second run skips it)."""
+    with transaction.atomic():
+        digest = (
+            NotificationDigest.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(pk=digest_id, sent_at__isnull=True)
+            .first()
+        )
+        if digest is None:
+            return False
+        lines = list(digest.lines.order_by("created_at")[:DIGEST_MAX_LINES])
+        total = digest.lines.count() if len(lines) == DIGEST_MAX_LINES else len(lines)
+        user = digest.user
+        sent = bool(lines and user.email and user.is_active)
+        if sent:
             text = "\n".join(f"- {n.title}: {n.body} {n.link}".rstrip() for n in lines)
-            try:
-                send_mail(
-                    subject=f"[geopera] {len(lines)} update(s)",
-                    message=text,
-                    from_email=None,
-                    recipient_list=[user.email],
-                )
-                sent += 1
-            except Exception:
-                logger.exception("Could not send a digest")
-                continue
-        Notification.objects.filter(pk__in=[n.pk for n in lines]).update(digest_pending=False)
+            if total > len(lines):
+                text += f"\n… and {total - len(lines)} more on your notifications page."
+            # A failure raises: nothing is recorded and the next run retries this digest.
+            send_mail(
+                subject=f"[geopera] {total} update{'s' if total != 1 else ''} of {digest.day:%d %b}",
+                message=text,
+                from_email=None,
+                recipient_list=[user.email],
+            )
+        digest.sent_at = now
+        digest.line_count = total
+        digest.save(update_fields=["sent_at", "line_count"])
+    return sent
+
+
+def digests_send(*, now: datetime | None = None) -> int:
+    """The daily digest (Celery beat): at most one e-mail per person per day with their waiting
+    lines; running it twice the same day sends nothing more. Returns how many mails went out."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    waiting = (
+        Notification.objects.filter(digest_pending=True)
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")
+    )
+    for user_id in waiting[:5000]:
+        _digest_claim(user_id=user_id, day=day)
+    sent = 0
+    for digest_id in NotificationDigest.objects.filter(sent_at__isnull=True).values_list("pk", flat=True)[
+        :5000
+    ]:
+        try:
+            sent += _digest_send(digest_id=digest_id, now=now)
+        except Exception:
+            logger.exception("Could not send digest %s", digest_id)
     return sent

@@ -73,6 +73,14 @@ def drain_webhooks() -> dict[str, int]:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def notify_events(event_ids: list[str]) -> int:
+    """The notifications of committed events not yet notified (queued by the sweep)."""
+    from .notifications import events_notify
+
+    return len(events_notify(event_ids))
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def send_notification_digests() -> int:
     from .notifications import digests_send
 

@@ -38,6 +38,11 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
+def _invalid(field: str, msg: str) -> InvalidInput:
+    """A 422 naming the field (the API's HTTPValidationError; the pages show `msg`)."""
+    return InvalidInput(msg, status=422, errors=[{"loc": ["body", field], "msg": msg, "type": "value_error"}])
+
+
 def _clean(
     *,
     event_type: str | None = None,
@@ -48,24 +53,24 @@ def _clean(
     out: dict[str, Any] = {}
     if event_type is not None:
         if event_type != "*" and event_type not in EVENT_TYPES:
-            raise InvalidInput(f"Unknown event type {event_type!r}; one of: *, {', '.join(EVENT_TYPES)}.")
+            raise _invalid(
+                "event_type", f"Unknown event type {event_type!r}; one of: *, {', '.join(EVENT_TYPES)}."
+            )
         out["event_type"] = event_type
     if endpoint_url is not None:
         problem = url_problem(endpoint_url) if len(endpoint_url) <= 2000 else "The URL is too long."
         if problem:
-            raise InvalidInput(
-                problem, errors=[{"loc": ["endpoint_url"], "msg": problem, "type": "value_error"}]
-            )
+            raise _invalid("endpoint_url", problem)
         out["endpoint_url"] = endpoint_url
     if filter_config is not None:
         if not isinstance(filter_config, dict) or set(filter_config) - FILTER_KEYS:
-            raise InvalidInput(f"filter_config takes only {', '.join(sorted(FILTER_KEYS))}.")
+            raise _invalid("filter_config", f"filter_config takes only {', '.join(sorted(FILTER_KEYS))}.")
         if not all(isinstance(v, str) and len(v) <= 100 for v in filter_config.values()):
-            raise InvalidInput("filter_config values are strings.")
+            raise _invalid("filter_config", "filter_config values are strings.")
         out["filter_config"] = filter_config
     if headers is not None:
         if not isinstance(headers, dict) or len(headers) > 20:
-            raise InvalidInput("headers is an object of at most 20 strings.")
+            raise _invalid("headers", "headers is an object of at most 20 strings.")
         for k, v in headers.items():
             if (
                 not isinstance(v, str)
@@ -75,10 +80,10 @@ def _clean(
                 or "\n" in k + v
                 or "\r" in k + v
             ):
-                raise InvalidInput("Each header is a one-line string.")
+                raise _invalid("headers", "Each header is a one-line string.")
             low = k.lower()
             if low in FORBIDDEN_HEADERS or low.startswith(FORBIDDEN_HEADER_PREFIXES):
-                raise InvalidInput(f"The header {k!r} is set by the platform.")
+                raise _invalid("headers", f"The header {k!r} is set by the platform.")
         out["headers"] = headers
     return out
 
@@ -119,6 +124,7 @@ def subscription_get(
 def subscription_update(*, org: Organization, subscription_id: object, **changes: Any) -> EventSubscription:
     sub = subscription_get(org=org, subscription_id=subscription_id, for_update=True)
     fields = _clean(
+        event_type=changes.get("event_type"),
         endpoint_url=changes.get("endpoint_url"),
         filter_config=changes.get("filter_config"),
         headers=changes.get("headers"),
@@ -406,7 +412,7 @@ def deliveries_replay(
             raise NotFound("No such delivery.")
     else:
         if since is None:
-            raise InvalidInput("Give a delivery or a time range.")
+            raise _invalid("since", "Give a delivery or a time range.")
         qs = qs.filter(created_at__gte=since)
         if until is not None:
             qs = qs.filter(created_at__lt=until)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Sum, When
 from django.db.models.functions import Coalesce
@@ -38,7 +39,6 @@ from .models import DEFAULT_APPROVAL_TTL_HOURS, BudgetWarning, SpendApproval, Sp
 from .notify import spend_notify
 
 WARNING_LEVELS = (80, 100)
-MAX_CREDITS = 10**12  # a policy figure beyond this is a typo, not a budget
 
 
 # --- reading the policy ----------------------------------------------------------------------------
@@ -389,16 +389,17 @@ def approval_on_expired(approval: SpendApproval) -> None:
 def _credits_field(value: object, field: str) -> int | None:
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CREDITS:
+    maximum = settings.CREDITS_MAX  # a policy figure beyond it is a typo, not a budget
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
         try:
             if isinstance(value, str) and value.strip().isdigit():
                 parsed = int(value.strip())
-                if parsed <= MAX_CREDITS:
+                if parsed <= maximum:
                     return parsed
         except ValueError:
             pass
         raise InvalidInput(
-            f"{field} must be a whole number of credits between 0 and {MAX_CREDITS:,} (or empty for none).",
+            f"{field} must be a whole number of credits between 0 and {maximum:,} (or empty for none).",
             status=422,
             errors=[
                 {

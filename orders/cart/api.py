@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
-from geopera_web.api.fields import GEOJSON_POLYGONAL, JSONSchemaField
+from geopera_web.api.fields import GEOJSON_POLYGONAL, JSONSchemaField, SettingBoundsMixin
 from geopera_web.api.registry import Effect, OpContext, operation
 
 from ..geometry import GeometryError, geojson_geometry
@@ -63,13 +62,15 @@ class PolygonalGeometryField(JSONSchemaField):
         return super().explain(data, error)
 
 
-class ArchiveCaptureInput(serializers.Serializer):
+class ArchiveCaptureInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = {"geometry": {"text_vertices": "GEOMETRY_MAX_VERTICES"}}
+
     id = serializers.CharField(max_length=200, help_text="The capture's id (its STAC item / scene id).")
     geometry = PolygonalGeometryField(
         required=False,
         allow_null=True,
         help_text="Optional GeoJSON Polygon/MultiPolygon: bill only footprint ∩ this geometry. "
-        f"At most {settings.GEOMETRY_MAX_VERTICES:,} vertices (setting `GEOMETRY_MAX_VERTICES`); "
+        "At most {text_vertices} vertices (setting `GEOMETRY_MAX_VERTICES`); "
         "positions are [longitude, latitude] in range and every ring is closed (else the capture is "
         "listed in `errors` with code invalid_geometry).",
     )

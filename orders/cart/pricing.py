@@ -31,7 +31,6 @@ from ..models import Capture, DataProduct, OrderType
 from ..pricing import billed_area_km2, credits_for_area
 
 MAX_CART_CAPTURES = 500
-MAX_CLIP_VERTICES = settings.GEOMETRY_MAX_VERTICES
 
 
 class ErrorCode:
@@ -109,7 +108,7 @@ def parse_polygon_geojson(raw: Any) -> tuple[MultiPolygon | None, str]:
 
     Self-intersections and the like are repaired; what cannot be repaired into an area is refused."""
     try:
-        return geojson_geometry(raw, polygonal=True, max_vertices=MAX_CLIP_VERTICES), ""
+        return geojson_geometry(raw, polygonal=True, max_vertices=settings.GEOMETRY_MAX_VERTICES), ""
     except GeometryError as exc:
         template = _CLIP_MESSAGES.get(exc.code)
         if template is None:

@@ -10,15 +10,13 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from rest_framework import serializers
 
+from geopera_web.api.fields import SettingBoundsMixin
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.errors import NotFound
 
 from .selectors import (
     DEFAULT_LIMIT,
     ID_MAX_CHARS,
-    MAX_COLLECTIONS,
-    MAX_IDS,
-    MAX_LIMIT,
     build_params,
     capture_feature,
     catalog_search,
@@ -27,30 +25,34 @@ from .selectors import (
 )
 
 
-class CatalogSearchInput(serializers.Serializer):
-    """Field names as in the reference's CatalogSearchInput."""
+class CatalogSearchInput(SettingBoundsMixin, serializers.Serializer):
+    """Field names as in the reference's CatalogSearchInput. The list and page bounds are settings,
+    read when the serializer is built."""
+
+    setting_bounds = {
+        "collections": {"max_length": "CATALOG_SEARCH_MAX_COLLECTIONS"},
+        "ids": {"max_length": "CATALOG_SEARCH_MAX_IDS"},
+        "limit": {"max_value": "CATALOG_SEARCH_MAX_LIMIT"},
+    }
 
     collections = serializers.ListField(
         child=serializers.CharField(max_length=ID_MAX_CHARS),
         required=False,
         allow_null=True,
-        max_length=MAX_COLLECTIONS,
-        help_text=f"At most {MAX_COLLECTIONS} (CATALOG_SEARCH_MAX_COLLECTIONS).",
+        help_text="At most {max_length} (CATALOG_SEARCH_MAX_COLLECTIONS).",
     )
     ids = serializers.ListField(
         child=serializers.CharField(max_length=ID_MAX_CHARS),
         required=False,
         allow_null=True,
-        max_length=MAX_IDS,
-        help_text=f"At most {MAX_IDS} (CATALOG_SEARCH_MAX_IDS).",
+        help_text="At most {max_length} (CATALOG_SEARCH_MAX_IDS).",
     )
     datetime = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     limit = serializers.IntegerField(
         required=False,
         min_value=1,
-        max_value=MAX_LIMIT,
         default=DEFAULT_LIMIT,
-        help_text=f"Page size, at most {MAX_LIMIT} (CATALOG_SEARCH_MAX_LIMIT; above it: 422).",
+        help_text="Page size, at most {max_value} (CATALOG_SEARCH_MAX_LIMIT; above it: 422).",
     )
     query = serializers.DictField(required=False, allow_null=True)
     bbox = serializers.ListField(child=serializers.FloatField(), required=False, allow_null=True)
@@ -62,16 +64,19 @@ class CatalogSearchInput(serializers.Serializer):
 
 class CatalogSearchStreamInput(CatalogSearchInput):
     # The stream has no page size: `limit` caps the whole stream (settings: a default and a maximum).
+    setting_bounds = {
+        **CatalogSearchInput.setting_bounds,
+        "limit": {"max_value": "CATALOG_STREAM_MAX_ITEMS", "text_default": "CATALOG_STREAM_DEFAULT_ITEMS"},
+    }
+
     limit = serializers.IntegerField(
         required=False,
         min_value=1,
-        max_value=settings.CATALOG_STREAM_MAX_ITEMS,
         allow_null=True,
         default=None,  # CATALOG_STREAM_DEFAULT_ITEMS, read per request
         help_text=(
-            f"Items in the whole stream: {settings.CATALOG_STREAM_DEFAULT_ITEMS:,} when absent or null "
-            f"(CATALOG_STREAM_DEFAULT_ITEMS), at most {settings.CATALOG_STREAM_MAX_ITEMS:,} "
-            "(CATALOG_STREAM_MAX_ITEMS; above it: 422)."
+            "Items in the whole stream: {text_default} when absent or null "
+            "(CATALOG_STREAM_DEFAULT_ITEMS), at most {max_value} (CATALOG_STREAM_MAX_ITEMS; above it: 422)."
         ),
     )
 

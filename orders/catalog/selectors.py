@@ -38,9 +38,7 @@ from .stac_query import DATETIME, QUERYABLES, Filter, parse_query, query_json_sa
 
 DEFAULT_LIMIT = 100
 STREAM_CHUNK = 1000  # rows per fetch from the stream's cursor
-MAX_LIMIT = settings.CATALOG_SEARCH_MAX_LIMIT  # read at import: the API's schema states it
-MAX_IDS = settings.CATALOG_SEARCH_MAX_IDS
-MAX_COLLECTIONS = settings.CATALOG_SEARCH_MAX_COLLECTIONS
+# CATALOG_SEARCH_MAX_LIMIT / _MAX_IDS / _MAX_COLLECTIONS are read per request (never at import).
 ID_MAX_CHARS = 200  # a scene id or collection id longer than this names nothing
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
@@ -245,11 +243,8 @@ def _str_list(value: Any, name: str) -> list[str] | None:
         value = [v for v in value.split(",") if v]
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise InvalidInput(f"'{name}' must be a list of strings.")
-    limit, setting = (
-        (MAX_IDS, "CATALOG_SEARCH_MAX_IDS")
-        if name == "ids"
-        else (MAX_COLLECTIONS, "CATALOG_SEARCH_MAX_COLLECTIONS")
-    )
+    setting = "CATALOG_SEARCH_MAX_IDS" if name == "ids" else "CATALOG_SEARCH_MAX_COLLECTIONS"
+    limit = getattr(settings, setting)
     if len(value) > limit:
         raise InvalidInput(
             f"'{name}' has {len(value):,} entries; the limit is {limit:,} per search ({setting}). "

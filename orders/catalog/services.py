@@ -135,7 +135,6 @@ def _load_batch(batch: list[SceneRow]) -> int:
 # --- STAC item import -----------------------------------------------------------------------------
 
 REQUIRED_PROPERTIES = ("datetime", "eo:cloud_cover", "gsd", "view:off_nadir")
-MAX_IMPORT_VERTICES = settings.CATALOG_IMPORT_MAX_VERTICES
 
 
 @dataclass
@@ -211,7 +210,7 @@ def _footprint(geometry: Any) -> MultiPolygon:
         kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
         raise ItemRejected(f"geometry must be a Polygon or MultiPolygon, got {kind}")
     try:
-        return geojson_geometry(geometry, polygonal=True, max_vertices=MAX_IMPORT_VERTICES)
+        return geojson_geometry(geometry, polygonal=True, max_vertices=settings.CATALOG_IMPORT_MAX_VERTICES)
     except GeometryError as exc:
         template = _ITEM_GEOMETRY_MESSAGES.get(exc.code)
         raise ItemRejected(

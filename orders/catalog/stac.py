@@ -16,6 +16,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -26,7 +27,6 @@ from geopera_web.http.conditional import revalidated
 
 from .extents import collection_extent
 from .selectors import (
-    MAX_LIMIT,
     STAC_EXTENSIONS,
     archive_products,
     build_params,
@@ -113,7 +113,7 @@ def _limit(value: Any) -> int:
         raise InvalidInput(f"'limit' must be an integer, got {value!r}.") from exc
     if isinstance(value, bool) or limit < 1:
         raise InvalidInput(f"'limit' must be at least 1, got {value!r}.")
-    return min(limit, MAX_LIMIT)
+    return min(limit, settings.CATALOG_SEARCH_MAX_LIMIT)
 
 
 @require_GET

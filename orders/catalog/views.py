@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -20,7 +21,6 @@ from geopera_web.errors import InvalidInput, NotFound
 from ..aoi_files import MAX_UPLOAD_BYTES, aoi_from_upload
 from .data import ARCHIVE_HOST, quicklook_shapes
 from .selectors import (
-    MAX_LIMIT,
     SearchParams,
     archive_products,
     build_params,
@@ -43,7 +43,7 @@ def archive(request: HttpRequest) -> HttpResponse:
         "aoiUploadUrl": "/archive/aoi-upload",
         "hostName": ARCHIVE_HOST,
         "pageSize": 200,
-        "maxFeatures": MAX_LIMIT,
+        "maxFeatures": settings.CATALOG_SEARCH_MAX_LIMIT,
         "collections": [
             {
                 "id": p.collection,

@@ -153,7 +153,7 @@ def order_coverage_settle(*, order_id: Any, now: datetime | None = None) -> Orde
     if not plan.covered_any:
         # Money first, then the status: an order never leaves ACTIVE with its charge still held.
         if order.charge_id:
-            charge_release(charge_id=order.charge_id, memo=f"Nothing acquired for {order}")
+            charge_release(charge_id=order.charge_id, memo="Nothing acquired in the acquisition window")
         order_transition(
             order=order,
             to=Order.Status.FAILED,
@@ -168,7 +168,7 @@ def order_coverage_settle(*, order_id: Any, now: datetime | None = None) -> Orde
             charge_refund(
                 charge_id=order.charge_id,
                 credits=total_refund,
-                memo=f"Pro-rata refund: uncovered remainder of {order}",
+                memo="Pro-rata refund for the uncovered remainder",
             )
     order_transition(
         order=order,

@@ -66,7 +66,7 @@ def _archive_settle(order: Order, status: FulfilmentStatus) -> None:
         )
     elif status.state == FulfilmentState.FAILED:
         if order.charge_id:
-            charge_release(charge_id=order.charge_id, memo=f"Order {order.pk} failed")
+            charge_release(charge_id=order.charge_id, memo="The provider could not fulfil the order")
         order_transition(
             order=order,
             to=Order.Status.FAILED,

@@ -31,7 +31,6 @@ def _number(value: Any, default: float) -> float:
 
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_VERTICES = settings.DELIVERY_FOOTPRINT_MAX_VERTICES
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,9 @@ _FOOTPRINT_MESSAGES: dict[str, str] = {
 
 def _footprint(geometry: dict) -> MultiPolygon:
     try:
-        return geojson_geometry(geometry, field="footprint", polygonal=True, max_vertices=MAX_VERTICES)
+        return geojson_geometry(
+            geometry, field="footprint", polygonal=True, max_vertices=settings.DELIVERY_FOOTPRINT_MAX_VERTICES
+        )
     except GeometryError as exc:
         template = _FOOTPRINT_MESSAGES.get(exc.code)
         if template is None:

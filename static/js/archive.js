@@ -5,6 +5,11 @@
  *   dispatches on document: "geopera:cart-toggle" {captureId, feature}, "geopera:aoi-changed" {geometry}
  *   listens on document:    "geopera:cart-changed" {captureIds: [...]}
  * Feature ids are scene ids.
+ *
+ * The map draws the whole catalog from vector tiles (/tiles/captures/{z}/{x}/{y}.mvt, Leaflet.VectorGrid
+ * on canvas, static/js/vectorgrid-shim.js) with the list's filters in the tile URL: footprints where a
+ * tile holds few enough, density cells (a count each) where it is crowded. The list beside it is the
+ * paged search (newest first).
  */
 (function () {
   "use strict";
@@ -14,12 +19,12 @@
   const countEl = document.getElementById("results-count");
   const noteEl = document.getElementById("results-note");
   const moreBtn = document.getElementById("results-more");
-  const mapNote = document.getElementById("map-note");
   const aoiStatus = document.getElementById("aoi-status");
   const aoiError = document.getElementById("aoi-error");
   const aoiClear = document.getElementById("aoi-clear");
   const COLORS = { "pleiades-neo": "#7c3aed", pleiades: "#2563eb", spot: "#0891b2", "worldview-legion": "#db2777", skysat: "#ea580c", "sentinel-2-l2a": "#16a34a" };
-  const MAX_DRAWN = 1000; // more polygons than this make the map unreadable (and slow)
+  // Density classes (captures per cell), lightest to darkest; the legend shows the same.
+  const DENSITY = [[1, "#dbeafe"], [10, "#93c5fd"], [100, "#3b82f6"], [1000, "#1d4ed8"], [10000, "#1e3a8a"]];
 
   function csrfToken() {
     try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
@@ -27,7 +32,7 @@
 
   // --- state (mirrored in the URL so a view can be shared) --------------------------------------
   const params = new URLSearchParams(window.location.search);
-  const state = { aoi: null, nextToken: null, features: new Map(), inCart: new Set(), seq: 0 };
+  const state = { aoi: null, nextToken: null, features: new Map(), inCart: new Set(), seq: 0, selectedId: null, tileUrl: null };
   function readUrl() {
     ["start", "end", "gsdmin", "gsdmax"].forEach(function (n) { if (params.get(n)) form.elements[n].value = params.get(n); });
     if (params.get("cloud")) form.elements.cloud.value = params.get("cloud");
@@ -92,25 +97,119 @@
   const mapEl = document.getElementById("archive-map");
   const view = (params.get("view") || "").split(",").map(Number);
   const map = geopera.createMap(mapEl, view.length === 3 && view.every(isFinite) ? { center: [view[0], view[1]], zoom: view[2] } : { center: [-33.87, 151.21], zoom: 9 });
-  const footprints = L.geoJSON(null, { style: styleFor, onEachFeature: bindFeature }).addTo(map);
-  const layersById = new Map();
-  const aoiLayer = L.geoJSON(null, { style: { color: "#f59e0b", weight: 2, dashArray: "6 4", fillOpacity: 0.05 }, interactive: false, pmIgnore: true }).addTo(map);
+  // Panes: the catalog's canvas tiles above the cart's billed shapes (420); the hover outline and
+  // the AOI above them, in a pane that takes no pointer events (clicks reach the tiles below).
+  map.createPane("catalog"); map.getPane("catalog").style.zIndex = 450;
+  map.createPane("catalogTop"); map.getPane("catalogTop").style.zIndex = 460; map.getPane("catalogTop").style.pointerEvents = "none";
+  const outline = L.geoJSON(null, { pane: "catalogTop", interactive: false, style: function (f) { return outlineStyle(f.id); },
+    onEachFeature: function (f, layer) { layer.on("add", function () { const el = layer.getElement && layer.getElement(); if (el) el.setAttribute("data-capture-id", f.id); }); } }).addTo(map);
+  const aoiLayer = L.geoJSON(null, { pane: "catalogTop", style: { color: "#f59e0b", weight: 2, dashArray: "6 4", fillOpacity: 0.05 }, interactive: false, pmIgnore: true }).addTo(map);
   let hoverId = null;
 
-  function styleFor(feature) {
-    const id = feature.id;
-    const color = COLORS[feature.collection] || "#0f6e8c";
-    if (state.inCart.has(id)) return { color: "#b45309", weight: 3, fillColor: "#f59e0b", fillOpacity: id === hoverId ? 0.45 : 0.3 };
-    if (id === hoverId) return { color: "#0f172a", weight: 3, fillColor: color, fillOpacity: 0.35 };
-    return { color: color, weight: 1, fillColor: color, fillOpacity: feature.collection === "sentinel-2-l2a" ? 0 : 0.03 };
+  function captureStyle(p) {
+    const id = p.id;
+    const color = COLORS[p.collection] || "#0f6e8c";
+    const hot = id === hoverId || id === state.selectedId;
+    if (state.inCart.has(id)) return { fill: true, color: "#b45309", weight: 3, fillColor: "#f59e0b", fillOpacity: hot ? 0.45 : 0.3 };
+    if (hot) return { fill: true, color: "#0f172a", weight: 3, fillColor: color, fillOpacity: 0.35 };
+    return { fill: true, color: color, weight: 1, fillColor: color, fillOpacity: p.collection === "sentinel-2-l2a" ? 0.01 : 0.06 };
   }
-  function bindFeature(feature, layer) {
-    layersById.set(feature.id, layer);
-    layer.on("add", function () { const el = layer.getElement && layer.getElement(); if (el) el.setAttribute("data-capture-id", feature.id); });
-    layer.on("mouseover", function () { highlight(feature.id, { scroll: true }); });
-    layer.on("mouseout", function () { highlight(null); });
-    layer.bindPopup(function () { return popupHtml(feature); }, { maxWidth: 280 });
+  function densityClass(count) { let c = DENSITY[0]; DENSITY.forEach(function (d) { if (count >= d[0]) c = d; }); return c; }
+  function densityStyle(p) {
+    return { fill: true, stroke: true, color: "#ffffff", weight: 0.5, fillColor: densityClass(p.count)[1], fillOpacity: 0.7 };
   }
+  function outlineStyle(id) {
+    return state.inCart.has(id) ? { color: "#b45309", weight: 3, fillColor: "#f59e0b", fillOpacity: 0.2 } : { color: "#0f172a", weight: 3, fillOpacity: 0.1 };
+  }
+
+  // The list's filters as the tile endpoint takes them (the same parsing as catalog.search).
+  function tileQuery() {
+    const body = searchBody();
+    const q = new URLSearchParams();
+    q.set("host_name", body.host_name);
+    if (body.collections) q.set("collections", body.collections.join(","));
+    if (body.datetime) q.set("datetime", body.datetime);
+    if (body.query) q.set("query", JSON.stringify(body.query));
+    if (body.intersects) q.set("intersects", JSON.stringify(body.intersects));
+    return q.toString();
+  }
+  const tiles = L.vectorGrid.protobuf(config.tileUrl, {
+    pane: "catalog",
+    rendererFactory: L.canvas.tile,
+    interactive: true,
+    maxZoom: 22,
+    maxNativeZoom: config.tileMaxZoom,
+    fetchOptions: { credentials: "same-origin" },
+    vectorTileLayerStyles: { captures: captureStyle, density: densityStyle },
+    getFeatureId: function (f) { return f.properties.id != null ? f.properties.id : "cell:" + f.id; },
+  });
+  function reloadTiles() {
+    const url = config.tileUrl + "?" + tileQuery();
+    if (url === state.tileUrl) return;
+    state.tileUrl = url;
+    tiles.setUrl(url, !map.hasLayer(tiles));
+    if (!map.hasLayer(tiles)) tiles.addTo(map);
+  }
+  function restyle(ids) {
+    ids.forEach(function (id) { if (id != null) tiles.setFeatureStyle(id, captureStyle); });
+  }
+  // What the loaded tiles draw now: distinct footprints and density cells (with their counts).
+  function drawn() {
+    const ids = new Set(); let cells = 0, counted = 0;
+    Object.keys(tiles._vectorTiles || {}).forEach(function (key) {
+      const feats = tiles._vectorTiles[key]._features || {};
+      Object.keys(feats).forEach(function (fid) {
+        const f = feats[fid];
+        if (f.layerName === "density") { cells += 1; counted += f.feature.properties.count; } else ids.add(fid);
+      });
+    });
+    return { footprints: ids.size, cells: cells, counted: counted };
+  }
+
+  const hoverNote = document.getElementById("map-hover");
+  tiles.on("mouseover", function (e) {
+    const p = e.layer.properties;
+    if (p.count != null) {
+      hoverNote.textContent = p.count.toLocaleString("en-AU") + (p.count === 1 ? " capture" : " captures") + " here · click to zoom in";
+      hoverNote.hidden = false;
+      return;
+    }
+    highlight(p.id, { scroll: true });
+  });
+  tiles.on("mouseout", function (e) {
+    if (e.layer.properties.count != null) { hoverNote.hidden = true; return; }
+    highlight(null);
+  });
+  tiles.on("click", function (e) {
+    const p = e.layer.properties;
+    if (p.count != null) { map.setView(e.latlng, Math.min(map.getZoom() + 2, config.tileMaxZoom)); return; }
+    select(p.id, p, e.latlng);
+  });
+  // Drawing an AOI: clicks go to the drawing tool, not to the footprints under it.
+  map.on("pm:drawstart", function () { mapEl.classList.add("is-drawing"); });
+  map.on("pm:drawend", function () { mapEl.classList.remove("is-drawing"); });
+
+  // The legend: what a density cell's shade means (shown while cells are on screen).
+  const legend = L.control({ position: "bottomright" });
+  legend.onAdd = function () {
+    const div = L.DomUtil.create("div", "density-legend");
+    div.setAttribute("data-testid", "density-legend");
+    div.innerHTML = "<strong>Captures per cell</strong>" + DENSITY.map(function (d, i) {
+      const next = DENSITY[i + 1];
+      const label = next ? d[0].toLocaleString("en-AU") + "–" + (next[0] - 1).toLocaleString("en-AU") : "≥ " + d[0].toLocaleString("en-AU");
+      return '<span><i class="density-swatch density-' + i + '"></i>' + label + "</span>";
+    }).join("") + '<span class="muted">Crowded here: zoom in for footprints</span>';
+    return div;
+  };
+  let legendShown = false;
+  function syncLegend() {
+    const cells = drawn().cells > 0;
+    if (cells && !legendShown) legend.addTo(map);
+    if (!cells && legendShown) legend.remove();
+    legendShown = cells;
+  }
+  tiles.on("load", syncLegend);
+  tiles.on("tileunload", function () { setTimeout(syncLegend, 0); });
 
   const esc = geopera.escape;
   function fmtDate(iso) { return new Date(iso).toLocaleString("en-AU", { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC" }) + " UTC"; }
@@ -119,19 +218,27 @@
     return '<button type="button" class="btn btn-sm js-cart-toggle' + (inCart ? " in-cart" : "") + '" data-capture-id="' + esc(id) + '">' + (inCart ? "Remove" : "Add to cart") + "</button>";
   }
   function thumbOf(f) { const a = f.assets || {}; return (a.thumbnail || a.overview || {}).href || ""; }
-  function popupHtml(f) {
-    const p = f.properties, price = p.price || {};
-    return '<div class="footprint-popup" data-capture-id="' + esc(f.id) + '">' +
-      (thumbOf(f) ? '<img src="' + esc(thumbOf(f)) + '" alt="Quicklook of ' + esc(f.id) + '">' : "") +
-      "<strong>" + esc(f.id) + "</strong>" +
-      "<dl><dt>Acquired</dt><dd>" + esc(fmtDate(p.datetime)) + "</dd>" +
-      "<dt>Collection</dt><dd>" + esc(price.product_name || f.collection) + "</dd>" +
-      "<dt>Cloud</dt><dd>" + p["eo:cloud_cover"].toFixed(1) + " %</dd>" +
-      "<dt>Off-nadir</dt><dd>" + p["view:off_nadir"].toFixed(1) + "°</dd>" +
-      "<dt>GSD</dt><dd>" + p.gsd + " m</dd>" +
-      "<dt>Area</dt><dd>" + Number(price.area_km2).toFixed(1) + " km²</dd>" +
-      "<dt>Price</dt><dd>" + geopera.formatCredits(price.credits) + " · " + geopera.formatAud(price.credits) + "</dd></dl>" +
-      cartButton(f.id) + "</div>";
+  function productName(collection) {
+    const c = config.collections.find(function (x) { return x.id === collection; });
+    return c ? c.name : collection;
+  }
+  // A popup from the search's item when the list has it, else from the tile's attributes.
+  function popupHtml(id, tp) {
+    const f = featureOf(id);
+    const p = f ? f.properties : {}, price = p.price || {};
+    const d = f ? { collection: price.product_name || f.collection, acquired: p.datetime, cloud: p["eo:cloud_cover"], offNadir: p["view:off_nadir"], gsd: p.gsd, credits: price.credits, area: price.area_km2, thumb: thumbOf(f) }
+      : { collection: productName(tp.collection), acquired: tp.acquired, cloud: tp.cloud, offNadir: tp.off_nadir, gsd: tp.gsd, credits: tp.credits, area: null, thumb: "/archive/quicklook/" + encodeURIComponent(id) + ".svg" };
+    return '<div class="footprint-popup" data-capture-id="' + esc(id) + '">' +
+      (d.thumb ? '<img src="' + esc(d.thumb) + '" alt="Quicklook of ' + esc(id) + '">' : "") +
+      "<strong>" + esc(id) + "</strong>" +
+      "<dl><dt>Acquired</dt><dd>" + esc(fmtDate(d.acquired)) + "</dd>" +
+      "<dt>Collection</dt><dd>" + esc(d.collection) + "</dd>" +
+      "<dt>Cloud</dt><dd>" + Number(d.cloud).toFixed(1) + " %</dd>" +
+      "<dt>Off-nadir</dt><dd>" + Number(d.offNadir).toFixed(1) + "°</dd>" +
+      "<dt>GSD</dt><dd>" + esc(d.gsd) + " m</dd>" +
+      (d.area != null ? "<dt>Area</dt><dd>" + Number(d.area).toFixed(1) + " km²</dd>" : "") +
+      "<dt>Price</dt><dd>" + geopera.formatCredits(d.credits) + " · " + geopera.formatAud(d.credits) + "</dd></dl>" +
+      cartButton(id) + "</div>";
   }
   function rowHtml(f) {
     const p = f.properties, price = p.price || {};
@@ -148,11 +255,14 @@
   function rowOf(id) { return resultsEl.querySelector('li.result[data-capture-id="' + CSS.escape(id) + '"]'); }
   function highlight(id, opts) {
     const prev = hoverId;
+    if (id === prev) return;
     hoverId = id;
+    restyle([prev, id]);
+    outline.clearLayers();
+    const f = id != null ? featureOf(id) : null;
+    if (f) outline.addData(f);
     [prev, id].forEach(function (x) {
       if (x == null) return;
-      const layer = layersById.get(x);
-      if (layer) { layer.setStyle(styleFor(layer.feature)); if (x === id) layer.bringToFront(); }
       const row = rowOf(x);
       if (row) row.classList.toggle("is-hover", x === id);
     });
@@ -161,10 +271,21 @@
       if (row) row.scrollIntoView({ block: "nearest" });
     }
   }
+  // A click on a footprint: it becomes the selected capture (its row marked and scrolled to, its
+  // popup open with the cart button), as a click on its row does.
+  function select(id, tileProps, latlng) {
+    const prev = state.selectedId;
+    state.selectedId = id;
+    restyle([prev, id]);
+    resultsEl.querySelectorAll("li.result.is-selected").forEach(function (r) { r.classList.remove("is-selected"); });
+    const row = rowOf(id);
+    if (row) { row.classList.add("is-selected"); row.scrollIntoView({ block: "nearest" }); }
+    if (latlng) L.popup({ maxWidth: 280 }).setLatLng(latlng).setContent(popupHtml(id, tileProps || {})).openOn(map);
+  }
   function featureOf(id) { return state.features.get(id) || null; }
   function zoomTo(id) {
-    const layer = layersById.get(id);
-    if (layer) map.fitBounds(layer.getBounds(), { padding: [40, 40], maxZoom: 13 });
+    const f = featureOf(id);
+    if (f) map.fitBounds(L.geoJSON(f).getBounds(), { padding: [40, 40], maxZoom: 13 });
   }
 
   // --- searching -----------------------------------------------------------------------------------
@@ -191,6 +312,7 @@
   }
 
   function search(append) {
+    if (!append) reloadTiles();
     const seq = ++state.seq;
     const body = searchBody();
     if (append && state.nextToken) body.next = state.nextToken;
@@ -219,24 +341,18 @@
 
   function render(data, append) {
     if (!append) {
-      footprints.clearLayers(); layersById.clear(); state.features.clear(); resultsEl.innerHTML = ""; hoverId = null;
+      state.features.clear(); resultsEl.innerHTML = ""; outline.clearLayers(); highlight(null);
     }
     const feats = data.features || [];
-    const room = MAX_DRAWN - state.features.size;
-    const shown = feats.slice(0, Math.max(0, room));
-    shown.forEach(function (f) { state.features.set(f.id, f); });
-    footprints.addData(shown);
-    resultsEl.insertAdjacentHTML("beforeend", shown.map(rowHtml).join(""));
+    feats.forEach(function (f) { state.features.set(f.id, f); });
+    resultsEl.insertAdjacentHTML("beforeend", feats.map(rowHtml).join(""));
+    if (state.selectedId) { const row = rowOf(state.selectedId); if (row) row.classList.add("is-selected"); }
     state.nextToken = data.next || null;
     const n = state.features.size;
-    const capped = state.features.size >= MAX_DRAWN && state.nextToken;
     countEl.textContent = n === 0 ? "No captures match" : n.toLocaleString("en-AU") + (state.nextToken ? "+ captures (newest first)" : n === 1 ? " capture" : " captures");
     noteEl.textContent = n === 0 ? (state.aoi ? "Nothing intersects the AOI with these filters." : "Nothing in this view with these filters: pan, zoom out or relax the filters.")
-      : capped ? "Showing the newest " + MAX_DRAWN + " on the map; narrow the filters or zoom in to see others."
-      : state.nextToken ? "Showing the newest " + n + "; load more or zoom in." : state.aoi ? "Intersecting the AOI." : "In the map view.";
-    moreBtn.hidden = !state.nextToken || capped;
-    mapNote.hidden = !state.nextToken;
-    mapNote.textContent = state.nextToken ? "Drawing the newest " + n.toLocaleString("en-AU") + " footprints of more matches" : "";
+      : state.nextToken ? "Listing the newest " + n.toLocaleString("en-AU") + "; the map shows every match." : state.aoi ? "Intersecting the AOI." : "In the map view.";
+    moreBtn.hidden = !state.nextToken;
   }
 
   let timer = null;
@@ -298,7 +414,7 @@
   resultsEl.addEventListener("click", function (e) {
     if (e.target.closest(".js-cart-toggle")) return;
     const row = e.target.closest("li.result");
-    if (row) zoomTo(row.dataset.captureId);
+    if (row) { select(row.dataset.captureId); zoomTo(row.dataset.captureId); }
   });
   resultsEl.addEventListener("keydown", function (e) {
     const row = e.target.closest("li.result");
@@ -311,17 +427,20 @@
     document.dispatchEvent(new CustomEvent("geopera:cart-toggle", { detail: { captureId: id, feature: featureOf(id) } }));
   });
   document.addEventListener("geopera:cart-changed", function (e) {
-    state.inCart = new Set((e.detail && e.detail.captureIds) || []);
+    const now = new Set((e.detail && e.detail.captureIds) || []);
     document.querySelectorAll(".js-cart-toggle").forEach(function (btn) {
-      const on = state.inCart.has(btn.dataset.captureId);
+      const on = now.has(btn.dataset.captureId);
       btn.classList.toggle("in-cart", on);
       btn.textContent = on ? "Remove" : "Add to cart";
     });
-    resultsEl.querySelectorAll("li.result").forEach(function (row) { row.classList.toggle("in-cart", state.inCart.has(row.dataset.captureId)); });
-    layersById.forEach(function (layer) { layer.setStyle(styleFor(layer.feature)); });
+    resultsEl.querySelectorAll("li.result").forEach(function (row) { row.classList.toggle("in-cart", now.has(row.dataset.captureId)); });
+    const before = state.inCart;
+    state.inCart = now;
+    restyle(Array.from(new Set([...before, ...now])));
+    outline.setStyle(function (f) { return outlineStyle(f.id); });
   });
 
-  window.geoperaArchive = { map: map, aoi: null, highlight: highlight, featureOf: featureOf, search: search };
+  window.geoperaArchive = { map: map, aoi: null, highlight: highlight, featureOf: featureOf, search: search, select: select, tiles: tiles, drawn: drawn };
   readUrl();
   if (state.aoi) {
     const g = state.aoi; state.aoi = null; setAoi(g, "the linked AOI");

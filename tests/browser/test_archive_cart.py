@@ -124,7 +124,7 @@ def test_card_checkout_with_three_d_secure_completes_and_places_once(live_server
     order = Order.objects.get(org=org)
     assert order.billing_mode == "card"
     assert Charge.objects.filter(org=org).count() == 1
-    expect(page.locator("#order-timeline")).to_contain_text("Card authorization hold")
+    expect(page.locator("#order-timeline")).to_contain_text("held on the card on file")
 
 
 @pytest.mark.parametrize("role", ["operator", "admin"])

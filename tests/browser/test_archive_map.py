@@ -47,7 +47,8 @@ def test_operator_filters_hovers_zooms_and_searches_by_a_drawn_rectangle(live_se
     results = page.locator("#results li.result")
     results.first.wait_for()
     assert results.count() == 4
-    assert page.locator("#archive-map path[data-capture-id]").count() == 4
+    # The map draws them from the vector tiles (tests/browser/test_archive_tiles.py has more).
+    page.wait_for_function("geoperaArchive.drawn().footprints === 4")
     row = page.locator('li.result[data-capture-id="IN-1"]')
     assert "A$" in row.inner_text() and "Add to cart" in row.inner_text()
     assert row.locator("img").get_attribute("src").endswith("quicklook.svg")
@@ -55,12 +56,13 @@ def test_operator_filters_hovers_zooms_and_searches_by_a_drawn_rectangle(live_se
     # Filter: max cloud 20 % hides IN-2 and puts the filter in the URL.
     page.locator("#f-cloud").fill("20")
     page.wait_for_function("document.querySelectorAll('#results li.result').length === 3")
+    page.wait_for_function("geoperaArchive.drawn().footprints === 3")
     assert "cloud=20" in page.url
     # Collections: untick SkySat.
     page.locator('input[name=collection][value="skysat"]').uncheck()
     page.wait_for_function("document.querySelectorAll('#results li.result').length === 2")
 
-    # Hover a row: its footprint is highlighted; hover a footprint: its row is highlighted.
+    # Hover a row: its footprint is outlined; hover a footprint: its row is highlighted.
     page.locator('li.result[data-capture-id="OUT-3"]').hover()
     assert page.locator('path[data-capture-id="OUT-3"]').get_attribute("stroke-width") == "3"
     page.mouse.move(*_map_point(page, -33.65, 150.75))

@@ -67,15 +67,27 @@ def test_webhooks_page_admins_only_secret_once_and_form_errors(org, admin_user, 
     assert EventSubscription.objects.count() == 1
 
 
-def test_seed_demo_gives_a_subscription_with_deliveries_and_unread_notifications():
+def test_seed_demo_gives_a_log_of_every_status_a_disabled_endpoint_and_unread_notifications():
     from django.core.management import call_command
 
-    from geopera_web.events.demo import DEMO_ENDPOINT
+    from geopera_web.events.demo import DEMO_DISABLED_ENDPOINT, DEMO_ENDPOINT
     from geopera_web.events.models import WebhookDelivery
 
     call_command("seed_demo")
+    rows = WebhookDelivery.objects.count()
     call_command("seed_demo")  # idempotent
+    assert WebhookDelivery.objects.count() == rows
     sub = EventSubscription.objects.get(endpoint_url=DEMO_ENDPOINT)
     statuses = list(WebhookDelivery.objects.filter(subscription=sub).values_list("status", flat=True))
-    assert "succeeded" in statuses and "retrying" in statuses and len(statuses) <= 5
+    assert set(statuses) == {"pending", "retrying", "succeeded", "failed"} and len(statuses) == 5
+    replay = WebhookDelivery.objects.get(subscription=sub, replay_of__isnull=False)
+    assert replay.replay_of.status == "failed" and replay.event_id == replay.replay_of.event_id
+    disabled = EventSubscription.objects.get(endpoint_url=DEMO_DISABLED_ENDPOINT)
+    assert not disabled.active and disabled.disabled_reason and disabled.deliveries.get().status == "failed"
     assert Notification.objects.filter(org=sub.org, read_at__isnull=True).exists()
+    # the page shows the log with every status
+    c = _client(sub.created_by)
+    page = c.get(f"/settings/webhooks/{sub.pk}/").content.decode()
+    for status in ("pending", "retrying", "succeeded", "failed"):
+        assert f'data-status="{status}"' in page
+    assert "(replay)" in page

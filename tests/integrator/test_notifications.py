@@ -4,14 +4,16 @@ operations (tenancy: another person's notification is a 404)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from geopera_web.events.models import Notification, NotificationPreference
-from geopera_web.events.notifications import digests_send
+from geopera_web.events.models import Event, Notification, NotificationPreference
+from geopera_web.events.notifications import digests_send, events_notify
 from geopera_web.events.services import event_emit
+from geopera_web.ops.sweeper import sweeps_run
 from tests.conftest import caller_for_user
 from tests.factories import make_study, make_tasking_request, make_user
 
@@ -110,3 +112,66 @@ def test_status_titles_read_as_words(org, operator_user):
         )
         event_emit(org=org, type="decision.pending", data={"decisionKind": "approval"})
     assert Notification.objects.get(kind="order.status_changed").title == "Harbour is now partially fulfilled"
+
+
+# --- durability: the "notified" marker, the sweep, once per person per event ---------------------
+
+
+def _committed_without_fan_out(org, type_: str = "wallet.low_balance", age_seconds: float = 600) -> Event:
+    """An event whose transaction committed but whose after-commit fan-out never ran (the process
+    died in between): created directly, so nothing is queued for it."""
+    event = Event.objects.create(org=org, type=type_, payload={"availableCredits": 7})
+    Event.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(seconds=age_seconds))
+    return event
+
+
+def test_the_marker_is_set_with_the_rows_and_a_second_fan_out_adds_nothing(org, admin_user):
+    second = make_user(org=org, email="admin2@example.test", role="admin")
+    with transaction.atomic():
+        event = event_emit(org=org, type="wallet.low_balance", data={"availableCredits": 5})
+    event.refresh_from_db()
+    assert event.notified_at is not None
+    assert sorted(Notification.objects.filter(event=event).values_list("user_id", flat=True)) == sorted(
+        [admin_user.pk, second.pk]
+    )
+    assert events_notify([event.pk]) == []  # a redelivery: already notified
+    assert Notification.objects.filter(event=event).count() == 2
+
+
+def test_the_sweep_notifies_a_committed_event_left_unnotified_once(org, admin_user, settings):
+    settings.SWEEP_GRACE_SECONDS = 60
+    old = _committed_without_fan_out(org)
+    young = _committed_without_fan_out(org, age_seconds=1)  # its own fan-out may still be running
+    assert sweeps_run()["event notifications"] == 1
+    assert list(Notification.objects.values_list("event_id", "user_id")) == [(old.pk, admin_user.pk)]
+    old.refresh_from_db()
+    young.refresh_from_db()
+    assert old.notified_at is not None and young.notified_at is None
+    assert sweeps_run()["event notifications"] == 0
+    assert Notification.objects.filter(event=old).count() == 1
+
+
+def test_an_event_without_recipients_is_marked_too(org):
+    event = _committed_without_fan_out(org, type_="order.created")
+    assert events_notify([event.pk]) == []
+    event.refresh_from_db()
+    assert event.notified_at is not None  # the sweep will not pick it up again
+
+
+def test_a_failed_fan_out_leaves_the_event_unnotified_for_the_sweep(org, admin_user):
+    event = _committed_without_fan_out(org)
+    with mock.patch("geopera_web.events.notifications.notify_many", side_effect=Boom), pytest.raises(Boom):
+        events_notify([event.pk])
+    event.refresh_from_db()
+    assert event.notified_at is None and not Notification.objects.exists()
+    assert len(events_notify([event.pk])) == 1
+
+
+def test_the_database_refuses_a_second_line_for_one_person_and_event(org, admin_user):
+    event = _committed_without_fan_out(org)
+    events_notify([event.pk])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Notification.objects.create(user=admin_user, org=org, event=event, kind=event.type, title="again")
+    # lines without an event (a disabled webhook) are not constrained
+    for _ in range(2):
+        Notification.objects.create(user=admin_user, org=org, kind="webhook.disabled", title="x")

@@ -37,6 +37,10 @@ def scene(org, other_org, admin_user, operator_user, other_admin):
     NotificationPreference.objects.create(
         user=operator_user, event_type="delivery.received", in_app=False, email=True
     )
+    # The admin reads pending decisions in the app and in the daily digest.
+    NotificationPreference.objects.create(
+        user=admin_user, event_type="decision.pending", email=True, digest=True
+    )
     return org, other_org, operator_user
 
 
@@ -83,7 +87,10 @@ def test_a_batch_fans_out_and_notifies_like_single_events(
     assert WebhookDelivery.objects.filter(event__org=org).count() == 9 + 3
     assert not WebhookDelivery.objects.filter(event__org=other_org).exists()
     # Pending decisions reach each org's admins; deliveries the creator, by e-mail only.
-    assert Notification.objects.filter(user=admin_user, kind="decision.pending").count() == 3
+    assert (
+        Notification.objects.filter(user=admin_user, kind="decision.pending", dismissed_at=None).count() == 3
+    )
+    assert Notification.objects.filter(user=admin_user, digest_pending=True).count() == 3
     assert Notification.objects.filter(user=other_admin, kind="decision.pending").count() == 3
     assert not Notification.objects.filter(user=creator).exists()
     assert sorted(m.to[0] for m in mailoutbox) == [creator.email] * 3

@@ -80,3 +80,53 @@ def test_the_openapi_document_states_the_catalog_limits(api_operator):
     assert f'"maximum": {settings.CATALOG_STREAM_MAX_ITEMS}' in text
     assert f'"maxItems": {settings.CATALOG_SEARCH_MAX_IDS}' in text
     assert f'"maxItems": {settings.CATALOG_SEARCH_MAX_COLLECTIONS}' in text
+
+
+# --- the limits are read per request: override_settings / the environment move them ------------------
+
+
+def test_catalog_limits_move_with_the_settings(api_operator, scenes, settings):
+    settings.CATALOG_SEARCH_MAX_LIMIT = 2
+    settings.CATALOG_SEARCH_MAX_IDS = 2
+    settings.CATALOG_STREAM_MAX_ITEMS = 3
+    assert api_operator.post("catalog.search", {"host_name": HOST, "limit": 3}).status_code == 422
+    assert api_operator.post("catalog.search", {"host_name": HOST, "limit": 2}).status_code == 200
+    too_many = api_operator.post("catalog.search", {"host_name": HOST, "ids": ["a", "b", "c"]})
+    assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"][-1] == "ids"
+    assert api_operator.post("catalog.search", {"host_name": HOST, "ids": ["a", "b"]}).status_code == 200
+    assert api_operator.post("catalog.search_stream", {"host_name": HOST, "limit": 4}).status_code == 422
+    stac = Client().get("/stac/search", {"ids": "a,b,c"})
+    assert stac.status_code == 400 and "CATALOG_SEARCH_MAX_IDS" in stac.json()["detail"]
+    text = json.dumps(Client().get("/v1/openapi.json").json()["components"]["schemas"])
+    assert (
+        '"maximum": 2,' in text and '"maxItems": 2,' in text and "at most 3 (CATALOG_STREAM_MAX_ITEMS" in text
+    )
+
+
+def test_geometry_limits_move_with_the_settings(api_operator, settings):
+    from geopera_web.errors import InvalidInput
+    from orders.geometry import GeometryError, features_of, geojson_geometry
+
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    settings.GEOMETRY_MAX_VERTICES = 4
+    with pytest.raises(GeometryError, match="the limit is 4"):
+        geojson_geometry(square)
+    settings.GEOMETRY_MAX_VERTICES = 5
+    assert geojson_geometry(square).num_coords == 5
+    feature = {"type": "Feature", "geometry": square, "properties": {}}
+    settings.GEOMETRY_MAX_FEATURES = 1
+    with pytest.raises(InvalidInput, match="at most 1"):
+        features_of({"type": "FeatureCollection", "features": [feature, feature]})
+    settings.GEOMETRY_MAX_VERTICES = 4
+    resp = api_operator.post("catalog.search", {"host_name": HOST, "intersects": square})
+    assert resp.status_code in (400, 422) and "limit is 4" in resp.content.decode()
+
+
+def test_token_lifetime_limit_moves_with_the_setting(settings):
+    from geopera_web.accounts.forms import UserTokenForm
+
+    settings.USER_TOKEN_MAX_TTL_DAYS = 10
+    assert not UserTokenForm({"name": "cli", "days": "11"}).is_valid()
+    assert UserTokenForm({"name": "cli", "days": "10"}).is_valid()
+    settings.USER_TOKEN_MAX_TTL_DAYS = 11
+    assert UserTokenForm({"name": "cli", "days": "11"}).is_valid()

@@ -20,6 +20,8 @@ pytestmark = pytest.mark.django_db
         ("pending/QUOTATION_WAITING_RESPONSE", "Waiting for your answer to the quote"),
         ("pending/FEASIBILITY_WAITING_UPLOAD", "Feasibility in progress"),
         ("active/QUOTATION_ACCEPTED", "Accepted: acquiring"),
+        ("cancelled/QUOTATION_ACCEPTED", "Cancelled"),
+        ("partially_fulfilled/QUOTATION_ACCEPTED", "Partially fulfilled"),
         ("draft", "Draft"),
         ("fulfilled", "Fulfilled"),
         ("processing", "Processing"),

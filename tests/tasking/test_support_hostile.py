@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from tasking.models import FeasibilityStudy, Quotation
@@ -139,3 +139,51 @@ def test_quotation_notes_are_bounded(quoting_order, staff_client):
     assert r.status_code == 422
     assert "notes" in r.content.decode().lower()
     assert not Quotation.objects.filter(order=quoting_order).exists()
+
+
+# --- the limits are settings, read when the form is posted (override_settings / env move them) -------
+
+
+def test_study_count_limit_is_the_setting_read_at_call_time(org, operator_user, staff_client, settings):
+    order = place(org, operator_user)
+    settings.STUDY_COUNT_MAX = 3
+    r = staff_client.post(
+        f"/support/orders/{order.id}/study/", study_data(**{"opt-0-expected_captures": "4"})
+    )
+    assert r.status_code == 422
+    assert "between 1 and 3" in r.content.decode()
+    assert not FeasibilityStudy.objects.filter(order=order).exists()
+    settings.STUDY_COUNT_MAX = 4
+    r = staff_client.post(
+        f"/support/orders/{order.id}/study/", study_data(**{"opt-0-expected_captures": "4"})
+    )
+    assert r.status_code == 302
+    assert FeasibilityStudy.objects.get(order=order).options.get().expected_captures == 4
+
+
+def test_credit_and_notes_limits_are_settings_read_at_call_time(quoting_order, staff_client):
+    valid = local(timezone.now() + timedelta(days=4))
+    url = f"/support/orders/{quoting_order.id}/quotation/"
+    with override_settings(CREDITS_MAX=500):
+        r = staff_client.post(url, {"credits": "501", "valid_until": valid})
+        assert r.status_code == 422
+        assert "between 0 and 500" in r.content.decode()
+    with override_settings(SUPPORT_NOTES_MAX_CHARS=20):
+        r = staff_client.post(url, {"credits": "100", "valid_until": valid, "notes": "n" * 21})
+        assert r.status_code == 422
+        assert "longer than 20 characters" in r.content.decode()
+    assert not Quotation.objects.filter(order=quoting_order).exists()
+    with override_settings(CREDITS_MAX=501, SUPPORT_NOTES_MAX_CHARS=21):
+        r = staff_client.post(url, {"credits": "501", "valid_until": valid, "notes": "n" * 21})
+    assert r.status_code == 302
+    assert Quotation.objects.get(order=quoting_order).credits == 501
+
+
+def test_policy_credit_limit_is_the_setting(org, admin_user):
+    from geopera_web.errors import InvalidInput
+    from orders.approvals.services import _credits_field
+
+    with override_settings(CREDITS_MAX=1_000):
+        assert _credits_field(1_000, "approvalThresholdCredits") == 1_000
+        with pytest.raises(InvalidInput, match="between 0 and 1,000"):
+            _credits_field(1_001, "approvalThresholdCredits")
