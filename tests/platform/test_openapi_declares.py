@@ -186,3 +186,13 @@ def test_comma_separated_filters_are_declared_patterns(api_operator):
     assert (
         api_operator.post("orders.tasking.decisions.pending", {"kinds": "approval,bogus"}).status_code == 422
     )
+
+
+def test_a_geometry_whose_type_is_not_a_string_is_a_422_not_a_500(api_viewer):
+    # schemathesis sent {"type": {...}}: orders.geometry looked it up in a set (TypeError, a 500).
+    for geometry in ({"type": {"a": 1}, "coordinates": []}, {"type": ["Polygon"]}):
+        response = api_viewer.post(
+            "orders.archive.estimate", {"captures": [{"id": "X", "geometry": geometry}]}
+        )
+        assert response.status_code == 422, response.content
+        assert "type" in response.json()["detail"][0]["msg"]
