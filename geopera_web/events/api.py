@@ -77,11 +77,13 @@ class FilterConfigField(JSONSchemaField):
 
 
 def endpoint_url_pattern() -> str:
-    """What an endpoint URL looks like, as the server reads it (WEBHOOK_ALLOW_PRIVATE also allows
-    http): a host name (not an address literal: those are checked against private ranges, and a
-    name is resolved and checked when delivering), an optional port, printable ASCII after."""
-    scheme = "https?" if settings.WEBHOOK_ALLOW_PRIVATE else "https"
-    return f"^{scheme}://[A-Za-z][A-Za-z0-9.-]*(:[0-9]{{1,4}})?([/?#][!-~]*)?$"
+    """What an endpoint URL looks like, as the server reads it: https with a host name (an address
+    literal would be checked against private ranges; a name is resolved and checked when
+    delivering), an optional port, printable ASCII after. With WEBHOOK_ALLOW_PRIVATE (development,
+    tests) http and address literals too."""
+    if settings.WEBHOOK_ALLOW_PRIVATE:
+        return "^https?://[A-Za-z0-9._:\\[\\]-]+([/?#][!-~]*)?$"
+    return "^https://[A-Za-z][A-Za-z0-9.-]*(:[0-9]{1,4})?([/?#][!-~]*)?$"
 
 
 def endpoint_url_field(**kwargs: Any) -> PatternField:

@@ -179,12 +179,14 @@ def test_the_page_is_one_statement_plus_one_query_per_kind_whatever_the_size_and
 
 
 def test_a_forged_or_damaged_cursor_is_refused(org):
-    from geopera_web.errors import InvalidInput
+    # It names no page: a 404, like an id that does not exist (the API refuses a string not even
+    # shaped like a cursor with a 422 before it gets here).
+    from geopera_web.errors import NotFound
 
     seed_decisions(org, 4)
     token = decisions_page(org=org, size=2).next_cursor
     for bad in (token[:-3] + "abc", "not-a-cursor", token.replace(":", "x", 1)):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(NotFound):
             decisions_page(org=org, size=2, cursor=bad)
 
 
