@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from geopera_web.admin_policy import ReadOnlyAdmin
+from geopera_web.admin_policy import AuditedAdmin, ReadOnlyAdmin
 
 from .models import FeasibilityOption, FeasibilityStudy, Quotation, Sensor, TaskingProduct, TaskingTemplate
 
@@ -14,7 +14,7 @@ class TaskingProductInline(admin.TabularInline):
 
 
 @admin.register(Sensor)
-class SensorAdmin(admin.ModelAdmin):
+class SensorAdmin(AuditedAdmin, admin.ModelAdmin):
     """Staff keep the catalog's facts current here; the order-form schemas follow automatically."""
 
     list_display = (
@@ -82,7 +82,7 @@ class SensorAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaskingProduct)
-class TaskingProductAdmin(admin.ModelAdmin):
+class TaskingProductAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("data_product", "sensor", "position")
     list_select_related = ("data_product", "sensor")
 

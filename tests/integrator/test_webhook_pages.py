@@ -315,3 +315,18 @@ def test_the_log_is_paged_newest_first_and_its_query_count_does_not_grow(org, ad
     with CaptureQueriesContext(connection) as listing2:
         assert c.get("/settings/webhooks/").status_code == 200
     assert len(listing2.captured_queries) <= len(listing.captured_queries)
+
+
+def test_actions_without_the_csrf_token_are_refused(org, admin_user):
+    sub = _sub(org)
+    (d,) = _deliveries(sub, 1)
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(admin_user)
+    for url in _actions(sub, d):
+        assert c.post(url, {"since": "2020-01-01T00:00", "active": "0"}, **HTMX).status_code == 403, url
+    sub.refresh_from_db()
+    assert sub.active and EventSubscription.objects.filter(pk=sub.pk).exists()
+    assert WebhookDelivery.objects.count() == 1
+    # the page carries the token htmx sends (hx-headers on <body>) and each form's hidden field
+    page = c.get(f"/settings/webhooks/{sub.pk}/").content.decode()
+    assert '"X-CSRFToken": "' in page and page.count('name="csrfmiddlewaretoken"') >= 7
