@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from geopera_web.accounts.models import BillingMode, Organization
+from geopera_web.accounts.models import BillingMode, Organization, User
 from geopera_web.actor import ActorLike, actor_of
 from geopera_web.billing.models import Charge
 from geopera_web.billing.services import (
@@ -20,6 +20,7 @@ from geopera_web.billing.services import (
     credits_to_aud,
 )
 from geopera_web.errors import Conflict, InvalidInput
+from geopera_web.events.notifications import order_watch_state, order_watcher_set
 
 from .events import event_cancel_settlement, event_status_changed, event_tags_changed
 from .models import Order, OrderType
@@ -165,6 +166,15 @@ def order_tag_remove(*, org: Organization, actor: ActorLike, order_id: object, t
         order.save(update_fields=["tags", "updated_at"])
         event_tags_changed(order=order, actor=actor, removed=[tag])
     return order
+
+
+def order_watch_set(*, org: Organization, user: User, order_id: object, watching: bool) -> dict[str, Any]:
+    """Watch or unwatch one of the org's orders (any member who can see it may): watchers hear of
+    its status changes, deliveries and coverage like its creator. Another org's order is a 404.
+    Returns the new watch state (`watching`, `count`)."""
+    order = order_get(org=org, order_id=order_id)
+    order_watcher_set(org=org, user=user, order_id=order.pk, watching=watching)
+    return order_watch_state(org=org, user=user, order_id=order.pk)
 
 
 @dataclass(frozen=True)

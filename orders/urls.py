@@ -23,5 +23,6 @@ urlpatterns = [
     path("orders/", views.order_list_page, name="list"),
     path("orders/<uuid:order_id>/", views.order_detail_page, name="detail"),
     path("orders/<uuid:order_id>/tags/", views.order_tags_view, name="tags"),
+    path("orders/<uuid:order_id>/watch/", views.order_watch_view, name="watch"),
     path("orders/<uuid:order_id>/cancel/", views.order_cancel_view, name="cancel"),
 ]

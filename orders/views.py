@@ -18,18 +18,20 @@ from django_htmx.http import HttpResponseClientRedirect
 from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.accounts.selectors import workspace_list
 from geopera_web.errors import Conflict
+from geopera_web.events.notifications import order_watch_state
 
 from .coverage.selectors import coverage_summary_for_orders
 from .fulfilment.selectors import delivered_captures_list
 from .lineage.graph import order_lineage_outline
 from .models import DeliveredCapture, Order, OrderType
-from .selectors import order_events, order_filters_parse, order_get_detail, order_search
+from .selectors import order_events, order_filters_parse, order_get, order_get_detail, order_search
 from .services import (
     order_cancel,
     order_cancel_effect,
     order_is_cancellable,
     order_tag_remove,
     order_tags_merge,
+    order_watch_set,
 )
 from .states import STATUS_FILTER_CHOICES, order_states_attach
 from .timeline import timeline_context_for, timeline_lines
@@ -123,6 +125,7 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
         "cancel_effect": order_cancel_effect(order) if cancellable else None,
         "can_write": request.membership.role in ("admin", "operator"),
         "lineage": lineage,
+        "watch": order_watch_state(org=request.org, user=request.user, order_id=order.pk),
     }
 
 
@@ -145,6 +148,19 @@ def order_tags_view(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
     if request.htmx:
         return render(request, "orders/order_detail.html#tags", _detail_context(request, order))
     return redirect("orders:detail", order_id=order.pk)
+
+
+@require_POST
+@org_required
+def order_watch_view(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+    """Watch / Unwatch on the order page (any member of the order's org; another org's is a 404)."""
+    watch = order_watch_set(
+        org=request.org, user=request.user, order_id=order_id, watching=request.POST.get("watch") == "1"
+    )
+    if request.htmx:
+        order = order_get(org=request.org, order_id=order_id)
+        return render(request, "orders/order_detail.html#watch", {"order": order, "watch": watch})
+    return redirect("orders:detail", order_id=order_id)
 
 
 @require_POST

@@ -199,3 +199,20 @@ class NotificationDigest(models.Model):
 
     def __str__(self) -> str:
         return f"digest {self.user_id} {self.day}"
+
+
+class OrderWatcher(models.Model):
+    """A person who hears of an order's status changes, deliveries and coverage as its creator does.
+    Keyed by the order's id like `Event` (the platform imports no domain app); the orders app checks
+    the order is the caller's org's before writing one (`orders.services.order_watch_set`)."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    order_id = models.UUIDField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order_id", "user"], name="events_watcher_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches {self.order_id}"

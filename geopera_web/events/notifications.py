@@ -1,10 +1,11 @@
 """In-app notifications (and e-mail per preference), fed by committed events and routed by role:
 pending and expiring decisions and a low wallet go to every org admin; an order's status,
-deliveries and coverage go to the order's creator."""
+deliveries and coverage go to the order's creator and its watchers."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -13,18 +14,20 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from geopera_web.accounts.models import Membership, Organization, Role, User
 from geopera_web.errors import InvalidInput, NotFound, parse_uuid
 
-from .models import Event, Notification, NotificationDigest, NotificationPreference
+from .models import Event, Notification, NotificationDigest, NotificationPreference, OrderWatcher
 
 logger = logging.getLogger(__name__)
 
 _TO_ADMINS = {"decision.pending", "decision.expiring", "wallet.low_balance", "budget.threshold_reached"}
 _TO_CREATOR = {"order.status_changed", "delivery.received", "coverage.updated", "decision.decided"}
+# ...and to the people watching the order (`OrderWatcher`).
+_TO_WATCHERS = {"order.status_changed", "delivery.received", "coverage.updated"}
 
 
 _DECISION_WORDS = {"feasibility": "feasibility study", "quotation": "quotation", "approval": "spend approval"}
@@ -75,7 +78,9 @@ def _creator(event: Event) -> int | None:
 
 
 def recipients_by_event(events: list[Event]) -> dict[Any, list[int]]:
-    """Who hears of each event (by event id), in at most two queries for the whole batch."""
+    """Who hears of each event (by event id): admins, or the order's creator and its watchers
+    (each person once, members of the event's org only), in at most three queries for the whole
+    batch however many events, orders and watchers."""
     admin_orgs = {e.org_id for e in events if e.type in _TO_ADMINS}
     admins: dict[Any, list[int]] = {}
     if admin_orgs:
@@ -83,13 +88,23 @@ def recipients_by_event(events: list[Event]) -> dict[Any, list[int]]:
             org_id__in=admin_orgs, role=Role.ADMIN, user__is_active=True
         ).values_list("org_id", "user_id"):
             admins.setdefault(org_id, []).append(uid)
-    creators = {(e.org_id, uid) for e in events if (uid := _creator(e))}
+    watched = {(e.org_id, oid) for e in events if e.type in _TO_WATCHERS and (oid := parse_uuid(e.order_id))}
+    watchers: dict[tuple[Any, Any], list[int]] = {}
+    if watched:
+        for org_id, order_id, uid in OrderWatcher.objects.filter(
+            org_id__in={g for g, _ in watched}, order_id__in={o for _, o in watched}
+        ).values_list("org_id", "order_id", "user_id"):
+            if (org_id, order_id) in watched:
+                watchers.setdefault((org_id, order_id), []).append(uid)
+    people = {(e.org_id, uid) for e in events if (uid := _creator(e))}
+    people |= {(org_id, uid) for (org_id, _), uids in watchers.items() for uid in uids}
+    # Someone who left the org (or was deactivated) hears nothing more of its orders.
     members: set[tuple[Any, int]] = set()
-    if creators:
+    if people:
         members = set(
             Membership.objects.filter(
-                org_id__in={o for o, _ in creators},
-                user_id__in={u for _, u in creators},
+                org_id__in={o for o, _ in people},
+                user_id__in={u for _, u in people},
                 user__is_active=True,
             ).values_list("org_id", "user_id")
         )
@@ -97,10 +112,13 @@ def recipients_by_event(events: list[Event]) -> dict[Any, list[int]]:
     for e in events:
         if e.type in _TO_ADMINS:
             out[e.pk] = list(admins.get(e.org_id, []))
-        elif (uid := _creator(e)) and (e.org_id, uid) in members:
-            out[e.pk] = [uid]
-        else:
-            out[e.pk] = []
+            continue
+        users: list[int] = []
+        if uid := _creator(e):
+            users.append(uid)
+        if e.type in _TO_WATCHERS:
+            users += watchers.get((e.org_id, parse_uuid(e.order_id)), [])
+        out[e.pk] = [u for u in dict.fromkeys(users) if (e.org_id, u) in members]
     return out
 
 
@@ -289,6 +307,26 @@ def dismiss(*, user: User, org: Organization, notification_id: object) -> Notifi
 
 def mark_all_read(*, user: User, org: Organization) -> int:
     return feed(user=user, org=org, unread_only=True).update(read_at=timezone.now())
+
+
+# --- watchers ------------------------------------------------------------------------------------
+
+
+def order_watcher_set(*, org: Organization, user: User, order_id: uuid.UUID, watching: bool) -> bool:
+    """Start or stop `user` watching an order (idempotent). Precondition: the caller has checked
+    that the order is `org`'s and that `user` is a member of `org` (`orders.services.order_watch_set`)."""
+    if watching:
+        OrderWatcher.objects.get_or_create(org=org, order_id=order_id, user=user)
+    else:
+        OrderWatcher.objects.filter(org=org, order_id=order_id, user=user).delete()
+    return watching
+
+
+def order_watch_state(*, org: Organization, user: User, order_id: uuid.UUID) -> dict[str, Any]:
+    """Whether `user` watches the order and how many people do (one query)."""
+    return OrderWatcher.objects.filter(org=org, order_id=order_id).aggregate(
+        count=Count("id"), watching=Count("id", filter=Q(user=user))
+    ) | {"order_id": order_id}
 
 
 # --- preferences ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from geopera_web.events.models import (
     EventSubscription,
     Notification,
     NotificationPreference,
+    OrderWatcher,
     WebhookDelivery,
 )
 from geopera_web.events.services import events_emit_many, register_consumer
@@ -73,6 +74,30 @@ def test_fan_out_query_count_does_not_grow_with_the_batch(scene, django_capture_
     small = _deliver_counted(_batch(org, other_org, creator, 2), django_capture_on_commit_callbacks)
     large = _deliver_counted(_batch(org, other_org, creator, 12), django_capture_on_commit_callbacks)
     assert large == small
+
+
+@pytest.mark.django_db
+def test_watchers_cost_no_query_per_event_or_order(scene, viewer_user, django_capture_on_commit_callbacks):
+    org, other_org, creator = scene
+
+    def watched_batch(n: int) -> list[tuple]:
+        items = []
+        for i in range(n):
+            oid = uuid.uuid4()
+            OrderWatcher.objects.create(org=org, order_id=oid, user=viewer_user)
+            OrderWatcher.objects.create(org=org, order_id=oid, user=creator)  # the creator watching too
+            data = {"orderId": str(oid), "createdBy": creator.pk, "displayName": f"O{i}"}
+            items += [
+                (org, t, data) for t in ("delivery.received", "coverage.updated", "order.status_changed")
+            ]
+        return items
+
+    small = _deliver_counted(watched_batch(2), django_capture_on_commit_callbacks)
+    large = _deliver_counted(watched_batch(12), django_capture_on_commit_callbacks)
+    assert large == small
+    assert Notification.objects.filter(user=viewer_user).count() == 14 * 3
+    # The creator once per event: deliveries by e-mail (their preference), the rest in the app.
+    assert Notification.objects.filter(user=creator).count() == 14 * 2
 
 
 @pytest.mark.django_db
