@@ -36,6 +36,8 @@ DECISIONS = int(os.environ.get("BENCH_DECISIONS", "10000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 STREAM_ITEMS = int(os.environ.get("BENCH_STREAM_ITEMS", "20000"))
+# Which measurements to run (comma-separated; default all): inbox, search, stream, estimate, tiles.
+ONLY = {s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()}
 DB_URL = f"postgis://geopera:geopera@127.0.0.1:5432/{DB}"
 
 SERVER_ENV = {
@@ -48,6 +50,7 @@ SERVER_ENV = {
     "CSRF_COOKIE_SECURE": "false",
     "ALLOW_TEST_PAYMENT_GATEWAY": "true",
     "API_RATE_LIMIT": "100000000/min",
+    "TILES_RATE_LIMIT": "100000000/min",
     "CACHE_KEY_PREFIX": f"{DB}-bench",
     "CELERY_QUEUE": f"{DB}-bench",
     "LOG_LEVEL": "WARNING",
@@ -586,6 +589,130 @@ def bench_estimate(ctx: dict[str, Any]) -> None:
     record(f"orders.archive.estimate, {len(ids)} captures, clip + splitByDate", prod, ref, "its pricing SQL")
 
 
+def _mvt_counts(data: bytes) -> dict[str, int]:
+    """Features per layer of a Mapbox Vector Tile (a minimal protobuf walk: Tile.layers = 3,
+    Layer.name = 1, Layer.features = 2)."""
+
+    def varint(buf: bytes, i: int) -> tuple[int, int]:
+        shift = value = 0
+        while True:
+            b = buf[i]
+            i += 1
+            value |= (b & 0x7F) << shift
+            if b < 0x80:
+                return value, i
+            shift += 7
+
+    def fields(buf: bytes):
+        i = 0
+        while i < len(buf):
+            key, i = varint(buf, i)
+            num, wire = key >> 3, key & 7
+            if wire == 0:
+                val, i = varint(buf, i)
+                yield num, val
+            elif wire == 2:
+                n, i = varint(buf, i)
+                yield num, buf[i : i + n]
+                i += n
+            elif wire == 1:
+                i += 8
+            elif wire == 5:
+                i += 4
+            else:
+                raise ValueError(f"wire type {wire}")
+
+    counts: dict[str, int] = {}
+    for num, layer in fields(data):
+        if num != 3:
+            continue
+        name, features = "", 0
+        for lnum, val in fields(layer):
+            if lnum == 1:
+                name = val.decode()
+            elif lnum == 2:
+                features += 1
+        counts[name] = counts.get(name, 0) + features
+    return counts
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+
+    n = 1 << z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return x, y
+
+
+def bench_tiles(ctx: dict[str, Any]) -> None:
+    """The archive map's vector tiles through gunicorn (session cookie, no If-None-Match, so every
+    request builds the tile) against the same ST_AsMVT statement run directly; the 304 revalidation;
+    bytes per feature."""
+    from orders.catalog.selectors import build_params
+    from orders.catalog.tiles import TileAddress, capture_tile_sql
+
+    cookie = {"Cookie": f"sessionid={ctx['session']}"}
+    params = build_params({}, limit=1, host="geopera-sim")
+    cases = {
+        "z4 over Australia": (4, *_tile_of(145.0, -30.0, 4)),
+        "z10 Sydney": (10, *_tile_of(151.2, -33.87, 10)),
+    }
+    for name, (z, x, y) in cases.items():
+        tile = TileAddress(z, x, y)
+        path = f"/tiles/captures/{z}/{x}/{y}.mvt"
+        sql, sql_params = capture_tile_sql(tile=tile, params=params)
+        ref = stats(timed(sql_timer(sql, sql_params)))
+        prod = stats(timed(lambda path=path: get(path, cookie)))
+        conn = _conn()
+        conn.request("GET", path, headers=cookie)
+        resp = conn.getresponse()
+        body, etag = resp.read(), resp.getheader("ETag")
+        counts = _mvt_counts(body)
+        feats = sum(counts.values())
+        layers = ", ".join(f"{v:,} {k}" for k, v in sorted(counts.items()))
+        per = f"{len(body) / feats:.0f} B/feature" if feats else "empty"
+        record(
+            f"tile {name} {z}/{x}/{y}",
+            prod,
+            ref,
+            "its ST_AsMVT statement",
+            note=f"{len(body):,} B, {layers}, {per}",
+        )
+
+        def revalidate(path: str = path, etag: str = etag) -> None:
+            c = _conn()
+            c.request("GET", path, headers={**cookie, "If-None-Match": etag})
+            r = c.getresponse()
+            r.read()
+            if r.status != 304:
+                raise RuntimeError(f"{path} with If-None-Match -> {r.status}")
+
+        record(f"tile {name} unchanged (304)", stats(timed(revalidate)), prod, "the tile built")
+    # concurrency 8 over the z4 tile's neighbourhood (the tiles an Australia view loads)
+    z = 4
+    paths = [f"/tiles/captures/{z}/{x}/{y}.mvt" for x in (13, 14) for y in (8, 9)]
+    n = max(40, REPEAT * 2)
+    times: list[float] = []
+
+    def one(i: int) -> None:
+        t = time.perf_counter()
+        get(paths[i % len(paths)], cookie)
+        times.append((time.perf_counter() - t) * 1000)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(n)))
+    elapsed = time.perf_counter() - started
+    record(
+        "tiles z4 Australia (4 tiles), concurrency 8",
+        stats(times),
+        None,
+        "—",
+        note=f"{n / elapsed:.1f} tiles/s",
+    )
+
+
 def print_table() -> None:
     print()
     print("| what | product median / p95 (ms) | reference median / p95 (ms) | reference | ratio |")
@@ -617,10 +744,16 @@ def main() -> None:
     server = start_server()
     extra: dict[str, Any] = {}
     try:
-        bench_inbox(ctx)
-        extra = bench_search(ctx)
-        bench_stream(ctx)
-        bench_estimate(ctx)
+        if not ONLY or "inbox" in ONLY:
+            bench_inbox(ctx)
+        if not ONLY or "search" in ONLY:
+            extra = bench_search(ctx)
+        if not ONLY or "stream" in ONLY:
+            bench_stream(ctx)
+        if not ONLY or "estimate" in ONLY:
+            bench_estimate(ctx)
+        if not ONLY or "tiles" in ONLY:
+            bench_tiles(ctx)
     finally:
         server.terminate()
         server.wait(timeout=30)
