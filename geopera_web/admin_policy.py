@@ -43,6 +43,7 @@ SUPPORT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "tasking.feasibilitystudy": ("view",),
     "tasking.feasibilityoption": ("view",),
     "tasking.quotation": ("view",),
+    "tasking.supportclaim": ("view",),
     # Deliveries: a manual delivery is recorded through the delivery service; status corrections.
     "orders.deliverybatch": ("view",),
     "orders.deliveredcapture": ("view", "add", "change"),
