@@ -26,6 +26,7 @@ from django.db import models
 from django.utils import timezone
 
 from geopera_web.actor import ActorLike, actor_of
+from geopera_web.audit.services import audit_record
 from geopera_web.errors import Conflict, Gone
 
 
@@ -169,4 +170,25 @@ def decision_transition(
     obj.decided_by = who.user
     obj.save(update_fields=["decision", "decided_at", "decided_by", *also, "updated_at"])
     kind.events[to](decision=obj, actor=who, message=message, from_decision=from_decision)
+    audit_record(
+        action=f"decision.{kind.slug}.{to.lower()}",
+        actor=who,
+        org_id=_org_id_of(obj),
+        target=obj,
+        before={"decision": from_decision},
+        after={"decision": to},
+        message=message[:300],
+    )
     return obj
+
+
+def _org_id_of(obj: AbstractDecision) -> object:
+    """The org a decision belongs to: its own column, or its order's (no query when loaded)."""
+    if hasattr(obj, "org_id"):
+        return obj.org_id
+    order = obj._state.fields_cache.get("order")
+    if order is not None:
+        return order.org_id
+    from .models import Order
+
+    return Order.objects.filter(pk=obj.order_id).values_list("org_id", flat=True).first()

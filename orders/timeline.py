@@ -103,7 +103,7 @@ def _held_credits(e: OrderEvent, ctx: TimelineContext) -> int:
 def _placed(e: OrderEvent, ctx: TimelineContext) -> Words:
     total = e.data.get("totalCredits", ctx.order.total_credits)
     licence = e.data.get("licenseType")
-    sentence = f"Placed for {money(total)}" + (f", {licence} licence" if licence else "") + "."
+    sentence = f"Placed for {money(total)}" + (f", {licence} license" if licence else "") + "."
     links = [Link("Price breakdown", "#order-groups-table")]
     if e.to_status.startswith(S.PENDING):
         sentence += " It is above the approval threshold, so an admin approves it before anything is spent."
@@ -149,7 +149,7 @@ def _status_changed(e: OrderEvent, ctx: TimelineContext) -> Words:
         links += _coverage(ctx)
     if status in (S.FULFILLED, S.PARTIALLY_FULFILLED, S.FAILED, S.CANCELLED):
         links += _ledger(ctx)
-    return lifecycle_step(e.to_status)[0], _STATUS_SENTENCE.get(status, ""), links
+    return "Status changed", _STATUS_SENTENCE.get(status, ""), links
 
 
 def _own_words(title: str) -> Callable[[OrderEvent, TimelineContext], Words]:

@@ -2,9 +2,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from geopera_web.admin_policy import ReadOnlyAdmin
+from geopera_web.admin_policy import AuditedAdmin, ReadOnlyAdmin
 
-from .models import FeasibilityOption, FeasibilityStudy, Quotation, Sensor, TaskingProduct, TaskingTemplate
+from .models import (
+    FeasibilityOption,
+    FeasibilityStudy,
+    Quotation,
+    Sensor,
+    SupportClaim,
+    TaskingProduct,
+    TaskingTemplate,
+)
 
 
 class TaskingProductInline(admin.TabularInline):
@@ -14,7 +22,7 @@ class TaskingProductInline(admin.TabularInline):
 
 
 @admin.register(Sensor)
-class SensorAdmin(admin.ModelAdmin):
+class SensorAdmin(AuditedAdmin, admin.ModelAdmin):
     """Staff keep the catalog's facts current here; the order-form schemas follow automatically."""
 
     list_display = (
@@ -82,7 +90,7 @@ class SensorAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaskingProduct)
-class TaskingProductAdmin(admin.ModelAdmin):
+class TaskingProductAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("data_product", "sensor", "position")
     list_select_related = ("data_product", "sensor")
 
@@ -157,3 +165,12 @@ class FeasibilityOptionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("description", "study", "price_credits", "window_start", "window_end", "valid_until")
     search_fields = ("description",)
     readonly_fields = FeasibilityOptionInline.readonly_fields + ("study",)
+
+
+@admin.register(SupportClaim)
+class SupportClaimAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Who works on which desk order; claimed and released on the desk (tasking.desk), only shown here."""
+
+    list_display = ("order", "staff", "claimed_at")
+    search_fields = ("order__display_name", "staff__email")
+    readonly_fields = ("order", "staff", "claimed_at")

@@ -352,3 +352,140 @@ def seed_tasking_config(world: DemoWorld) -> None:
                 continue
             template_save(org=org, actor=creators.get(org_key), data={"name": name, **fields})
             world.log(f"  template {name!r} for {org.name}")
+
+
+# --- the support desk: a few dozen requests of more orgs, some claimed ---------------------------
+
+# Customer orgs that only appear at the support desk (the Acme and Blue Harbour demos stay as they
+# are): (key, name, where their requests are, lon, lat).
+DESK_ORGS = [
+    ("coral", "Coral Coast Surveys", "Fiji", 178.45, -17.80),
+    ("outback", "Outback Minerals", "Pilbara", 119.20, -22.30),
+    ("tasman", "Tasman Forestry", "Tasmania", 146.60, -41.90),
+    ("riverina", "Riverina Water Authority", "Murrumbidgee", 146.40, -34.60),
+]
+DESK_PRODUCTS = [
+    ("worldview-legion-tasking", 11, {"cloudCoverage": 15, "incidenceAngle": 25}),
+    ("terrasar-x-tasking", 11, {"incidenceAngle": 35}),
+    ("enmap-tasking", 31, {"cloudCoverage": 10}),
+]
+# stage of each desk request, in order; the org, product and place rotate.
+DESK_STAGES = ["waiting_study"] * 16 + ["waiting_quote"] * 6 + ["study_pending"] * 6 + ["expiring"] * 3
+DESK_EXTRA_STAFF = ("desk@geopera.test", "Dana", "Desk")
+
+
+def _antimeridian_square() -> dict[str, Any]:
+    """An AOI over the antimeridian east of Fiji, split at ±180 as RFC 7946 asks."""
+    s, n = -17.15, -16.85
+    return {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[179.75, s], [180.0, s], [180.0, n], [179.75, n], [179.75, s]]],
+            [[[-180.0, s], [-179.75, s], [-179.75, n], [-180.0, n], [-180.0, s]]],
+        ],
+    }
+
+
+def _desk_people(world: DemoWorld) -> dict[str, Any]:
+    from geopera_web.accounts.models import Membership, Organization, Role, User, Workspace
+    from geopera_web.accounts.services import support_group_ensure
+
+    people: dict[str, Any] = {}
+    for key, name, _, _, _ in DESK_ORGS:
+        org, created = Organization.objects.get_or_create(name=name, defaults={"billing_mode": "enterprise"})
+        if created:
+            Workspace.objects.create(org=org, name="Default workspace", is_default=True)
+        email = f"admin@{key}.test"
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email, password=None, first_name=name.split()[0], last_name="Admin"
+            )
+        Membership.objects.get_or_create(user=user, org=org, defaults={"role": Role.ADMIN})
+        people[key] = (org, user)
+    email, first, last = DESK_EXTRA_STAFF
+    staff2 = User.objects.filter(email=email).first()
+    if staff2 is None:
+        staff2 = User.objects.create_user(
+            email=email, password=None, first_name=first, last_name=last, is_staff=True
+        )
+        staff2.groups.add(support_group_ensure())
+    people["staff2"] = staff2
+    return people
+
+
+def seed_support_desk(world: DemoWorld) -> None:
+    """31 requests from four more orgs at the support desk: studies and quotes to write, customer
+    decisions pending (three expiring within a day), one AOI over the antimeridian; Sam and Dana
+    have claimed some. Idempotent (Order.metadata["demo"])."""
+    from orders.models import Order
+
+    from .desk import desk_claim
+    from .services import feasibility_decide, study_upload, tasking_order_place
+
+    staff = world.users.get("staff")
+    if staff is None:
+        return
+    people = _desk_people(world)
+    claimers = [staff, people["staff2"]]
+    now = timezone.now()
+    for i, stage in enumerate(DESK_STAGES):
+        key = f"desk-{i:02d}"
+        org_key, org_name, place, lon, lat = DESK_ORGS[i % len(DESK_ORGS)]
+        org, admin = people[org_key]
+        if Order.objects.filter(org=org, metadata__demo=key).exists():
+            continue
+        product, km, overrides = DESK_PRODUCTS[i % len(DESK_PRODUCTS)]
+        if i == 0:  # the one over the antimeridian (a WorldView request, to fit its area limits)
+            product, km, overrides = DESK_PRODUCTS[0]
+            areas = [("Taveuni strait (antimeridian)", _antimeridian_square())]
+            name = "Fiji reef survey over the antimeridian"
+        else:
+            d = (i // len(DESK_ORGS)) * 0.45
+            west = lon > 170  # Fiji's sites spread west, away from the antimeridian
+            areas = [(f"{place} site {i}", _square(lon - d if west else lon + d, lat - d / 2, km))]
+            name = f"{place} {('baseline', 'change check', 'monitoring', 'survey')[i % 4]} #{i}"
+        params = {
+            "displayName": name,
+            "acquisitionStart": _iso(now + timedelta(days=1 + i % 9)),
+            "acquisitionEnd": _iso(now + timedelta(days=45 + i % 9)),
+            **overrides,
+        }
+        try:
+            order = tasking_order_place(
+                org=org, actor=admin, data_product_id=product, params=params, feature_collection=_fc(*areas)
+            )
+            Order.objects.filter(pk=order.pk).update(metadata={**order.metadata, "demo": key})
+            if stage != "waiting_study":
+                deadline = now + (
+                    timedelta(hours=6 + 5 * i % 30) if stage == "expiring" else timedelta(days=4)
+                )
+                study = study_upload(
+                    actor=staff,
+                    order_id=order.id,
+                    options=[
+                        {
+                            "description": "Standard: any pass in the window",
+                            "window_start": now + timedelta(days=2),
+                            "window_end": now + timedelta(days=40),
+                            "expected_captures": 1,
+                            "expected_revisits": 8,
+                            "max_off_nadir": 25.0,
+                            "price_credits": None,
+                            "valid_until": deadline,
+                        }
+                    ],
+                    deadline=deadline,
+                    notes="Seasonal cloud is the main risk.",
+                )
+                if stage == "waiting_quote":
+                    feasibility_decide(
+                        org=org, actor=admin, study_id=study.id, option_id=study.options.get().id
+                    )
+            # Spread the waits over the last days, so "longest waiting" and "newest" differ.
+            Order.objects.filter(pk=order.pk).update(updated_at=now - timedelta(hours=3 + (i * 7) % 90))
+            if i % 4 == 1:
+                desk_claim(order_id=order.id, staff=claimers[(i // 4) % 2])
+            world.log(f"  support desk: {name!r} ({stage}) for {org_name}")
+        except ApplicationError as exc:
+            world.log(f"  skipped desk request {name!r}: {exc.detail}")

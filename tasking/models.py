@@ -334,3 +334,21 @@ class Quotation(AbstractDecision):
     @property
     def deadline(self):  # the inbox treats studies and quotations alike
         return self.valid_until
+
+
+class SupportClaim(models.Model):
+    """Which support staff member works on a tasking order at the desk, so two people do not write
+    the same study. One claim per order (the order is the primary key); claims and releases go
+    through `tasking.desk` only, under the order's row lock."""
+
+    order = models.OneToOneField(
+        "orders.Order", primary_key=True, on_delete=models.CASCADE, related_name="support_claim"
+    )
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    claimed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["staff", "claimed_at"], name="tasking_claim_staff")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} claimed by {self.staff_id}"

@@ -26,6 +26,7 @@ from django.utils import timezone
 from geopera_web.accounts.models import Membership, Organization, Role, User, Workspace
 from geopera_web.accounts.selectors import workspace_default, workspace_get_open
 from geopera_web.actor import ActorLike, actor_of
+from geopera_web.audit.services import audit_record
 from geopera_web.billing.services import charge_authorize
 from geopera_web.errors import Conflict, InvalidInput, NotFound, PermissionDenied, parse_uuid
 from geopera_web.ops.sweeper import enqueue
@@ -698,6 +699,16 @@ def study_upload(
         )
     _decision_pending_event(order, kind="feasibility", obj_id=study.id, deadline=deadline)
     _notify_admins(kind="feasibility", obj_id=study.id)
+    audit_record(
+        action="support.study_upload",
+        actor=actor_of(actor),
+        org=order.org,
+        target=study,
+        order=str(order.pk),
+        options=len(options),
+        deadline=deadline,
+        source=source,
+    )
     return study
 
 
@@ -948,6 +959,15 @@ def quotation_upload(
     )
     _decision_pending_event(order, kind="quotation", obj_id=quotation.id, deadline=valid_until)
     _notify_admins(kind="quotation", obj_id=quotation.id)
+    audit_record(
+        action="support.quotation_upload",
+        actor=actor_of(actor),
+        org=order.org,
+        target=quotation,
+        order=str(order.pk),
+        credits=credits,
+        valid_until=valid_until,
+    )
     return quotation
 
 

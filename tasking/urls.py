@@ -37,6 +37,8 @@ urlpatterns = [
     ),
     path("support/", support.support_desk, name="support"),
     path("support/orders/<uuid:order_id>/", support.support_order, name="support_order"),
+    path("support/orders/<uuid:order_id>/claim/", support.support_claim, name="support_claim"),
+    path("support/orders/<uuid:order_id>/release/", support.support_release, name="support_release"),
     path("support/orders/<uuid:order_id>/study/", support.support_study_upload, name="support_study"),
     path(
         "support/orders/<uuid:order_id>/quotation/",

@@ -9,7 +9,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from geopera_web.admin_policy import ReadOnlyAdmin, SuperuserOnlyAdmin, audit
+from geopera_web.admin_policy import AuditedAdmin, ReadOnlyAdmin, SuperuserOnlyAdmin, audit
 
 from .models import ApiKey, Membership, Organization, User, UserToken, Workspace, WorkspaceMember
 
@@ -28,7 +28,7 @@ class WorkspaceInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("name", "billing_mode", "created_at")
     list_filter = ("billing_mode",)
     search_fields = ("name",)
@@ -88,12 +88,12 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(SuperuserOnlyAdmin, DjangoGroupAdmin):
+class GroupAdmin(SuperuserOnlyAdmin, AuditedAdmin, DjangoGroupAdmin):
     pass
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("name", "org", "is_default", "created_at")
     list_filter = ("org",)
     search_fields = ("name", "org__name")
@@ -110,7 +110,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkspaceMember)
-class WorkspaceMemberAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
+class WorkspaceMemberAdmin(SuperuserOnlyAdmin, AuditedAdmin, admin.ModelAdmin):
     """Workspace members change through projects.* (org and workspace admins); here superusers only."""
 
     list_display = ("user", "workspace", "role", "created_at")

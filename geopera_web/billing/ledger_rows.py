@@ -52,8 +52,10 @@ class LedgerRow:
 
 def _note(memo: str, order_name: str) -> str:
     memo = (memo or "").strip()
-    if not memo or memo == order_name or _UUID.search(memo):
+    if not memo or _UUID.search(memo):
         return ""
+    if order_name:  # "Tasking: <name> (quotation)" beside the linked name reads "Tasking (quotation)"
+        memo = memo.replace(f": {order_name}", "").replace(order_name, "").strip(" :·")
     return memo
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from geopera_web.accounts.models import BillingMode, Organization, User
+from geopera_web.audit.services import audit_record
 from geopera_web.db import on_rollback
 from geopera_web.errors import ApplicationError, Conflict, NotFound, PaymentRequired
 
@@ -69,7 +70,7 @@ def _ledger(
         raise ApplicationError("This movement would make the balance negative.", status=409)
     wallet.save(update_fields=["available_credits", "reserved_credits", "updated_at"])
     _low_balance_check(wallet, available_delta)
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         org_id=wallet.org_id,
         kind=kind,
         available_delta=available_delta,
@@ -80,6 +81,21 @@ def _ledger(
         actor=actor if actor and actor.is_authenticated else None,
         memo=memo[:300],
     )
+    # Every money movement is in the audit trail too, in the same transaction (issue 15).
+    audit_record(
+        action=f"money.{kind}",
+        actor=actor,
+        org_id=wallet.org_id,
+        target=entry,
+        before={
+            "available": wallet.available_credits - available_delta,
+            "reserved": wallet.reserved_credits - reserved_delta,
+        },
+        after={"available": wallet.available_credits, "reserved": wallet.reserved_credits},
+        charge=str(charge.pk) if charge is not None else None,
+        memo=memo[:300],
+    )
+    return entry
 
 
 @transaction.atomic
@@ -181,9 +197,25 @@ def charge_authorize(
         )
         charge.gateway_ref = gateway_ref
         charge.save()
+        _audit_outside_wallet(charge, LedgerEntry.Kind.RESERVE, credits, actor, description or reference)
     else:
         charge.save()
+        _audit_outside_wallet(charge, LedgerEntry.Kind.RESERVE, credits, actor, description or reference)
     return charge
+
+
+def _audit_outside_wallet(charge: Charge, what: str, credits: int, actor: User | None, memo: str) -> None:
+    """Card and enterprise money moves outside the wallet (no ledger row): its audit event."""
+    audit_record(
+        action=f"money.{what}",
+        actor=actor,
+        org_id=charge.org_id,
+        target=charge,
+        billing_mode=charge.billing_mode,
+        credits=credits,
+        reference=charge.reference,
+        memo=memo[:300],
+    )
 
 
 def _gateway_after_commit(call: Callable[[], object], *, what: str) -> None:
@@ -254,11 +286,14 @@ def charge_capture(
                 actor=actor,
                 memo=rest_memo or "Unused part of the reservation",
             )
-    elif charge.billing_mode == BillingMode.CARD:
-        ref = charge.gateway_ref
-        _gateway_after_commit(
-            lambda: get_gateway().capture(gateway_ref=ref, credits=amount), what=f"capture {amount} of {ref}"
-        )
+    else:
+        _audit_outside_wallet(charge, LedgerEntry.Kind.CAPTURE, amount, actor, memo)
+        if charge.billing_mode == BillingMode.CARD:
+            ref = charge.gateway_ref
+            _gateway_after_commit(
+                lambda: get_gateway().capture(gateway_ref=ref, credits=amount),
+                what=f"capture {amount} of {ref}",
+            )
     return charge
 
 
@@ -281,9 +316,11 @@ def charge_release(*, charge_id: object, actor: User | None = None, memo: str = 
             actor=actor,
             memo=memo or charge.description,
         )
-    elif charge.billing_mode == BillingMode.CARD:
-        ref = charge.gateway_ref
-        _gateway_after_commit(lambda: get_gateway().void(gateway_ref=ref), what=f"void {ref}")
+    else:
+        _audit_outside_wallet(charge, LedgerEntry.Kind.RELEASE, charge.authorized_credits, actor, memo)
+        if charge.billing_mode == BillingMode.CARD:
+            ref = charge.gateway_ref
+            _gateway_after_commit(lambda: get_gateway().void(gateway_ref=ref), what=f"void {ref}")
     return charge
 
 
@@ -312,9 +349,12 @@ def charge_refund(*, charge_id: object, credits: int, actor: User | None = None,
             actor=actor,
             memo=memo or "Refund",
         )
-    elif charge.billing_mode == BillingMode.CARD:
-        ref = charge.gateway_ref
-        _gateway_after_commit(
-            lambda: get_gateway().refund(gateway_ref=ref, credits=credits), what=f"refund {credits} of {ref}"
-        )
+    else:
+        _audit_outside_wallet(charge, LedgerEntry.Kind.REFUND, credits, actor, memo)
+        if charge.billing_mode == BillingMode.CARD:
+            ref = charge.gateway_ref
+            _gateway_after_commit(
+                lambda: get_gateway().refund(gateway_ref=ref, credits=credits),
+                what=f"refund {credits} of {ref}",
+            )
     return charge

@@ -29,6 +29,7 @@ from django.utils import timezone
 from geopera_web.accounts.models import Membership, Organization, Role, Workspace
 from geopera_web.accounts.selectors import workspace_get
 from geopera_web.actor import Actor, ActorLike, actor_of
+from geopera_web.audit.services import audit_record
 from geopera_web.billing.models import Charge
 from geopera_web.errors import Conflict, InvalidInput, NotFound, PaymentRequired, PermissionDenied, parse_uuid
 
@@ -272,6 +273,17 @@ def approval_request(
         payload={"approvalId": str(approval.pk), "orderId": str(order.pk), "credits": credits},
         recipients=admins,
     )
+    audit_record(
+        action="approval.request",
+        actor=who,
+        org=org,
+        target=approval,
+        order=str(order.pk),
+        spend=action,
+        credits=credits,
+        workspace=workspace.name,
+        note=note[:300],
+    )
     return approval
 
 
@@ -463,10 +475,28 @@ def spend_policy_update(
             )
     policy, _ = SpendPolicy.objects.get_or_create(org=org, workspace=workspace)
     policy = SpendPolicy.objects.select_for_update().get(pk=policy.pk)
+    before = {
+        "approval_threshold_credits": policy.approval_threshold_credits,
+        "monthly_budget_credits": policy.monthly_budget_credits,
+        "approval_ttl_hours": policy.approval_ttl_hours,
+    }
     policy.approval_threshold_credits = threshold
     policy.monthly_budget_credits = budget
     if workspace is None:
         policy.approval_ttl_hours = ttl
     policy.updated_by = who.user
     policy.save()
+    audit_record(
+        action="policy.update",
+        actor=who,
+        org=org,
+        target=policy,
+        before=before,
+        after={
+            "approval_threshold_credits": policy.approval_threshold_credits,
+            "monthly_budget_credits": policy.monthly_budget_credits,
+            "approval_ttl_hours": policy.approval_ttl_hours,
+        },
+        workspace=workspace.name if workspace is not None else None,
+    )
     return policy

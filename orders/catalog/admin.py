@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib.gis import admin
 
-from geopera_web.admin_policy import GeometryAsTextAdmin
+from geopera_web.admin_policy import AuditedAdmin, GeometryAsTextAdmin
 
 from ..models import Capture, DataProduct
 
 
 @admin.register(DataProduct)
-class DataProductAdmin(admin.ModelAdmin):
+class DataProductAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("id", "name", "order_type", "collection", "credits_per_km2", "min_area_km2", "is_active")
     list_filter = ("order_type", "is_active", "collection")
     search_fields = ("id", "name", "collection")

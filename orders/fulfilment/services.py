@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from geopera_web.actor import ActorLike, actor_of
+from geopera_web.audit.services import audit_record
 from geopera_web.billing.services import charge_capture, charge_release
 from geopera_web.errors import Conflict, InvalidInput, parse_uuid
 from geopera_web.ops.sweeper import enqueue
@@ -390,4 +391,15 @@ def manual_delivery_record(
         actor=actor,
         note=note or f"{parsed.kind} upload",
     )
-    return DeliveredCapture.objects.get(order=order, scene_id=scene_id)
+    delivered = DeliveredCapture.objects.get(order=order, scene_id=scene_id)
+    audit_record(
+        action="support.manual_delivery",
+        actor=actor_of(actor),
+        org_id=order.org_id,
+        target=delivered,
+        order=str(order.pk),
+        group=str(group.pk),
+        scene_id=scene_id,
+        upload_kind=parsed.kind,
+    )
+    return delivered

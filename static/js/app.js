@@ -126,10 +126,70 @@
     const url = document.body.dataset.worldUrl;
     if (!url || !window.topojson) return Promise.resolve(null);
     worldPromise = worldPromise || fetch(url).then(function (r) { return r.json(); }).then(function (topo) {
-      return topojson.feature(topo, topo.objects.land);
+      return geopera.unwrapAntimeridian(topojson.feature(topo, topo.objects.land));
     }).catch(function () { return null; });
     return worldPromise;
   }
+
+  /* ---------- the antimeridian ----------
+   * Leaflet joins two vertices by the straight line between their longitudes, so a ring that steps
+   * from 179.9 to -179.9 (Fiji in the coastline) is drawn 359.8° the long way round: a stray line
+   * across the world. And an AOI split at ±180 (as RFC 7946 asks) has its two halves at the two
+   * edges of the map: bounds spanning the globe, its marker in the Atlantic. For drawing only (never
+   * for anything sent back), keep longitudes continuous: a ring's steps stay under 180°, and with
+   * `joinParts` the parts of one shape west of -180's side move next to their eastern halves. */
+  function unwrapRing(ring) {
+    // A vertex exactly on ±180 belongs to the side of its neighbours (the coastline writes some of
+    // Fiji's as -180 between +179.9 ones): take the sign of the nearest vertex off the line.
+    const n = ring.length - 1;  // the last position repeats the first
+    const side = ring.map(function (pt) { return pt.slice(); });
+    for (let i = 0; i < n; i++) {
+      if (Math.abs(side[i][0]) !== 180) continue;
+      for (let k = 1; k < n; k++) {
+        const other = ring[(i - k + n) % n][0];
+        if (Math.abs(other) !== 180) { side[i][0] = other < 0 ? -180 : 180; break; }
+      }
+    }
+    if (n > 0) side[n] = side[0].slice();
+    let offset = 0;
+    return side.map(function (pt, i) {
+      if (i > 0) {
+        const prev = side[i - 1][0], step = pt[0] - prev;
+        // An edge along ±180 from one side to the other (Antarctica's, at the pole) is not a jump.
+        if (Math.abs(step) > 180 && !(Math.abs(prev) === 180 && Math.abs(pt[0]) === 180)) offset += step > 0 ? -360 : 360;
+      }
+      return offset ? [pt[0] + offset, pt[1]] : pt;
+    });
+  }
+  function lons(polys) {
+    const all = [];
+    polys.forEach(function (poly) { poly.forEach(function (ring) { ring.forEach(function (pt) { all.push(pt[0]); }); }); });
+    return all;
+  }
+  function unwrapGeometry(geom, joinParts) {
+    if (!geom) return geom;
+    if (geom.type === "GeometryCollection") {
+      return Object.assign({}, geom, { geometries: geom.geometries.map(function (g) { return unwrapGeometry(g, joinParts); }) });
+    }
+    if (geom.type !== "Polygon" && geom.type !== "MultiPolygon") return geom;
+    let polys = (geom.type === "Polygon" ? [geom.coordinates] : geom.coordinates).map(function (poly) { return poly.map(unwrapRing); });
+    if (joinParts && polys.length > 1) {
+      const all = lons(polys);
+      if (Math.max.apply(null, all) - Math.min.apply(null, all) > 180) {
+        polys = polys.map(function (poly) {
+          const mine = lons([poly]);
+          return Math.max.apply(null, mine) <= 0 ? poly.map(function (ring) { return ring.map(function (pt) { return [pt[0] + 360, pt[1]]; }); }) : poly;
+        });
+      }
+    }
+    return { type: geom.type, coordinates: geom.type === "Polygon" ? polys[0] : polys };
+  }
+  geopera.unwrapAntimeridian = function (data, joinParts) {
+    if (!data) return data;
+    if (data.type === "FeatureCollection") return Object.assign({}, data, { features: data.features.map(function (f) { return geopera.unwrapAntimeridian(f, joinParts); }) });
+    if (data.type === "Feature") return Object.assign({}, data, { geometry: unwrapGeometry(data.geometry, joinParts) });
+    return unwrapGeometry(data, joinParts);
+  };
 
   /**
    * Create a Leaflet map in `el` with the configured basemap (or none), the offline coastline

@@ -13,7 +13,7 @@
       el.dataset.ready = "1";
       const small = el.classList.contains("map-xs");
       const map = geopera.createMap(el, { zoomControl: !small, attributionControl: false, scrollWheelZoom: !small });
-      const data = parseJson(el.dataset.geojson || "");
+      const data = geopera.unwrapAntimeridian(parseJson(el.dataset.geojson || ""), true);  // read-only: safe to shift
       if (!data || !data.features || !data.features.length) return;
       const layer = L.geoJSON(data, { style: AOI_STYLE, onEachFeature: function (f, l) {
         if (f.properties && f.properties.name) l.bindTooltip(geopera.escape(f.properties.name));

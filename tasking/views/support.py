@@ -7,9 +7,10 @@ import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,14 +21,13 @@ from geopera_web.accounts.decorators import staff_required
 from geopera_web.errors import ApplicationError, InvalidInput
 from orders.models import Order
 
+from .. import desk
 from ..feasibility import window_of
+from ..models import SupportClaim
 from ..schemas import (
     product_schema,
 )
-from ..selectors import (
-    support_order_get,
-    support_queue,
-)
+from ..selectors import support_order_get
 from ..services import (
     quotation_upload,
     study_upload,
@@ -37,18 +37,25 @@ from .common import aoi_geojson, sensor_of
 MAX_STUDY_OPTIONS = 10
 
 
-@require_GET
-@staff_required
-def support_desk(request: HttpRequest) -> HttpResponse:
-    """Across all orgs: tasking orders waiting for a study or a quotation, oldest first."""
-    orders = list(support_queue()[:200])
-    now = timezone.now()
+def _desk_row(order: Order, now: datetime) -> Order:
+    """What a desk row shows, set on the order (all from what `desk_page` loaded: no queries)."""
+    order.sensor = sensor_of(order)
+    order.waiting_for = {
+        "FEASIBILITY_WAITING_UPLOAD": "study",
+        "QUOTATION_WAITING_UPLOAD": "quotation",
+    }.get(order.sub_status, "customer")
+    order.age = now - order.updated_at
+    order.window = window_of(order.params or {})
+    order.claim = getattr(order, "support_claim", None)  # None when unclaimed (select_related)
+    order.expiring = bool(
+        order.waiting_for == "customer" and order.due and order.due - now < desk.EXPIRING_WITHIN
+    )
+    return order
+
+
+def _desk_features(orders: list[Order]) -> str:
     features = []
     for order in orders:
-        order.sensor = sensor_of(order)
-        order.waiting_for = "study" if order.sub_status == "FEASIBILITY_WAITING_UPLOAD" else "quotation"
-        order.age = now - order.updated_at
-        order.window = window_of(order.params or {})
         for g in order.groups.all():
             features.append(
                 {
@@ -60,11 +67,88 @@ def support_desk(request: HttpRequest) -> HttpResponse:
                     },
                 }
             )
-    return render(
-        request,
-        "tasking/support.html",
-        {"orders": orders, "aoi_geojson": json.dumps({"type": "FeatureCollection", "features": features})},
-    )
+    return json.dumps({"type": "FeatureCollection", "features": features})
+
+
+def _desk_context(request: HttpRequest) -> dict[str, Any]:
+    filters = desk.DeskFilters.from_query(request.GET)
+    page = desk.desk_page(filters=filters, staff=request.user, page=request.GET.get("page") or 1)
+    now = timezone.now()
+    orders = [_desk_row(o, now) for o in page.object_list]
+    query = filters.query_items()
+    return {
+        "filters": filters,
+        "page": page,
+        "orders": orders,
+        "aoi_geojson": _desk_features(orders),
+        "query": urlencode(query),
+        "page_query": urlencode([*query, ("page", page.number)]) if page.number > 1 else urlencode(query),
+        "states": desk.STATES,
+        "state_label": desk.STATES[filters.state][0],
+        "assignees": desk.ASSIGNEES,
+        "sorts": desk.SORTS,
+    }
+
+
+@require_GET
+@staff_required
+def support_desk(request: HttpRequest) -> HttpResponse:
+    """Across all orgs: the desk's tasking orders, filtered by the URL, a page at a time; htmx
+    swaps the list region (filters, paging) in place."""
+    context = _desk_context(request)
+    if request.htmx and request.htmx.target == "desk-list":
+        response = render(request, "tasking/support.html#list", context)
+        # The address bar gets the filters that matter only (a form sends every field, empty ones too).
+        query = context["page_query"]
+        response["HX-Push-Url"] = reverse("tasking:support") + (f"?{query}" if query else "")
+        return response
+    context["choices"] = desk.desk_filter_choices()
+    return render(request, "tasking/support.html", context)
+
+
+def _back_to_desk(request: HttpRequest) -> str:
+    """The desk URL the claim came from (its filters kept); only a /support/ path is followed."""
+    back = str(request.POST.get("next", "") or "")
+    return back if back.startswith("/support/") and "//" not in back else reverse("tasking:support")
+
+
+def _claim_response(
+    request: HttpRequest, order_id: str, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(_back_to_desk(request))
+    try:
+        order = desk.desk_row(order_id=order_id, staff=request.user)
+    except ApplicationError as exc:
+        return HttpResponse(exc.detail, status=exc.status)
+    context = {"o": _desk_row(order, timezone.now()), "claim_error": error, "next": _back_to_desk(request)}
+    return render(request, "tasking/support.html#row", context, status=status)
+
+
+@require_POST
+@staff_required
+def support_claim(request: HttpRequest, order_id: str) -> HttpResponse:
+    try:
+        desk.desk_claim(order_id=order_id, staff=request.user)
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        return _claim_response(request, order_id, error=exc.detail, status=exc.status)
+    return _claim_response(request, order_id)
+
+
+@require_POST
+@staff_required
+def support_release(request: HttpRequest, order_id: str) -> HttpResponse:
+    try:
+        desk.desk_release(order_id=order_id, staff=request.user)
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        return _claim_response(request, order_id, error=exc.detail, status=exc.status)
+    return _claim_response(request, order_id)
 
 
 class _Posted:
@@ -152,6 +236,7 @@ def _support_context(order: Order, **extra: Any) -> dict[str, Any]:
         "option_slots": range(3),
         "max_study_options": MAX_STUDY_OPTIONS,
         "accepted_option": accepted,
+        "claim": SupportClaim.objects.select_related("staff").filter(order=order).first(),
         **extra,
     }
 

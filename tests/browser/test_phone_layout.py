@@ -179,3 +179,66 @@ def test_support_pages_fit_a_phone(live_server, page, login, world, staff_user):
         except AssertionError as exc:
             failures.append(str(exc))
     assert not failures, "\n".join(failures)
+
+
+# Every table of a page, at phone width: none may scroll or stick out sideways, and no cell with text
+# may be squeezed narrower than a readable line.
+READABLE_PX = 120
+TABLE_PROBLEMS = """(minWidth) => {
+  const w = document.documentElement.clientWidth, out = [];
+  for (const t of document.querySelectorAll('table')) {
+    const r = t.getBoundingClientRect();
+    if (!r.width || !t.offsetParent) continue;
+    const name = t.id || t.dataset.testid || t.className;
+    if (t.scrollWidth > t.clientWidth + 1) out.push(name + ' scrolls: ' + t.scrollWidth + ' > ' + t.clientWidth);
+    if (r.right > w + 1) out.push(name + ' sticks out to ' + Math.round(r.right));
+    for (const c of t.querySelectorAll('td')) {
+      const cr = c.getBoundingClientRect();
+      if (!cr.width || !c.textContent.trim()) continue;
+      if (cr.width < minWidth) out.push(name + ' cell "' + c.textContent.trim().slice(0, 30) + '" is ' + Math.round(cr.width) + ' px');
+      if (cr.right > w + 1) out.push(name + ' cell "' + c.textContent.trim().slice(0, 30) + '" off screen');
+    }
+  }
+  return out.slice(0, 15);
+}"""
+
+
+def test_money_price_and_option_tables_stack_as_cards_on_a_phone(live_server, page, login, world, admin_user):
+    """Billing's Ledger and Charges, an order's Price breakdown and the inbox's options become
+    label: value cards below the breakpoint instead of scrolling or squeezing."""
+    page.set_viewport_size(PHONE)
+    login(admin_user)
+    checks = [
+        ("/billing/", ['[data-testid="ledger"]', '[data-testid="charges"]']),
+        (f"/orders/{world['archive'].id}/", ["#order-groups-table"]),
+        ("/inbox/", ['[data-testid="options"]']),
+    ]
+    failures = []
+    for path, tables in checks:
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        for selector in tables:
+            expect(page.locator(selector).first).to_be_visible()
+        problems = page.evaluate(TABLE_PROBLEMS, READABLE_PX)
+        if problems:
+            failures.append(f"{path}: {problems}")
+    assert not failures, "\n".join(failures)
+
+    # A card reads "label: value": the label comes from the column, beside its value.
+    page.goto(live_server.url + "/billing/")
+    status = page.locator('[data-testid="charges"] td[data-label="Status"]').first
+    label = status.evaluate("c => getComputedStyle(c, '::before').content")
+    assert label == '"Status"'
+    # Each option of a study is one card: its cells sit one under the other, in the option's order.
+    page.goto(live_server.url + "/inbox/")
+    table = page.locator('[data-testid="options"]').first
+    prices = table.locator('td[data-label="Price"]')
+    whats = table.locator('td[data-label="What"]')
+    assert prices.count() >= 2
+    first_price, second_what = prices.nth(0).bounding_box(), whats.nth(1).bounding_box()
+    assert first_price["y"] < second_what["y"], "option 2 starts after option 1's price"
+    # On a desktop the same table keeps its columns side by side.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.reload()
+    a, b = whats.nth(0).bounding_box(), whats.nth(1).bounding_box()
+    assert abs(a["y"] - b["y"]) < 2 and b["x"] > a["x"]

@@ -147,7 +147,7 @@ def test_money_uses_the_filters_every_page_uses():
 
 def test_a_cancelled_step_reads_cancelled_not_acquiring():
     line = timeline_line(_event(Kind.STATUS_CHANGED), _ctx())
-    assert line.title == "Cancelled" and line.to_step[0] == "Cancelled"
+    assert line.title == "Status changed" and line.to_step[0] == "Cancelled"
     assert line.from_step[0] == "Waiting for your answer to the quote"
 
 

@@ -47,6 +47,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "tasking.feasibilitystudy": ("v", "v"),
     "tasking.feasibilityoption": ("v", "v"),
     "tasking.quotation": ("v", "v"),
+    "tasking.supportclaim": ("v", "v"),
     "tasking.taskingtemplate": ("", "v"),
     "axes.accessattempt": ("v", "v"),
     "axes.accesslog": ("v", "v"),

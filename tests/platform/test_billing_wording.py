@@ -213,3 +213,14 @@ def test_the_migration_rewrites_stored_memos_that_carry_order_ids():
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_a_note_does_not_repeat_the_linked_orders_name():
+    from geopera_web.billing.ledger_rows import _note
+
+    assert _note("Tasking: Vines (quotation)", "Vines") == "Tasking (quotation)"
+    assert _note("Vines", "Vines") == ""
+    assert _note("Cancelled: charged for the imagery delivered", "Vines") == (
+        "Cancelled: charged for the imagery delivered"
+    )
+    assert _note(f"Order {uuid.uuid4()} failed", "Vines") == ""
