@@ -12,7 +12,13 @@ from typing import Any
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
-from geopera_web.api.fields import page_field
+from geopera_web.api.fields import (
+    UUID_PATTERN,
+    PatternField,
+    SettingBoundsMixin,
+    comma_separated_field,
+    page_field,
+)
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, PermissionDenied
@@ -29,7 +35,14 @@ from .geometry import features_of
 from .lineage import api as lineage_api  # noqa: F401  (provenance.get, orders.tasking.groups.list)
 from .models import Capture, Order, OrderGroup, OrderType
 from .placement import Placer, order_estimate, order_place, register_placer
-from .selectors import MAX_PAGE_SIZE, order_filters_parse, order_get_detail, order_search
+from .selectors import (
+    MAX_PAGE_SIZE,
+    SORT_FIELDS,
+    SORT_PATTERN,
+    order_filters_parse,
+    order_get_detail,
+    order_search,
+)
 from .services import MAX_TAG_LENGTH, MAX_TAGS, order_cancel, order_cancel_preview, order_tags_merge
 
 
@@ -179,16 +192,16 @@ class OrderCancelOutput(serializers.Serializer):
 
 class OrdersListInput(serializers.Serializer):
     workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
-    type = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    status = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, help_text="Comma-separated."
+    type = serializers.ChoiceField(
+        choices=list(OrderType.values), required=False, allow_null=True, allow_blank=True
     )
+    status = comma_separated_field(list(Order.Status.values), help_text="Comma-separated.")
     subStatus = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     displayName = serializers.CharField(  # noqa: N815
         required=False, allow_null=True, allow_blank=True, help_text="Case-insensitive substring."
     )
     dataProductIds = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
-    orderIds = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
+    orderIds = comma_separated_field(item=UUID_PATTERN, help_text="Comma-separated order ids.")  # noqa: N815
     tags = serializers.CharField(
         required=False,
         allow_null=True,
@@ -199,10 +212,15 @@ class OrdersListInput(serializers.Serializer):
         required=False, default=20, min_value=1, help_text=f"Capped at {MAX_PAGE_SIZE}."
     )
     page = page_field()
-    sort = serializers.CharField(
+    sort = PatternField(
+        SORT_PATTERN,
         required=False,
         default="createdAt,desc",
-        help_text="'<field>,<asc|desc>'; field: createdAt, updatedAt, status, type, displayName, totalCredits.",
+        help_text="'<field>,<asc|desc>'; field: createdAt, updatedAt, status, type, displayName, totalCredits "
+        "(the direction in any case, ascending when omitted).",
+        error_messages={
+            "invalid": "sort is '<field>,<asc|desc>' with field one of " + ", ".join(SORT_FIELDS) + "."
+        },
     )
 
 
@@ -242,8 +260,9 @@ class OrderUpdateOutput(OrderOutput):
     summary="Invoke Archive Place",
     description="Re-prices the captures on the server, secures the money per the org's billing mode "
     "(402 when it cannot: insufficient credits, no/declined card, 3-D Secure with `client_secret`), and "
-    "creates a processing archive order. `projectId` defaults to the org's default workspace. A cart with "
-    "any capture that cannot be priced is refused with 422 listing them. An operator's order above the org's "
+    "creates a processing archive order. `projectId` defaults to the org's default workspace. A cart naming "
+    "a capture that is not in the catalog is a 404 listing them (`errors`); one with a capture that "
+    "cannot be priced (geometry outside the footprint, unsupported product) is a 422 listing them. An operator's order above the org's "
     "spend-policy approval threshold spends nothing: it is `pending` / `APPROVAL_WAITING_RESPONSE` until an "
     "admin decides the spend approval (orders.approvals.decide; `approvalNote` is the operator's note). The "
     "workspace's monthly budget is enforced with the spend (402 `budget-exceeded` naming what is left).",
@@ -378,12 +397,26 @@ def order_list_assets_op(ctx: OpContext, data: dict) -> dict:
 # --- orders.place / orders.estimate: dispatched to the placer of the product's order type -------
 
 
-class OrderPlaceInput(serializers.Serializer):
+FEATURE_COLLECTION_HELP = (
+    "GeoJSON FeatureCollection: tasking AOIs (Polygon/MultiPolygon) or, for archive products, the captures "
+    "to order. At most {text_features} features (`GEOMETRY_MAX_FEATURES`) and {text_vertices} vertices "
+    "per geometry (`GEOMETRY_MAX_VERTICES`), 422 naming the limit."
+)
+FEATURE_COLLECTION_BOUNDS = {
+    "featureCollection": {"text_features": "GEOMETRY_MAX_FEATURES", "text_vertices": "GEOMETRY_MAX_VERTICES"}
+}
+
+
+class OrderPlaceInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = FEATURE_COLLECTION_BOUNDS
+
     workspaceId = serializers.CharField()  # noqa: N815 (wire casing)
     dataProduct = serializers.CharField()  # noqa: N815
     displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
     params = serializers.DictField(required=False, default=dict)
-    featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
+    featureCollection = serializers.DictField(  # noqa: N815
+        required=False, default=dict, help_text=FEATURE_COLLECTION_HELP
+    )
     tags = serializers.ListField(
         child=serializers.CharField(max_length=MAX_TAG_LENGTH),
         required=False,
@@ -403,11 +436,15 @@ class OrderPlaceOutput(serializers.Serializer):
     groups = serializers.ListField(child=serializers.DictField())
 
 
-class EstimateInput(serializers.Serializer):
+class EstimateInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = FEATURE_COLLECTION_BOUNDS
+
     dataProduct = serializers.CharField()  # noqa: N815
     displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
     params = serializers.DictField(required=False, default=dict)
-    featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
+    featureCollection = serializers.DictField(  # noqa: N815
+        required=False, default=dict, help_text=FEATURE_COLLECTION_HELP
+    )
     tags = serializers.ListField(
         child=serializers.CharField(max_length=MAX_TAG_LENGTH),
         required=False,

@@ -476,3 +476,20 @@ def seed_watches(world: DemoWorld) -> None:
     catalog_import(text=json.dumps({"type": "FeatureCollection", "features": [item]}))
     alerts = watches_match(since=started)
     world.log(f"watches: {watch.name} ({len(alerts)} alert(s))")
+
+
+def seed_order_watchers(world: DemoWorld) -> None:
+    """The Acme admin and viewer watch the operator's "Harbour bridge survey" (so its deliveries
+    and status changes reach them too). Idempotent."""
+    from .models import Order
+    from .services import order_watch_set
+
+    org = world.orgs["acme"]
+    order = Order.objects.filter(
+        org=org, tags__contains=[DEMO_TAG], display_name="Harbour bridge survey"
+    ).first()
+    if order is None:
+        return
+    for key in ("acme_admin", "acme_viewer"):
+        order_watch_set(org=org, user=world.users[key], order_id=order.pk, watching=True)
+    world.log(f"watchers: the Acme admin and viewer watch {order}")

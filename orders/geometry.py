@@ -102,7 +102,7 @@ def geojson_geometry(
         raise _fail(field, "must be a GeoJSON geometry object", code="not_geometry")
     kind = obj.get("type")
     allowed = POLYGONAL if polygonal else _GEOJSON_TYPES
-    if kind not in allowed:
+    if not isinstance(kind, str) or kind not in allowed:  # a dict or list `type` is no type (not a 500)
         raise _fail(
             field,
             f"has type {kind!r}; expected one of {', '.join(sorted(allowed))}",
@@ -172,7 +172,7 @@ def _count_positions(obj: Any, _depth: int = 0) -> int:
         if not isinstance(members, list) or _depth > 0:
             return 0
         return sum(_count_positions(m, _depth + 1) for m in members)
-    depth = _DEPTH.get(kind)  # type: ignore[arg-type]
+    depth = _DEPTH.get(kind) if isinstance(kind, str) else None
     if depth is None:
         return 0
 
@@ -191,7 +191,7 @@ def _count_positions(obj: Any, _depth: int = 0) -> int:
 def _check_geometry(obj: Any, field: str, *, top: bool = False) -> dict[str, Any]:
     """Check one GeoJSON geometry's members before GEOS sees them; returns the geometry with only
     its own members and 2-D positions."""
-    kind = obj.get("type") if isinstance(obj, dict) else None
+    kind = obj.get("type") if isinstance(obj, dict) and isinstance(obj.get("type"), str) else None
     if kind == "GeometryCollection":
         members = obj.get("geometries")
         if not top:

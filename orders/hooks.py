@@ -6,13 +6,21 @@ from __future__ import annotations
 from geopera_web.dashboard import register_billing_panel, register_panel
 from geopera_web.demo import register_seeder
 
-from .demo import seed_approvals, seed_archive_orders, seed_catalog_demo, seed_coverage, seed_watches
+from .demo import (
+    seed_approvals,
+    seed_archive_orders,
+    seed_catalog_demo,
+    seed_coverage,
+    seed_order_watchers,
+    seed_watches,
+)
 
 register_seeder(order=20, name="catalog", seeder=seed_catalog_demo)
 register_seeder(order=40, name="archive-orders", seeder=seed_archive_orders)
 register_seeder(order=60, name="coverage", seeder=seed_coverage)
 register_seeder(order=70, name="approvals", seeder=seed_approvals)
 register_seeder(order=80, name="watches", seeder=seed_watches)
+register_seeder(order=85, name="order-watchers", seeder=seed_order_watchers)
 
 
 def _recent_orders_panel(request) -> dict:

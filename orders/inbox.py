@@ -38,7 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat, JSONObject, Round
 
 from geopera_web.accounts.models import Organization
-from geopera_web.errors import InvalidInput, parse_uuid
+from geopera_web.errors import NotFound, parse_uuid
 
 from .decisions import AbstractDecision, DecisionKind, decision_kind, decision_kinds
 from .models import OrderGroup
@@ -86,21 +86,26 @@ def cursor_encode(*, created_at: datetime, id: UUID) -> str:
     return signing.dumps([created_at.isoformat(), str(id)], salt=CURSOR_SALT)
 
 
+# What a `next_cursor` looks like (django.core.signing: payload:timestamp:signature, base64url); the
+# API declares it, so anything else is a 422 before it gets here.
+CURSOR_PATTERN = r"^\.?[A-Za-z0-9_-]+:[A-Za-z0-9]+:[A-Za-z0-9_-]+$"
+
+
 def cursor_decode(token: str) -> Cursor:
-    """The position a `next_cursor` token names; a token this server did not sign (or a damaged
-    one) is a 422 a person can act on."""
+    """The position a `next_cursor` token names. A token this server did not sign (or a damaged one)
+    names no position: a 404 a person can act on, as for an id that does not exist."""
     try:
         created, ident = signing.loads(token, salt=CURSOR_SALT)
         cursor = Cursor(created_at=datetime.fromisoformat(created), id=UUID(ident))
+        if cursor.created_at.tzinfo is None:
+            raise ValueError("naive cursor")
     except (signing.BadSignature, ValueError, TypeError):
-        raise InvalidInput(
-            "This cursor is not valid: use the nextCursor of a previous page, or leave it out for the "
-            "first page.",
-            status=422,
-            errors=[{"loc": ["body", "cursor"], "msg": "invalid cursor", "type": "value_error.cursor"}],
+        raise NotFound(
+            "This cursor was not issued by this server (or is damaged): use the nextCursor of a previous "
+            "page, or leave it out for the first page.",
+            slug="unknown-cursor",
+            errors=[{"loc": ["body", "cursor"], "msg": "unknown cursor", "type": "value_error.cursor"}],
         ) from None
-    if cursor.created_at.tzinfo is None:
-        raise InvalidInput("This cursor is not valid.", status=422)
     return cursor
 
 

@@ -77,6 +77,10 @@ SORT_FIELDS: dict[str, str] = {
     "totalCredits": "total_credits",
 }
 
+# The `sort` of orders.list as the server reads it (and the document declares it): a field, then
+# optionally a comma and a direction in any case.
+SORT_PATTERN = "^(" + "|".join(SORT_FIELDS) + ")(,([aA][sS][cC]|[dD][eE][sS][cC])?)?$"
+
 
 MAX_PAGE_SIZE = 100
 

@@ -10,13 +10,12 @@ from typing import Any
 
 from rest_framework import serializers
 
-from geopera_web.api.fields import page_field
-from geopera_web.api.problems import drf_errors_to_detail
+from geopera_web.api.fields import PatternField, SettingBoundsMixin, comma_separated_field, page_field
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, NotFound
-from orders.api import OrderPlaceInput
-from orders.inbox import inbox_kind_slugs
+from orders.api import OrderPlaceInput, OrderPlaceOutput
+from orders.inbox import CURSOR_PATTERN, inbox_kind_slugs
 from orders.models import OrderType
 from orders.placement import Placer, order_place, register_placer
 
@@ -351,10 +350,24 @@ def templates_delete(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
 # =================================================================================================
 
 
-class FeasibilityCheckInput(serializers.Serializer):
+class FeasibilityCheckInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = {
+        "featureCollection": {
+            "text_features": "GEOMETRY_MAX_FEATURES",
+            "text_vertices": "GEOMETRY_MAX_VERTICES",
+            "text_days": "TASKING_PREDICTION_MAX_FEATURE_DAYS",
+        }
+    }
+
     dataProduct = serializers.CharField()  # noqa: N815
     displayName = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
-    featureCollection = serializers.DictField(required=False, default=dict)  # noqa: N815
+    featureCollection = serializers.DictField(  # noqa: N815
+        required=False,
+        default=dict,
+        help_text="GeoJSON FeatureCollection of Polygon/MultiPolygon AOIs: at most {text_features} features "
+        "(`GEOMETRY_MAX_FEATURES`), {text_vertices} vertices each (`GEOMETRY_MAX_VERTICES`); valid areas × "
+        "window days at most {text_days} (`TASKING_PREDICTION_MAX_FEATURE_DAYS`, 422 before any prediction).",
+    )
     params = serializers.DictField(required=False, allow_null=True, default=None)
 
 
@@ -384,24 +397,29 @@ class DecisionsPendingInput(serializers.Serializer):
     workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     page = page_field()
     size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
-    kinds = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    cursor = serializers.CharField(
+    kinds = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # see __init__
+    cursor = PatternField(
+        CURSOR_PATTERN,
         required=False,
         allow_null=True,
         allow_blank=True,
         max_length=512,
-        help_text="The `nextCursor` of the previous page (keyset paging; `page` is then ignored).",
+        help_text="The `nextCursor` of the previous page (keyset paging; `page` is then ignored). A "
+        "cursor this server did not issue is a 404.",
+        error_messages={"invalid": "Not a cursor: use the nextCursor of a previous page, or leave it out."},
     )
 
-    def validate_kinds(self, value: str | None) -> str | None:
-        if value:
-            known = inbox_kind_slugs()
-            bad = [k for k in value.split(",") if k.strip() and k.strip().lower() not in known]
-            if bad:
-                raise serializers.ValidationError(
-                    f"Unknown kind(s) {', '.join(bad)}; use feasibility, quotation, approval, or several comma-separated."
-                )
-        return value
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The decision kinds registered when the serializer is made (the document too).
+        kinds = inbox_kind_slugs()
+        self.fields["kinds"] = comma_separated_field(
+            kinds,
+            help_text=f"Comma-separated kinds: {', '.join(kinds)}; all when empty.",
+            error_messages={
+                "invalid": f"Unknown kind(s); use {', '.join(kinds)}, or several comma-separated (no spaces)."
+            },
+        )
 
 
 class FeasibilityDecideInput(serializers.Serializer):
@@ -596,20 +614,15 @@ register_placer(Placer(order_type=OrderType.TASKING, place=_place_tasking, estim
     "orders.tasking.place",
     scope="orders:write",
     effect=Effect.SPEND,
+    input=OrderPlaceInput,
+    output=OrderPlaceOutput,
     success_status=202,
     summary="Invoke Tasking Place.",
 )
 def tasking_place(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Free-form body with the orders.place fields (workspaceId, dataProduct, params,
-    featureCollection, displayName, tags); 202 with the queued order (dispatched like orders.place)."""
-    serializer = OrderPlaceInput(data=data)
-    if not serializer.is_valid():
-        raise InvalidInput(
-            "The tasking request is incomplete.",
-            status=422,
-            errors=drf_errors_to_detail(serializer.errors),
-        )
-    return order_place(ctx, dict(serializer.validated_data))
+    """The orders.place body (workspaceId and dataProduct required; params, featureCollection,
+    displayName, tags); 202 with the queued order (dispatched like orders.place)."""
+    return order_place(ctx, data)
 
 
 @operation(

@@ -154,7 +154,8 @@ def _offered(field: str, value: Any, offered: list[Any], sensor: Sensor) -> dict
 def template_validate(*, data: dict[str, Any]) -> tuple[Sensor, dict[str, Any]]:
     """Check template fields against the sensor they name; returns (sensor, cleaned fields).
 
-    Raises InvalidInput (422) listing every offending field: unknown `sensor`; a `resolution`,
+    Raises NotFound (404) for a `sensor` not in the catalog, else InvalidInput (422) listing every
+    offending field: a `resolution`,
     `capture_frequency`, `datum` or `file_format` the sensor does not offer; a `max_cloud_coverage`
     or `max_nadir_angle` outside the sensor's range; a missing or too long `name`.
     """
@@ -171,13 +172,10 @@ def template_validate(*, data: dict[str, Any]) -> tuple[Sensor, dict[str, Any]]:
             errors.append(_err(field, f"{field} is required.", "missing"))
     sensor = Sensor.objects.filter(id=str(cleaned["sensor"] or ""), is_active=True).first()
     if cleaned["sensor"] and sensor is None:
-        errors.append(
-            _err(
-                "sensor",
-                f"sensor {cleaned['sensor']!r} is not in the sensor catalog; list them with orders.tasking.sensors.",
-                "value_error.unknown_sensor",
-            )
-        )
+        # A sensor named by id that is not in the catalog is a 404, as the reference answers for
+        # every object named by id; the other fields are checked against a sensor that exists.
+        msg = f"sensor {cleaned['sensor']!r} is not in the sensor catalog; list them with orders.tasking.sensors."
+        raise NotFound(msg, slug="unknown-sensor", errors=[_err("sensor", msg, "value_error.unknown_sensor")])
     if sensor is not None:
         for field, offered in (
             ("resolution", sensor.resolutions),

@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from geopera_web.api.registry import Effect, OpContext, operation
 
-from .models import ApiKey, Region, Scope, Workspace, WorkspaceMember
+from .models import API_KEY_SCOPES, ApiKey, Region, Scope, Workspace, WorkspaceMember
 from .selectors import api_key_list, workspace_list_with_counts
 from .services import (
     api_key_create,
@@ -36,11 +36,20 @@ _ID = {"max_length": 64}
 
 
 class ApiKeyCreateInput(serializers.Serializer):
-    name = serializers.CharField(min_length=1, max_length=200)
+    # The key's name is stored in 100 characters (the page's rule too).
+    name = serializers.CharField(min_length=1, max_length=100)
+    # Required, with at least one scope: a key without a scope could do nothing, so the server refuses
+    # it, and the document says so (the reference leaves it optional).
     permissions = serializers.ListField(
-        child=serializers.CharField(max_length=64),
-        required=False,
-        default=list,
+        child=serializers.ChoiceField(
+            choices=list(API_KEY_SCOPES),
+            error_messages={
+                "invalid_choice": "Unknown scope {input} for an API key; it may hold: "
+                + ", ".join(API_KEY_SCOPES)
+                + " (managing API keys needs a person)."
+            },
+        ),
+        min_length=1,
         max_length=32,
         help_text="Scopes the key carries, e.g. orders:read (at least one; api_keys:* cannot be granted).",
     )

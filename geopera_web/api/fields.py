@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import copy
+import re
+from typing import Any, ClassVar
 
+from django.core.validators import RegexValidator
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from rest_framework import serializers
 
 # PostgreSQL's OFFSET is a bigint: a page number beyond any real listing must be a 422, not a 500.
@@ -53,3 +58,93 @@ class SettingBoundsMixin:
                 )
             fields[name] = field.__class__(*copy.deepcopy(field._args), **kwargs)
         return fields
+
+
+class JSONSchemaField(serializers.JSONField):
+    """A JSON value held to a JSON Schema: the served document declares exactly `json_schema`, and
+    the server refuses (422 naming the field) what does not validate against it, so the two cannot
+    disagree. Rules a JSON Schema cannot state (a ring's closure, coordinate ranges, vertex limits)
+    stay with the code that reads the value."""
+
+    json_schema: ClassVar[dict[str, Any]] = {}
+    what: ClassVar[str] = "a JSON value of the documented shape"
+
+    def to_internal_value(self, data: Any) -> Any:
+        error = best_match(_validator(type(self)).iter_errors(data))
+        if error is not None:
+            raise serializers.ValidationError(f"Must be {self.what}: {self.explain(data, error)}")
+        return super().to_internal_value(data)
+
+    def explain(self, data: Any, error: Any) -> str:
+        """Why `data` does not validate, for a person (subclasses may say it better)."""
+        where = "".join(f"[{p!r}]" for p in error.absolute_path)
+        return f"{error.message}{' at ' + where if where else ''}."
+
+
+_VALIDATORS: dict[type, Draft202012Validator] = {}
+
+
+def _validator(cls: type[JSONSchemaField]) -> Draft202012Validator:
+    if cls not in _VALIDATORS:
+        _VALIDATORS[cls] = Draft202012Validator(cls.json_schema)
+    return _VALIDATORS[cls]
+
+
+def _geojson(kind: str, coordinates: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "title": f"GeoJSON {kind}",
+        "required": ["type", "coordinates"],
+        "properties": {"type": {"const": kind}, "coordinates": coordinates},
+    }
+
+
+# A position is [longitude, latitude] (a height or measure after them is dropped); a linear ring
+# has at least 4 positions (the last repeats the first). Ranges, closure and the vertex limit are
+# checked by orders.geometry and stated in the field's description.
+_POSITION: dict[str, Any] = {"type": "array", "minItems": 2, "items": {"type": "number"}}
+_RING: dict[str, Any] = {"type": "array", "minItems": 4, "items": _POSITION}
+_POLYGON: dict[str, Any] = {"type": "array", "minItems": 1, "items": _RING}
+GEOJSON_POLYGONAL: dict[str, Any] = {
+    "anyOf": [
+        _geojson("Polygon", _POLYGON),
+        _geojson("MultiPolygon", {"type": "array", "minItems": 1, "items": _POLYGON}),
+    ]
+}
+
+
+class _WholeMatchValidator(RegexValidator):
+    """The whole string matches (Python's `$` also matches before a final newline; JSON Schema's
+    does not)."""
+
+    def __call__(self, value: Any) -> None:
+        if not self.regex.fullmatch(str(value)):
+            raise serializers.ValidationError(self.message, code=self.code)
+
+
+class PatternField(serializers.RegexField):
+    """A string the served document declares with `pattern: regex` and the server checks with the
+    same expression, as JSON Schema reads it: untrimmed, matched whole."""
+
+    def __init__(self, regex: str, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(regex, **kwargs)
+        self.validators = [
+            _WholeMatchValidator(re.compile(regex), message=v.message) if isinstance(v, RegexValidator) else v
+            for v in self.validators
+        ]
+
+
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+def comma_separated_field(
+    values: list[str] | None = None, *, item: str | None = None, **kwargs: Any
+) -> PatternField:
+    """A comma-separated list (no spaces) of `values` (or of strings matching the expression `item`),
+    empty meaning "no filter": declared as that pattern and checked with it."""
+    one = item if item is not None else "(" + "|".join(re.escape(v) for v in values or []) + ")"
+    kwargs.setdefault("required", False)
+    kwargs.setdefault("allow_null", True)
+    kwargs.setdefault("allow_blank", True)
+    return PatternField(f"^({one})(,({one}))*$", **kwargs)

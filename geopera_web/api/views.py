@@ -21,7 +21,7 @@ from .idempotency import run_idempotent
 from .openapi import build_openapi
 from .problems import drf_errors_to_detail, validation_response
 from .registry import OpContext, Operation, Principal, get_operation, get_operation_by_route
-from .strict import json_type_errors
+from .strict import json_integral_floats, json_type_errors
 from .throttling import PrincipalRateThrottle
 
 
@@ -127,12 +127,17 @@ class OperationView(APIView):
             return refused
         validated: dict[str, Any] = data
         if op.input is not None:
-            serializer = op.input(data=data)
-            # JSON bodies are held to the document's types (a form-encoded body is all strings).
+            # JSON bodies are held to the document's types (a form-encoded body is all strings);
+            # an integral float (63.0) is an integer, as JSON Schema says.
             is_json = (request.content_type or "").startswith("application/json")
-            wrong_types = json_type_errors(serializer, data, ["body"]) if is_json else []
-            if wrong_types:
-                return validation_response(wrong_types)
+            if is_json:
+                wrong_types = json_type_errors(op.input(), data, ["body"])
+                if wrong_types:
+                    return validation_response(wrong_types)
+                data_in = json_integral_floats(op.input(), data)
+            else:
+                data_in = data
+            serializer = op.input(data=data_in)
             if not serializer.is_valid():
                 return validation_response(drf_errors_to_detail(serializer.errors))
             validated = dict(serializer.validated_data)

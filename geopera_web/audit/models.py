@@ -8,6 +8,12 @@ class AppendOnly(Exception):
     """An audit event was about to be changed or deleted."""
 
 
+def _shown(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return "—" if value in (None, "") else str(value)
+
+
 class AuditEvent(models.Model):
     """One privileged action. `summary` holds what changed (`before`/`after` when known) and the
     action's details; `actor_label` survives the user's deletion."""
@@ -41,3 +47,16 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("audit events are append-only")
+
+    def changes(self) -> list[tuple[str, str | None, str]]:
+        """(field, before, after) for each field the summary records, as a person reads them."""
+        before, after = self.summary.get("before") or {}, self.summary.get("after") or {}
+        keys = list(dict.fromkeys([*before, *after]))
+        return [
+            (k.replace("_", " "), _shown(before[k]) if k in before else None, _shown(after.get(k)))
+            for k in keys
+        ]
+
+    def details(self) -> list[tuple[str, str]]:
+        items = (self.summary.get("details") or {}).items()
+        return [(k.replace("_", " "), _shown(v)) for k, v in items if v not in (None, "")]

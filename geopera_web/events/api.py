@@ -5,15 +5,21 @@ subscription is a 404."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from django.conf import settings
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
+from geopera_web.api.fields import JSONSchemaField, PatternField
 from geopera_web.api.registry import Effect, OpContext, operation
 
 from .models import EventSubscription, WebhookDelivery
+from .registry import EVENT_TYPES
 from .webhooks import (
+    FILTER_KEYS,
+    FORBIDDEN_HEADER_PREFIXES,
+    FORBIDDEN_HEADERS,
     deliveries_replay,
     subscription_create,
     subscription_delete,
@@ -27,32 +33,106 @@ from .webhooks import (
 _ID = {"max_length": 100}
 
 
+def _any_case(text: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in text)
+
+
+_ONE_LINE = "^[^\\u0000\\r\\n]*$"
+
+
+class WebhookHeadersField(JSONSchemaField):
+    """Extra headers, as webhooks._clean checks them: at most 20 one-line strings, names of 1 to 100
+    characters that the platform does not set itself."""
+
+    json_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "maxProperties": 20,
+        "propertyNames": {
+            "minLength": 1,
+            "maxLength": 100,
+            "pattern": _ONE_LINE,
+            "not": {
+                "pattern": "^("
+                + "|".join(_any_case(h) for h in sorted(FORBIDDEN_HEADERS))
+                + ")$|^("
+                + "|".join(_any_case(p) for p in FORBIDDEN_HEADER_PREFIXES)
+                + ")"
+            },
+        },
+        "additionalProperties": {"type": "string", "maxLength": 1000, "pattern": _ONE_LINE},
+    }
+    what = "an object of at most 20 one-line headers the platform does not set"
+
+
+class FilterConfigField(JSONSchemaField):
+    json_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            key: {"type": "string", "maxLength": 100, "pattern": "^[^\\u0000]*$"}
+            for key in sorted(FILTER_KEYS)
+        },
+        "additionalProperties": False,
+    }
+    what = "an object with only " + " and ".join(sorted(FILTER_KEYS))
+
+
+def endpoint_url_pattern() -> str:
+    """What an endpoint URL looks like, as the server reads it: https with a host name (an address
+    literal would be checked against private ranges; a name is resolved and checked when
+    delivering), an optional port, printable ASCII after. With WEBHOOK_ALLOW_PRIVATE (development,
+    tests) http and address literals too."""
+    if settings.WEBHOOK_ALLOW_PRIVATE:
+        return "^https?://[A-Za-z0-9._:\\[\\]-]+([/?#][!-~]*)?$"
+    return "^https://[A-Za-z][A-Za-z0-9.-]*(:[0-9]{1,4})?([/?#][!-~]*)?$"
+
+
+def endpoint_url_field(**kwargs: Any) -> PatternField:
+    # Made with the serializer (the document is built from an instance too), so it follows the setting.
+    return PatternField(
+        endpoint_url_pattern(),
+        max_length=2000,
+        help_text="HTTPS endpoint receiving POSTs (http too when the server's WEBHOOK_ALLOW_PRIVATE "
+        "is on); a host name, resolved to a public address when delivering.",
+        error_messages={"invalid": "The endpoint is an https:// URL with a host name (and optional port)."},
+        **kwargs,
+    )
+
+
 class CreateSubscriptionInput(serializers.Serializer):
-    event_type = serializers.CharField(max_length=64, help_text='An event type, or "*" for every type.')
+    event_type = serializers.ChoiceField(
+        choices=["*", *EVENT_TYPES],
+        help_text='An event type, or "*" for every type.',
+        error_messages={
+            "invalid_choice": "Unknown event type {input}; one of: *, " + ", ".join(EVENT_TYPES) + "."
+        },
+    )
     endpoint_url = serializers.CharField(max_length=2000, help_text="HTTPS endpoint receiving POSTs.")
-    filter_config = serializers.DictField(
+    filter_config = FilterConfigField(
         required=False,
         default=dict,
         help_text='Only matching events: {"workspace_id": ..., "order_type": ...}.',
     )
-    headers = serializers.DictField(
-        child=serializers.CharField(max_length=1000, allow_blank=True),
-        required=False,
-        default=dict,
-        help_text="Extra headers sent with every delivery.",
+    headers = WebhookHeadersField(
+        required=False, default=dict, help_text="Extra headers sent with every delivery."
     )
     description = serializers.CharField(max_length=500, required=False, allow_null=True, allow_blank=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["endpoint_url"] = endpoint_url_field(required=True)
 
 
 class UpdateSubscriptionInput(serializers.Serializer):
     subscription_id = serializers.CharField(**_ID)
     endpoint_url = serializers.CharField(max_length=2000, required=False, allow_null=True)
-    filter_config = serializers.DictField(required=False, allow_null=True)
-    headers = serializers.DictField(
-        child=serializers.CharField(max_length=1000, allow_blank=True), required=False, allow_null=True
-    )
+    filter_config = FilterConfigField(required=False, allow_null=True)
+    headers = WebhookHeadersField(required=False, allow_null=True)
     active = serializers.BooleanField(required=False, allow_null=True)
     description = serializers.CharField(max_length=500, required=False, allow_null=True, allow_blank=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["endpoint_url"] = endpoint_url_field(required=False, allow_null=True)
 
 
 class SubscriptionRef(serializers.Serializer):
@@ -131,10 +211,26 @@ class RotateSecretInput(serializers.Serializer):
 
 
 class ReplayInput(serializers.Serializer):
+    """One delivery (`delivery_id`) or every delivery created in [`since`, `until`)."""
+
     subscription_id = serializers.CharField(**_ID)
     delivery_id = serializers.CharField(required=False, allow_null=True, **_ID)
     since = serializers.DateTimeField(required=False, allow_null=True)
     until = serializers.DateTimeField(required=False, allow_null=True)
+
+    openapi_schema_extra: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"required": ["delivery_id"], "properties": {"delivery_id": {"type": "string"}}},
+            {"required": ["since"], "properties": {"since": {"type": "string"}}},
+        ]
+    }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("delivery_id") is None and attrs.get("since") is None:
+            raise serializers.ValidationError(
+                {"since": "Give a delivery_id, or a time range starting at since."}
+            )
+        return attrs
 
 
 class ReplayOutput(serializers.Serializer):

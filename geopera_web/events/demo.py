@@ -154,3 +154,21 @@ def seed_events(world: DemoWorld) -> None:
             link="/inbox/",
         )
         world.log("events: unread notifications for the Acme admin")
+    # A few preferences, so the form on /notifications/ shows more than the defaults.
+    from .models import NotificationPreference
+    from .notifications import PreferenceChoice, preferences_set
+
+    operator = world.users["acme_operator"]
+    if not NotificationPreference.objects.filter(user__in=[admin, operator]).exists():
+        preferences_set(
+            user=admin,
+            choices={
+                "delivery.received": PreferenceChoice(in_app=True, email="immediate"),
+                "decision.pending": PreferenceChoice(in_app=True, email="daily"),
+                "budget.threshold_reached": PreferenceChoice(in_app=False, email="daily"),
+            },
+        )
+        preferences_set(
+            user=operator, choices={"coverage.updated": PreferenceChoice(in_app=True, email="daily")}
+        )
+        world.log("events: notification preferences for the Acme admin and operator")

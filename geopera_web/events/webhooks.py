@@ -29,8 +29,9 @@ from .sender import send, url_problem
 
 logger = logging.getLogger(__name__)
 
-_FILTER_KEYS = {"workspace_id", "order_type"}
-_FORBIDDEN_HEADERS = {"host", "content-type", "content-length", "transfer-encoding", "connection"}
+FILTER_KEYS = {"workspace_id", "order_type"}
+FORBIDDEN_HEADERS = {"host", "content-type", "content-length", "transfer-encoding", "connection"}
+FORBIDDEN_HEADER_PREFIXES = ("webhook-", "x-geopera-")
 
 
 def new_secret() -> str:
@@ -62,8 +63,8 @@ def _clean(
             raise _invalid("endpoint_url", problem)
         out["endpoint_url"] = endpoint_url
     if filter_config is not None:
-        if not isinstance(filter_config, dict) or set(filter_config) - _FILTER_KEYS:
-            raise _invalid("filter_config", f"filter_config takes only {', '.join(sorted(_FILTER_KEYS))}.")
+        if not isinstance(filter_config, dict) or set(filter_config) - FILTER_KEYS:
+            raise _invalid("filter_config", f"filter_config takes only {', '.join(sorted(FILTER_KEYS))}.")
         if not all(isinstance(v, str) and len(v) <= 100 for v in filter_config.values()):
             raise _invalid("filter_config", "filter_config values are strings.")
         out["filter_config"] = filter_config
@@ -81,7 +82,7 @@ def _clean(
             ):
                 raise _invalid("headers", "Each header is a one-line string.")
             low = k.lower()
-            if low in _FORBIDDEN_HEADERS or low.startswith(("webhook-", "x-geopera-")):
+            if low in FORBIDDEN_HEADERS or low.startswith(FORBIDDEN_HEADER_PREFIXES):
                 raise _invalid("headers", f"The header {k!r} is set by the platform.")
         out["headers"] = headers
     return out

@@ -3,12 +3,13 @@ orders.policies.get, orders.policies.update (imported by `orders/api.py`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
 from geopera_web.api.fields import page_field
+from geopera_web.api.openapi import NON_BLANK_STRING
 from geopera_web.api.registry import Effect, OpContext, operation
 
 from .kinds import approval_to_wire
@@ -73,6 +74,20 @@ class PolicyGetInput(serializers.Serializer):
 
 
 class PolicyUpdateInput(serializers.Serializer):
+    """The organization row (no `workspaceId`) or a workspace row. A monthly budget is per workspace:
+    `monthlyBudgetCredits` (not null) needs a non-blank `workspaceId`."""
+
+    # spend_policy_update's rule, as the document states it: no budget, or a budget and a workspace.
+    openapi_schema_extra: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"properties": {"monthlyBudgetCredits": {"type": "null"}}},
+            {
+                "required": ["workspaceId", "monthlyBudgetCredits"],
+                "properties": {"workspaceId": {"type": "string", "pattern": NON_BLANK_STRING}},
+            },
+        ]
+    }
+
     workspaceId = serializers.CharField(  # noqa: N815
         required=False,
         allow_null=True,

@@ -10,8 +10,10 @@ from typing import Any
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
+from geopera_web.api.fields import GEOJSON_POLYGONAL, JSONSchemaField, SettingBoundsMixin
 from geopera_web.api.registry import Effect, OpContext, operation
 
+from ..geometry import GeometryError, geojson_geometry
 from ..services import LICENSE_TYPES
 from .pricing import MAX_CART_CAPTURES, ArchiveQuote, QuoteGroup, archive_quote
 
@@ -44,12 +46,33 @@ def quote_to_wire(quote: ArchiveQuote) -> dict[str, Any]:
     }
 
 
-class ArchiveCaptureInput(serializers.Serializer):
+class PolygonalGeometryField(JSONSchemaField):
+    """A GeoJSON Polygon or MultiPolygon geometry object (its shape declared and checked here; its
+    positions' ranges, ring closure and vertex count by orders.geometry when the capture is priced)."""
+
+    json_schema = GEOJSON_POLYGONAL
+    what = "a GeoJSON Polygon or MultiPolygon"
+
+    def explain(self, data: Any, error: Any) -> str:
+        # orders.geometry says what is wrong in the words every other geometry input uses.
+        try:
+            geojson_geometry(data, polygonal=True)
+        except GeometryError as exc:
+            return exc.detail
+        return super().explain(data, error)
+
+
+class ArchiveCaptureInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = {"geometry": {"text_vertices": "GEOMETRY_MAX_VERTICES"}}
+
     id = serializers.CharField(max_length=200, help_text="The capture's id (its STAC item / scene id).")
-    geometry = serializers.JSONField(
+    geometry = PolygonalGeometryField(
         required=False,
         allow_null=True,
-        help_text="Optional GeoJSON Polygon/MultiPolygon: bill only footprint ∩ this geometry.",
+        help_text="Optional GeoJSON Polygon/MultiPolygon: bill only footprint ∩ this geometry. "
+        "At most {text_vertices} vertices (setting `GEOMETRY_MAX_VERTICES`); "
+        "positions are [longitude, latitude] in range and every ring is closed (else the capture is "
+        "listed in `errors` with code invalid_geometry).",
     )
 
 

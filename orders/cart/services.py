@@ -33,7 +33,7 @@ from ..events import event_order_placed, event_payment_authorized
 from ..models import Capture, Cart, CartItem, Order, OrderGroup, OrderType
 from ..services import display_name_clean, license_type_clean, order_tags_clean, order_transition
 from ..tasks import fulfil_archive_order
-from .pricing import MAX_CART_CAPTURES, ArchiveQuote, archive_quote, parse_polygon_geojson
+from .pricing import MAX_CART_CAPTURES, ArchiveQuote, ErrorCode, archive_quote, parse_polygon_geojson
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,8 @@ def archive_order_place(
     an admin's approval performs it at the price shown. The workspace's monthly budget is enforced
     here, in this transaction, before the money is secured (402 `budget-exceeded`).
 
-    Refuses (422, nothing written) a cart with no captures or with any capture that cannot be priced:
+    Refuses (404, nothing written) a cart naming a capture that is not in the catalog, and (422) a
+    cart with no captures or with any capture that cannot be priced:
     an order never silently drops part of what was asked for. Money goes through
     `charge_authorize` (credit reservation / card hold / enterprise accrual; 402 when it cannot be
     secured). Fulfilment is queued with the provider after commit.
@@ -130,6 +131,18 @@ def archive_order_place(
             errors=[{"loc": ["body", "captures"], "msg": "Add at least one capture.", "type": "value_error"}],
         )
     quote = archive_quote(captures=captures, split_by_date=split_by_date)
+    unknown = [e for e in quote.errors if e.code == ErrorCode.UNKNOWN_CAPTURE]
+    if unknown:
+        # A capture named by id that is not in the catalog is a 404 (the reference's answer for an
+        # object named by id); a capture that exists but cannot be priced is a 422 below.
+        raise NotFound(
+            f"No capture {', '.join(repr(e.capture_id) for e in unknown)} in the catalog; fix the cart and retry.",
+            slug="unknown-capture",
+            errors=[
+                {"loc": ["body", "captures", e.index], "msg": f"{e.capture_id}: {e.message}", "type": e.code}
+                for e in unknown
+            ],
+        )
     if quote.errors or not quote.groups:
         raise InvalidInput(
             "Some captures cannot be ordered; fix the cart and retry.",

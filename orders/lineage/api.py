@@ -15,12 +15,12 @@ from geopera_web.api.registry import Effect, OpContext, operation
 
 from ..coverage.selectors import coverage_group_figures
 from ..models import OrderGroup
-from .graph import lineage_get
+from .graph import lineage_get, lineage_kinds
 
 
 class LineageGetInput(serializers.Serializer):
-    entity_type = serializers.CharField(
-        max_length=40,
+    entity_type = serializers.ChoiceField(
+        choices=[],  # the registered lineage kinds, when the serializer is made (see __init__)
         help_text="Root node type: project | order | group | feasibility_study | quotation | delivery | item "
         "(a delivered capture).",
     )
@@ -29,6 +29,17 @@ class LineageGetInput(serializers.Serializer):
         r"^(up|down|both)$", required=False, default="up", help_text="up=ancestors, down=descendants, both"
     )
     max_depth = serializers.IntegerField(required=False, default=20, min_value=1, max_value=50)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every app registers its node kinds as it loads: the enum is read when the serializer is
+        # made (the document is built from an instance too), so both say the same.
+        kinds = lineage_kinds()
+        field = self.fields["entity_type"]
+        field.choices = kinds
+        field.error_messages["invalid_choice"] = (
+            "Unknown entity_type {input}: lineage is kept for " + ", ".join(kinds) + "."
+        )
 
 
 class LineageNode(serializers.Serializer):

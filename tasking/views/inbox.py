@@ -24,7 +24,7 @@ from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.accounts.models import Membership, Role
 from geopera_web.accounts.selectors import workspace_list
 from geopera_web.billing.selectors import request_wallet
-from geopera_web.errors import ApplicationError, InvalidInput
+from geopera_web.errors import ApplicationError, InvalidInput, NotFound
 from orders.approvals.services import approval_decide, approval_get
 from orders.inbox import Decision, decisions_newer_count, inbox_kind_slugs
 
@@ -168,8 +168,10 @@ def _inbox_context(request: HttpRequest) -> dict[str, Any]:
     cursor_error = ""
     try:
         page = decisions_pending(org=request.org, size=PAGE_SIZE, cursor=after or None, **filters)
-    except InvalidInput:
-        # A damaged or forged link: say so, and show the newest instead.
+    except (InvalidInput, NotFound):
+        if not after:
+            raise
+        # A damaged or forged link (a cursor this server did not issue): say so, show the newest.
         cursor_error = "That page link is not valid (it may be damaged); here are the newest decisions."
         after = ""
         page = decisions_pending(org=request.org, size=PAGE_SIZE, **filters)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from geopera_web.accounts.decorators import org_required, role_required
-from geopera_web.errors import Conflict, InvalidInput
+from geopera_web.errors import Conflict, InvalidInput, NotFound
 
 from ..forms import TemplateForm
 from ..models import Sensor, TaskingTemplate
@@ -104,7 +104,7 @@ def _template_form_view(request: HttpRequest, template: TaskingTemplate | None) 
                     data=data,
                     template_id=template.id if template else None,
                 )
-            except (InvalidInput, Conflict) as exc:
+            except (InvalidInput, NotFound, Conflict) as exc:
                 form.add_service_errors(exc.extra.get("errors") or [{"loc": [], "msg": exc.detail}])
             else:
                 messages.success(request, f"Template “{saved.name}” {'created' if created else 'saved'}.")

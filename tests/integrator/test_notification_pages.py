@@ -85,6 +85,13 @@ def test_seed_demo_gives_a_log_of_every_status_a_disabled_endpoint_and_unread_no
     disabled = EventSubscription.objects.get(endpoint_url=DEMO_DISABLED_ENDPOINT)
     assert not disabled.active and disabled.disabled_reason and disabled.deliveries.get().status == "failed"
     assert Notification.objects.filter(org=sub.org, read_at__isnull=True).exists()
+    # A demo order has watchers, and some people chose their channels (shown on the form).
+    from geopera_web.events.models import NotificationPreference, OrderWatcher
+
+    watchers = OrderWatcher.objects.filter(org=sub.org)
+    assert watchers.count() == 2 and len({w.order_id for w in watchers}) == 1
+    modes = {p.email_mode for p in NotificationPreference.objects.filter(user__memberships__org=sub.org)}
+    assert {"immediate", "daily"} <= modes
     # the page shows the log with every status
     c = _client(sub.created_by)
     page = c.get(f"/settings/webhooks/{sub.pk}/").content.decode()

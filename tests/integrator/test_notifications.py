@@ -14,6 +14,7 @@ from geopera_web.events.models import Event, Notification, NotificationPreferenc
 from geopera_web.events.notifications import digests_send, events_notify
 from geopera_web.events.services import event_emit
 from geopera_web.ops.sweeper import sweeps_run
+from tests.concurrency import run_concurrently
 from tests.conftest import caller_for_user
 from tests.factories import make_study, make_tasking_request, make_user
 
@@ -175,3 +176,14 @@ def test_the_database_refuses_a_second_line_for_one_person_and_event(org, admin_
     # lines without an event (a disabled webhook) are not constrained
     for _ in range(2):
         Notification.objects.create(user=admin_user, org=org, kind="webhook.disabled", title="x")
+
+
+def test_racing_fan_outs_of_one_event_notify_each_person_once(org, admin_user):
+    second = make_user(org=org, email="admin3@example.test", role="admin")
+    events = [_committed_without_fan_out(org) for _ in range(3)]
+    # The in-process consumer, a redelivered task and the sweep's task, all at once.
+    results = run_concurrently(lambda: len(events_notify([e.pk for e in events])), threads=4)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert sorted(results) == [0, 0, 0, 6]  # one of them wrote every line, the others waited and found none
+    lines = sorted(Notification.objects.values_list("event_id", "user_id"))
+    assert lines == sorted((e.pk, u.pk) for e in events for u in (admin_user, second))

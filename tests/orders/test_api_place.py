@@ -76,7 +76,8 @@ def test_place_reserves_credits_and_answers_like_the_guide(sydney_captures, api_
         "credit",
         "AUD",
     )
-    estimate = api_operator.post("orders.archive.estimate", place_body("SYD-A", "SYD-B")).json()
+    captures = place_body("SYD-A", "SYD-B")["captures"]
+    estimate = api_operator.post("orders.archive.estimate", {"captures": captures}).json()
     assert body["totalCredits"] == estimate["total_credits"] and body["totalAud"] == estimate["total_aud"]
     wallet = Wallet.objects.get(org=org)
     assert wallet.available_credits == before - body["totalCredits"]
@@ -199,11 +200,24 @@ def test_empty_cart_is_422(api_operator):
     assert response.json()["detail"][0]["loc"] == ["body", "captures"]
 
 
-def test_cart_with_unpriceable_capture_is_422_naming_it(sydney_captures, api_operator, org):
+def test_cart_with_unknown_capture_is_404_naming_it(sydney_captures, api_operator, org):
+    # A capture named by id that is not in the catalog is a 404, as the document declares.
     response = api_operator.post("orders.archive.place", place_body("SYD-A", "NOPE"))
-    assert response.status_code == 422
-    [error] = response.json()["detail"]
+    assert response.status_code == 404, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert "'NOPE'" in response.json()["detail"]
+    [error] = response.json()["errors"]
     assert error["loc"] == ["body", "captures", 1] and error["type"] == "unknown_capture"
+    assert not Order.objects.filter(org=org).exists()
+    assert Wallet.objects.get(org=org).reserved_credits == 0
+
+
+def test_cart_with_unpriceable_capture_is_422_naming_it(sydney_captures, api_operator, org):
+    off = {"id": "SYD-A", "geometry": geojson_box(0, 0, 1, 1)}
+    response = api_operator.post("orders.archive.place", {"captures": [{"id": "SYD-B"}, off]})
+    assert response.status_code == 422, response.content
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "captures", 1] and error["type"] == "geometry_outside_footprint"
     assert not Order.objects.filter(org=org).exists()
     assert Wallet.objects.get(org=org).reserved_credits == 0
 

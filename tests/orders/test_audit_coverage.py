@@ -162,6 +162,8 @@ def test_activity_filters_by_family_without_scanning_the_trail(client, placed_or
     body = page.content.decode()
     assert "money.reserve" in body and "support." not in body
     assert "Money movements" in body and "Decisions" in body
+    # Read as a person reads it: the balance before and after, formatted, not a dict.
+    assert f"reserved: 0 → {placed_order.charge.authorized_credits:,}" in body and "{'" not in body
     assert not any("DISTINCT" in q["sql"] for q in queries.captured_queries)
     rows = body.count("<code>money.")
     assert rows == AuditEvent.objects.filter(org=org, action__startswith="money.").count()

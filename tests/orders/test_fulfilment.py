@@ -37,7 +37,7 @@ def test_a_product_with_a_mistyped_host_cannot_be_priced_or_placed(api_operator)
     product = make_product(pid="typo-product")
     DataProduct.objects.filter(pk=product.pk).update(host="geopera-simm")
     make_priced_capture(product=product, bounds=(151.1, -33.9, 151.2, -33.8), scene_id="TYPO-1")
-    body = api_operator.post("orders.archive.estimate", place_body("TYPO-1")).json()
+    body = api_operator.post("orders.archive.estimate", {"captures": [{"id": "TYPO-1"}]}).json()
     assert body["groups"] == [] and body["errors"][0]["code"] == "unsupported_product"
     assert "no provider is configured" in body["errors"][0]["message"]
     assert api_operator.post("orders.archive.place", place_body("TYPO-1")).status_code == 422

@@ -177,3 +177,14 @@ def test_stac_import(refuse_everything, products):
     }
     report = catalog_import(text=json.dumps(item))
     assert report.accepted == 0 and MARK in report.rejected[0][2]
+
+
+@pytest.mark.parametrize("kind", [{"a": 1}, ["Polygon"]])
+def test_a_type_that_is_not_a_string_is_a_geometry_error_not_a_type_error(kind):
+    # It was looked up in a set: an unhashable `type` raised TypeError (a 500 wherever geometry is read).
+    for polygonal in (True, False):
+        with pytest.raises(GeometryError) as exc:
+            geojson_geometry({"type": kind, "coordinates": []}, polygonal=polygonal)
+        assert exc.value.code == "wrong_type"
+    with pytest.raises(GeometryError):
+        geometry_from_geojson({"type": "GeometryCollection", "geometries": [{"type": kind}]})

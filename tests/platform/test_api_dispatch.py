@@ -199,6 +199,7 @@ def test_docs_page_renders_swagger_from_vendored_files():
         ({"message": "hi", "count": "2"}, ["body", "count"], "Must be an integer, not a string."),
         ({"message": "hi", "count": True}, ["body", "count"], "Must be an integer, not a boolean."),
         ({"message": ["hi"]}, ["body", "message"], "Must be a string, not an array."),
+        ({"message": "hi", "count": 2.5}, ["body", "count"], "Must be an integer, not a number."),
     ],
 )
 def test_json_types_are_the_documents_not_coerced(api_operator, body, loc, words):
@@ -208,3 +209,15 @@ def test_json_types_are_the_documents_not_coerced(api_operator, body, loc, words
     assert {"loc": loc, "msg": words, "type": response.json()["detail"][0]["type"]} in response.json()[
         "detail"
     ]
+
+
+def test_an_integral_float_is_an_integer_as_json_schema_says(api_operator):
+    # JSON Schema's integer is any number with no fractional part: 63.0 is 63, at every depth the
+    # serializer reads it (here the top level; the spend path too).
+    response = api_operator.post("test.echo", {"message": "hi", "count": 63.0})
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 63
+    assert isinstance(response.json()["count"], int)
+    response = api_operator.post("test.spend", {"credits": 7.0}, headers={"Idempotency-Key": "float-7"})
+    assert response.status_code == 202, response.content
+    assert response.json()["credits"] == 7

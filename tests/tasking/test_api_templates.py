@@ -57,10 +57,14 @@ def test_fields_the_sensor_does_not_offer_are_422_naming_the_field(api_admin, fi
     assert TaskingTemplate.objects.count() == 0
 
 
-def test_unknown_sensor_is_422_naming_sensor(api_admin):
+def test_unknown_sensor_is_404_naming_sensor(api_admin):
+    # An object named by id that does not exist is a 404 (as the document declares), not a 422.
     response = api_admin.post("orders.tasking.templates.save", template_data(sensor="landsat-42"))
-    assert response.status_code == 422
-    assert "landsat-42" in _loc_fields(response)["sensor"]["msg"]
+    assert response.status_code == 404, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert "landsat-42" in response.json()["detail"]
+    assert response.json()["errors"][0]["loc"] == ["body", "sensor"]
+    assert TaskingTemplate.objects.count() == 0
 
 
 def test_sar_angle_is_the_incidence_range(api_admin):

@@ -179,12 +179,14 @@ def test_the_page_is_one_statement_plus_one_query_per_kind_whatever_the_size_and
 
 
 def test_a_forged_or_damaged_cursor_is_refused(org):
-    from geopera_web.errors import InvalidInput
+    # It names no page: a 404, like an id that does not exist (the API refuses a string not even
+    # shaped like a cursor with a 422 before it gets here).
+    from geopera_web.errors import NotFound
 
     seed_decisions(org, 4)
     token = decisions_page(org=org, size=2).next_cursor
     for bad in (token[:-3] + "abc", "not-a-cursor", token.replace(":", "x", 1)):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(NotFound):
             decisions_page(org=org, size=2, cursor=bad)
 
 
@@ -232,10 +234,15 @@ def test_api_kinds_lists_the_third_kind_and_refuses_unknown_ones(org, api_admin)
     assert api_admin.post(op, {"kinds": "approval,bogus"}).status_code == 422
 
 
-def test_api_bad_cursor_is_422_not_500(org, api_admin):
+def test_api_forged_cursor_is_404_and_a_non_cursor_422_never_500(org, api_admin):
+    # Shaped like a cursor (the declared pattern) but not signed here: it names no page, like an
+    # unknown id. Not even shaped like one: the document refuses it, so does the server.
     r = api_admin.post("orders.tasking.decisions.pending", {"cursor": "eyJ0IjoxfQ:forged:sig"})
-    assert r.status_code == 422
-    assert "cursor" in r.content.decode()
+    assert r.status_code == 404, r.content
+    assert r.json()["errors"][0]["loc"] == ["body", "cursor"]
+    r = api_admin.post("orders.tasking.decisions.pending", {"cursor": "not a cursor"})
+    assert r.status_code == 422, r.content
+    assert r.json()["detail"][0]["loc"] == ["body", "cursor"]
 
 
 # --- the page -------------------------------------------------------------------------------------
