@@ -40,9 +40,16 @@ def watch_get(*, org: Organization, watch_id: object) -> Watch:
     return watch
 
 
-def watch_alert_get(*, org: Organization, alert_id: object) -> WatchAlert:
+def watch_alert_get(*, org: Organization, user: User, alert_id: object) -> WatchAlert:
+    """An alert of one of this person's watches (it went to them alone): anyone else's is a 404."""
     pk = parse_uuid(alert_id)
-    alert = WatchAlert.objects.filter(watch__org=org, pk=pk).select_related("watch").first() if pk else None
+    alert = (
+        WatchAlert.objects.filter(watch__org=org, watch__created_by=user, pk=pk)
+        .select_related("watch")
+        .first()
+        if pk
+        else None
+    )
     if alert is None:
         raise NotFound("No such watch alert.")
     return alert

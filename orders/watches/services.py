@@ -11,6 +11,7 @@ constraint); runs are serialised by a transaction-level advisory lock.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from typing import Any
 
@@ -239,7 +240,7 @@ def _notify(alert: WatchAlert) -> dict[str, Any]:
     subject = f"[geopera] {alert.capture_count} new capture(s) for your watch “{watch.name}”"
     body = (
         f"New archive captures cover {alert.new_coverage_percent:.1f} % of “{watch.name}” "
-        f"({watch.aoi_km2:,.1f} km²).\n\nOpen them on the archive map, already in your cart: {link}\n"
+        f"({watch.aoi_km2:,.1f} km²).\n\nReview them (clipped to the watched area, with the price) and add them to your cart: {link}\n"
     )
 
     def send() -> None:
@@ -268,18 +269,41 @@ def watches_match_enqueue(*, since: dt.datetime) -> None:
 # --- opening an alert -----------------------------------------------------------------------------
 
 
-@transaction.atomic
-def watch_alert_to_cart(*, org: Organization, user: User, alert_id: object) -> tuple[WatchAlert, list[str]]:
-    """Put an alert's captures in the person's cart, clipped to the watched area (so the price is
-    that of the area watched), with the watched area as the cart's AOI. Returns the scene ids."""
-    from .selectors import watch_alert_get
-
-    alert = watch_alert_get(org=org, alert_id=alert_id)  # 404 if not this org's
-    captures = list(
+def _alert_captures(alert: WatchAlert) -> list[Capture]:
+    return list(
         Capture.objects.filter(pk__in=WatchMatch.objects.filter(alert=alert).values("capture_id")).order_by(
             "-acquired_at"
         )[:MAX_CART_CAPTURES]
     )
+
+
+def watch_alert_preview(*, org: Organization, user: User, alert_id: object) -> dict[str, Any]:
+    """What opening an alert would add to the person's cart (nothing is written): its captures
+    clipped to the watched area, the server's price for them, and which are already in the cart."""
+    from ..cart.pricing import archive_quote
+    from .selectors import watch_alert_get
+
+    alert = watch_alert_get(org=org, user=user, alert_id=alert_id)  # 404 unless theirs
+    captures = _alert_captures(alert)
+    clip = json.loads(alert.watch.aoi.json)
+    quote = archive_quote(captures=[{"id": c.scene_id, "geometry": clip} for c in captures])
+    in_cart = set(
+        CartItem.objects.filter(cart__org=org, cart__user=user, capture__in=captures).values_list(
+            "capture__scene_id", flat=True
+        )
+    )
+    return {"alert": alert, "captures": captures, "quote": quote, "in_cart": in_cart}
+
+
+@transaction.atomic
+def watch_alert_to_cart(*, org: Organization, user: User, alert_id: object) -> tuple[WatchAlert, list[str]]:
+    """Put an alert's captures in the person's cart, clipped to the watched area (so the price is
+    that of the area watched), with the watched area as the cart's AOI. Returns the scene ids.
+    Idempotent: a capture already in the cart is not added again."""
+    from .selectors import watch_alert_get
+
+    alert = watch_alert_get(org=org, user=user, alert_id=alert_id)  # 404 unless theirs
+    captures = _alert_captures(alert)
     cart, _ = Cart.objects.select_for_update().get_or_create(org=org, user=user)
     cart.aoi = alert.watch.aoi
     cart.save(update_fields=["aoi", "updated_at"])

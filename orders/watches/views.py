@@ -19,7 +19,14 @@ from geopera_web.errors import InvalidInput
 
 from ..models import DataProduct, OrderType
 from .selectors import watch_list
-from .services import WRITE_ROLES, order_remainder, watch_alert_to_cart, watch_create, watch_delete
+from .services import (
+    WRITE_ROLES,
+    order_remainder,
+    watch_alert_preview,
+    watch_alert_to_cart,
+    watch_create,
+    watch_delete,
+)
 
 
 def _can_write(request: HttpRequest) -> bool:
@@ -118,13 +125,18 @@ def watch_delete_view(request: HttpRequest, watch_id: UUID) -> HttpResponse:
     return redirect("orders:watches")
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @org_required
 def watch_alert_open(request: HttpRequest, alert_id: UUID) -> HttpResponse:
-    """The link of an alert: its captures go into the person's cart (clipped to the watched area;
-    opening it twice adds nothing twice), then the archive map opens on the area with them selected."""
+    """The link of an alert. GET (the e-mail's link) changes nothing: a confirmation page says
+    what would be added (the captures clipped to the watched area) and at what price. POST
+    (CSRF-checked) puts them in the person's cart (posting twice adds nothing twice), then the
+    archive map opens on the area with them selected. Anyone's alert but the watcher's is a 404."""
     from ..coverage.views import _aoi_param
 
+    if request.method == "GET":
+        preview = watch_alert_preview(org=request.org, user=request.user, alert_id=alert_id)
+        return render(request, "orders/watches/watch_alert.html", preview)
     alert, scene_ids = watch_alert_to_cart(org=request.org, user=request.user, alert_id=alert_id)
     watch = alert.watch
     params = {"aoi": _aoi_param(json.loads(watch.aoi.json)), "select": ",".join(scene_ids)}

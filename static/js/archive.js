@@ -130,8 +130,20 @@
     if (body.collections) q.set("collections", body.collections.join(","));
     if (body.datetime) q.set("datetime", body.datetime);
     if (body.query) q.set("query", JSON.stringify(body.query));
-    if (body.intersects) q.set("intersects", JSON.stringify(body.intersects));
+    if (body.intersects) q.set("intersects", tileAoi(body.intersects));
     return q.toString();
+  }
+  // The AOI for a tile URL, short enough for a request line (gunicorn takes 4,094 bytes): its
+  // coordinates to 5 decimals (≈1 m), or, for an AOI with very many vertices, its bounding box
+  // (the map then also draws captures inside the box but outside the AOI; the list is exact).
+  const MAX_TILE_AOI = 2500;
+  function tileAoi(geometry) {
+    const round = function (c) { return Array.isArray(c[0]) ? c.map(round) : c.map(function (v) { return Math.round(v * 1e5) / 1e5; }); };
+    const text = JSON.stringify({ type: geometry.type, coordinates: round(geometry.coordinates) });
+    if (encodeURIComponent(text).length <= MAX_TILE_AOI) return text;
+    const b = L.geoJSON(geometry).getBounds();
+    const w = b.getWest(), s = b.getSouth(), e = b.getEast(), n = b.getNorth();
+    return JSON.stringify({ type: "Polygon", coordinates: [round([[w, s], [e, s], [e, n], [w, n], [w, s]])] });
   }
   const tiles = L.vectorGrid.protobuf(config.tileUrl, {
     pane: "catalog",

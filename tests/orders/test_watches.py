@@ -15,8 +15,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from orders.cart.pricing import archive_quote
 from orders.catalog.services import archive_products_ensure, catalog_import
-from orders.models import CartItem, Watch, WatchAlert, WatchMatch
+from orders.models import Cart, CartItem, Watch, WatchAlert, WatchMatch
 from orders.watches.services import watch_create, watches_match
 from tests.factories import make_org, make_user
 from tests.geometry import box, geojson_box
@@ -150,25 +151,57 @@ def test_the_match_is_one_statement_whatever_the_number_of_watches(catalog, org,
     assert run(1, "Q-1") == run(8, "Q-8")
 
 
-def test_alert_link_fills_the_cart_clipped_to_the_area_and_opens_the_archive(
+def test_alert_link_get_changes_nothing_and_confirms_what_and_at_what_price(
+    catalog, org, other_org, people, django_capture_on_commit_callbacks
+):
+    watch = _watch(org, people["op"], name="half")
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog_import(text=collection_text(item("NEW-3")))
+    alert = WatchAlert.objects.get()
+    client = Client()
+    client.force_login(people["op"])
+    for _ in range(2):  # a GET (the e-mail's link, a mail scanner's prefetch) adds nothing
+        response = client.get(f"/watches/alerts/{alert.pk}/")
+        assert response.status_code == 200
+        assert not CartItem.objects.exists()
+        assert not Cart.objects.filter(user=people["op"], aoi__isnull=False).exists()
+    html = response.content.decode()
+    expected = archive_quote(captures=[{"id": "NEW-3", "geometry": json.loads(watch.aoi.json)}]).total_credits
+    assert expected > 0 and response.context["quote"].total_credits == expected
+    assert 'data-capture-id="NEW-3"' in html and f"{expected:,}" in html
+    assert "clipped to the watched area" in html and 'name="csrfmiddlewaretoken"' in html
+
+
+def test_alert_post_adds_clipped_once_needs_csrf_and_is_the_watchers_alone(
     catalog, org, other_org, people, django_capture_on_commit_callbacks
 ):
     _watch(org, people["op"], name="half")
     with django_capture_on_commit_callbacks(execute=True):
         catalog_import(text=collection_text(item("NEW-3")))
     alert = WatchAlert.objects.get()
+    url = f"/watches/alerts/{alert.pk}/"
+    checked = Client(enforce_csrf_checks=True)
+    checked.force_login(people["op"])
+    assert checked.post(url).status_code == 403  # no CSRF token: refused, nothing added
+    assert not CartItem.objects.exists()
+
     client = Client()
     client.force_login(people["op"])
-    response = client.get(f"/watches/alerts/{alert.pk}/")
+    response = client.post(url)
     assert response.status_code == 302
     assert response["Location"].startswith("/archive/?") and "select=NEW-3" in response["Location"]
     item_ = CartItem.objects.get(cart__user=people["op"])
     assert item_.capture.scene_id == "NEW-3" and item_.clip_geometry is not None
-    again = client.get(f"/watches/alerts/{alert.pk}/")  # opening twice does not duplicate
+    again = client.post(url)  # posting twice does not duplicate
     assert again.status_code == 302 and CartItem.objects.filter(cart__user=people["op"]).count() == 1
-    outsider = Client()
-    outsider.force_login(people["other"])
-    assert outsider.get(f"/watches/alerts/{alert.pk}/").status_code == 404
+    assert "already in your cart" in client.get(url).content.decode()
+
+    for who in ("other", "bystander", "admin"):  # another org's, or a colleague's: 404
+        outsider = Client()
+        outsider.force_login(people[who])
+        assert outsider.get(url).status_code == 404
+        assert outsider.post(url).status_code == 404
+        assert not CartItem.objects.filter(cart__user=people[who]).exists()
 
 
 def test_watch_pages_roles_and_tenancy(catalog, org, other_org, people, viewer_user):
@@ -236,7 +269,6 @@ def half_covered(org, catalog):
 def test_watch_the_remainder_then_the_coverage_page_shows_what_the_archive_could_cover_and_its_price(
     half_covered, org, other_org, people, viewer_user, django_capture_on_commit_callbacks
 ):
-    from orders.cart.pricing import archive_quote
     from orders.geometry import geodesic_area_km2
 
     url = f"/orders/{half_covered.pk}/coverage/"
