@@ -21,6 +21,7 @@ from geopera_web.accounts.models import Membership, Organization, Role, User
 from geopera_web.errors import InvalidInput, NotFound, parse_uuid
 
 from .models import Event, Notification, NotificationDigest, NotificationPreference, OrderWatcher
+from .services import events_locked_unstamped
 
 logger = logging.getLogger(__name__)
 
@@ -227,11 +228,7 @@ def events_notify(event_ids: Iterable[object]) -> list[Notification]:
     if not ids:
         return []
     with transaction.atomic():
-        events = list(
-            Event.objects.select_for_update()
-            .filter(pk__in=ids, notified_at__isnull=True)
-            .order_by("created_at", "pk")
-        )
+        events = events_locked_unstamped(ids, stamp="notified_at")
         if not events:
             return []
         recipients = recipients_by_event(events)

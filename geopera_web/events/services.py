@@ -119,3 +119,14 @@ def _after_commit(events: list[Event]) -> None:
     deliver.is_outbox_delivery = True  # type: ignore[attr-defined]  # tests tell it from the rest
     if events:
         transaction.on_commit(deliver)
+
+
+def events_locked_unstamped(event_ids: list[object], *, stamp: str) -> list[Event]:
+    """The events among `event_ids` whose `stamp` column (`fanned_out_at`, `notified_at`) is still
+    empty, locked for the caller's transaction, oldest first: a consumer that stamps them in the
+    same transaction handles each event once, however many deliveries or sweeps race it."""
+    return list(
+        Event.objects.select_for_update()
+        .filter(pk__in=event_ids, **{f"{stamp}__isnull": True})
+        .order_by("created_at", "pk")
+    )

@@ -26,6 +26,7 @@ from geopera_web.errors import InvalidInput, NotFound, parse_uuid
 from .models import Event, EventSubscription, WebhookDelivery
 from .registry import EVENT_TYPES
 from .sender import send, url_problem
+from .services import events_locked_unstamped
 
 logger = logging.getLogger(__name__)
 
@@ -183,11 +184,7 @@ def events_fan_out(event_ids: Iterable[object]) -> list[WebhookDelivery]:
     if not ids:
         return []
     with transaction.atomic():
-        events = list(
-            Event.objects.select_for_update()
-            .filter(pk__in=ids, fanned_out_at__isnull=True)
-            .order_by("created_at", "pk")
-        )
+        events = events_locked_unstamped(ids, stamp="fanned_out_at")
         if not events:
             return []
         subs_by_org: dict[Any, list[EventSubscription]] = defaultdict(list)
