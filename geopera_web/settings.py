@@ -432,6 +432,19 @@ GEOMETRY_MAX_VERTICES = env.int("GEOMETRY_MAX_VERTICES", default=10_000)
 GEOMETRY_MAX_FEATURES = env.int("GEOMETRY_MAX_FEATURES", default=50)
 CATALOG_IMPORT_MAX_VERTICES = env.int("CATALOG_IMPORT_MAX_VERTICES", default=20_000)
 DELIVERY_FOOTPRINT_MAX_VERTICES = env.int("DELIVERY_FOOTPRINT_MAX_VERTICES", default=20_000)
+# Tasking AOIs: fewer vertices than other geometry (each AOI is checked live while it is drawn).
+TASKING_AOI_MAX_VERTICES = env.int("TASKING_AOI_MAX_VERTICES", default=2_000)
+# AOI files (GeoJSON, KML, zipped shapefile) uploaded on the archive and tasking pages.
+AOI_UPLOAD_MAX_BYTES = env.int("AOI_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+AOI_UPLOAD_MAX_UNZIPPED_BYTES = env.int("AOI_UPLOAD_MAX_UNZIPPED_BYTES", default=50 * 1024 * 1024)
+AOI_UPLOAD_MAX_FEATURES = env.int("AOI_UPLOAD_MAX_FEATURES", default=1_000)
+AOI_UPLOAD_MAX_ZIP_MEMBERS = env.int("AOI_UPLOAD_MAX_ZIP_MEMBERS", default=32)
+# Deflate rarely beats 10x on real shapefiles; zeros reach 1000x.
+AOI_UPLOAD_MAX_ZIP_RATIO = env.int("AOI_UPLOAD_MAX_ZIP_RATIO", default=100)
+# A manual delivery's STAC Item / GeoJSON file (support desk).
+DELIVERY_UPLOAD_MAX_BYTES = env.int("DELIVERY_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+# billing.credits.transactions / billing.invoices.list page size.
+BILLING_PAGE_MAX_LIMIT = env.int("BILLING_PAGE_MAX_LIMIT", default=200)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
 # oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
 # instead of Django's bare 400 at 2.5 MB.

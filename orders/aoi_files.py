@@ -25,6 +25,7 @@ from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
+from django.conf import settings
 from django.contrib.gis.gdal import GDALException, OGRGeometry
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
 
@@ -34,11 +35,7 @@ from geopera_web.errors import InvalidInput
 from .gdal_safety import KML_DRIVERS, SHAPEFILE_DRIVERS, open_vector
 from .geometry import MAX_AOI_KM2, geodesic_area_km2, geometry_from_geojson, polygonal_from_geos
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
-MAX_FEATURES = 1000
-MAX_ZIP_MEMBERS = 32
-MAX_ZIP_RATIO = 100  # deflate rarely beats 10x on real shapefiles; zeros reach 1000x
+# The limits are settings (AOI_UPLOAD_MAX_*), read when a file is handled.
 ZIP_RATIO_FLOOR_BYTES = 1024 * 1024  # small members may compress as well as they like
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 NESTED_ARCHIVE_SUFFIXES = frozenset(
@@ -50,9 +47,9 @@ def aoi_from_upload(*, filename: str, data: bytes) -> MultiPolygon:
     """The AOI in an uploaded file. Raises InvalidInput with an actionable message."""
     if not data:
         raise InvalidInput(f"{filename} is empty.")
-    if len(data) > MAX_UPLOAD_BYTES:
+    if len(data) > settings.AOI_UPLOAD_MAX_BYTES:
         raise InvalidInput(
-            f"{filename} is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1_000_000} MB. "
+            f"{filename} is {len(data) / 1e6:.1f} MB; the limit is {settings.AOI_UPLOAD_MAX_BYTES // 1_000_000} MB. "
             "Simplify the AOI first."
         )
     suffix = Path(filename).suffix.lower()
@@ -85,8 +82,10 @@ def _from_geojson(filename: str, data: bytes) -> MultiPolygon:
         feats = doc.get("features")
         if not isinstance(feats, list) or not feats:
             raise InvalidInput(f"{filename} is a FeatureCollection without features.")
-        if len(feats) > MAX_FEATURES:
-            raise InvalidInput(f"{filename} has {len(feats)} features; the limit is {MAX_FEATURES}.")
+        if len(feats) > settings.AOI_UPLOAD_MAX_FEATURES:
+            raise InvalidInput(
+                f"{filename} has {len(feats)} features; the limit is {settings.AOI_UPLOAD_MAX_FEATURES}."
+            )
         parts = [
             geometry_from_geojson(
                 f.get("geometry") if isinstance(f, dict) else None,
@@ -138,9 +137,9 @@ def _from_zipped_shapefile(filename: str, data: bytes) -> MultiPolygon:
 def _shapefile_members(filename: str, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     """Inspect every member before anything is unpacked; the shapefile's parts by suffix."""
     infos = archive.infolist()
-    if len(infos) > MAX_ZIP_MEMBERS:
+    if len(infos) > settings.AOI_UPLOAD_MAX_ZIP_MEMBERS:
         raise InvalidInput(
-            f"{filename} holds {len(infos)} files; a zipped shapefile needs at most {MAX_ZIP_MEMBERS}."
+            f"{filename} holds {len(infos)} files; a zipped shapefile needs at most {settings.AOI_UPLOAD_MAX_ZIP_MEMBERS}."
         )
     total = 0
     for info in infos:
@@ -169,15 +168,18 @@ def _shapefile_members(filename: str, archive: zipfile.ZipFile) -> dict[str, zip
                 f"{filename} contains another archive ({name}); zip the shapefile's files directly."
             )
         total += info.file_size
-        if info.file_size > ZIP_RATIO_FLOOR_BYTES and info.file_size > MAX_ZIP_RATIO * max(
-            info.compress_size, 1
+        if (
+            info.file_size > ZIP_RATIO_FLOOR_BYTES
+            and info.file_size > settings.AOI_UPLOAD_MAX_ZIP_RATIO * max(info.compress_size, 1)
         ):
             raise InvalidInput(
                 f"{filename}: {name} expands {info.file_size // max(info.compress_size, 1):,}× "
-                f"(more than {MAX_ZIP_RATIO}×), which no shapefile does; refused as a zip bomb."
+                f"(more than {settings.AOI_UPLOAD_MAX_ZIP_RATIO}×), which no shapefile does; refused as a zip bomb."
             )
-    if total > MAX_UNZIPPED_BYTES:
-        raise InvalidInput(f"{filename} unpacks to more than {MAX_UNZIPPED_BYTES // 1_000_000} MB.")
+    if total > settings.AOI_UPLOAD_MAX_UNZIPPED_BYTES:
+        raise InvalidInput(
+            f"{filename} unpacks to more than {settings.AOI_UPLOAD_MAX_UNZIPPED_BYTES // 1_000_000} MB."
+        )
     files = [i for i in infos if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
     shps = [i for i in files if i.filename.lower().endswith(".shp")]
     if not shps:
@@ -219,8 +221,8 @@ def _read_with_gdal(filename: str, path: Path, *, drivers: tuple[str, ...]) -> M
         srs = layer.srs
         for feature in layer:
             count += 1
-            if count > MAX_FEATURES:
-                raise InvalidInput(f"{filename} has more than {MAX_FEATURES} features.")
+            if count > settings.AOI_UPLOAD_MAX_FEATURES:
+                raise InvalidInput(f"{filename} has more than {settings.AOI_UPLOAD_MAX_FEATURES} features.")
             try:
                 ogr: OGRGeometry = feature.geom
             except GDALException:  # a placemark without geometry: Django raises on the NULL

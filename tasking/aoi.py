@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon
 
 from geopera_web.errors import InvalidInput
@@ -20,7 +21,6 @@ from orders.geometry import GeometryError, features_of, geodesic_area_km2, geojs
 from orders.models import DataProduct
 from orders.pricing import billed_area_km2, credits_for_area
 
-MAX_VERTICES = 2000
 # Below this an AOI is a drawing slip, not a request (the product minimum only sets the billed area).
 MIN_AOI_KM2 = 0.01
 
@@ -139,7 +139,9 @@ def check_feature(feature: Any, index: int, product: DataProduct | None) -> AoiC
         )
         return check
     try:
-        multi = geojson_geometry(geometry, polygonal=True, max_vertices=MAX_VERTICES, repair=False)
+        multi = geojson_geometry(
+            geometry, polygonal=True, max_vertices=settings.TASKING_AOI_MAX_VERTICES, repair=False
+        )
     except GeometryError as exc:
         _refuse(check, exc)
         return check

@@ -16,13 +16,13 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
+from geopera_web.api.fields import SettingBoundsMixin
 from geopera_web.api.registry import Effect, OpContext, operation
 
 from .models import LedgerEntry
 from .selectors import invoice_month_total, invoice_months, ledger_list, wallet_get
 from .services import credits_to_aud
 
-MAX_LIMIT = 200
 MAX_OFFSET = 10_000_000
 
 
@@ -46,8 +46,16 @@ class CreditBalanceOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField(allow_null=True)
 
 
-class TransactionsInput(serializers.Serializer):
-    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=MAX_LIMIT)
+class TransactionsInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = {"limit": {"max_value": "BILLING_PAGE_MAX_LIMIT"}}
+
+    limit = serializers.IntegerField(
+        required=False,
+        default=50,
+        min_value=1,
+        max_value=200,
+        help_text="Page size, at most {max_value} (BILLING_PAGE_MAX_LIMIT).",
+    )
     offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
     reason = serializers.ChoiceField(
         choices=LedgerEntry.Kind.values,
@@ -88,8 +96,16 @@ class TransactionsOutput(serializers.Serializer):
     next_offset = serializers.IntegerField(allow_null=True)
 
 
-class InvoicesInput(serializers.Serializer):
-    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=MAX_LIMIT)
+class InvoicesInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = {"limit": {"max_value": "BILLING_PAGE_MAX_LIMIT"}}
+
+    limit = serializers.IntegerField(
+        required=False,
+        default=50,
+        min_value=1,
+        max_value=200,
+        help_text="Months per page, at most {max_value} (BILLING_PAGE_MAX_LIMIT).",
+    )
 
 
 class Invoice(serializers.Serializer):

@@ -18,7 +18,7 @@ from geopera_web.accounts.decorators import org_required
 from geopera_web.api.problems import problem_response
 from geopera_web.errors import InvalidInput, NotFound
 
-from ..aoi_files import MAX_UPLOAD_BYTES, aoi_from_upload
+from ..aoi_files import aoi_from_upload
 from .data import ARCHIVE_HOST, quicklook_shapes
 from .selectors import (
     SearchParams,
@@ -66,9 +66,10 @@ def archive_aoi_upload(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"error": "Choose a file to upload (GeoJSON, KML or zipped shapefile)."}, status=400
         )
-    if upload.size and upload.size > MAX_UPLOAD_BYTES:
+    if upload.size and upload.size > settings.AOI_UPLOAD_MAX_BYTES:
         return JsonResponse(
-            {"error": f"{upload.name} is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB."}, status=400
+            {"error": f"{upload.name} is larger than {settings.AOI_UPLOAD_MAX_BYTES // 1_000_000} MB."},
+            status=400,
         )
     try:
         geom = aoi_from_upload(filename=upload.name or "upload", data=upload.read())

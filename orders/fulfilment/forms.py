@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from ..models import Order
-from .uploads import MAX_UPLOAD_BYTES
 
 
 class ManualDeliveryForm(forms.Form):
@@ -31,6 +31,8 @@ class ManualDeliveryForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+        if upload.size > settings.DELIVERY_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {settings.DELIVERY_UPLOAD_MAX_BYTES // 1024 // 1024} MB."
+            )
         return upload

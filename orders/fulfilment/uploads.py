@@ -30,7 +30,6 @@ def _number(value: Any, default: float) -> float:
     return number if math.isfinite(number) else default
 
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 SCENE_ID_MAX_CHARS = 200  # DeliveredCapture.scene_id
 
 
@@ -52,8 +51,10 @@ def _bad(msg: str) -> InvalidInput:
 def parse_delivery_upload(raw: bytes) -> ParsedUpload:
     """A STAC Item, a GeoJSON Feature/FeatureCollection (one feature) or a bare Polygon /
     MultiPolygon, as a valid MultiPolygon in EPSG:4326. Every refusal says what to fix."""
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise _bad(f"The file is {len(raw) // 1024} KB; the limit is {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+    if len(raw) > settings.DELIVERY_UPLOAD_MAX_BYTES:
+        raise _bad(
+            f"The file is {len(raw) // 1024} KB; the limit is {settings.DELIVERY_UPLOAD_MAX_BYTES // 1024 // 1024} MB."
+        )
     try:
         doc = jsonbounds.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
