@@ -241,6 +241,24 @@ def desk_claim(*, order_id: Any, staff: Any) -> SupportClaim:
     return claim
 
 
+def desk_claim_check(*, order: Order, actor: Any) -> None:
+    """A study or quotation written for an order a colleague has claimed is a 409 naming them (the
+    claim is what stops two people writing the same study). Takes the order's row lock, the lock
+    claims and releases take, so a claim cannot land between this check and the write. The
+    automatic planner (no user) is not held back."""
+    user = getattr(actor, "user", actor)
+    if not getattr(user, "is_authenticated", False):
+        return
+    Order.objects.select_for_update(of=("self",)).filter(pk=order.pk).first()
+    claim = SupportClaim.objects.select_related("staff").filter(order_id=order.pk).first()
+    if claim is not None and claim.staff_id != user.pk:
+        raise Conflict(
+            f"{_who(claim.staff)} has claimed “{order.display_name or order.pk}” at the desk: ask them, "
+            "or have them release it, before writing its study or quotation.",
+            claimed_by=_who(claim.staff),
+        )
+
+
 @transaction.atomic
 def desk_release(*, order_id: Any, staff: Any) -> None:
     """`staff` gives the order back. Only the claimant can release (someone else's claim is a 409

@@ -656,10 +656,12 @@ def study_upload(
 ) -> FeasibilityStudy:
     """Support (or the automatic planner, actor=None) uploads a study with its options: the order
     goes to FEASIBILITY_WAITING_RESPONSE and the org's admins are told (on commit)."""
+    from .desk import desk_claim_check
     from .selectors import support_order_get
 
     _ensure_staff(actor)
     order = support_order_get(order_id=order_id)
+    desk_claim_check(order=order, actor=actor_of(actor))
     now = timezone.now()
     errors = _options_errors(options, now=now) + _notes_errors(notes)
     if deadline is None or deadline <= now:
@@ -922,10 +924,12 @@ def quotation_upload(
     *, actor: ActorLike, order_id: object, credits: int, valid_until: Any, notes: str = ""
 ) -> Quotation:
     """Support issues the final price: the order goes to QUOTATION_WAITING_RESPONSE."""
+    from .desk import desk_claim_check
     from .selectors import support_order_get
 
     _ensure_staff(actor)
     order = support_order_get(order_id=order_id)
+    desk_claim_check(order=order, actor=actor_of(actor))
     errors = _notes_errors(notes)
     if not _whole(credits, 0, settings.CREDITS_MAX):
         errors.append(

@@ -449,3 +449,47 @@ def test_next_outside_the_desk_is_not_followed(desk_orders, staff_user):
         r = client_for(staff_user).post(f"/support/orders/{order.id}/claim/", {"next": bad})
         assert r.status_code == 302 and r["Location"] == "/support/", bad
         desk_release(order_id=order.id, staff=staff_user)
+
+
+def test_a_colleagues_claim_stops_another_study_or_quotation(org, operator_user, staff_user, colleague):
+    from tasking.models import FeasibilityStudy
+    from tests.factories import make_quotation, make_study
+
+    order = place(org, operator_user)
+    desk_claim(order_id=order.id, staff=colleague)
+    with pytest.raises(Conflict, match="has claimed") as refused:
+        make_study(order, staff_user)
+    assert refused.value.extra["claimed_by"] in (colleague.display_name, colleague.email)
+    assert not FeasibilityStudy.objects.filter(order=order).exists()
+    # The claimant writes it; the quotation is held to the claim the same way.
+    study = make_study(order, colleague)
+    feasibility_decide(
+        org=org,
+        actor=make_user(org=org, role="admin", email="claims-admin@example.test"),
+        study_id=study.id,
+        option_id=study.options.get(price_credits__isnull=True).id,
+    )
+    with pytest.raises(Conflict):
+        make_quotation(order, staff_user)
+    assert make_quotation(order, colleague).order_id == order.id
+
+
+def test_the_study_page_says_who_has_the_claim(org, operator_user, staff_user, colleague):
+    from tasking.models import FeasibilityStudy
+
+    order = place(org, operator_user)
+    desk_claim(order_id=order.id, staff=colleague)
+    now = timezone.now()
+    r = client_for(staff_user).post(
+        f"/support/orders/{order.id}/study/",
+        {
+            "option_count": 1,
+            "deadline": timezone.localtime(now + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+            "opt-0-description": "Standard",
+            "opt-0-window_start": timezone.localtime(now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "opt-0-window_end": timezone.localtime(now + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M"),
+            "opt-0-max_off_nadir": "25",
+        },
+    )
+    assert r.status_code == 409 and "has claimed" in r.content.decode()
+    assert not FeasibilityStudy.objects.filter(order=order).exists()
