@@ -2,7 +2,8 @@
 against the test database and a broker and a cache redis-server of our own. Under a load of archive
 placements (each with its Idempotency-Key, retried by the client on a dropped connection or a 5xx),
 one web and one worker are SIGKILLed while fulfilments run; the others carry on and every order is
-fulfilled exactly once, with ledger = wallet. Ctrl-C then stops every process the script started."""
+fulfilled exactly once, with ledger = wallet. SIGTERM (Ctrl-C's trap) then stops every process the script
+started."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def cluster(fault_tmp, test_db_name):
             yield s
         finally:
             # Whatever the test left running: the groups the script started, by their PIDs.
-            s.script.kill(signal.SIGINT)
+            s.script.kill(signal.SIGTERM)
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and any(_group_alive(p) for p in started.values()):
                 time.sleep(0.2)
@@ -167,8 +168,10 @@ def test_two_webs_two_workers_one_of_each_killed_every_order_once(cluster: Stack
         assert kinds == ["capture", "reserve"], (order.pk, kinds)
     assert_ledger_matches_wallet(shop.org)
 
-    # Ctrl-C on the script stops everything it started (and removes its PID file).
-    cluster.script.kill(signal.SIGINT)
+    # SIGTERM (what Ctrl-C's trap also runs) stops everything it started (and removes its PID
+    # file). Not SIGINT: a shell started in the background from a non-interactive one (a CI runner)
+    # inherits SIGINT as ignored, and bash cannot trap a signal ignored at entry.
+    cluster.script.kill(signal.SIGTERM)
     wait_for(lambda: not cluster.script.alive(), timeout=20, what="the script stopped")
     assert not [n for n, pid in pids.items() if _group_alive(pid)]
     assert not (cluster.run_dir / "pids").exists()
