@@ -173,22 +173,10 @@ def decision_transition(
     audit_record(
         action=f"decision.{kind.slug}.{to.lower()}",
         actor=who,
-        org_id=_org_id_of(obj),
+        org_id=obj.org_id,  # every decision kind carries its org (no query)
         target=obj,
         before={"decision": from_decision},
         after={"decision": to},
         message=message[:300],
     )
     return obj
-
-
-def _org_id_of(obj: AbstractDecision) -> object:
-    """The org a decision belongs to: its own column, or its order's (no query when loaded)."""
-    if hasattr(obj, "org_id"):
-        return obj.org_id
-    order = obj._state.fields_cache.get("order")
-    if order is not None:
-        return order.org_id
-    from .models import Order
-
-    return Order.objects.filter(pk=obj.order_id).values_list("org_id", flat=True).first()

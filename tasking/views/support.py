@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -127,28 +128,26 @@ def _claim_response(
     return render(request, "tasking/support.html#row", context, status=status)
 
 
-@require_POST
-@staff_required
-def support_claim(request: HttpRequest, order_id: str) -> HttpResponse:
+def _claim_or_release(request: HttpRequest, order_id: str, action: Callable[..., object]) -> HttpResponse:
     try:
-        desk.desk_claim(order_id=order_id, staff=request.user)
+        action(order_id=order_id, staff=request.user)
     except ApplicationError as exc:
         if exc.status == 404:
             raise Http404 from exc
         return _claim_response(request, order_id, error=exc.detail, status=exc.status)
     return _claim_response(request, order_id)
+
+
+@require_POST
+@staff_required
+def support_claim(request: HttpRequest, order_id: str) -> HttpResponse:
+    return _claim_or_release(request, order_id, desk.desk_claim)
 
 
 @require_POST
 @staff_required
 def support_release(request: HttpRequest, order_id: str) -> HttpResponse:
-    try:
-        desk.desk_release(order_id=order_id, staff=request.user)
-    except ApplicationError as exc:
-        if exc.status == 404:
-            raise Http404 from exc
-        return _claim_response(request, order_id, error=exc.detail, status=exc.status)
-    return _claim_response(request, order_id)
+    return _claim_or_release(request, order_id, desk.desk_release)
 
 
 class _Posted:
