@@ -105,7 +105,11 @@ TEMPLATES = [
                 "geopera_web.accounts.context_processors.navigation",
             ],
             # {% partialdef %} everywhere without a {% load %} (built into Django 6; a package on 5.2).
-            "builtins": ["template_partials.templatetags.partials", "geopera_web.safe_urls"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "geopera_web.safe_urls",
+                "geopera_web.areas",
+            ],
         },
     },
 ]
