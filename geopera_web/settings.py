@@ -105,7 +105,11 @@ TEMPLATES = [
                 "geopera_web.accounts.context_processors.navigation",
             ],
             # {% partialdef %} everywhere without a {% load %} (built into Django 6; a package on 5.2).
-            "builtins": ["template_partials.templatetags.partials", "geopera_web.safe_urls"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "geopera_web.safe_urls",
+                "geopera_web.areas",
+            ],
         },
     },
 ]
@@ -454,6 +458,37 @@ AOI_UPLOAD_MAX_ZIP_RATIO = env.int("AOI_UPLOAD_MAX_ZIP_RATIO", default=100)
 DELIVERY_UPLOAD_MAX_BYTES = env.int("DELIVERY_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 # billing.credits.transactions / billing.invoices.list page size.
 BILLING_PAGE_MAX_LIMIT = env.int("BILLING_PAGE_MAX_LIMIT", default=200)
+# billing.credits.transactions `offset`.
+BILLING_PAGE_MAX_OFFSET = env.int("BILLING_PAGE_MAX_OFFSET", default=10_000_000)
+# The 0-based `page` of every paged list operation (PostgreSQL's OFFSET is a bigint: a page beyond
+# any real listing is a 422, never a 500).
+API_MAX_PAGE_NUMBER = env.int("API_MAX_PAGE_NUMBER", default=1_000_000)
+# orders.list page size (a larger `size` is capped to it).
+ORDERS_PAGE_MAX_SIZE = env.int("ORDERS_PAGE_MAX_SIZE", default=100)
+# Captures in one cart / one archive estimate or placement (also what opening a watch alert adds).
+CART_MAX_CAPTURES = env.int("CART_MAX_CAPTURES", default=500)
+# Tags per order and characters per tag (placement, drafts, orders.update).
+ORDER_MAX_TAGS = env.int("ORDER_MAX_TAGS", default=50)
+ORDER_TAG_MAX_CHARS = env.int("ORDER_TAG_MAX_CHARS", default=60)
+# A CQL2 `filter` (catalog.search, /stac/search): its size as JSON or text, and values of one IN.
+STAC_FILTER_MAX_CHARS = env.int("STAC_FILTER_MAX_CHARS", default=20_000)
+STAC_FILTER_MAX_IN_VALUES = env.int("STAC_FILTER_MAX_IN_VALUES", default=500)
+# Catalog counts are exact when the planner expects at most this many rows, estimated above.
+CATALOG_EXACT_COUNT_MAX = env.int("CATALOG_EXACT_COUNT_MAX", default=50_000)
+# Area of an uploaded AOI file (archive and tasking pages).
+AOI_UPLOAD_MAX_KM2 = env.int("AOI_UPLOAD_MAX_KM2", default=1_000_000)
+# Pass prediction: the longest window (TLEs decay beyond it anyway) and the points an AOI's outline
+# is densified to (the cost of each predicted pass grows with them).
+TASKING_WINDOW_MAX_DAYS = env.int("TASKING_WINDOW_MAX_DAYS", default=62)
+TASKING_ORBIT_MAX_AOI_POINTS = env.int("TASKING_ORBIT_MAX_AOI_POINTS", default=1_000)
+# Options of one feasibility study (the support desk's study editor).
+STUDY_MAX_OPTIONS = env.int("STUDY_MAX_OPTIONS", default=10)
+# Watches (saved archive searches) per organization.
+WATCHES_MAX_PER_ORG = env.int("WATCHES_MAX_PER_ORG", default=500)
+# Lifetime of an API key (api_keys.create `expires_in_days`, the key form).
+API_KEY_MAX_TTL_DAYS = env.int("API_KEY_MAX_TTL_DAYS", default=3_650)
+# Lines listed in one notification digest email (the rest are counted).
+NOTIFICATION_DIGEST_MAX_LINES = env.int("NOTIFICATION_DIGEST_MAX_LINES", default=200)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
 # oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
 # instead of Django's bare 400 at 2.5 MB.
