@@ -15,7 +15,7 @@ One SQL statement per tile (`capture_tile`), built around the search's own filte
   the catalog: the counts of a zoom add up to the SQL count of the filters, and at every zoom each
   matching capture is either drawn (`home` true in exactly one tile) or counted once.
   A crowded tile up to z8 whose filters are only host and collections reads its cells' counts from
-  the density summary (`orders_capturedensity`, kept by triggers on captures, migration 0014)
+  the density summary (`orders_capturedensity`, kept by triggers on captures, migration 0015)
   instead of counting its points: the same cells (`orders_tile_cell`), the same counts.
 
 Feature ids are the capture's `tile_key` (MVT ids are integers) and, for cells, the cell's index
@@ -128,7 +128,7 @@ def _sellable() -> Any:
     return Capture.objects.filter(data_product__order_type=OrderType.ARCHIVE, data_product__is_active=True)
 
 
-# The density summary's grid levels (cells per world side 2**level; migration 0014 keeps these).
+# The density summary's grid levels (cells per world side 2**level; migration 0015 keeps these).
 SUMMARY_LEVELS = range(4, 13)
 
 
@@ -196,7 +196,7 @@ def capture_tile_sql(*, tile: TileAddress, params: SearchParams) -> tuple[str, l
 
     # The cell of a point, by arithmetic on the point alone (so every tile agrees), clamped onto the
     # grid (the east edge x = +origin belongs to the last column): `orders_tile_cell`, the same SQL
-    # function the density summary's triggers use (migration 0014).
+    # function the density summary's triggers use (migration 0015).
     def col(px: str) -> str:
         return f"orders_tile_cell({px}, {cells_per_row})"
 

@@ -99,7 +99,7 @@ DROP FUNCTION orders_tile_cell(float8, bigint);
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0013_alter_dataproduct_collection_and_more"),
+        ("orders", "0014_series_event_kinds"),
     ]
 
     operations = [migrations.RunSQL(FORWARD, BACKWARD)]
