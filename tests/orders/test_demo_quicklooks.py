@@ -1,5 +1,5 @@
 """seed_demo stores the app's own quicklooks site-relative (no host or port baked in), so the demo
-works wherever it is served; the STAC API makes them absolute from the request. Migration 0015
+works wherever it is served; the STAC API makes them absolute from the request. Migration 0016
 turns the absolute ones an older seed wrote back into relative ones, and leaves providers' alone."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.factories import make_capture
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("orders.migrations.0015_capture_relative_quicklooks")
+migration = importlib.import_module("orders.migrations.0016_capture_relative_quicklooks")
 
 
 def test_seed_demo_stores_no_host_in_quicklook_urls_and_stac_builds_them_from_the_request(settings):

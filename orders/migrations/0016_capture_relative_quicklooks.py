@@ -38,6 +38,6 @@ def relative_quicklooks(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0014_series_event_kinds")]
+    dependencies = [("orders", "0015_capture_density_summary")]
 
     operations = [migrations.RunPython(relative_quicklooks, migrations.RunPython.noop)]
