@@ -1318,6 +1318,7 @@ def _temp_bytes() -> tuple[int, int]:
 
 
 STATS_WAIT_S = float(os.environ.get("BENCH_STATS_WAIT", "11"))
+_LAST_READING: tuple[dict[int, float], tuple[int, int]] | None = None
 
 
 def run_section(name: str, server: subprocess.Popen, fn, *args: Any) -> Any:
@@ -1325,13 +1326,17 @@ def run_section(name: str, server: subprocess.Popen, fn, *args: Any) -> Any:
     (waiting for idle backends to report theirs), recorded as a row of its own."""
     if ONLY and name not in ONLY:
         return None
-    time.sleep(STATS_WAIT_S)
-    rss_before, (files_before, temp_before) = _worker_rss(server), _temp_bytes()
+    global _LAST_READING
+    if _LAST_READING is None:  # the previous section's "after" is this one's "before"
+        time.sleep(STATS_WAIT_S)
+        _LAST_READING = (_worker_rss(server), _temp_bytes())
+    rss_before, (files_before, temp_before) = _LAST_READING
     try:
         return fn(*args)
     finally:
         time.sleep(STATS_WAIT_S)
         rss_after, (files_after, temp_after) = _worker_rss(server), _temp_bytes()
+        _LAST_READING = (rss_after, (files_after, temp_after))
         workers = ", ".join(
             f"{rss_before.get(pid, '—')} → {rss_after.get(pid, '—')}"
             for pid in sorted(set(rss_before) | set(rss_after))
