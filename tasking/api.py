@@ -25,7 +25,6 @@ from .models import CaptureFrequency, Feasibility, Sensor, TaskingTemplate
 from .schemas import params_validate, product_schema
 from .selectors import (
     decisions_pending,
-    pending_decision_count,
     quotation_list,
     sensor_list,
     study_list,
@@ -744,17 +743,24 @@ def decisions_pending_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]
     orders.approvals.list item shape, with `kind: "approval"`).
 
     Paging: `page` (0-based, as the reference defines it) or, cheaper on deep pages, `cursor`: the
-    `nextCursor` of the previous answer (null on the last page). Both read one SQL statement."""
+    `nextCursor` of the previous answer (null on the last page). Either way the page, its items'
+    data and `total` come from one SQL statement (`orders.inbox.decisions_page`)."""
     size, page, cursor = data["size"], data["page"], data.get("cursor") or None
     filters = {"workspace_id": data.get("workspaceId"), "kinds": data.get("kinds")}
     result = decisions_pending(
-        org=ctx.org, size=size, cursor=cursor, offset=page * size, with_groups=False, **filters
+        org=ctx.org,
+        size=size,
+        cursor=cursor,
+        offset=page * size,
+        with_groups=False,
+        with_total=True,
+        **filters,
     )
     return {
         "items": [_pending_out(r) for r in result.rows],
         "page": page,
         "size": size,
-        "total": pending_decision_count(org=ctx.org, **filters),
+        "total": result.total or 0,
         "nextCursor": result.next_cursor,
     }
 
