@@ -204,9 +204,10 @@ def test_the_page_is_one_statement_with_every_rows_payload_whatever_the_size_and
     for kw in ({"size": 4}, {"size": 50}, {"size": 10, "offset": 40}):
         n, (page, shown) = count_queries(lambda kw=kw: page_and_payload(**kw))
         counts.add(n)
-        assert page.total == 60 and [s[6] for s in shown] == [str(k[1]) for k in keys][kw.get("offset", 0) :][
-            : kw["size"]
-        ]
+        assert (
+            page.total == 60
+            and [s[6] for s in shown] == [str(k[1]) for k in keys][kw.get("offset", 0) :][: kw["size"]]
+        )
         studies = [s for s in shown if s[0] == "feasibility"]
         assert studies and all(s[5] == [0, 1, 2, 3, 4] for s in studies)
         assert all(s[3] == 1 and s[4] for s in shown)
