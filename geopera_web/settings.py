@@ -349,6 +349,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "tasking.tasks.expire_stale_decisions",
             "schedule": crontab(minute="*/5"),
         },
+        "tasking-advance-series": {
+            "task": "tasking.tasks.advance_series",
+            "schedule": env.float("TASKING_SERIES_SWEEP_SECONDS", default=60.0),
+        },
         "orders-poll-tasking-deliveries": {
             "task": "orders.tasks.poll_tasking_deliveries",
             "schedule": env.float("PROVIDER_POLL_SECONDS", default=30.0),
@@ -419,6 +423,11 @@ API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 # check) costs CPU per area per day of window (~13 ms each): above this many area-days a request is
 # refused with 422 saying the limit (e.g. 10 areas x 30 days = 300).
 TASKING_PREDICTION_MAX_FEATURE_DAYS = env.int("TASKING_PREDICTION_MAX_FEATURE_DAYS", default=300)
+# A recurring tasking request (tasking.series) has at most this many occurrences: above it, 422
+# naming `occurrences` / `recurUntil`. Each occurrence is ordered (its child order created and
+# charged) this many hours before its window opens.
+TASKING_SERIES_MAX_OCCURRENCES = env.int("TASKING_SERIES_MAX_OCCURRENCES", default=52)
+TASKING_SERIES_LEAD_HOURS = env.float("TASKING_SERIES_LEAD_HOURS", default=24.0)
 # Catalog search (catalog.search, catalog.search_stream, /stac/search): page size, stream length
 # and filter list lengths. Above them: 422 (API) / 400 (STAC, whose `limit` is capped, as STAC allows).
 CATALOG_SEARCH_MAX_LIMIT = env.int("CATALOG_SEARCH_MAX_LIMIT", default=500)
@@ -430,6 +439,9 @@ CATALOG_SEARCH_MAX_COLLECTIONS = env.int("CATALOG_SEARCH_MAX_COLLECTIONS", defau
 # than this carries a count grid (TILES_DENSITY_GRID × TILES_DENSITY_GRID cells) instead.
 TILES_MAX_FEATURES = env.int("TILES_MAX_FEATURES", default=1_000)
 TILES_DENSITY_GRID = env.int("TILES_DENSITY_GRID", default=16)
+# Crowded tiles up to z8 read their cells from the density summary (migration 0015) when only host
+# and collections filter; off, every tile counts its points live (the bench compares the two).
+TILES_DENSITY_SUMMARY = env.bool("TILES_DENSITY_SUMMARY", default=True)
 # Geometry (orders/geometry.py): vertices per AOI / search / clip geometry, counted before GEOS builds
 # it; features per FeatureCollection; vertices per footprint in catalog imports and delivery uploads.
 GEOMETRY_MAX_VERTICES = env.int("GEOMETRY_MAX_VERTICES", default=10_000)
