@@ -10,7 +10,14 @@ from typing import Any
 
 from rest_framework import serializers
 
-from geopera_web.api.fields import PatternField, SettingBoundsMixin, comma_separated_field, page_field
+from geopera_web.api.fields import (
+    PAGE_SIZE_BOUNDS,
+    PAGE_SIZE_HELP,
+    PatternField,
+    SettingBoundsMixin,
+    comma_separated_field,
+    page_field,
+)
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, NotFound
@@ -25,7 +32,6 @@ from .models import CaptureFrequency, Feasibility, Sensor, TaskingTemplate
 from .schemas import params_validate, product_schema
 from .selectors import (
     decisions_pending,
-    pending_decision_count,
     quotation_list,
     sensor_list,
     study_list,
@@ -384,19 +390,23 @@ class TaskingEstimateOutput(serializers.Serializer):
     totalCredits = serializers.IntegerField()  # noqa: N815
 
 
-class StudiesListInput(serializers.Serializer):
+class StudiesListInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = PAGE_SIZE_BOUNDS
+
     id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     orderId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     decision = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     page = page_field()
-    size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
+    size = serializers.IntegerField(required=False, default=20, min_value=1, help_text=PAGE_SIZE_HELP)
 
 
-class DecisionsPendingInput(serializers.Serializer):
+class DecisionsPendingInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = PAGE_SIZE_BOUNDS
+
     workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     page = page_field()
-    size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
+    size = serializers.IntegerField(required=False, default=20, min_value=1, help_text=PAGE_SIZE_HELP)
     kinds = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # see __init__
     cursor = PatternField(
         CURSOR_PATTERN,
@@ -744,17 +754,24 @@ def decisions_pending_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]
     orders.approvals.list item shape, with `kind: "approval"`).
 
     Paging: `page` (0-based, as the reference defines it) or, cheaper on deep pages, `cursor`: the
-    `nextCursor` of the previous answer (null on the last page). Both read one SQL statement."""
+    `nextCursor` of the previous answer (null on the last page). Either way the page, its items'
+    data and `total` come from one SQL statement (`orders.inbox.decisions_page`)."""
     size, page, cursor = data["size"], data["page"], data.get("cursor") or None
     filters = {"workspace_id": data.get("workspaceId"), "kinds": data.get("kinds")}
     result = decisions_pending(
-        org=ctx.org, size=size, cursor=cursor, offset=page * size, with_groups=False, **filters
+        org=ctx.org,
+        size=size,
+        cursor=cursor,
+        offset=page * size,
+        with_groups=False,
+        with_total=True,
+        **filters,
     )
     return {
         "items": [_pending_out(r) for r in result.rows],
         "page": page,
         "size": size,
-        "total": pending_decision_count(org=ctx.org, **filters),
+        "total": result.total or 0,
         "nextCursor": result.next_cursor,
     }
 
