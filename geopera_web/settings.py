@@ -445,6 +445,8 @@ AOI_UPLOAD_MAX_ZIP_RATIO = env.int("AOI_UPLOAD_MAX_ZIP_RATIO", default=100)
 DELIVERY_UPLOAD_MAX_BYTES = env.int("DELIVERY_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 # billing.credits.transactions / billing.invoices.list page size.
 BILLING_PAGE_MAX_LIMIT = env.int("BILLING_PAGE_MAX_LIMIT", default=200)
+# Saved-search watches an organization keeps.
+WATCHES_PER_ORG_MAX = env.int("WATCHES_PER_ORG_MAX", default=500)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
 # oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
 # instead of Django's bare 400 at 2.5 MB.
