@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from geopera_web.api.problems import is_api_path
+from geopera_web.api.problems import database_unavailable_response, is_api_path
+from geopera_web.db.availability import is_database_unavailable
 from geopera_web.errors import ApplicationError
 
 
@@ -18,7 +19,11 @@ class PageErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if is_api_path(request.path) or not isinstance(exc, ApplicationError):
+        if is_api_path(request.path):
+            return None
+        if is_database_unavailable(exc):
+            return database_unavailable_response(request)
+        if not isinstance(exc, ApplicationError):
             return None
         context = {"error": exc}
         if getattr(request, "htmx", False):

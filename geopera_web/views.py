@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from geopera_web.accounts.decorators import org_required
-from geopera_web.api.problems import is_api_path, problem_response
+from geopera_web.api.problems import database_unavailable_response, is_api_path, problem_response
 from geopera_web.billing.selectors import ledger_list
+from geopera_web.db.availability import is_database_unavailable
 
 from .dashboard import dashboard_panels
 
@@ -46,6 +49,12 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception (one raised by a middleware too, e.g. the
+    # session or membership look-up before any view): a database that refuses connections is a
+    # 503 with Retry-After, not a 500.
+    exc = sys.exc_info()[1]
+    if exc is not None and is_database_unavailable(exc):
+        return database_unavailable_response(request)
     if is_api_path(request.path):
         return problem_response(
             status=500,

@@ -21,9 +21,9 @@ from geopera_web.errors import Conflict
 from geopera_web.events.notifications import order_watch_state
 
 from .coverage.selectors import coverage_summary_for_orders
-from .fulfilment.selectors import delivered_captures_list
+from .fulfilment.selectors import delivered_asset_links
 from .lineage.graph import order_lineage_outline
-from .models import DeliveredCapture, Order, OrderType
+from .models import Order, OrderType
 from .selectors import order_events, order_filters_parse, order_get, order_get_detail, order_search
 from .services import (
     order_cancel,
@@ -88,15 +88,7 @@ ACQUIRING = (Order.Status.ACTIVE, Order.Status.FULFILLED, Order.Status.PARTIALLY
 def _detail_context(request: HttpRequest, order: Order) -> dict:
     groups = list(order.groups.all())
     # Deliveries are DeliveredCaptures for every order type (one per scene, with STAC assets).
-    assets = [
-        {
-            "capture_id": d.scene_id,
-            "href": (d.assets.get("visual") or next(iter(d.assets.values()), {})).get("href", ""),
-        }
-        for d in delivered_captures_list(org=request.org, order_id=order.pk)
-        .filter(status=DeliveredCapture.Status.DELIVERED)
-        .order_by("acquired_at", "scene_id")
-    ]
+    assets = delivered_asset_links(order=order)
     lineage = order_lineage_outline(org=request.org, order_id=order.pk)
     timeline_ctx = timeline_context_for(
         order=order, show_money=request.membership.role == "admin", lineage=lineage

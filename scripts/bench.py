@@ -36,7 +36,8 @@ DECISIONS = int(os.environ.get("BENCH_DECISIONS", "10000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 STREAM_ITEMS = int(os.environ.get("BENCH_STREAM_ITEMS", "20000"))
-# Which measurements to run (comma-separated; default all): inbox, search, stream, estimate, tiles.
+# Which measurements to run (comma-separated; default all): inbox, search, stream, estimate, tiles,
+# coverage, deliveries.
 ONLY = {s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()}
 DB_URL = f"postgis://geopera:geopera@127.0.0.1:5432/{DB}"
 
@@ -222,6 +223,136 @@ def seed_decisions() -> dict[str, Any]:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return {"org": org, "token": token, "session": session.session_key}
+
+
+# --- a tasking order with a large AOI and many deliveries (coverage and deliveries sections) ------
+
+LARGE_FOOTPRINTS = int(os.environ.get("BENCH_FOOTPRINTS", "1000"))
+LARGE_ORDER_NAME = "Bench large AOI order"
+# ≈500 × 500 km over inland Australia (4.497° of latitude; 4.956° of longitude at 25° S).
+LARGE_AOI_BBOX = (131.522, -27.2485, 136.478, -22.7515)
+
+
+def _large_footprints(n: int) -> list[tuple[str, Any]]:
+    """`n` deterministic footprints: rotated 0.12° × 0.30° strips (≈12 × 33 km) scattered over the
+    AOI and a margin around it, so some stick out of it and many overlap (≈80 % covered)."""
+    import math
+    import random
+
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    rng = random.Random(11)
+    x0, y0, x1, y1 = LARGE_AOI_BBOX
+    out = []
+    for i in range(n):
+        cx, cy = rng.uniform(x0 - 0.2, x1 + 0.2), rng.uniform(y0 - 0.2, y1 + 0.2)
+        theta = math.radians(rng.uniform(-12, 12))
+        hw, hl = 0.06, 0.15
+        corners = [(-hw, -hl), (hw, -hl), (hw, hl), (-hw, hl)]
+        ring = [
+            (
+                cx + dx * math.cos(theta) - dy * math.sin(theta),
+                cy + dx * math.sin(theta) + dy * math.cos(theta),
+            )
+            for dx, dy in corners
+        ]
+        out.append((f"BENCH-L-{i:05d}", MultiPolygon(Polygon([*ring, ring[0]]), srid=4326)))
+    return out
+
+
+def seed_large_order(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The org's ACTIVE tasking order with one ≈500 × 500 km AOI, an authorized charge and
+    LARGE_FOOTPRINTS delivered captures in batches of 10 (with their delivery events), then one
+    coverage recompute; only what is missing is written."""
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+    from django.db import transaction
+    from django.utils import timezone
+
+    from geopera_web.billing.services import charge_authorize, wallet_topup
+    from orders.coverage.services import coverage_recompute
+    from orders.events import event_delivery_received
+    from orders.fulfilment.models import DeliveredCapture, DeliveryBatch
+    from orders.models import DataProduct, Order, OrderGroup, OrderType
+    from orders.services import order_transition
+
+    org = ctx["org"]
+    order = Order.objects.filter(org=org, display_name=LARGE_ORDER_NAME).first()
+    if order is None:
+        log("seeding the large-AOI tasking order")
+        product = DataProduct.objects.filter(order_type=OrderType.TASKING).order_by("id").first()
+        now = timezone.now()
+        with transaction.atomic():
+            order = Order.objects.create(
+                org=org,
+                workspace=org.workspaces.order_by("created_at").first(),
+                order_type=OrderType.TASKING,
+                status=Order.Status.PENDING,
+                display_name=LARGE_ORDER_NAME,
+                data_product=product,
+                billing_mode=org.billing_mode,
+                total_credits=5_000_000,
+                params={
+                    "acquisitionStart": (now - timedelta(days=30)).isoformat().replace("+00:00", "Z"),
+                    "acquisitionEnd": (now + timedelta(days=300)).isoformat().replace("+00:00", "Z"),
+                },
+            )
+            OrderGroup.objects.create(
+                order=order,
+                position=0,
+                name="AOI 500 × 500 km",
+                data_product=product,
+                geometry=MultiPolygon(Polygon.from_bbox(LARGE_AOI_BBOX), srid=4326),
+                area_km2=250_000.0,
+                billed_area_km2=250_000.0,
+                credits=5_000_000,
+            )
+            wallet_topup(org=org, credits=5_000_000, memo="bench")
+            order.charge = charge_authorize(org=org, credits=5_000_000, reference=f"order:{order.pk}")
+            order.save(update_fields=["charge"])
+            order_transition(order=order, to=Order.Status.ACTIVE, message="Bench: quotation accepted.")
+    group = order.groups.get()
+    have = set(DeliveredCapture.objects.filter(order=order).values_list("scene_id", flat=True))
+    missing = [(s, fp) for s, fp in _large_footprints(LARGE_FOOTPRINTS) if s not in have]
+    if missing:
+        log(f"seeding deliveries: {len(have):,} present, {LARGE_FOOTPRINTS:,} wanted")
+        now = timezone.now()
+        with transaction.atomic():
+            for start in range(0, len(missing), 10):
+                chunk = missing[start : start + 10]
+                ref = f"bench-batch-{chunk[0][0]}"
+                batch = DeliveryBatch.objects.create(order=order, ref=ref, provider="bench", received_at=now)
+                DeliveredCapture.objects.bulk_create(
+                    [
+                        DeliveredCapture(
+                            order=order,
+                            group=group,
+                            batch=batch,
+                            scene_id=scene,
+                            footprint=fp,
+                            acquired_at=now - timedelta(hours=1 + start),
+                            delivered_at=now,
+                            cloud_cover=5.0,
+                            assets={
+                                "visual": {
+                                    "href": f"https://assets.bench.test/{scene}/visual.tif",
+                                    "type": "image/tiff; application=geotiff",
+                                    "roles": ["visual"],
+                                }
+                            },
+                            properties={"platform": "bench-sat", "gsd": 0.5},
+                        )
+                        for scene, fp in chunk
+                    ]
+                )
+                event_delivery_received(
+                    order=order, actor=None, batch_ref=ref, delivered=len(chunk), failed=0
+                )
+        from django.db import connection
+
+        with connection.cursor() as c:
+            c.execute("ANALYZE orders_deliveredcapture")
+        coverage_recompute(order_id=order.pk)
+    return {"order": order, "group": group}
 
 
 # --- the server and the client ------------------------------------------------------------------
@@ -713,6 +844,239 @@ def bench_tiles(ctx: dict[str, Any]) -> None:
     )
 
 
+NAIVE_COVERAGE_SQL = """
+SELECT ST_AsEWKB(r), ST_Area(r::geography) / 1e6
+FROM (
+    SELECT ST_Difference(
+        g.geometry,
+        (SELECT ST_Union(d.footprint) FROM orders_deliveredcapture d
+         WHERE d.order_id = g.order_id AND d.status = 'delivered' AND ST_Intersects(d.footprint, g.geometry))
+    ) AS r
+    FROM orders_ordergroup g WHERE g.id = %s
+) s
+"""
+
+
+def bench_coverage(ctx: dict[str, Any]) -> None:
+    """The per-AOI covered-vs-remainder compute (orders.coverage.calculations) on the large AOI,
+    against the naive ST_Difference(aoi, ST_Union(all)) measured in the same run; its figures
+    checked against the independent shapely + pyproj computation of tests/coverage_reference.py;
+    and a recompute with nothing new (the fingerprint only)."""
+    from django.db import transaction
+
+    from orders.coverage.calculations import compute_group_coverage
+    from orders.coverage.services import coverage_recompute
+    from orders.fulfilment.models import DeliveredCapture
+    from tests.coverage_reference import independent
+
+    order, group = ctx["large"]["order"], ctx["large"]["group"]
+    n = DeliveredCapture.objects.filter(order=order, status="delivered").count()
+
+    def product() -> None:
+        compute_group_coverage(order_id=order.pk, group_ids=[group.pk])
+
+    ref = stats(timed(sql_timer(NAIVE_COVERAGE_SQL, [group.pk])))
+    prod = stats(timed(product))
+    (cov,) = compute_group_coverage(order_id=order.pk, group_ids=[group.pk])
+    footprints = [
+        fp.wkt
+        for fp in DeliveredCapture.objects.filter(order=order, status="delivered").values_list(
+            "footprint", flat=True
+        )
+    ]
+    req, covered, remainder = independent(group.geometry.wkt, footprints)
+    error = max(
+        abs(cov.requested_km2 - req), abs(cov.covered_km2 - covered), abs(cov.remainder_km2 - remainder)
+    )
+    record(
+        f"coverage compute, {req:,.0f} km² AOI, {n:,} footprints",
+        prod,
+        ref,
+        "the naive ST_Difference(aoi, ST_Union(all))",
+        note=f"{cov.percent:.1f} % covered; off the shapely + pyproj figures by {error / req:.1e} of the AOI area",
+    )
+    ROWS[-1]["correctness"] = {
+        "requested_km2": [cov.requested_km2, req],
+        "covered_km2": [cov.covered_km2, covered],
+        "remainder_km2": [cov.remainder_km2, remainder],
+        "max_error_of_aoi": error / req,
+    }
+
+    def unchanged() -> None:
+        with transaction.atomic():
+            if coverage_recompute(order_id=order.pk):
+                raise RuntimeError("a recompute with nothing new wrote a snapshot")
+
+    record(
+        "coverage recompute, nothing new (fingerprint only)",
+        stats(timed(unchanged)),
+        prod,
+        "the compute",
+    )
+
+
+def _count_queries(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> int:
+    """Queries one request runs, counted in this process through Django's test client (the same
+    views and middleware gunicorn runs)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(
+        HTTP_HOST="127.0.0.1",
+        **{
+            f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in (headers or {}).items()
+            if k.lower() != "cookie"
+        },
+    )
+    for k, v in (headers or {}).items():
+        if k.lower() == "cookie":
+            name, _, value = v.partition("=")
+            client.cookies[name] = value
+    with CaptureQueriesContext(connection) as q:
+        if method == "GET":
+            resp = client.get(path)
+        else:
+            resp = client.post(path, data=json.dumps(body), content_type="application/json")
+    if resp.status_code >= 400:
+        raise RuntimeError(f"{method} {path} -> {resp.status_code} (in process)")
+    return len(q.captured_queries)
+
+
+def bench_deliveries(ctx: dict[str, Any]) -> None:
+    """A tasking order with a ≈500 × 500 km AOI and its deliveries: the order page, orders.get and
+    orders.list_assets through gunicorn, with the queries each runs, against the SQL they stand on."""
+    from orders.fulfilment.models import DeliveredCapture
+
+    order = ctx["large"]["order"]
+    n = DeliveredCapture.objects.filter(order=order).count()
+    api = {"Authorization": f"Bearer {ctx['token']}"}
+    cookie = {"Cookie": f"sessionid={ctx['session']}"}
+    body = {"order_id": str(order.pk)}
+    # What each stands on, one statement each: the order with its AOIs as GeoJSON; its delivered
+    # rows as STAC needs them (GeoJSON footprint and bbox, assets, properties); the page's asset list.
+    order_sql = (
+        "SELECT o.*, (SELECT json_agg(json_build_object('id', g.id, 'credits', g.credits, 'geometry', "
+        "ST_AsGeoJSON(g.geometry)::json) ORDER BY g.position) FROM orders_ordergroup g WHERE g.order_id = o.id) "
+        "FROM orders_order o WHERE o.id = %s AND o.org_id = %s"
+    )
+    assets_sql = (
+        "SELECT d.scene_id, ST_AsGeoJSON(d.footprint), Box2D(d.footprint)::text, d.assets, d.properties, "
+        "d.acquired_at, d.delivered_at, d.cloud_cover, d.group_id, g.name "
+        "FROM orders_deliveredcapture d JOIN orders_ordergroup g ON g.id = d.group_id "
+        "WHERE d.order_id = %s AND d.status = 'delivered' ORDER BY d.acquired_at, d.scene_id"
+    )
+    page_sql = (
+        "SELECT d.scene_id, d.assets -> 'visual' ->> 'href' FROM orders_deliveredcapture d "
+        "WHERE d.order_id = %s AND d.status = 'delivered' ORDER BY d.acquired_at, d.scene_id"
+    )
+    ref_order = stats(timed(sql_timer(order_sql, [order.pk, ctx["org"].pk])))
+    ref_assets = stats(timed(sql_timer(assets_sql, [order.pk])))
+    ref_page = stats(timed(sql_timer(page_sql, [order.pk])))
+    cases = [
+        (
+            "order page /orders/<id>/",
+            "GET",
+            f"/orders/{order.pk}/",
+            None,
+            cookie,
+            ref_page,
+            "its asset-list SQL",
+        ),
+        ("orders.get", "POST", "/v1/op/orders.get", body, api, ref_order, "the order + AOIs SQL"),
+        (
+            "orders.list_assets",
+            "POST",
+            "/v1/op/orders.list_assets",
+            body,
+            api,
+            ref_assets,
+            "its delivered-rows SQL",
+        ),
+    ]
+    for what, method, path, payload, headers, ref, ref_name in cases:
+        queries = _count_queries(method, path, payload, headers)
+        prod = stats(timed(lambda m=method, p=path, b=payload, h=headers: request(m, p, b, h)))
+        _, data = request(method, path, payload, headers)
+        record(
+            f"{what}, {n:,} deliveries",
+            prod,
+            ref,
+            ref_name,
+            note=f"{queries} queries, {len(data):,} B",
+        )
+        ROWS[-1]["queries"] = queries
+
+
+# --- memory: the web workers and PostgreSQL, per section ----------------------------------------
+
+
+def _worker_rss(server: subprocess.Popen) -> dict[int, float]:
+    """{pid: RSS in MB} of each gunicorn worker (the master's children)."""
+    out: dict[int, float] = {}
+    try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    except OSError:
+        return out
+    for pid in children:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out[int(pid)] = round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            continue
+    return out
+
+
+def _temp_bytes() -> tuple[int, int]:
+    """(temp_files, temp_bytes) of the bench database in pg_stat_database. Backends report their
+    statistics when idle at most every few seconds, so the caller waits before reading."""
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("SELECT pg_stat_clear_snapshot()")
+        c.execute("SELECT temp_files, temp_bytes FROM pg_stat_database WHERE datname = current_database()")
+        files, size = c.fetchone()
+    return int(files), int(size)
+
+
+STATS_WAIT_S = float(os.environ.get("BENCH_STATS_WAIT", "11"))
+
+
+def run_section(name: str, server: subprocess.Popen, fn, *args: Any) -> Any:
+    """Run one section between two readings of the workers' RSS and of PostgreSQL's temp files
+    (waiting for idle backends to report theirs), recorded as a row of its own."""
+    if ONLY and name not in ONLY:
+        return None
+    time.sleep(STATS_WAIT_S)
+    rss_before, (files_before, temp_before) = _worker_rss(server), _temp_bytes()
+    try:
+        return fn(*args)
+    finally:
+        time.sleep(STATS_WAIT_S)
+        rss_after, (files_after, temp_after) = _worker_rss(server), _temp_bytes()
+        workers = ", ".join(
+            f"{rss_before.get(pid, '—')} → {rss_after.get(pid, '—')}"
+            for pid in sorted(set(rss_before) | set(rss_after))
+        )
+        temp = temp_after - temp_before
+        ROWS.append(
+            {
+                "what": f"memory, section {name}",
+                "note": f"workers RSS {workers} MB; PostgreSQL temp files +{files_after - files_before} ({temp / 1e6:,.1f} MB)",
+                "ratio": None,
+                "memory": {
+                    "worker_rss_mb_before": rss_before,
+                    "worker_rss_mb_after": rss_after,
+                    "pg_temp_files": files_after - files_before,
+                    "pg_temp_bytes": temp,
+                },
+            }
+        )
+        log(f"section {name}: {ROWS[-1]['note']}")
+
+
 def print_table() -> None:
     print()
     print("| what | product median / p95 (ms) | reference median / p95 (ms) | reference | ratio |")
@@ -741,19 +1105,18 @@ def main() -> None:
     django.setup()
     n_captures = seed_captures()
     ctx = seed_decisions()
+    if not ONLY or {"coverage", "deliveries"} & ONLY:
+        ctx["large"] = seed_large_order(ctx)
     server = start_server()
     extra: dict[str, Any] = {}
     try:
-        if not ONLY or "inbox" in ONLY:
-            bench_inbox(ctx)
-        if not ONLY or "search" in ONLY:
-            extra = bench_search(ctx)
-        if not ONLY or "stream" in ONLY:
-            bench_stream(ctx)
-        if not ONLY or "estimate" in ONLY:
-            bench_estimate(ctx)
-        if not ONLY or "tiles" in ONLY:
-            bench_tiles(ctx)
+        run_section("inbox", server, bench_inbox, ctx)
+        extra = run_section("search", server, bench_search, ctx) or {}
+        run_section("stream", server, bench_stream, ctx)
+        run_section("estimate", server, bench_estimate, ctx)
+        run_section("tiles", server, bench_tiles, ctx)
+        run_section("coverage", server, bench_coverage, ctx)
+        run_section("deliveries", server, bench_deliveries, ctx)
     finally:
         server.terminate()
         server.wait(timeout=30)

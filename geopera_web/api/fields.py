@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any, ClassVar
 
@@ -70,9 +71,16 @@ class JSONSchemaField(serializers.JSONField):
     what: ClassVar[str] = "a JSON value of the documented shape"
 
     def to_internal_value(self, data: Any) -> Any:
-        error = best_match(_validator(type(self)).iter_errors(data))
-        if error is not None:
-            raise serializers.ValidationError(f"Must be {self.what}: {self.explain(data, error)}")
+        # A list's child field is one instance for every item: a cart clipped to one AOI repeats
+        # the same geometry hundreds of times, so each distinct value is validated once (the
+        # schema walk costs far more than writing the value out as a key).
+        key = json.dumps(data, sort_keys=True, default=str)
+        verdicts = self.__dict__.setdefault("_verdicts", {})
+        if key not in verdicts:
+            error = best_match(_validator(type(self)).iter_errors(data))
+            verdicts[key] = None if error is None else f"Must be {self.what}: {self.explain(data, error)}"
+        if verdicts[key] is not None:
+            raise serializers.ValidationError(verdicts[key])
         return super().to_internal_value(data)
 
     def explain(self, data: Any, error: Any) -> str:

@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import exceptions as drf
 
+from geopera_web.db.availability import DATABASE_RETRY_AFTER_SECONDS, is_database_unavailable
 from geopera_web.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,27 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
     return None
 
 
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 + Retry-After while the database refuses connections: problem+json under /v1 and
+    /stac, a plain page (rendered without the request: no context processor may query the
+    database) elsewhere."""
+    if is_api_path(request.path):
+        response = problem_response(
+            status=503,
+            title="Service Unavailable",
+            slug="service-unavailable",
+            instance=request.path,
+            detail="The service is briefly unavailable (its database is not reachable). Nothing was "
+            "changed; retry after the number of seconds in Retry-After.",
+        )
+    else:
+        from django.template.loader import render_to_string
+
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def is_api_path(path: str) -> bool:
     return path.startswith(("/v1/", "/stac"))
 
@@ -172,6 +194,9 @@ class ApiProblemMiddleware:
             return problem_response(
                 status=404, title="Not Found", detail="Not found.", slug="not-found", instance=request.path
             )
+        if is_database_unavailable(exc):
+            logger.warning("Database unavailable on %s: %s", request.path, exc)
+            return database_unavailable_response(request)
         logger.exception("Unhandled error on %s", request.path)
         return problem_response(
             status=500,

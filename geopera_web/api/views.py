@@ -122,9 +122,11 @@ class OperationView(APIView):
                     }
                 ]
             )
-        refused = self.refuse_bad_strings(data)
-        if refused is not None:
-            return refused
+        if not all(issubclass(p, jsonbounds.BoundedJSONParser) for p in self.parser_classes):
+            # BoundedJSONParser checked every string while parsing; another parser did not.
+            refused = self.refuse_bad_strings(data)
+            if refused is not None:
+                return refused
         validated: dict[str, Any] = data
         if op.input is not None:
             # JSON bodies are held to the document's types (a form-encoded body is all strings);

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
-from geopera_web.api.fields import page_field
+from geopera_web.api.fields import SettingBoundsMixin, page_field
 from geopera_web.api.openapi import NON_BLANK_STRING
 from geopera_web.api.registry import Effect, OpContext, operation
 
@@ -73,9 +73,15 @@ class PolicyGetInput(serializers.Serializer):
     pass
 
 
-class PolicyUpdateInput(serializers.Serializer):
+class PolicyUpdateInput(SettingBoundsMixin, serializers.Serializer):
     """The organization row (no `workspaceId`) or a workspace row. A monthly budget is per workspace:
     `monthlyBudgetCredits` (not null) needs a non-blank `workspaceId`."""
+
+    # The largest credit figure a person may type (CREDITS_MAX), read when the input is built.
+    setting_bounds = {
+        "approvalThresholdCredits": {"max_value": "CREDITS_MAX"},
+        "monthlyBudgetCredits": {"max_value": "CREDITS_MAX"},
+    }
 
     # spend_policy_update's rule, as the document states it: no budget, or a budget and a workspace.
     openapi_schema_extra: ClassVar[dict[str, Any]] = {
@@ -96,10 +102,16 @@ class PolicyUpdateInput(serializers.Serializer):
         help_text="Omit for the organization row.",
     )
     approvalThresholdCredits = serializers.IntegerField(  # noqa: N815
-        required=False, allow_null=True, min_value=0, max_value=10**12
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="At most {max_value} credits (CREDITS_MAX).",
     )
     monthlyBudgetCredits = serializers.IntegerField(  # noqa: N815
-        required=False, allow_null=True, min_value=0, max_value=10**12, help_text="Workspace rows only."
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="Workspace rows only; at most {max_value} credits (CREDITS_MAX).",
     )
     approvalTtlHours = serializers.IntegerField(  # noqa: N815
         required=False, allow_null=True, min_value=1, max_value=720, help_text="Organization row only."

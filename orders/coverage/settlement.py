@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models import CoverageSnapshot, Order, OrderGroup
-from .calculations import compute_group_coverage
+from .calculations import compute_group_coverage, group_fingerprints
 
 
 @dataclass(frozen=True)
@@ -136,13 +136,24 @@ def coverage_from_snapshots(snapshots: dict[Any, CoverageSnapshot]) -> dict[Any,
 
 
 def coverage_now(order: Order) -> dict[Any, AoiCoverage]:
-    """Each AOI's coverage from the deliveries committed now (computed, not read from snapshots,
-    which a recompute queued by the last delivery may not have written yet)."""
-    group_ids = list(order.groups.values_list("id", flat=True))
-    return {
+    """Each AOI's coverage from the deliveries committed now. An AOI whose latest snapshot has the
+    fingerprint of its inputs now (same AOI, same delivered footprints, same algorithm) takes that
+    snapshot's figures, which are what computing again would give; the others (a recompute queued
+    by the last delivery may not have run yet) are computed. Three queries when all are current."""
+    prints = group_fingerprints(order_id=order.pk)
+    latest = (
+        CoverageSnapshot.objects.filter(order=order)
+        .order_by("group_id", "-computed_at", "-id")
+        .distinct("group_id")
+        .values_list("group_id", "fingerprint", "requested_km2", "covered_km2", "remainder_km2")
+    )
+    out = {gid: AoiCoverage(req, cov, rem) for gid, fp, req, cov, rem in latest if prints.get(gid) == fp}
+    stale = [gid for gid in prints if gid not in out]
+    out |= {
         c.group_id: AoiCoverage(c.requested_km2, c.covered_km2, c.remainder_km2)
-        for c in compute_group_coverage(order_id=order.pk, group_ids=group_ids)
+        for c in compute_group_coverage(order_id=order.pk, group_ids=stale)
     }
+    return out
 
 
 def settlement_now(order: Order, *, authorized_credits: int | None = None) -> Settlement:

@@ -118,3 +118,61 @@ def test_estimate_runs_in_constant_queries(product, django_assert_max_num_querie
     # The footprints never travel to Python: the lookup reads ids, dates and products only.
     lookup = queries.captured_queries[0]["sql"]
     assert "orders_capture" in lookup and "footprint" not in lookup
+
+
+def _capture_statements(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "orders_capture" in q["sql"]]
+
+
+def test_estimate_request_prices_in_two_statements_with_clip_and_split(product, api_operator):
+    """The whole request: authentication's fixed cost, then the pricing work in at most two
+    statements (the capture lookup and the group union), whatever the cart's size."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ids = [
+        make_priced_capture(product=product, bounds=(151 + i * 0.01, -34, 151.03 + i * 0.01, -33.97)).scene_id
+        for i in range(25)
+    ]
+    clip = geojson_box(150, -35, 152, -33)
+    with CaptureQueriesContext(connection) as queries:
+        response = api_operator.post(
+            "orders.archive.estimate",
+            {"captures": [{"id": i, "geometry": clip} for i in ids], "splitByDate": True},
+        )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert not body["errors"] and sum(len(g["captures"]) for g in body["groups"]) == 25
+    assert len(_capture_statements(queries)) <= 2
+    pricing = [q for q in queries.captured_queries if "orders_" in q["sql"]]
+    assert len(pricing) <= 2, [q["sql"][:80] for q in pricing]
+
+
+def test_estimate_same_invalid_geometry_is_refused_for_every_capture(sydney_captures, api_operator):
+    """Each distinct geometry is schema-checked once per request; a repeated bad one is still
+    reported at every position that holds it."""
+    bad = {"type": "Polygon", "coordinates": [[[151.1, -33.9], [151.2, -33.9]]]}  # ring of 2 positions
+    response = api_operator.post(
+        "orders.archive.estimate",
+        {"captures": [{"id": "SYD-A", "geometry": bad}, {"id": "SYD-B"}, {"id": "SYD-A", "geometry": bad}]},
+    )
+    assert response.status_code == 422, response.content
+    locs = [d["loc"] for d in response.json()["detail"]]
+    assert ["body", "captures", 0, "geometry"] in locs
+    assert ["body", "captures", 2, "geometry"] in locs
+    assert not any(loc[:3] == ["body", "captures", 1] for loc in locs)
+
+
+def test_estimate_reads_captures_as_the_serializer_does(sydney_captures, api_operator):
+    """A cart of clean items is read without a serializer per item; an item the fast path does not
+    take (an id with surrounding spaces, which the serializer trims) is priced the same."""
+    clean = api_operator.post("orders.archive.estimate", {"captures": [{"id": "SYD-A"}, {"id": "SYD-B"}]})
+    spaced = api_operator.post(
+        "orders.archive.estimate", {"captures": [{"id": " SYD-A "}, {"id": "SYD-B", "geometry": None}]}
+    )
+    assert clean.status_code == spaced.status_code == 200, spaced.content
+    assert clean.json() == spaced.json()
+    assert clean.json()["groups"][0]["captures"] == ["SYD-A", "SYD-B"]
+    blank = api_operator.post("orders.archive.estimate", {"captures": [{"id": ""}]})
+    assert blank.status_code == 422
+    assert ["body", "captures", 0, "id"] in [d["loc"] for d in blank.json()["detail"]]
