@@ -105,7 +105,11 @@ TEMPLATES = [
                 "geopera_web.accounts.context_processors.navigation",
             ],
             # {% partialdef %} everywhere without a {% load %} (built into Django 6; a package on 5.2).
-            "builtins": ["template_partials.templatetags.partials", "geopera_web.safe_urls"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "geopera_web.safe_urls",
+                "geopera_web.areas",
+            ],
         },
     },
 ]
@@ -345,6 +349,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "tasking.tasks.expire_stale_decisions",
             "schedule": crontab(minute="*/5"),
         },
+        "tasking-advance-series": {
+            "task": "tasking.tasks.advance_series",
+            "schedule": env.float("TASKING_SERIES_SWEEP_SECONDS", default=60.0),
+        },
         "orders-poll-tasking-deliveries": {
             "task": "orders.tasks.poll_tasking_deliveries",
             "schedule": env.float("PROVIDER_POLL_SECONDS", default=30.0),
@@ -415,6 +423,11 @@ API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 # check) costs CPU per area per day of window (~13 ms each): above this many area-days a request is
 # refused with 422 saying the limit (e.g. 10 areas x 30 days = 300).
 TASKING_PREDICTION_MAX_FEATURE_DAYS = env.int("TASKING_PREDICTION_MAX_FEATURE_DAYS", default=300)
+# A recurring tasking request (tasking.series) has at most this many occurrences: above it, 422
+# naming `occurrences` / `recurUntil`. Each occurrence is ordered (its child order created and
+# charged) this many hours before its window opens.
+TASKING_SERIES_MAX_OCCURRENCES = env.int("TASKING_SERIES_MAX_OCCURRENCES", default=52)
+TASKING_SERIES_LEAD_HOURS = env.float("TASKING_SERIES_LEAD_HOURS", default=24.0)
 # Catalog search (catalog.search, catalog.search_stream, /stac/search): page size, stream length
 # and filter list lengths. Above them: 422 (API) / 400 (STAC, whose `limit` is capped, as STAC allows).
 CATALOG_SEARCH_MAX_LIMIT = env.int("CATALOG_SEARCH_MAX_LIMIT", default=500)
@@ -445,8 +458,37 @@ AOI_UPLOAD_MAX_ZIP_RATIO = env.int("AOI_UPLOAD_MAX_ZIP_RATIO", default=100)
 DELIVERY_UPLOAD_MAX_BYTES = env.int("DELIVERY_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 # billing.credits.transactions / billing.invoices.list page size.
 BILLING_PAGE_MAX_LIMIT = env.int("BILLING_PAGE_MAX_LIMIT", default=200)
-# Saved-search watches an organization keeps.
-WATCHES_PER_ORG_MAX = env.int("WATCHES_PER_ORG_MAX", default=500)
+# billing.credits.transactions `offset`.
+BILLING_PAGE_MAX_OFFSET = env.int("BILLING_PAGE_MAX_OFFSET", default=10_000_000)
+# The 0-based `page` of every paged list operation (PostgreSQL's OFFSET is a bigint: a page beyond
+# any real listing is a 422, never a 500).
+API_MAX_PAGE_NUMBER = env.int("API_MAX_PAGE_NUMBER", default=1_000_000)
+# orders.list page size (a larger `size` is capped to it).
+ORDERS_PAGE_MAX_SIZE = env.int("ORDERS_PAGE_MAX_SIZE", default=100)
+# Captures in one cart / one archive estimate or placement (also what opening a watch alert adds).
+CART_MAX_CAPTURES = env.int("CART_MAX_CAPTURES", default=500)
+# Tags per order and characters per tag (placement, drafts, orders.update).
+ORDER_MAX_TAGS = env.int("ORDER_MAX_TAGS", default=50)
+ORDER_TAG_MAX_CHARS = env.int("ORDER_TAG_MAX_CHARS", default=60)
+# A CQL2 `filter` (catalog.search, /stac/search): its size as JSON or text, and values of one IN.
+STAC_FILTER_MAX_CHARS = env.int("STAC_FILTER_MAX_CHARS", default=20_000)
+STAC_FILTER_MAX_IN_VALUES = env.int("STAC_FILTER_MAX_IN_VALUES", default=500)
+# Catalog counts are exact when the planner expects at most this many rows, estimated above.
+CATALOG_EXACT_COUNT_MAX = env.int("CATALOG_EXACT_COUNT_MAX", default=50_000)
+# Area of an uploaded AOI file (archive and tasking pages).
+AOI_UPLOAD_MAX_KM2 = env.int("AOI_UPLOAD_MAX_KM2", default=1_000_000)
+# Pass prediction: the longest window (TLEs decay beyond it anyway) and the points an AOI's outline
+# is densified to (the cost of each predicted pass grows with them).
+TASKING_WINDOW_MAX_DAYS = env.int("TASKING_WINDOW_MAX_DAYS", default=62)
+TASKING_ORBIT_MAX_AOI_POINTS = env.int("TASKING_ORBIT_MAX_AOI_POINTS", default=1_000)
+# Options of one feasibility study (the support desk's study editor).
+STUDY_MAX_OPTIONS = env.int("STUDY_MAX_OPTIONS", default=10)
+# Watches (saved archive searches) per organization.
+WATCHES_MAX_PER_ORG = env.int("WATCHES_MAX_PER_ORG", default=500)
+# Lifetime of an API key (api_keys.create `expires_in_days`, the key form).
+API_KEY_MAX_TTL_DAYS = env.int("API_KEY_MAX_TTL_DAYS", default=3_650)
+# Lines listed in one notification digest email (the rest are counted).
+NOTIFICATION_DIGEST_MAX_LINES = env.int("NOTIFICATION_DIGEST_MAX_LINES", default=200)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an
 # oversized AOI reaches the geometry validator's vertex limit (a message that says what to do)
 # instead of Django's bare 400 at 2.5 MB.

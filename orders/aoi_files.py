@@ -33,7 +33,7 @@ from geopera_web import jsonbounds
 from geopera_web.errors import InvalidInput
 
 from .gdal_safety import KML_DRIVERS, SHAPEFILE_DRIVERS, open_vector
-from .geometry import MAX_AOI_KM2, geodesic_area_km2, geometry_from_geojson, polygonal_from_geos
+from .geometry import geodesic_area_km2, geometry_from_geojson, polygonal_from_geos
 
 # The limits are settings (AOI_UPLOAD_MAX_*), read when a file is handled.
 ZIP_RATIO_FLOOR_BYTES = 1024 * 1024  # small members may compress as well as they like
@@ -259,8 +259,10 @@ def _union(filename: str, parts: list[GEOSGeometry]) -> MultiPolygon:
 
 def _check_area(filename: str, geom: MultiPolygon) -> None:
     area = geodesic_area_km2(geom)
-    if area > MAX_AOI_KM2:
+    # Roughly the size of New South Wales; larger AOIs are almost always a mistake (a world polygon).
+    most = settings.AOI_UPLOAD_MAX_KM2
+    if area > most:
         raise InvalidInput(
-            f"{filename}: the AOI covers {area:,.0f} km²; the limit is {MAX_AOI_KM2:,.0f} km². "
+            f"{filename}: the AOI covers {area:,.0f} km²; the limit is {most:,.0f} km² (AOI_UPLOAD_MAX_KM2). "
             "Is it in the right coordinate system?"
         )

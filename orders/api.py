@@ -9,6 +9,7 @@ import json
 import math
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
@@ -36,14 +37,20 @@ from .lineage import api as lineage_api  # noqa: F401  (provenance.get, orders.t
 from .models import Capture, Order, OrderGroup, OrderType
 from .placement import Placer, order_estimate, order_place, register_placer
 from .selectors import (
-    MAX_PAGE_SIZE,
     SORT_FIELDS,
     SORT_PATTERN,
     order_filters_parse,
     order_get_detail,
     order_search,
 )
-from .services import MAX_TAG_LENGTH, MAX_TAGS, order_cancel, order_cancel_preview, order_tags_merge
+from .services import order_cancel, order_cancel_preview, order_tags_merge
+
+# An order's tags (orders.place, .estimate, .update; the service checks the same settings).
+TAGS_BOUNDS = {"tags": {"max_length": "ORDER_MAX_TAGS", "child.max_length": "ORDER_TAG_MAX_CHARS"}}
+TAGS_HELP = (
+    "At most {max_length} tags (ORDER_MAX_TAGS) of at most {child_max_length} characters each "
+    "(ORDER_TAG_MAX_CHARS); trimmed and de-duplicated."
+)
 
 
 def order_group_to_wire(group: OrderGroup, *, geometry: bool = False) -> dict[str, Any]:
@@ -190,7 +197,9 @@ class OrderCancelOutput(serializers.Serializer):
     message = serializers.CharField()
 
 
-class OrdersListInput(serializers.Serializer):
+class OrdersListInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = {"size": {"text_max": "ORDERS_PAGE_MAX_SIZE"}}
+
     workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     type = serializers.ChoiceField(
         choices=list(OrderType.values), required=False, allow_null=True, allow_blank=True
@@ -209,7 +218,7 @@ class OrdersListInput(serializers.Serializer):
         help_text="Comma-separated; orders with ALL of them.",
     )
     size = serializers.IntegerField(
-        required=False, default=20, min_value=1, help_text=f"Capped at {MAX_PAGE_SIZE}."
+        required=False, default=20, min_value=1, help_text="Capped at {text_max} (ORDERS_PAGE_MAX_SIZE)."
     )
     page = page_field()
     sort = PatternField(
@@ -235,13 +244,15 @@ class OrdersListOutput(serializers.Serializer):
     sort = serializers.CharField()
 
 
-class OrderUpdateInput(serializers.Serializer):
+class OrderUpdateInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = TAGS_BOUNDS
+
     order_id = serializers.CharField(max_length=100)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=60, allow_blank=True, trim_whitespace=True),
+        child=serializers.CharField(allow_blank=True, trim_whitespace=True),
         required=False,
         allow_null=True,
-        max_length=50,
+        help_text=TAGS_HELP,
     )
 
 
@@ -305,7 +316,7 @@ def order_get_op(ctx: OpContext, data: dict) -> dict:
 )
 def order_list_op(ctx: OpContext, data: dict) -> dict:
     filters = order_filters_parse(data)
-    size = min(int(data.get("size") or 20), MAX_PAGE_SIZE)
+    size = min(int(data.get("size") or 20), settings.ORDERS_PAGE_MAX_SIZE)
     page = int(data.get("page") or 0)
     qs = order_search(org=ctx.org, filters=filters)
     total = qs.count()
@@ -408,7 +419,7 @@ FEATURE_COLLECTION_BOUNDS = {
 
 
 class OrderPlaceInput(SettingBoundsMixin, serializers.Serializer):
-    setting_bounds = FEATURE_COLLECTION_BOUNDS
+    setting_bounds = {**FEATURE_COLLECTION_BOUNDS, **TAGS_BOUNDS}
 
     workspaceId = serializers.CharField()  # noqa: N815 (wire casing)
     dataProduct = serializers.CharField()  # noqa: N815
@@ -418,11 +429,11 @@ class OrderPlaceInput(SettingBoundsMixin, serializers.Serializer):
         required=False, default=dict, help_text=FEATURE_COLLECTION_HELP
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_TAG_LENGTH),
+        child=serializers.CharField(),
         required=False,
         allow_null=True,
         default=None,
-        max_length=MAX_TAGS,
+        help_text=TAGS_HELP,
     )
 
 
@@ -437,7 +448,7 @@ class OrderPlaceOutput(serializers.Serializer):
 
 
 class EstimateInput(SettingBoundsMixin, serializers.Serializer):
-    setting_bounds = FEATURE_COLLECTION_BOUNDS
+    setting_bounds = {**FEATURE_COLLECTION_BOUNDS, **TAGS_BOUNDS}
 
     dataProduct = serializers.CharField()  # noqa: N815
     displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
@@ -446,11 +457,11 @@ class EstimateInput(SettingBoundsMixin, serializers.Serializer):
         required=False, default=dict, help_text=FEATURE_COLLECTION_HELP
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_TAG_LENGTH),
+        child=serializers.CharField(),
         required=False,
         allow_null=True,
         default=None,
-        max_length=MAX_TAGS,
+        help_text=TAGS_HELP,
     )
 
 

@@ -320,3 +320,66 @@ def event_approval_expired(
     *, decision: Any, actor: ActorLike, message: str = "", from_decision: str
 ) -> OrderEvent:
     return _approval_event(Kind.APPROVAL_EXPIRED, decision, actor, message, from_decision)
+
+
+# --- recurring acquisitions (tasking series) -----------------------------------------------------
+
+
+def _series_data(series: Any, occurrence: Any = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "seriesId": str(series.pk),
+        "parentOrderId": str(series.parent_id),
+        "occurrences": series.occurrence_count,
+    }
+    if occurrence is not None:
+        data |= {
+            "index": occurrence.index + 1,
+            "windowStart": occurrence.window_start.isoformat(),
+            "windowEnd": occurrence.window_end.isoformat(),
+            "credits": occurrence.credits,
+        }
+    return data
+
+
+def event_series_occurrence(*, order: Order, series: Any, occurrence: Any, child: Order) -> OrderEvent:
+    """An occurrence was ordered: on the parent (naming the child) and on the child itself."""
+    return _record(
+        order=order,
+        kind=Kind.SERIES_OCCURRENCE_ORDERED,
+        message=f"Occurrence {occurrence.index + 1} of {series.occurrence_count} ordered "
+        f"({occurrence.credits:,} credits).",
+        data=_series_data(series, occurrence) | {"childOrderId": str(child.pk)},
+    )
+
+
+def event_series_occurrence_missed(*, order: Order, series: Any, occurrence: Any, reason: str) -> OrderEvent:
+    return _record(
+        order=order,
+        kind=Kind.SERIES_OCCURRENCE_MISSED,
+        message=f"Occurrence {occurrence.index + 1} of {series.occurrence_count} missed: {reason}",
+        data=_series_data(series, occurrence) | {"reason": reason[:300]},
+    )
+
+
+def event_series_remainder_rolled(*, order: Order, series: Any, occurrence: Any, km2: float) -> OrderEvent:
+    return _record(
+        order=order,
+        kind=Kind.SERIES_REMAINDER_ROLLED,
+        message=f"{km2:,.1f} km² left uncovered by occurrence {occurrence.index} rolled into occurrence "
+        f"{occurrence.index + 1}.",
+        data=_series_data(series, occurrence)
+        | {"rolledKm2": round(km2, 3), "childOrderId": str(occurrence.order_id)},
+    )
+
+
+def event_series_cancelled(
+    *, order: Order, actor: ActorLike, series: Any, cancelled: int, running_on: int, released_credits: int
+) -> OrderEvent:
+    return _record(
+        order=order,
+        kind=Kind.SERIES_CANCELLED,
+        actor=actor,
+        message=f"Series cancelled: {cancelled} occurrences not yet started cancelled, {running_on} run on.",
+        data=_series_data(series)
+        | {"cancelled": cancelled, "runningOn": running_on, "releasedCredits": released_credits},
+    )

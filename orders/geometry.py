@@ -45,9 +45,6 @@ def max_vertices_default() -> int:
     return settings.GEOMETRY_MAX_VERTICES
 
 
-# Roughly the size of New South Wales; larger AOIs are almost always a mistake (a world polygon).
-MAX_AOI_KM2 = 1_000_000.0
-
 _GEOJSON_TYPES = {
     "Point",
     "MultiPoint",

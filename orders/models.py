@@ -71,7 +71,8 @@ class Order(models.Model):
             Status.EXPIRED,
             Status.FAILED,
         },
-        Status.PROCESSING: {Status.FULFILLED, Status.FAILED, Status.CANCELLED},
+        # PROCESSING -> PARTIALLY_FULFILLED: a tasking series whose occurrences ended, some short.
+        Status.PROCESSING: {Status.FULFILLED, Status.PARTIALLY_FULFILLED, Status.FAILED, Status.CANCELLED},
         Status.ACTIVE: {Status.FULFILLED, Status.PARTIALLY_FULFILLED, Status.FAILED, Status.CANCELLED},
         Status.FULFILLED: set(),
         Status.PARTIALLY_FULFILLED: set(),
@@ -218,6 +219,10 @@ class OrderEvent(models.Model):
         APPROVAL_APPROVED = "approval_approved", "Spend approved"
         APPROVAL_REJECTED = "approval_rejected", "Spend approval rejected"
         APPROVAL_EXPIRED = "approval_expired", "Spend approval expired"
+        SERIES_OCCURRENCE_ORDERED = "series_occurrence_ordered", "Series occurrence ordered"
+        SERIES_OCCURRENCE_MISSED = "series_occurrence_missed", "Series occurrence missed"
+        SERIES_REMAINDER_ROLLED = "series_remainder_rolled", "Remainder rolled into the next occurrence"
+        SERIES_CANCELLED = "series_cancelled", "Series cancelled"
         # Anything else worth a line on the timeline; also what rows of a kind this code no longer
         # writes were mapped to (their old kind is kept in data["legacy_kind"]).
         NOTE = "note", "Note"

@@ -82,9 +82,6 @@ SORT_FIELDS: dict[str, str] = {
 SORT_PATTERN = "^(" + "|".join(SORT_FIELDS) + ")(,([aA][sS][cC]|[dD][eE][sS][cC])?)?$"
 
 
-MAX_PAGE_SIZE = 100
-
-
 @dataclass(frozen=True)
 class OrderFilters:
     """OrdersListInput, parsed. Comma-separated lists are split; empty means "no filter"."""

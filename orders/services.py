@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 
 from geopera_web.accounts.models import BillingMode, Organization, User
@@ -92,9 +93,9 @@ LICENSE_TYPES: dict[str, str] = {
     "standard": "Standard (single organization)",
     "extended": "Extended (partners, resale)",
 }
-MAX_TAGS = 50
-MAX_TAG_LENGTH = 60
-MAX_DISPLAY_NAME = 200
+# Tags are bounded by settings (ORDER_MAX_TAGS, ORDER_TAG_MAX_CHARS), read per call. A display name
+# is bounded by its column (Order.display_name), so that stays a constant.
+MAX_DISPLAY_NAME = Order._meta.get_field("display_name").max_length
 
 
 def _invalid(loc: list, msg: str, type_: str = "value_error") -> InvalidInput:
@@ -125,8 +126,8 @@ def display_name_clean(value: object, *, loc: tuple = ("displayName",)) -> str:
 
 
 def order_tags_clean(tags: object, *, loc: tuple = ("tags",)) -> list[str]:
-    """Tags as stored: strings, trimmed, de-duplicated (first kept), at most MAX_TAGS of at most
-    MAX_TAG_LENGTH characters. Every path that writes tags (placement, drafts, merge-patch) uses
+    """Tags as stored: strings, trimmed, de-duplicated (first kept), at most ORDER_MAX_TAGS of at
+    most ORDER_TAG_MAX_CHARS characters (settings). Every path that writes tags (placement, drafts, merge-patch) uses
     it, so an order can never hold more tags than an update would accept."""
     if tags in (None, ""):
         return []
@@ -137,12 +138,18 @@ def order_tags_clean(tags: object, *, loc: tuple = ("tags",)) -> list[str]:
         if not isinstance(tag, str):
             raise _invalid([*loc, i], "Each tag must be a string.", "type_error.str")
         tag = tag.strip()
-        if len(tag) > MAX_TAG_LENGTH:
-            raise _invalid([*loc, i], f"Tag {i + 1} is {len(tag)} characters; at most {MAX_TAG_LENGTH}.")
+        if len(tag) > settings.ORDER_TAG_MAX_CHARS:
+            raise _invalid(
+                [*loc, i],
+                f"Tag {i + 1} is {len(tag)} characters; at most {settings.ORDER_TAG_MAX_CHARS} (ORDER_TAG_MAX_CHARS).",
+            )
         if tag and tag not in out:
             out.append(tag)
-    if len(out) > MAX_TAGS:
-        raise _invalid(list(loc), f"An order may carry at most {MAX_TAGS} tags; this has {len(out)}.")
+    if len(out) > settings.ORDER_MAX_TAGS:
+        raise _invalid(
+            list(loc),
+            f"An order may carry at most {settings.ORDER_MAX_TAGS} tags (ORDER_MAX_TAGS); this has {len(out)}.",
+        )
     return out
 
 

@@ -252,6 +252,60 @@ def _cancel_settlement(e: OrderEvent, ctx: TimelineContext) -> Words:
     )
 
 
+def _when(value: Any) -> str:
+    from django.utils.dateparse import parse_datetime
+
+    parsed = parse_datetime(str(value or ""))
+    return f"{parsed:%d %b %H:%M} UTC" if parsed else "its window"
+
+
+def _series_links(e: OrderEvent, ctx: TimelineContext) -> list[Link]:
+    links = []
+    parent, child = e.data.get("parentOrderId"), e.data.get("childOrderId")
+    if e.data.get("seriesId"):
+        links.append(Link("The series", reverse("tasking:series", kwargs={"series_id": e.data["seriesId"]})))
+    if child and str(child) != str(ctx.order.pk):
+        links.append(Link("The occurrence's order", reverse("orders:detail", kwargs={"order_id": child})))
+    elif parent and str(parent) != str(ctx.order.pk):
+        links.append(Link("The series order", reverse("orders:detail", kwargs={"order_id": parent})))
+    return links
+
+
+def _series_occurrence(e: OrderEvent, ctx: TimelineContext) -> Words:
+    n, of = e.data.get("index"), e.data.get("occurrences")
+    sentence = (
+        f"Occurrence {n} of {of} was ordered for {money(e.data.get('credits'))}, acquiring from "
+        f"{_when(e.data.get('windowStart'))} to {_when(e.data.get('windowEnd'))}."
+    )
+    return "Series occurrence ordered", sentence, _series_links(e, ctx) + _ledger(ctx)
+
+
+def _series_missed(e: OrderEvent, ctx: TimelineContext) -> Words:
+    n, of = e.data.get("index"), e.data.get("occurrences")
+    reason = e.data.get("reason") or ""
+    return (
+        "Series occurrence missed",
+        f"Occurrence {n} of {of} was not ordered. {reason}".strip(),
+        _series_links(e, ctx),
+    )
+
+
+def _series_rolled(e: OrderEvent, ctx: TimelineContext) -> Words:
+    n = int(e.data.get("index") or 1)
+    km2 = float(e.data.get("rolledKm2") or 0)
+    sentence = f"{km2:,.1f} km² left uncovered by occurrence {n - 1} were added to occurrence {n}."
+    return "Remainder rolled into the next occurrence", sentence, _series_links(e, ctx)
+
+
+def _series_cancelled(e: OrderEvent, ctx: TimelineContext) -> Words:
+    cancelled, running = int(e.data.get("cancelled") or 0), int(e.data.get("runningOn") or 0)
+    sentence = f"{_plural(cancelled, 'occurrence')} not yet started cancelled"
+    released = int(e.data.get("releasedCredits") or 0)
+    sentence += f" ({money(released)} released)" if released else ""
+    sentence += f"; {_plural(running, 'started occurrence')} run on." if running else "."
+    return "Series cancelled", sentence, _series_links(e, ctx) + _ledger(ctx)
+
+
 _ACTION_WORDS = {
     "archive_place": "this archive order",
     "quotation_accept": "accepting the quotation",
@@ -317,6 +371,10 @@ WORDING: dict[str, Callable[[OrderEvent, TimelineContext], Words]] = {
     Kind.APPROVAL_EXPIRED: _approval(
         "Spend approval expired", "Nobody approved spending {money} on {what} in time; nothing was charged."
     ),
+    Kind.SERIES_OCCURRENCE_ORDERED: _series_occurrence,
+    Kind.SERIES_OCCURRENCE_MISSED: _series_missed,
+    Kind.SERIES_REMAINDER_ROLLED: _series_rolled,
+    Kind.SERIES_CANCELLED: _series_cancelled,
 }
 # The kinds that move the order's own status show the step badges.
 _STEPPED = {Kind.PLACED, Kind.STATUS_CHANGED}

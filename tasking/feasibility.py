@@ -57,13 +57,13 @@ def window_of(params: dict[str, Any] | None) -> tuple[datetime | None, datetime 
 
 def prediction_window_days(params: dict[str, Any] | None) -> float:
     """The days of the window the predictor would search (from now, at most its horizon)."""
-    from .orbits import MAX_WINDOW
+    from .orbits import max_window
 
     start, end = window_of(params)
     if start is None or end is None:
         return 0.0
     start = max(start, timezone.now())
-    end = min(end, start + MAX_WINDOW)
+    end = min(end, start + max_window())
     return max((end - start).total_seconds() / 86400, 0.0)
 
 
@@ -100,7 +100,7 @@ def predict_passes(*, product: TaskingProduct, check: AoiCheck, params: dict[str
     params = params or {}
     sensor = product.sensor
     start = max(start, timezone.now())
-    end = min(end, start + orbits.MAX_WINDOW)  # the predictor's horizon; TLEs decay beyond it anyway
+    end = min(end, start + orbits.max_window())  # the predictor's horizon; TLEs decay beyond it anyway
     if end <= start:
         return []
     angle = float(params.get("incidenceAngle") or sensor.max_off_nadir)

@@ -395,3 +395,97 @@ class SupportClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} claimed by {self.staff_id}"
+
+
+# --- recurring acquisitions: a series of occurrences under one parent order ----------------------
+
+
+class TaskingSeries(models.Model):
+    """A recurring tasking request (issue 14, capability 2). The `parent` is a normal tasking order
+    that carries the one feasibility study and quotation, priced for the whole series; each
+    occurrence becomes its own child order (own window, AOIs, coverage and charge) when
+    `tasking.series.series_advance` (beat) reaches it. Written only by `tasking.series`."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting for the quote to be accepted"
+        RUNNING = "running", "Running"
+        CANCELLED = "cancelled", "Cancelled"
+        ENDED = "ended", "Ended"
+        CLOSED = "closed", "Closed without starting"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tasking_series")
+    parent = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="series")
+    frequency = models.CharField(max_length=16, choices=CaptureFrequency.choices)
+    occurrence_count = models.PositiveSmallIntegerField()
+    until = models.DateTimeField(null=True, blank=True, help_text="The end date asked for, if any.")
+    roll_remainder = models.BooleanField(
+        default=False, help_text="An occurrence that ends short passes its uncovered remainder to the next."
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.WAITING)
+    total_credits = models.BigIntegerField(default=0, help_text="The accepted price of the whole series.")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "tasking series"
+        indexes = [models.Index(fields=["state"], name="tasking_series_state")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(occurrence_count__gte=1), name="tasking_series_count_pos"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total_credits__gte=0), name="tasking_series_credits_nonneg"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} series of {self.occurrence_count} ({self.parent})"
+
+
+class SeriesOccurrence(models.Model):
+    """One acquisition of a series: its window, its share of the series price, and (once ordered)
+    its child order. PLANNED → ORDERED (child created and charged, under this row's lock) or
+    MISSED (could not be ordered: window passed, money refused) or CANCELLED (the series was
+    cancelled before it started)."""
+
+    class State(models.TextChoices):
+        PLANNED = "planned", "Scheduled"
+        ORDERED = "ordered", "Ordered"
+        MISSED = "missed", "Missed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    series = models.ForeignKey(TaskingSeries, on_delete=models.CASCADE, related_name="occurrences")
+    index = models.PositiveSmallIntegerField(help_text="0-based position in the series.")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    credits = models.BigIntegerField(default=0, help_text="This occurrence's share of the series price.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PLANNED)
+    order = models.OneToOneField(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="series_occurrence"
+    )
+    note = models.CharField(max_length=500, blank=True, help_text="Why it was missed, what was rolled in.")
+    rolled_in_km2 = models.FloatField(
+        default=0.0, help_text="Remainder area rolled in from the previous one."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["series", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "index"], name="tasking_occurrence_series_index"),
+            models.CheckConstraint(
+                condition=models.Q(window_end__gt=models.F("window_start")), name="tasking_occurrence_window"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(credits__gte=0), name="tasking_occurrence_credits_nonneg"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "window_start"], name="tasking_occurrence_due")]
+
+    def __str__(self) -> str:
+        return f"Occurrence {self.index + 1} of {self.series_id}"

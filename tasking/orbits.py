@@ -14,7 +14,7 @@ Method and precision (good enough for planning; a provider's feasibility study i
   must also be above the local horizon.
 * "The AOI" is its nearest point: 0° while the sub-satellite point is inside the polygon,
   otherwise the smallest off-nadir over its boundary densified to ≤ ~2 km spacing (capped at
-  ``MAX_AOI_POINTS`` points; the nearest point of a polygon from outside lies on its boundary).
+  ``TASKING_ORBIT_MAX_AOI_POINTS`` points (a setting); the nearest point of a polygon from outside lies on its boundary).
   Point-in-polygon runs in longitude/latitude; an AOI crossing the antimeridian may be split into
   a MultiPolygon (the GeoJSON convention) or written with longitudes past ±180.
 * Scan, in three stages so a week for several satellites stays well under a second:
@@ -39,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from sgp4.api import Satrec, jday
 
 from geopera_web.errors import InvalidInput, NotFound
@@ -57,9 +58,14 @@ PREFILTER_SECONDS = 60.0
 FINE_STEP_SECONDS = 1.0
 REFINE_SAMPLES = 20
 EDGE_TOLERANCE_SECONDS = 0.05
-MAX_WINDOW = timedelta(days=62)
-MAX_AOI_POINTS = 1000
 AOI_SPACING_DEG = 0.02  # ~2 km: keeps the nearest-boundary-point error well under 0.1° off-nadir
+
+
+def max_window() -> timedelta:
+    """The predictor's horizon (TASKING_WINDOW_MAX_DAYS, read per call): TLEs decay beyond it."""
+    return timedelta(days=settings.TASKING_WINDOW_MAX_DAYS)
+
+
 # Fastest ground-track speed of a LEO satellite (km/s, generous) for the scan margin.
 MAX_GROUND_SPEED_KM_S = 8.0
 
@@ -96,7 +102,7 @@ def predict_passes(
 
     Preconditions: ``aoi`` is a Polygon or MultiPolygon in SRID 4326 (a GEOSGeometry, a shapely
     geometry, or a GeoJSON dict); ``start``/``end`` are timezone-aware with ``start < end`` and at
-    most ``MAX_WINDOW`` apart; ``0 < max_off_nadir_deg < 90``. NORAD ids we hold no TLE for are
+    most ``max_window()`` apart; ``0 < max_off_nadir_deg < 90``. NORAD ids we hold no TLE for are
     skipped with a warning (an empty ``norad_ids`` — a manual-feasibility sensor — gives ``[]``).
     ``min_sun_elevation_deg`` drops passes whose sun elevation at peak is below it (optical
     sensors); ``None`` keeps night passes (radar). ``step_seconds`` is the access-scan step near
@@ -110,8 +116,10 @@ def predict_passes(
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     if not start < end:
         raise InvalidInput("The window must end after it starts.")
-    if end - start > MAX_WINDOW:
-        raise InvalidInput(f"The window may be at most {MAX_WINDOW.days} days long.")
+    if end - start > max_window():
+        raise InvalidInput(
+            f"The window may be at most {settings.TASKING_WINDOW_MAX_DAYS} days long (TASKING_WINDOW_MAX_DAYS)."
+        )
     if not 0 < max_off_nadir_deg < 90:
         raise InvalidInput("max_off_nadir_deg must be between 0 and 90.")
     if not 0.5 <= step_seconds <= 120:  # bounded: a tiny step is an easy way to burn CPU
@@ -287,10 +295,10 @@ class _Aoi:
         if not rings:
             raise InvalidInput("The AOI is empty.")
 
-        # Densify every ring to ≤ spacing, with the spacing widened to respect MAX_AOI_POINTS.
+        # Densify every ring to ≤ spacing, with the spacing widened to respect the points setting.
         all_rings = [ring for poly in rings for ring in poly]
         total_len = sum(float(np.hypot(*np.diff(r, axis=0).T).sum()) for r in all_rings)
-        spacing = max(AOI_SPACING_DEG, total_len / MAX_AOI_POINTS)
+        spacing = max(AOI_SPACING_DEG, total_len / settings.TASKING_ORBIT_MAX_AOI_POINTS)
         boundary = []
         for ring in all_rings:
             for a, b in zip(ring[:-1], ring[1:], strict=True):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from jsonschema import Draft202012Validator
@@ -92,6 +93,28 @@ def product_schema(product: TaskingProduct) -> dict[str, Any]:
         "default": "ONCE" if "ONCE" in sensor.capture_frequencies else sensor.capture_frequencies[0],
         **_choices(sensor.capture_frequencies, _FREQUENCY_TITLES),
     }
+    if any(f != "ONCE" for f in sensor.capture_frequencies):
+        # A recurring request (tasking.series): the window above is the first occurrence's.
+        props["occurrences"] = {
+            "type": "integer",
+            "title": "Number of occurrences",
+            "description": "Repeat the acquisition this many times at the capture frequency (leave empty "
+            f"for a single acquisition; at most {settings.TASKING_SERIES_MAX_OCCURRENCES}, "
+            "TASKING_SERIES_MAX_OCCURRENCES). The window above is the first occurrence's.",
+            "minimum": 2,
+            "maximum": settings.TASKING_SERIES_MAX_OCCURRENCES,
+        }
+        props["recurUntil"] = {
+            "type": "string",
+            "format": "date-time",
+            "title": "Or repeat until",
+            "description": "Instead of a number: repeat while occurrences start on or before this date (UTC).",
+        }
+        props["rollRemainder"] = {
+            "type": "boolean",
+            "title": "Roll the remainder into the next occurrence",
+            "description": "An occurrence that ends short passes the area it did not cover to the next one.",
+        }
     if not is_sar:
         props["cloudCoverage"] = {
             "type": "integer",

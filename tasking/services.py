@@ -57,6 +57,7 @@ from .models import (
     TaskingTemplate,
 )
 from .selectors import template_get, template_get_including_deleted
+from .series import recurrence_from_params, series_create
 from .tasks import generate_automatic_study, notify_pending_decision
 
 MANAGER_ROLES = (Role.ADMIN, Role.OPERATOR)
@@ -530,6 +531,7 @@ def tasking_order_place(
         params["displayName"] = display_name
     params.pop("geometry", None)  # AOIs travel in the FeatureCollection
     params = params_validate(product=product, params=params)
+    recurrence = recurrence_from_params(params)
     checks = check_features(feature_collection, product.data_product)
     require_valid(checks)
     workspace = _workspace_for(org=org, workspace_id=workspace_id)
@@ -570,14 +572,21 @@ def tasking_order_place(
         return existing
     order.total_credits = _replace_groups(order=order, checks=checks, product=product)
     order.save(update_fields=["total_credits", "updated_at"])
+    series = series_create(order=order, recurrence=recurrence) if recurrence is not None else None
+    recurs = (
+        f" Recurs {recurrence.frequency.lower()}, {recurrence.count} occurrences."
+        if recurrence is not None
+        else ""
+    )
     order_transition(
         order=order,
         to=Order.Status.PENDING,
         sub_status=SUB.FEASIBILITY_WAITING_UPLOAD,
         actor=actor,
         message=f"Tasking request placed: {len(checks)} area{'s' if len(checks) != 1 else ''}, "
-        f"{product.sensor.name}; waiting for the feasibility study.",
-        data={"estimatedCredits": order.total_credits},
+        f"{product.sensor.name}; waiting for the feasibility study.{recurs}",
+        data={"estimatedCredits": order.total_credits}
+        | ({"seriesId": str(series.pk), "occurrences": recurrence.count} if series is not None else {}),
     )
     if product.sensor.feasibility == Feasibility.AUTOMATIC:
         order_id = str(order.id)
@@ -821,7 +830,14 @@ def _charge_and_activate(
     *, order: Order, credits: int, actor: ActorLike, what: str, idempotency_key: str | None, message: str
 ) -> None:
     """An accepted price: secure the money per the org's billing mode (402 when it cannot), then
-    start the acquisition. Precondition: the decision row is locked and already moved to ACCEPTED."""
+    start the acquisition. Precondition: the decision row is locked and already moved to ACCEPTED.
+    A series parent is authorised once here and charges per occurrence (`tasking.series`)."""
+    from .series import series_accept, series_of
+
+    series = series_of(order)
+    if series is not None:
+        series_accept(series=series, credits=credits, actor=actor, message=message)
+        return
     charge = _authorize(order=order, credits=credits, actor=actor, what=what, idempotency_key=idempotency_key)
     _activate(order=order, charge=charge, credits=credits, actor=actor, message=message)
 

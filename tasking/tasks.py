@@ -57,3 +57,12 @@ def notify_pending_decision(kind: str, obj_id: str) -> int:
     from .services import decision_notify_admins
 
     return decision_notify_admins(kind=kind, decision_id=obj_id)
+
+
+@shared_task(acks_late=True)
+def advance_series() -> dict:
+    """Periodic (beat): order the due occurrences of every running tasking series and end the
+    series whose occurrences have all ended (idempotent: a second run orders nothing twice)."""
+    from .series import series_advance
+
+    return series_advance()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import inbox, library, requests, support
+from .views import inbox, library, requests, series, support
 
 app_name = "tasking"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("tasking/new/draft/", requests.draft_save, name="draft_save"),
     path("tasking/new/place/", requests.place, name="place"),
     path("tasking/new/check/", requests.tasking_params_check, name="params_check"),
+    path("tasking/series/<uuid:series_id>/", series.series_page, name="series"),
+    path("tasking/series/<uuid:series_id>/cancel/", series.series_cancel_view, name="series_cancel"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/badge/", inbox.inbox_badge, name="inbox_badge"),
     path("inbox/fresh/", inbox.inbox_fresh, name="inbox_fresh"),

@@ -15,6 +15,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from geopera_web.api.fields import SettingBoundsMixin
 from geopera_web.api.registry import Effect, OpContext, operation
 
 from .models import API_KEY_SCOPES, ApiKey, Region, Scope, Workspace, WorkspaceMember
@@ -36,7 +37,9 @@ _ID = {"max_length": 64}
 # --- API keys ------------------------------------------------------------------------------------
 
 
-class ApiKeyCreateInput(serializers.Serializer):
+class ApiKeyCreateInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = {"expires_in_days": {"max_value": "API_KEY_MAX_TTL_DAYS"}}
+
     # The key's name is stored in 100 characters (the page's rule too).
     name = serializers.CharField(min_length=1, max_length=100)
     # Required, with at least one scope: a key without a scope could do nothing, so the server refuses
@@ -57,7 +60,12 @@ class ApiKeyCreateInput(serializers.Serializer):
     rate_limit = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=1_000_000, help_text="Requests per minute."
     )
-    expires_in_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=3650)
+    expires_in_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Days until the key stops working, at most {max_value} (API_KEY_MAX_TTL_DAYS); null: never.",
+    )
 
 
 class ApiKeyCreateOutput(serializers.Serializer):

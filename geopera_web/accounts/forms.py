@@ -30,13 +30,19 @@ class ApiKeyForm(forms.Form):
         max_value=1_000_000,
         help_text="Optional; never above the server's own limit.",
     )
-    expires_in_days = forms.IntegerField(
-        label="Expires after (days)",
-        required=False,
-        min_value=1,
-        max_value=3650,
-        help_text="Optional; empty: never.",
-    )
+    expires_in_days = forms.IntegerField(label="Expires after (days)", required=False, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # API_KEY_MAX_TTL_DAYS is read per form (never at import).
+        longest = settings.API_KEY_MAX_TTL_DAYS
+        self.fields["expires_in_days"] = forms.IntegerField(
+            label="Expires after (days)",
+            required=False,
+            min_value=1,
+            max_value=longest,
+            help_text=f"Optional, at most {longest:,} days; empty: never.",
+        )
 
 
 class UserTokenForm(forms.Form):

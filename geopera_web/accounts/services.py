@@ -315,9 +315,6 @@ def workspace_member_remove(
     member.delete()
 
 
-API_KEY_MAX_TTL_DAYS = 3650
-
-
 def _validate_scopes(scopes: Iterable[str]) -> list[str]:
     scopes = [s for s in scopes if s]
     unknown = sorted(set(scopes) - set(API_KEY_SCOPES))
@@ -351,8 +348,9 @@ def api_key_create(
         raise ApplicationError("An API key's name is at most 100 characters.")
     if rate_limit is not None and not 1 <= rate_limit <= 1_000_000:
         raise ApplicationError("rate_limit is requests per minute: between 1 and 1,000,000.")
-    if expires_in_days is not None and not 1 <= expires_in_days <= API_KEY_MAX_TTL_DAYS:
-        raise ApplicationError(f"expires_in_days must be between 1 and {API_KEY_MAX_TTL_DAYS}.")
+    longest = settings.API_KEY_MAX_TTL_DAYS
+    if expires_in_days is not None and not 1 <= expires_in_days <= longest:
+        raise ApplicationError(f"expires_in_days must be between 1 and {longest} (API_KEY_MAX_TTL_DAYS).")
     raw = ApiKey.PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         key = ApiKey.objects.create(

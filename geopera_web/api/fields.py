@@ -12,20 +12,27 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from rest_framework import serializers
 
-# PostgreSQL's OFFSET is a bigint: a page number beyond any real listing must be a 422, not a 500.
-MAX_PAGE_NUMBER = 1_000_000
+
+class PageField(serializers.IntegerField):
+    """The 0-based `page` of a paged list operation, at most `API_MAX_PAGE_NUMBER` (PostgreSQL's
+    OFFSET is a bigint: a page beyond any real listing is a 422, not a 500). The bound is read each
+    time the field is built, and a serializer builds its fields per instance (DRF deep-copies the
+    declared ones), so the environment and `override_settings` move it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        from django.conf import settings
+
+        kwargs["max_value"] = settings.API_MAX_PAGE_NUMBER
+        kwargs.setdefault(
+            "help_text",
+            f"0-based page number, at most {settings.API_MAX_PAGE_NUMBER:,} (API_MAX_PAGE_NUMBER).",
+        )
+        super().__init__(**kwargs)
 
 
-def page_field(**kwargs) -> serializers.IntegerField:
+def page_field(**kwargs: Any) -> serializers.IntegerField:
     """The 0-based `page` of a paged list operation."""
-    return serializers.IntegerField(
-        required=False,
-        default=0,
-        min_value=0,
-        max_value=MAX_PAGE_NUMBER,
-        help_text="0-based page number.",
-        **kwargs,
-    )
+    return PageField(required=False, default=0, min_value=0, **kwargs)
 
 
 class SettingBoundsMixin:
@@ -36,7 +43,8 @@ class SettingBoundsMixin:
     `setting_bounds = {"limit": {"max_value": "CATALOG_SEARCH_MAX_LIMIT"}}`: the declared field is
     rebuilt with those keyword arguments taken from settings; its `help_text` may name them as
     `{max_value}`, `{max_length}` … (formatted with thousands separators). A key starting with
-    `text_` only feeds the help text."""
+    `text_` only feeds the help text; a key `child.max_length` bounds the field's `child` (a list's
+    items), named `{child_max_length}` in the help text."""
 
     setting_bounds: dict[str, dict[str, str]] = {}
 
@@ -52,10 +60,16 @@ class SettingBoundsMixin:
                 key: value if key in ("validators", "regex") else copy.deepcopy(value)
                 for key, value in field._kwargs.items()
             }
-            kwargs.update({k: v for k, v in values.items() if not k.startswith("text_")})
+            kwargs.update({k: v for k, v in values.items() if not k.startswith(("text_", "child."))})
+            child_values = {k.removeprefix("child."): v for k, v in values.items() if k.startswith("child.")}
+            if child_values:
+                child = kwargs["child"]
+                kwargs["child"] = child.__class__(
+                    *copy.deepcopy(child._args), **{**copy.deepcopy(child._kwargs), **child_values}
+                )
             if "help_text" in kwargs:
                 kwargs["help_text"] = str(kwargs["help_text"]).format(
-                    **{arg: f"{value:,}" for arg, value in values.items()}
+                    **{arg.replace(".", "_"): f"{value:,}" for arg, value in values.items()}
                 )
             fields[name] = field.__class__(*copy.deepcopy(field._args), **kwargs)
         return fields

@@ -22,6 +22,7 @@ AUDIT_FAMILIES: dict[str, str] = {
     "approval": "Approval requests",
     "policy": "Spend policies",
     "support": "Support desk",
+    "series": "Recurring acquisitions",
     "admin": "Changes in the Django admin",
     "wallet": "Top-ups and adjustments",
     "apikey": "API keys",

@@ -23,8 +23,6 @@ from .models import LedgerEntry
 from .selectors import invoice_month_total, invoice_months, ledger_list, wallet_get
 from .services import credits_to_aud
 
-MAX_OFFSET = 10_000_000
-
 
 class _Empty(serializers.Serializer):
     pass
@@ -47,7 +45,10 @@ class CreditBalanceOutput(serializers.Serializer):
 
 
 class TransactionsInput(SettingBoundsMixin, serializers.Serializer):
-    setting_bounds = {"limit": {"max_value": "BILLING_PAGE_MAX_LIMIT"}}
+    setting_bounds = {
+        "limit": {"max_value": "BILLING_PAGE_MAX_LIMIT"},
+        "offset": {"max_value": "BILLING_PAGE_MAX_OFFSET"},
+    }
 
     limit = serializers.IntegerField(
         required=False,
@@ -56,7 +57,12 @@ class TransactionsInput(SettingBoundsMixin, serializers.Serializer):
         max_value=200,
         help_text="Page size, at most {max_value} (BILLING_PAGE_MAX_LIMIT).",
     )
-    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
+    offset = serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        help_text="Entries to skip, at most {max_value} (BILLING_PAGE_MAX_OFFSET).",
+    )
     reason = serializers.ChoiceField(
         choices=LedgerEntry.Kind.values,
         required=False,

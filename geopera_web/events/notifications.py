@@ -454,7 +454,7 @@ def preferences_for(*, user: User) -> list[dict[str, Any]]:
 
 # --- the daily digest ------------------------------------------------------------------------------
 
-DIGEST_MAX_LINES = 200
+# Lines listed per digest: NOTIFICATION_DIGEST_MAX_LINES (a setting, read per send).
 
 
 def _digest_claim(*, user_id: int, day: date) -> None:
@@ -489,8 +489,9 @@ def _digest_send(*, digest_id: int, now: datetime) -> bool:
         )
         if digest is None:
             return False
-        lines = list(digest.lines.order_by("created_at")[:DIGEST_MAX_LINES])
-        total = digest.lines.count() if len(lines) == DIGEST_MAX_LINES else len(lines)
+        most = settings.NOTIFICATION_DIGEST_MAX_LINES
+        lines = list(digest.lines.order_by("created_at")[:most])
+        total = digest.lines.count() if len(lines) == most else len(lines)
         user = digest.user
         sent = bool(lines and user.email and user.is_active)
         if sent:

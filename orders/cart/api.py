@@ -15,7 +15,7 @@ from geopera_web.api.registry import Effect, OpContext, operation
 
 from ..geometry import GeometryError, geojson_geometry
 from ..services import LICENSE_TYPES
-from .pricing import MAX_CART_CAPTURES, ArchiveQuote, QuoteGroup, archive_quote
+from .pricing import ArchiveQuote, QuoteGroup, archive_quote
 
 
 def _km2(value: float) -> float:
@@ -118,8 +118,15 @@ class ArchiveCaptureInput(SettingBoundsMixin, serializers.Serializer):
     )
 
 
-class ArchiveEstimateInput(serializers.Serializer):
-    captures = ArchiveCaptureInput(many=True, required=False, default=list, max_length=MAX_CART_CAPTURES)
+# Captures per estimate / placement: a cart's size (CART_MAX_CAPTURES), read when the input is built.
+CAPTURES_BOUNDS = {"captures": {"max_length": "CART_MAX_CAPTURES"}}
+CAPTURES_HELP = "At most {max_length} captures (CART_MAX_CAPTURES)."
+
+
+class ArchiveEstimateInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = CAPTURES_BOUNDS
+
+    captures = ArchiveCaptureInput(many=True, required=False, default=list, help_text=CAPTURES_HELP)
     splitByDate = serializers.BooleanField(required=False, allow_null=True, default=False)  # noqa: N815
 
 
@@ -159,8 +166,10 @@ class ArchiveEstimateOutput(serializers.Serializer):
     total_credits = serializers.IntegerField()
 
 
-class ArchivePlaceInput(serializers.Serializer):
-    captures = ArchiveCaptureInput(many=True, min_length=1, max_length=MAX_CART_CAPTURES)
+class ArchivePlaceInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = CAPTURES_BOUNDS
+
+    captures = ArchiveCaptureInput(many=True, min_length=1, help_text=CAPTURES_HELP)
     projectId = serializers.CharField(  # noqa: N815
         required=False,
         allow_null=True,

@@ -30,8 +30,6 @@ from ..geometry import GeometryError, geojson_geometry
 from ..models import Capture, DataProduct, OrderType
 from ..pricing import billed_area_km2, credits_for_area
 
-MAX_CART_CAPTURES = 500
-
 
 class ErrorCode:
     UNKNOWN_CAPTURE = "unknown_capture"

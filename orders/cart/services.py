@@ -9,6 +9,7 @@ import logging
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon
 from django.db import transaction
 
@@ -34,7 +35,7 @@ from ..events import event_order_placed, event_payment_authorized
 from ..models import Capture, Cart, CartItem, Order, OrderGroup, OrderType
 from ..services import display_name_clean, license_type_clean, order_tags_clean, order_transition
 from ..tasks import fulfil_archive_order
-from .pricing import MAX_CART_CAPTURES, ArchiveQuote, ErrorCode, archive_quote, parse_polygon_geojson
+from .pricing import ArchiveQuote, ErrorCode, archive_quote, parse_polygon_geojson
 
 logger = logging.getLogger(__name__)
 
@@ -423,8 +424,10 @@ def cart_toggle(*, org: Organization, user: User, capture_id: str) -> bool:
     if deleted:
         cart.save(update_fields=["updated_at"])
         return False
-    if CartItem.objects.filter(cart=cart).count() >= MAX_CART_CAPTURES:
-        raise InvalidInput(f"A cart holds at most {MAX_CART_CAPTURES} captures; place an order first.")
+    if CartItem.objects.filter(cart=cart).count() >= settings.CART_MAX_CAPTURES:
+        raise InvalidInput(
+            f"A cart holds at most {settings.CART_MAX_CAPTURES} captures (CART_MAX_CAPTURES); place an order first."
+        )
     CartItem.objects.create(cart=cart, capture=capture)
     cart.save(update_fields=["updated_at"])
     return True

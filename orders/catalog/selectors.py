@@ -393,15 +393,15 @@ class SearchPage:
 # Up to this many rows (the planner's estimate) a search is counted exactly; above, the planner's
 # estimate is reported and flagged (`context.matched_estimated`). Counting a million-row match
 # exactly would cost more than the page itself.
-EXACT_COUNT_LIMIT = 50_000
+# That bound is the setting CATALOG_EXACT_COUNT_MAX (read per search).
 
 
 def catalog_count(params: SearchParams) -> tuple[int, bool]:
-    """(matches, estimated): exact when the planner expects at most EXACT_COUNT_LIMIT rows."""
+    """(matches, estimated): exact when the planner expects at most CATALOG_EXACT_COUNT_MAX rows."""
     qs = catalog_filtered(params).values("id")
     plan = json.loads(qs.explain(format="json"))
     estimate = int(plan[0]["Plan"]["Plan Rows"])
-    if estimate <= EXACT_COUNT_LIMIT:
+    if estimate <= settings.CATALOG_EXACT_COUNT_MAX:
         return qs.count(), False
     return estimate, True
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.gdal.error import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, Polygon
 from django.db.models import Expression, F, FloatField, Q
@@ -50,10 +51,8 @@ STRING, NUMBER, DATETIME, GEOMETRY, ARRAY = "string", "number", "datetime", "geo
 ANY = "any"
 _PROPERTY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_:\-]{0,63}$")
 
-# Longest filter we parse (characters of text / JSON); a CQL2 expression is short.
-MAX_FILTER_CHARS = 20_000
-# Operands of one IN list / query `in`.
-MAX_IN_VALUES = 500
+# The longest filter parsed (characters of text / JSON; a CQL2 expression is short) and the operands
+# of one IN list / query `in` are settings: STAC_FILTER_MAX_CHARS, STAC_FILTER_MAX_IN_VALUES.
 
 
 @dataclass(frozen=True)
@@ -279,8 +278,11 @@ def parse_query(value: Any) -> dict[str, dict[str, Any]]:
                     f"{where}: {op} applies to numbers and date-times; {q.name!r} is a string."
                 )
             if op == "in":
-                if not isinstance(operand, list) or not operand or len(operand) > MAX_IN_VALUES:
-                    raise InvalidInput(f"{where} must be a list of 1 to {MAX_IN_VALUES} values.")
+                most = settings.STAC_FILTER_MAX_IN_VALUES
+                if not isinstance(operand, list) or not operand or len(operand) > most:
+                    raise InvalidInput(
+                        f"{where} must be a list of 1 to {most} values (STAC_FILTER_MAX_IN_VALUES)."
+                    )
                 typed: Any = [coerce_literal(q, v, where=where) for v in operand]
             elif op.lower() in _TEXT:
                 typed = coerce_literal(q, operand, where=where)
@@ -511,8 +513,10 @@ def parse_filter(value: Any, *, lang: str | None, crs: str | None, get: bool) ->
     if lang == "cql2-json" and not isinstance(value, dict):
         raise InvalidInput("'filter' in cql2-json must be a JSON object.")
     size = len(value) if isinstance(value, str) else len(json.dumps(value))
-    if size > MAX_FILTER_CHARS:
-        raise InvalidInput(f"'filter' is longer than {MAX_FILTER_CHARS} characters.")
+    if size > settings.STAC_FILTER_MAX_CHARS:
+        raise InvalidInput(
+            f"'filter' is longer than {settings.STAC_FILTER_MAX_CHARS} characters (STAC_FILTER_MAX_CHARS)."
+        )
     try:
         node = parse_cql2_text(value) if lang == "cql2-text" else parse_cql2_json(value)
     except LarkError as exc:
@@ -674,8 +678,9 @@ def _to_q(node: Any) -> Q:
         q, expr, _ = _operand(node.lhs)
         if q is None or q.kind in (GEOMETRY, ARRAY):
             raise InvalidInput("IN in 'filter' applies to a property with single values.")
-        if not node.sub_nodes or len(node.sub_nodes) > MAX_IN_VALUES:
-            raise InvalidInput(f"IN in 'filter' takes 1 to {MAX_IN_VALUES} values.")
+        most = settings.STAC_FILTER_MAX_IN_VALUES
+        if not node.sub_nodes or len(node.sub_nodes) > most:
+            raise InvalidInput(f"IN in 'filter' takes 1 to {most} values (STAC_FILTER_MAX_IN_VALUES).")
         options = [coerce_literal(q, _operand(v)[2], where="'filter' IN") for v in node.sub_nodes]
         condition = Q(In(expr or q.expression(options[0]), options))
         return ~condition if node.not_ else condition

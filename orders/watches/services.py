@@ -26,7 +26,6 @@ from geopera_web.accounts.models import Organization, Role
 from geopera_web.errors import InvalidInput, PermissionDenied
 
 from ..cart.models import Cart, CartItem
-from ..cart.pricing import MAX_CART_CAPTURES
 from ..coverage.calculations import SEGMENT_DEGREES
 from ..geometry import geodesic_area_km2, geometry_from_geojson, polygonal_from_geos
 from ..models import Capture, CoverageSnapshot, DataProduct, Order
@@ -125,11 +124,10 @@ def watch_create(
         geom = parsed if isinstance(parsed, MultiPolygon) else MultiPolygon(parsed, srid=4326)
         geom = polygonal_from_geos(geom, field="aoi")
         geom = geom if isinstance(geom, MultiPolygon) else MultiPolygon(geom, srid=4326)
-    cap = settings.WATCHES_PER_ORG_MAX
-    if Watch.objects.filter(org=org).count() >= cap:
+    if Watch.objects.filter(org=org).count() >= settings.WATCHES_MAX_PER_ORG:
         raise InvalidInput(
-            f"An organization keeps at most {cap} watches (WATCHES_PER_ORG_MAX); delete some first.",
-            slug="too-many-watches",
+            f"An organization keeps at most {settings.WATCHES_MAX_PER_ORG} watches (WATCHES_MAX_PER_ORG); "
+            "delete some first."
         )
     geom.srid = 4326
     watch = Watch.objects.create(
@@ -321,7 +319,7 @@ def _alert_captures(alert: WatchAlert) -> list[Capture]:
         Capture.objects.filter(
             pk__in=WatchMatch.objects.filter(alert=alert).values("capture_id"),
             footprint__intersects=alert.watch.aoi,
-        ).order_by("-acquired_at")[:MAX_CART_CAPTURES]
+        ).order_by("-acquired_at")[: settings.CART_MAX_CAPTURES]
     )
 
 
@@ -356,7 +354,7 @@ def watch_alert_to_cart(*, org: Organization, user: User, alert_id: object) -> t
     cart.aoi = alert.watch.aoi
     cart.save(update_fields=["aoi", "updated_at"])
     have = set(CartItem.objects.filter(cart=cart).values_list("capture_id", flat=True))
-    room = MAX_CART_CAPTURES - len(have)
+    room = settings.CART_MAX_CAPTURES - len(have)
     new = [c for c in captures if c.pk not in have][: max(0, room)]
     CartItem.objects.bulk_create([CartItem(cart=cart, capture=c, clip_geometry=alert.watch.aoi) for c in new])
     return alert, [c.scene_id for c in captures]

@@ -220,6 +220,13 @@
   geopera.formatCredits = function (credits) {
     return Number(credits).toLocaleString("en-AU") + " cr";
   };
+  /** An area in km² as the server's |area filter writes it: "12,345.6" (digits decimals, default 1). */
+  geopera.formatArea = function (km2, digits) {
+    const n = Number(km2);
+    if (km2 == null || !isFinite(n)) return "—";
+    const d = digits == null ? 1 : digits;
+    return n.toLocaleString("en-AU", { minimumFractionDigits: d, maximumFractionDigits: d });
+  };
   geopera.formatAud = function (credits) {
     return "A$" + (Number(credits) / 100).toLocaleString("en-AU", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   };

@@ -264,7 +264,7 @@
       "<dt>Cloud</dt><dd>" + Number(d.cloud).toFixed(1) + " %</dd>" +
       "<dt>Off-nadir</dt><dd>" + Number(d.offNadir).toFixed(1) + "°</dd>" +
       "<dt>GSD</dt><dd>" + esc(d.gsd) + " m</dd>" +
-      (d.area != null ? "<dt>Area</dt><dd>" + Number(d.area).toFixed(1) + " km²</dd>" : "") +
+      (d.area != null ? "<dt>Area</dt><dd>" + geopera.formatArea(d.area) + " km²</dd>" : "") +
       "<dt>Price</dt><dd>" + geopera.formatCredits(d.credits) + " · " + geopera.formatAud(d.credits) + "</dd></dl>" +
       cartButton(id) + "</div>";
   }
@@ -275,7 +275,7 @@
       '<div><div class="title" title="' + esc(f.id) + '"><span class="swatch swatch-' + esc(f.collection) + '"></span> ' + esc(f.id) + "</div>" +
       '<div class="facts"><span>' + esc(fmtDate(p.datetime)) + "</span><span>" + esc(price.product_name || f.collection) + "</span>" +
       "<span>☁ " + p["eo:cloud_cover"].toFixed(0) + "%</span><span>∠ " + p["view:off_nadir"].toFixed(0) + "°</span><span>" + p.gsd + " m</span>" +
-      "<span>" + Number(price.area_km2).toFixed(0) + " km²</span></div>" +
+      "<span>" + geopera.formatArea(price.area_km2, 0) + " km²</span></div>" +
       '<div class="price"><span><strong>' + geopera.formatCredits(price.credits) + '</strong> <span class="muted">' + geopera.formatAud(price.credits) + "</span></span>" +
       cartButton(f.id) + "</div></div></li>";
   }

@@ -28,7 +28,7 @@
     if (v >= 99.9) return (Math.floor(v * 10) / 10).toFixed(1) + "%";
     return v.toFixed(1) + "%";
   }
-  const fmt = function (n) { return Number(n).toLocaleString("en-AU", { maximumFractionDigits: 1 }); };
+  const fmt = function (n) { return geopera.formatArea(n); };
 
   const covered = L.geoJSON(byKind("covered"), {
     renderer: renderer,

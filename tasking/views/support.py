@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,8 +35,6 @@ from ..services import (
     study_upload,
 )
 from .common import aoi_geojson, sensor_of
-
-MAX_STUDY_OPTIONS = 10
 
 
 def _desk_row(order: Order, now: datetime) -> Order:
@@ -233,7 +232,7 @@ def _support_context(order: Order, **extra: Any) -> dict[str, Any]:
         "params_items": _params_for_people(order),
         "defaults": defaults,
         "option_slots": range(3),
-        "max_study_options": MAX_STUDY_OPTIONS,
+        "max_study_options": settings.STUDY_MAX_OPTIONS,
         "accepted_option": accepted,
         "claim": SupportClaim.objects.select_related("staff").filter(order=order).first(),
         **extra,
@@ -270,7 +269,8 @@ def support_study_upload(request: HttpRequest, order_id: str) -> HttpResponse:
     # The editor starts with a few rows and can add more; never trust the count beyond the cap.
     raw_count = request.POST.get("option_count", "")
     option_count = min(
-        max(int(raw_count) if raw_count.isdigit() and len(raw_count) < 4 else 3, 1), MAX_STUDY_OPTIONS
+        max(int(raw_count) if raw_count.isdigit() and len(raw_count) < 4 else 3, 1),
+        settings.STUDY_MAX_OPTIONS,
     )
     for i in range(option_count):
         description = request.POST.get(f"opt-{i}-description", "").strip()

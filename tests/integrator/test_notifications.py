@@ -187,3 +187,16 @@ def test_racing_fan_outs_of_one_event_notify_each_person_once(org, admin_user):
     assert sorted(results) == [0, 0, 0, 6]  # one of them wrote every line, the others waited and found none
     lines = sorted(Notification.objects.values_list("event_id", "user_id"))
     assert lines == sorted((e.pk, u.pk) for e in events for u in (admin_user, second))
+
+
+def test_digest_lines_follow_the_setting(org, admin_user, mailoutbox, settings):
+    NotificationPreference.objects.create(
+        user=admin_user, event_type="wallet.low_balance", email=True, digest=True
+    )
+    for n in range(3):
+        with transaction.atomic():
+            event_emit(org=org, type="wallet.low_balance", data={"availableCredits": n})
+    settings.NOTIFICATION_DIGEST_MAX_LINES = 2
+    assert digests_send() == 1
+    body = mailoutbox[-1].body
+    assert body.count("Credits are running low") == 2 and "… and 1 more" in body

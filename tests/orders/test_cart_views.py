@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -264,3 +265,16 @@ def test_review_step_states_the_order_and_spends_nothing(sydney_captures, operat
     viewer = Client()
     viewer.force_login(viewer_user)
     assert viewer.post("/archive/cart/review/", {}).status_code == 403
+
+
+def test_cart_areas_have_thousands_separators(product, operator_client):
+    from tests.factories import make_priced_capture
+
+    # ≈ 0.5° × 0.5° near Sydney: some 2,500 km², more than a thousand.
+    make_priced_capture(product=product, bounds=(150.50, -34.20, 151.00, -33.70), scene_id="SYD-BIG")
+    panel = operator_client.post("/archive/cart/toggle/", {"capture_id": "SYD-BIG"}, headers=HX)
+    html = panel.content.decode()
+    cells = re.findall(r'<td class="num">([\d,.]+)</td>', html)
+    assert cells and all(re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{2}", c) for c in cells), cells
+    review = operator_client.post("/archive/cart/review/", {}, headers=HX).content.decode()
+    assert re.search(r"· \d,\d{3}\.\d{2} km² ·", review), "the review step's group line"

@@ -230,10 +230,8 @@ def test_items_endpoint_takes_filter_sortby_and_fields(client, varied):
     assert client.get("/stac/collections/pleiades/items", {"ids": "x"}).status_code == 400
 
 
-def test_large_matches_report_a_flagged_planner_estimate(client, varied, monkeypatch):
-    from orders.catalog import selectors
-
-    monkeypatch.setattr(selectors, "EXACT_COUNT_LIMIT", 0)
+def test_large_matches_report_a_flagged_planner_estimate(client, varied, settings):
+    settings.CATALOG_EXACT_COUNT_MAX = 0
     body = client.get("/stac/search", {"limit": 1}).json()
     assert body["context"]["matched_estimated"] is True
     assert isinstance(body["numberMatched"], int) and body["numberMatched"] >= 1

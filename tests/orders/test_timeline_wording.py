@@ -16,7 +16,7 @@ from orders.timeline import WORDING, MissingWording, TimelineContext, timeline_l
 from tests.factories import make_archive_order, make_priced_capture, make_product
 
 Kind = OrderEvent.Kind
-STUDY, QUOTE, APPROVAL, CHARGE = (str(uuid.uuid4()) for _ in range(4))
+STUDY, QUOTE, APPROVAL, CHARGE, SERIES, PARENT, CHILD = (str(uuid.uuid4()) for _ in range(7))
 GROUPS = [
     {"name": "Dalby", "coveredPercent": 68.18, "refundCredits": 275202, "chargeCredits": 589552},
     {"name": "Cecil", "coveredPercent": 100.0, "refundCredits": 0, "chargeCredits": 450000},
@@ -62,6 +62,60 @@ SAMPLES: dict[str, tuple[str, str, str, dict]] = {
         {"approvalId": APPROVAL, "credits": 88838, "action": "quotation_accept", "reason": "Too dear"},
     ),
     Kind.APPROVAL_EXPIRED: ("PENDING", "EXPIRED", "", {"approvalId": APPROVAL, "credits": 88838}),
+    Kind.SERIES_OCCURRENCE_ORDERED: (
+        "",
+        "",
+        "Occurrence 2 of 4 ordered (10,000 credits).",
+        {
+            "seriesId": SERIES,
+            "parentOrderId": PARENT,
+            "childOrderId": CHILD,
+            "occurrences": 4,
+            "index": 2,
+            "windowStart": "2027-03-08T09:00:00+00:00",
+            "windowEnd": "2027-03-15T09:00:00+00:00",
+            "credits": 10000,
+        },
+    ),
+    Kind.SERIES_OCCURRENCE_MISSED: (
+        "",
+        "",
+        "",
+        {
+            "seriesId": SERIES,
+            "parentOrderId": PARENT,
+            "occurrences": 4,
+            "index": 3,
+            "credits": 10000,
+            "reason": "It could not be charged: the wallet has 1,200 credits available.",
+        },
+    ),
+    Kind.SERIES_REMAINDER_ROLLED: (
+        "",
+        "",
+        "",
+        {
+            "seriesId": SERIES,
+            "parentOrderId": PARENT,
+            "childOrderId": CHILD,
+            "occurrences": 4,
+            "index": 2,
+            "rolledKm2": 71.94,
+        },
+    ),
+    Kind.SERIES_CANCELLED: (
+        "",
+        "",
+        "",
+        {
+            "seriesId": SERIES,
+            "parentOrderId": PARENT,
+            "occurrences": 4,
+            "cancelled": 2,
+            "runningOn": 2,
+            "releasedCredits": 10000,
+        },
+    ),
 }
 # Where each kind must link (a fragment of the href).
 LINKS = {
@@ -82,6 +136,10 @@ LINKS = {
     Kind.APPROVAL_REJECTED: "/policies/",
     Kind.APPROVAL_EXPIRED: "/policies/",
     Kind.PLACED: "#order-groups-table",
+    Kind.SERIES_OCCURRENCE_ORDERED: f"/tasking/series/{SERIES}/",
+    Kind.SERIES_OCCURRENCE_MISSED: f"/tasking/series/{SERIES}/",
+    Kind.SERIES_REMAINDER_ROLLED: f"/orders/{CHILD}/",
+    Kind.SERIES_CANCELLED: f"/tasking/series/{SERIES}/",
 }
 INTERNAL = [
     re.compile(r"\b[a-z]+(?:_[a-z]+)+\b"),  # payment_authorized, archive_place

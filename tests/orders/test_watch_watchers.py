@@ -249,13 +249,13 @@ def test_an_unchanged_recompute_leaves_the_watch_alone(catalog, org, people):
 
 
 def test_watches_per_org_is_a_setting_read_per_call(catalog, org, people, settings):
-    settings.WATCHES_PER_ORG_MAX = 2
+    settings.WATCHES_MAX_PER_ORG = 2
     _watch(org, people["op"], name="a")
     _watch(org, people["op"], name="b")
     client = Client()
     client.force_login(people["op"])
     refused = client.post("/watches/new/", {"name": "c", "aoi": json.dumps(AREA)})
-    assert refused.status_code == 400 and "WATCHES_PER_ORG_MAX" in refused.content.decode()
+    assert refused.status_code == 400 and "WATCHES_MAX_PER_ORG" in refused.content.decode()
     assert Watch.objects.count() == 2
 
 

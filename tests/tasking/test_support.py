@@ -213,3 +213,23 @@ def test_requested_params_show_under_their_form_titles(org, operator_user, staff
     order = place(org, operator_user)
     html = client_for(staff_user).get(f"/support/orders/{order.id}/").content.decode()
     assert "<dt>Acquisition end</dt>" in html and "<dt>acquisitionEnd</dt>" not in html
+
+
+def test_study_options_follow_the_setting(org, operator_user, staff_user, settings):
+    order = place(org, operator_user)
+    now = timezone.now()
+    data = {"option_count": 3, "deadline": local(now + timedelta(days=3))}
+    for i in range(3):
+        data |= {
+            f"opt-{i}-description": f"Option {i}",
+            f"opt-{i}-window_start": local(now + timedelta(days=1)),
+            f"opt-{i}-window_end": local(now + timedelta(days=20)),
+            f"opt-{i}-max_off_nadir": "25",
+            f"opt-{i}-valid_until": local(now + timedelta(days=3)),
+        }
+    settings.STUDY_MAX_OPTIONS = 2
+    page = client_for(staff_user).get(f"/support/orders/{order.id}/").content.decode()
+    assert 'data-max="2"' in page
+    r = client_for(staff_user).post(f"/support/orders/{order.id}/study/", data)
+    assert r.status_code == 302
+    assert FeasibilityStudy.objects.get(order=order).options.count() == 2
