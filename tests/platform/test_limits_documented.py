@@ -116,3 +116,101 @@ def test_the_scan_sees_an_import_time_read(tmp_path):
         or (isinstance(n, ast.Call) and getattr(n.func, "id", "") == "getattr")
     }
     assert names == {"FOO", "getattr", "BAZ"}
+
+
+# Module and class constants named like a bound (`*MAX*`, `*LIMIT*`) that are not request limits,
+# so they stay constants. Every other one must be a setting (a row in the Limits table, read per
+# request): a new request bound written as a module constant fails the test below.
+CONSTANT_BOUNDS_ALLOWED = {
+    # Tied to the database schema: a larger value could not be stored.
+    "geopera_web/safe_urls.py:MAX_STORED_HREF_LENGTH": "the asset-href column",
+    "orders/catalog/selectors.py:ID_MAX_CHARS": "the scene-id / collection-id columns",
+    "orders/fulfilment/uploads.py:SCENE_ID_MAX_CHARS": "DeliveredCapture.scene_id",
+    "orders/services.py:MAX_DISPLAY_NAME": "Order.display_name (read off the model field)",
+    "tasking/services.py:STUDY_DESCRIPTION_MAX_CHARS": "FeasibilityOption.description",
+    # The shape of catalog facts staff type into the admin (model validators the order forms rely
+    # on; the migrations reference them), not the work of a request.
+    "geopera_web/catalog_facts.py:LIST_MAX_ITEMS": "catalog fact lists",
+    "geopera_web/catalog_facts.py:LABEL_MAX_CHARS": "catalog fact labels",
+    "geopera_web/catalog_facts.py:NAME_MAX_CHARS": "satellite and band names",
+    "orders/catalog/models.py:MAX_AREA_KM2": "the Earth's surface: a larger area is a typo",
+    # Facts of a format or of physics.
+    "orders/catalog/tiles.py:MAX_ZOOM": "the web-map tile scheme's deepest zoom",
+    "tasking/orbits.py:MAX_GROUND_SPEED_KM_S": "a LEO satellite's ground speed (scan margin)",
+    "tasking/tle_store.py:MAX_EPOCH_LEAD": "a TLE epoch in the future is a bad feed",
+    # Defaults, not bounds (the bound is CATALOG_SEARCH_MAX_LIMIT).
+    "orders/catalog/selectors.py:DEFAULT_LIMIT": "catalog.search's default page size",
+    "orders/catalog/stac.py:DEFAULT_STAC_LIMIT": "the STAC API's default page size",
+    # Tuning and rules that bound no caller's work.
+    "orders/coverage/calculations.py:SUBDIVIDE_MAX_VERTICES": "ST_Subdivide's piece size (speed only)",
+    "orders/coverage/views.py:_AOI_URL_MAX": "how long a ?aoi= link may grow before it is simplified",
+    "tasking/feasibility.py:AUTO_MAX_AREA_KM2": "above it a study needs a person (a business rule)",
+    "orders/fulfilment/simulator.py:MAX_STRIPS": "the simulated provider's strips per delivery",
+    # Not a request: the worker's fetch of the TLE feed (TLE_SOURCE_URL).
+    "tasking/tle_store.py:MAX_FEED_BYTES": "the largest TLE feed the beat task reads",
+}
+_BOUND_NAME = re.compile(r"(^|_)(MAX|LIMIT)(_|$)")
+
+
+def bounds_in(source: str) -> dict[str, int]:
+    """NAME → line of every module- or class-level assignment of a bound-like name whose value does
+    not come from settings."""
+    found: dict[str, int] = {}
+
+    def visit(body: list[ast.stmt]) -> None:
+        for st in body:
+            if isinstance(st, ast.ClassDef):
+                visit(st.body)
+                continue
+            if isinstance(st, ast.Assign):
+                targets = st.targets
+            elif isinstance(st, ast.AnnAssign):
+                targets = [st.target]
+            else:
+                continue
+            for target in targets:
+                if not (
+                    isinstance(target, ast.Name) and target.id.isupper() and _BOUND_NAME.search(target.id)
+                ):
+                    continue
+                if st.value is not None and any(
+                    isinstance(n, ast.Name) and n.id == "settings" for n in ast.walk(st.value)
+                ):
+                    continue
+                found[target.id] = st.lineno
+
+    visit(ast.parse(source).body)
+    return found
+
+
+def constant_bounds() -> dict[str, int]:
+    """`path:NAME` → line, over the app packages."""
+    root = README.parent
+    found: dict[str, int] = {}
+    for package in APP_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            if "migrations" in path.parts or path.name in ("settings.py", "production.py"):
+                continue
+            for name, line in bounds_in(path.read_text()).items():
+                found[f"{path.relative_to(root)}:{name}"] = line
+    return found
+
+
+def test_request_bounds_are_settings_not_module_constants():
+    found = constant_bounds()
+    unexplained = sorted(name for name in found if name not in CONSTANT_BOUNDS_ALLOWED)
+    assert unexplained == [], (
+        "A bound-like module constant: make it a setting (geopera_web/settings.py, the README's "
+        "Limits table, read per request) or, if it bounds no request's work, add it with a reason to "
+        f"CONSTANT_BOUNDS_ALLOWED: {unexplained}"
+    )
+    assert sorted(set(CONSTANT_BOUNDS_ALLOWED) - set(found)) == []  # the allow-list names what exists
+
+
+def test_the_constant_scan_sees_a_new_bound():
+    source = (
+        "MAX_THINGS = 5\nclass A:\n    PAGE_LIMIT: int = 9\n    MAXIMUM = 3\nOK = 1\n"
+        "def f():\n    LOCAL_MAX = 2\n"
+        "X_MAX = settings.X_MAX\nWINDOW_MAX = timedelta(days=3)\n"
+    )
+    assert set(bounds_in(source)) == {"MAX_THINGS", "PAGE_LIMIT", "WINDOW_MAX"}
