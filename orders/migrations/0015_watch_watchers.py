@@ -21,7 +21,7 @@ def creators_watch(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0013_alter_dataproduct_collection_and_more'),
+        ('orders', '0014_series_event_kinds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
