@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from geopera_web.accounts.decorators import org_required
 from geopera_web.api.problems import database_unavailable_response, is_api_path, problem_response
+from geopera_web.billing.ledger_rows import ledger_rows
 from geopera_web.billing.selectors import ledger_list
 from geopera_web.db.availability import is_database_unavailable
 
@@ -31,7 +32,10 @@ def _org_dashboard(request: HttpRequest) -> HttpResponse:
         "dashboard.html",
         {
             "panels": dashboard_panels(request),
-            "recent_ledger": ledger_list(org=request.org)[:5],
+            # Admins only (the card is theirs): each row with its order (one query for the names).
+            "recent_ledger": ledger_rows(ledger_list(org=request.org)[:5], org=request.org)
+            if request.membership is not None and request.membership.role == "admin"
+            else [],
         },
     )
 

@@ -123,3 +123,59 @@ def test_billing_shows_each_orders_net_linked_and_it_matches_the_order_page_and_
     charged = sum(-int(r[6]) - int(r[7]) for r in mine if r[1] == "Charged")
     back = sum(int(r[6]) for r in mine if r[1] == "Refunded")
     assert charged - back == net
+
+
+def _recent_links(html: str) -> list[str]:
+    import re
+
+    card = html[html.index("Recent money movements") :]
+    card = card[: card.index("</table>")]
+    return re.findall(r'<a href="([^"]+)" data-testid="recent-ledger-link">', card)
+
+
+def test_the_dashboards_money_movements_link_their_order_or_their_ledger_entry(shop):
+    from geopera_web.billing.models import LedgerEntry
+
+    org, admin, _ = shop
+    order = make_archive_order(org=org, actor=admin, scene_ids=["LG-0"])
+    html = _client(admin).get("/").content.decode()
+    links = _recent_links(html)
+    rows = html.count('data-testid="recent-ledger-row"')
+    assert rows == len(links) == min(5, LedgerEntry.objects.filter(org=org).count())
+    assert f"/orders/{order.id}/" in links
+    topup = LedgerEntry.objects.get(org=org, kind="topup")
+    assert f"/billing/#ledger-entry-{topup.pk}" in links
+    # The anchor exists on the billing page.
+    assert f'id="ledger-entry-{topup.pk}"' in _client(admin).get("/billing/").content.decode()
+
+
+def test_the_dashboard_never_links_another_orgs_order(shop):
+    """A charge whose reference names another org's order links to the ledger entry, not to it."""
+    from geopera_web.billing.models import LedgerEntry
+
+    org, admin, _ = shop
+    other = make_org(name="Elsewhere Ledger", credits=5_000_000)
+    other_admin = make_user(org=other, role="admin")
+    theirs = make_archive_order(org=other, actor=other_admin, scene_ids=["LG-1"])
+    mine = make_archive_order(org=org, actor=admin, scene_ids=["LG-0"])
+    mine.charge.reference = f"order:{theirs.id}"
+    mine.charge.save(update_fields=["reference"])
+    links = _recent_links(_client(admin).get("/").content.decode())
+    assert f"/orders/{theirs.id}/" not in links
+    held = LedgerEntry.objects.get(org=org, kind="reserve")
+    assert f"/billing/#ledger-entry-{held.pk}" in links
+
+
+def test_the_dashboard_costs_the_same_queries_for_one_order_or_five(shop):
+    org, admin, _ = shop
+    c = _client(admin)
+    make_archive_order(org=org, actor=admin, scene_ids=["LG-0"])
+    c.get("/")
+    with CaptureQueriesContext(connection) as one:
+        c.get("/")
+    for i in (1, 2, 1, 2):
+        make_archive_order(org=org, actor=admin, scene_ids=[f"LG-{i}"])
+    with CaptureQueriesContext(connection) as five:
+        html = c.get("/").content.decode()
+    assert len(_recent_links(html)) == 5
+    assert len(five) == len(one)
