@@ -14,14 +14,17 @@ export DJANGO_SETTINGS_MODULE := geopera_web.settings
 TOOLS ?= var/tools
 STAC_API_VALIDATOR_VERSION := 0.6.8
 SCHEMATHESIS_VERSION := 4.32.5
+# tipg serves the same capture table's vector tiles beside ours in `make bench` (with uvicorn).
+TIPG_VERSION := 1.6.1
+UVICORN_VERSION := 0.38.0
 
-.PHONY: help demo test bench bootstrap system-deps browser-deps services venv db migrate seed run lint fmt tools
+.PHONY: help demo test bench bootstrap system-deps browser-deps services venv db migrate seed run lint fmt tools tipg
 
 help:
 	@echo "make demo   - install what is missing, set up the database, load demo data, run web + worker + beat"
 	@echo "make test   - the same bootstrap (plus Chromium), then lint and the whole test suite"
 	@echo "make tools  - stac-api-validator and schemathesis in their own virtualenvs under var/tools"
-	@echo "make bench  - seed its own database at catalog scale, run gunicorn, print the performance table"
+	@echo "make bench  - seed its own database at catalog scale, run gunicorn and tipg, print the performance table"
 
 bootstrap: system-deps services venv db
 
@@ -47,6 +50,13 @@ tools: $(TOOLS)/stac-api-validator/.installed-$(STAC_API_VALIDATOR_VERSION) $(TO
 $(TOOLS)/stac-api-validator/.installed-$(STAC_API_VALIDATOR_VERSION):
 	@rm -rf $(TOOLS)/stac-api-validator && python3 -m venv $(TOOLS)/stac-api-validator
 	@$(TOOLS)/stac-api-validator/bin/pip install --quiet "stac-api-validator==$(STAC_API_VALIDATOR_VERSION)"
+	@touch $@
+
+tipg: $(TOOLS)/tipg/.installed-$(TIPG_VERSION)-$(UVICORN_VERSION)
+
+$(TOOLS)/tipg/.installed-$(TIPG_VERSION)-$(UVICORN_VERSION):
+	@rm -rf $(TOOLS)/tipg && python3 -m venv $(TOOLS)/tipg
+	@$(TOOLS)/tipg/bin/pip install --quiet "tipg==$(TIPG_VERSION)" "uvicorn==$(UVICORN_VERSION)"
 	@touch $@
 
 $(TOOLS)/schemathesis/.installed-$(SCHEMATHESIS_VERSION):
@@ -84,7 +94,7 @@ test: bootstrap browser-deps tools
 	@$(VENV)/bin/pytest
 
 # Not part of `make test`: minutes of seeding and measuring (BENCH_CAPTURES=200000 for a quick run).
-bench: bootstrap
+bench: bootstrap tipg
 	@$(PY) scripts/bench.py
 
 lint:

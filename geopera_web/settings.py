@@ -439,6 +439,9 @@ CATALOG_SEARCH_MAX_COLLECTIONS = env.int("CATALOG_SEARCH_MAX_COLLECTIONS", defau
 # than this carries a count grid (TILES_DENSITY_GRID × TILES_DENSITY_GRID cells) instead.
 TILES_MAX_FEATURES = env.int("TILES_MAX_FEATURES", default=1_000)
 TILES_DENSITY_GRID = env.int("TILES_DENSITY_GRID", default=16)
+# Crowded tiles up to z8 read their cells from the density summary (migration 0015) when only host
+# and collections filter; off, every tile counts its points live (the bench compares the two).
+TILES_DENSITY_SUMMARY = env.bool("TILES_DENSITY_SUMMARY", default=True)
 # Geometry (orders/geometry.py): vertices per AOI / search / clip geometry, counted before GEOS builds
 # it; features per FeatureCollection; vertices per footprint in catalog imports and delivery uploads.
 GEOMETRY_MAX_VERTICES = env.int("GEOMETRY_MAX_VERTICES", default=10_000)

@@ -777,71 +777,325 @@ def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return x, y
 
 
-def bench_tiles(ctx: dict[str, Any]) -> None:
-    """The archive map's vector tiles through gunicorn (session cookie, no If-None-Match, so every
-    request builds the tile) against the same ST_AsMVT statement run directly; the 304 revalidation;
-    bytes per feature."""
+TIPG_PORT = PORT + 1
+TIPG_BIN = Path(os.environ.get("BENCH_TIPG", str(ROOT / "var/tools/tipg/bin/uvicorn")))
+TILE_MAX_BYTES = 500_000
+# The captures' columns the map's tiles carry, for tipg's tiles (tipg has no join: no credits).
+TIPG_PROPERTIES = ["scene_id", "collection", "acquired_at", "cloud_cover", "off_nadir", "gsd"]
+
+
+def start_tipg() -> subprocess.Popen | None:
+    """tipg (its own virtualenv, `make tipg`) on loopback over the bench DB's capture table, with
+    its defaults (10,000 features per tile at most) but the footprint as geometry and the columns
+    the map uses. Run from an empty directory: tipg reads a `.env` from its working directory."""
+    if not TIPG_BIN.exists():
+        log(f"tipg not installed ({TIPG_BIN}; `make tipg`): tiles measured without it")
+        return None
+    workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-tipg-{DB}"
+    workdir.mkdir(exist_ok=True)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DATABASE_URL": f"postgresql://geopera:geopera@127.0.0.1:5432/{DB}",
+        "TIPG_DB_SCHEMAS": '["public"]',
+        "TIPG_DB_TABLES": '["public.orders_capture"]',
+        "TIPG_DB_FUNCTIONS": "[]",
+        "TIPG_DB_SPATIAL_EXTENT": "false",
+        "TIPG_DB_DATETIME_EXTENT": "false",
+        "TIPG_TABLE_CONFIG__public_orders_capture__geomcol": "footprint",
+        "TIPG_TABLE_CONFIG__public_orders_capture__datetimecol": "acquired_at",
+        "TIPG_TABLE_CONFIG__public_orders_capture__pk": "id",
+        "TIPG_TABLE_CONFIG__public_orders_capture__properties": json.dumps(TIPG_PROPERTIES),
+    }
+    proc = subprocess.Popen(
+        [
+            str(TIPG_BIN),
+            "tipg.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(TIPG_PORT),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+            # The bench's client keeps one connection per thread, idle while it times the others.
+            "--timeout-keep-alive",
+            "600",
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise SystemExit(f"tipg exited ({proc.returncode}): is port {TIPG_PORT} in use?")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", TIPG_PORT, timeout=5)
+            c.request("GET", "/collections/public.orders_capture")
+            r = c.getresponse()
+            r.read()
+            c.close()
+            if r.status == 200:
+                return proc
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("tipg did not start")
+
+
+_tipg_conns: dict[int, http.client.HTTPConnection] = {}
+
+
+def tipg_get(path: str) -> bytes:
+    import threading
+
+    key = threading.get_ident()
+    conn = _tipg_conns.get(key)
+    if conn is None:
+        conn = _tipg_conns[key] = http.client.HTTPConnection("127.0.0.1", TIPG_PORT, timeout=300)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+    except http.client.RemoteDisconnected:  # an idle keep-alive connection closed: once more
+        conn.close()
+        conn = _tipg_conns[key] = http.client.HTTPConnection("127.0.0.1", TIPG_PORT, timeout=300)
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+    except Exception:
+        conn.close()
+        _tipg_conns.pop(key, None)
+        raise
+    if resp.status != 200:
+        raise RuntimeError(f"tipg {path} -> {resp.status}: {body[:300]!r}")
+    return body
+
+
+def _tile_cases() -> list[tuple[str, int, int, int]]:
+    """z4–z14, two tiles each: crowded (over Sydney, the catalog's densest area) and sparse (over
+    the level-8 summary cell with the fewest captures, i.e. the emptiest place that has any)."""
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT ST_X(ST_Transform(tile_point, 4326)), ST_Y(ST_Transform(tile_point, 4326)) "
+            "FROM orders_capture c JOIN (SELECT cx, cy FROM orders_capturedensity WHERE level = 8 "
+            "GROUP BY cx, cy HAVING sum(n) > 0 ORDER BY sum(n), cx, cy LIMIT 1) s "
+            "ON orders_tile_cell(ST_X(c.tile_point), 256) = s.cx AND orders_tile_cell(-ST_Y(c.tile_point), 256) = s.cy "
+            "ORDER BY c.tile_key LIMIT 1"
+        )
+        row = c.fetchone()
+    sparse = (row[0], row[1]) if row else (20.0, -30.0)
+    cases = []
+    for z in range(4, 15):
+        cases.append(("crowded", z, *_tile_of(151.2, -33.87, z)))
+        cases.append(("sparse", z, *_tile_of(sparse[0], sparse[1], z)))
+    return cases
+
+
+def bench_tiles(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The archive map's vector tiles z4–z14 (a crowded and a sparse tile each) through gunicorn
+    (session cookie, no If-None-Match: every request builds the tile), against the same tile
+    statement run bare (as the view runs it: JIT off, `tile_fetch`) and against tipg serving
+    the same table and tiles; concurrency 1 and 8; the 304 revalidation; bytes per tile (checked
+    against 500 KB)."""
+    from django.db import connection
+
     from orders.catalog.selectors import build_params
-    from orders.catalog.tiles import TileAddress, capture_tile_sql
+    from orders.catalog.tiles import TileAddress, capture_tile_sql, summary_level, tile_fetch
 
     cookie = {"Cookie": f"sessionid={ctx['session']}"}
     params = build_params({}, limit=1, host="geopera-sim")
-    cases = {
-        "z4 over Australia": (4, *_tile_of(145.0, -30.0, 4)),
-        "z10 Sydney": (10, *_tile_of(151.2, -33.87, 10)),
-    }
-    for name, (z, x, y) in cases.items():
-        tile = TileAddress(z, x, y)
-        path = f"/tiles/captures/{z}/{x}/{y}.mvt"
-        sql, sql_params = capture_tile_sql(tile=tile, params=params)
-        ref = stats(timed(sql_timer(sql, sql_params)))
-        prod = stats(timed(lambda path=path: get(path, cookie)))
-        conn = _conn()
-        conn.request("GET", path, headers=cookie)
-        resp = conn.getresponse()
-        body, etag = resp.read(), resp.getheader("ETag")
-        counts = _mvt_counts(body)
-        feats = sum(counts.values())
-        layers = ", ".join(f"{v:,} {k}" for k, v in sorted(counts.items()))
-        per = f"{len(body) / feats:.0f} B/feature" if feats else "empty"
-        record(
-            f"tile {name} {z}/{x}/{y}",
-            prod,
-            ref,
-            "its ST_AsMVT statement",
-            note=f"{len(body):,} B, {layers}, {per}",
-        )
+    tipg = start_tipg()
+    props = ",".join(TIPG_PROPERTIES)
+    rows: list[dict[str, Any]] = []
+    oversize: list[str] = []
+    try:
+        cases = _tile_cases()
 
-        def revalidate(path: str = path, etag: str = etag) -> None:
-            c = _conn()
-            c.request("GET", path, headers={**cookie, "If-None-Match": etag})
-            r = c.getresponse()
-            r.read()
-            if r.status != 304:
-                raise RuntimeError(f"{path} with If-None-Match -> {r.status}")
+        def bare(sql: str, sql_params: list[Any]):
+            def run() -> None:
+                with connection.cursor() as c:
+                    tile_fetch(c, sql, sql_params)
 
-        record(f"tile {name} unchanged (304)", stats(timed(revalidate)), prod, "the tile built")
-    # concurrency 8 over the z4 tile's neighbourhood (the tiles an Australia view loads)
-    z = 4
-    paths = [f"/tiles/captures/{z}/{x}/{y}.mvt" for x in (13, 14) for y in (8, 9)]
-    n = max(40, REPEAT * 2)
-    times: list[float] = []
+            return run
 
-    def one(i: int) -> None:
-        t = time.perf_counter()
-        get(paths[i % len(paths)], cookie)
-        times.append((time.perf_counter() - t) * 1000)
+        for kind, z, x, y in cases:
+            tile = TileAddress(z, x, y)
+            path = f"/tiles/captures/{z}/{x}/{y}.mvt"
+            tpath = f"/collections/public.orders_capture/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={props}"
+            sql, sql_params = capture_tile_sql(tile=tile, params=params)
+            _, body = get(path, cookie)
+            counts = _mvt_counts(body)
+            ref = stats(timed(bare(sql, sql_params)))
+            prod = stats(timed(lambda path=path: get(path, cookie)))
+            row: dict[str, Any] = {
+                "tile": f"z{z} {kind} {z}/{x}/{y}",
+                "bytes": len(body),
+                "layers": counts,
+                "density_from": (
+                    ("summary" if summary_level(tile=tile, params=params) is not None else "live")
+                    if "density" in counts
+                    else None
+                ),
+                "product": prod,
+                "statement": ref,
+                "ratio_statement": round(prod["median_ms"] / ref["median_ms"], 2),
+                "ratio_statement_p95": round(prod["p95_ms"] / ref["p95_ms"], 2),
+            }
+            if len(body) > TILE_MAX_BYTES:
+                oversize.append(f"{path}: {len(body):,} B")
+            if tipg:
+                tbody = tipg_get(tpath)
+                tp = stats(timed(lambda tpath=tpath: tipg_get(tpath)))
+                row.update(
+                    tipg=tp,
+                    tipg_bytes=len(tbody),
+                    tipg_features=sum(_mvt_counts(tbody).values()),
+                    ratio_tipg=round(prod["median_ms"] / tp["median_ms"], 2),
+                    ratio_tipg_p95=round(prod["p95_ms"] / tp["p95_ms"], 2),
+                )
+            rows.append(row)
+            log(
+                f"tile {row['tile']}: {len(body):,} B {counts}; product {prod['median_ms']} / {prod['p95_ms']} ms, "
+                f"statement {ref['median_ms']} / {ref['p95_ms']} ms"
+                + (
+                    f", tipg {row['tipg']['median_ms']} / {row['tipg']['p95_ms']} ms ({row['tipg_bytes']:,} B)"
+                    if tipg
+                    else ""
+                )
+            )
+        # Concurrency 8: each zoom band's tiles in turn, every tile requested REPEAT times.
+        c8: list[dict[str, Any]] = []
+        for band, zs in (("z4–z8", range(4, 9)), ("z9–z14", range(9, 15))):
+            band_cases = [c for c in cases if c[1] in zs]
+            n = len(band_cases) * max(2, REPEAT // 2)
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(one, range(n)))
-    elapsed = time.perf_counter() - started
+            def measure(fn, band_cases=band_cases, n=n) -> tuple[dict[str, float], float]:
+                times: list[float] = []
+
+                def one(i: int) -> None:
+                    t = time.perf_counter()
+                    fn(band_cases[i % len(band_cases)])
+                    times.append((time.perf_counter() - t) * 1000)
+
+                started = time.perf_counter()
+                with ThreadPoolExecutor(8) as pool:
+                    list(pool.map(one, range(n)))
+                return stats(times), n / (time.perf_counter() - started)
+
+            stmts = {
+                (z, x, y): capture_tile_sql(tile=TileAddress(z, x, y), params=params)
+                for _, z, x, y in band_cases
+            }
+
+            def run_bare(case, stmts=stmts) -> None:
+                bare(*stmts[case[1:]])()
+
+            def run_prod(case) -> None:
+                get(f"/tiles/captures/{case[1]}/{case[2]}/{case[3]}.mvt", cookie)
+
+            def run_tipg(case) -> None:
+                tipg_get(
+                    f"/collections/public.orders_capture/tiles/WebMercatorQuad/{case[1]}/{case[2]}/{case[3]}"
+                    f"?properties={props}"
+                )
+
+            prod, prod_tps = measure(run_prod)
+            ref, ref_tps = measure(run_bare)
+            entry = {
+                "band": band,
+                "product": prod,
+                "product_tiles_per_s": round(prod_tps, 1),
+                "statement": ref,
+                "statement_tiles_per_s": round(ref_tps, 1),
+                "ratio_statement": round(prod["median_ms"] / ref["median_ms"], 2),
+                "ratio_statement_p95": round(prod["p95_ms"] / ref["p95_ms"], 2),
+            }
+            if tipg:
+                tp, tp_tps = measure(run_tipg)
+                entry.update(
+                    tipg=tp,
+                    tipg_tiles_per_s=round(tp_tps, 1),
+                    ratio_tipg=round(prod["median_ms"] / tp["median_ms"], 2),
+                    ratio_tipg_p95=round(prod["p95_ms"] / tp["p95_ms"], 2),
+                )
+            c8.append(entry)
+            log(f"c8 {band}: {entry}")
+    finally:
+        if tipg:
+            tipg.terminate()
+            tipg.wait(timeout=30)
+        for conn in _tipg_conns.values():
+            conn.close()
+    # The 304 revalidation of the crowded z4 tile.
+    _, z, x, y = cases[0]
+    path = f"/tiles/captures/{z}/{x}/{y}.mvt"
+    c = _conn()
+    c.request("GET", path, headers=cookie)
+    resp = c.getresponse()
+    resp.read()
+    etag = resp.getheader("ETag")
+
+    def revalidate() -> None:
+        c = _conn()
+        c.request("GET", path, headers={**cookie, "If-None-Match": etag})
+        r = c.getresponse()
+        r.read()
+        if r.status != 304:
+            raise RuntimeError(f"{path} with If-None-Match -> {r.status}")
+
     record(
-        "tiles z4 Australia (4 tiles), concurrency 8",
-        stats(times),
-        None,
-        "—",
-        note=f"{n / elapsed:.1f} tiles/s",
+        f"tile z{z} crowded unchanged (304)", stats(timed(revalidate)), rows[0]["product"], "the tile built"
+    )
+    largest = max(rows, key=lambda r: r["bytes"])
+    log(f"largest tile {largest['tile']}: {largest['bytes']:,} B (limit {TILE_MAX_BYTES:,})")
+    if oversize:
+        log("TILES OVER 500 KB: " + "; ".join(oversize))
+    return {
+        "tiles": rows,
+        "tiles_c8": c8,
+        "tiles_oversize": oversize,
+        "tiles_largest_bytes": largest["bytes"],
+    }
+
+
+def print_tiles(result: dict[str, Any]) -> None:
+    def ms(x: dict[str, float] | None) -> str:
+        return f"{x['median_ms']:.1f} / {x['p95_ms']:.1f}" if x else "—"
+
+    print()
+    print(
+        "| tile | bytes, features | product p50 / p95 (ms) | ST_AsMVT statement p50 / p95 | ratio p50 / p95 "
+        "| tipg p50 / p95 (ms) | tipg bytes, features | ratio to tipg p50 / p95 |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for r in result["tiles"]:
+        layers = ", ".join(f"{v:,} {k}" for k, v in sorted(r["layers"].items())) or "empty"
+        if r["density_from"]:
+            layers += f" ({r['density_from']})"
+        tipg = r.get("tipg")
+        print(
+            f"| {r['tile']} | {r['bytes']:,} B, {layers} | {ms(r['product'])} | {ms(r['statement'])} "
+            f"| {r['ratio_statement']} / {r['ratio_statement_p95']} | {ms(tipg)} "
+            f"| {(str(format(r['tipg_bytes'], ',')) + ' B, ' + format(r['tipg_features'], ',')) if tipg else '—'} "
+            f"| {(str(r['ratio_tipg']) + ' / ' + str(r['ratio_tipg_p95'])) if tipg else '—'} |"
+        )
+    for e in result["tiles_c8"]:
+        tipg = e.get("tipg")
+        print(
+            f"| c8 {e['band']} ({e['product_tiles_per_s']} tiles/s; statement {e['statement_tiles_per_s']}"
+            f"{'; tipg ' + str(e['tipg_tiles_per_s']) if tipg else ''}) | — | {ms(e['product'])} | {ms(e['statement'])} "
+            f"| {e['ratio_statement']} / {e['ratio_statement_p95']} | {ms(tipg)} | — "
+            f"| {(str(e['ratio_tipg']) + ' / ' + str(e['ratio_tipg_p95'])) if tipg else '—'} |"
+        )
+    over = result["tiles_oversize"]
+    print(
+        f"\nLargest tile {result['tiles_largest_bytes']:,} B; "
+        + ("every tile under 500 KB." if not over else "OVER 500 KB: " + "; ".join(over))
     )
 
 
@@ -1136,13 +1390,15 @@ def main() -> None:
         extra = run_section("search", server, bench_search, ctx) or {}
         run_section("stream", server, bench_stream, ctx)
         run_section("estimate", server, bench_estimate, ctx)
-        run_section("tiles", server, bench_tiles, ctx)
+        extra.update(run_section("tiles", server, bench_tiles, ctx) or {})
         run_section("coverage", server, bench_coverage, ctx)
         run_section("deliveries", server, bench_deliveries, ctx)
     finally:
         server.terminate()
         server.wait(timeout=30)
     print_table()
+    if "tiles" in extra:
+        print_tiles(extra)
     out = ROOT / "bench" / "results.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(

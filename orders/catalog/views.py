@@ -147,15 +147,20 @@ def capture_tile_view(request: HttpRequest, z: str, x: str, y: str) -> HttpRespo
         params = _tile_params(request)
     except (InvalidInput, NotFound) as exc:
         return problem_response(status=exc.status, title=exc.title, detail=exc.detail, slug=exc.slug)
-    etag = tile_etag(tile=tile, params=params, version=catalog_version())
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Cookie"}
-    if (
-        etag in parse_etags(request.headers.get("If-None-Match", ""))
-        or request.headers.get("If-None-Match", "").strip() == "*"
-    ):
-        response: HttpResponse = HttpResponseNotModified()
-    else:
-        response = HttpResponse(capture_tile(tile=tile, params=params), content_type=MVT_CONTENT_TYPE)
-    for name, value in headers.items():
-        response[name] = value
+    response: HttpResponse
+    if_none_match = request.headers.get("If-None-Match", "").strip()
+    if if_none_match:
+        etag = tile_etag(tile=tile, params=params, version=catalog_version())
+        if if_none_match == "*" or etag in parse_etags(if_none_match):
+            return _tile_headers(HttpResponseNotModified(), etag)
+    # The version comes back with the tile, from the same snapshot (one round trip).
+    version, data = capture_tile(tile=tile, params=params)
+    response = HttpResponse(data, content_type=MVT_CONTENT_TYPE)
+    return _tile_headers(response, tile_etag(tile=tile, params=params, version=version))
+
+
+def _tile_headers(response: HttpResponse, etag: str) -> HttpResponse:
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    response["Vary"] = "Cookie"
     return response

@@ -138,9 +138,12 @@ def test_tile_layers_attributes_and_feature_ids(operator_client, products):
 def test_a_crowded_tile_carries_a_density_grid_instead(operator_client, products, settings):
     settings.TILES_MAX_FEATURES = 5
     seed(120)
-    layers = decode(tile(operator_client, 0, 0, 0))
+    resp = tile(operator_client, 0, 0, 0)
+    layers = decode(resp)
     assert set(layers) == {"density"}
     cells = layers["density"]["features"]
+    # A density tile's size is bounded by its grid, whatever the number of captures it counts.
+    assert len(cells) <= settings.TILES_DENSITY_GRID**2 and len(resp.content) <= 48 * len(cells)
     assert sum(c["properties"]["count"] for c in cells) == 120
     assert all(set(c["properties"]) == {"count"} and c["properties"]["count"] > 0 for c in cells)
     assert len({c["id"] for c in cells}) == len(cells)
@@ -151,16 +154,28 @@ def test_a_crowded_tile_carries_a_density_grid_instead(operator_client, products
 
 
 @pytest.mark.parametrize(
-    "filters", [{}, {"collections": "pleiades,spot", "query": json.dumps({"eo:cloud_cover": {"lte": 50}})}]
+    ("filters", "summary"),
+    [
+        ({}, True),  # z0–z6 density cells from the summary table
+        ({}, False),  # the same, counted live
+        ({"collections": "pleiades,spot"}, True),  # the summary is keyed by collection
+        (
+            {"collections": "pleiades,spot", "query": json.dumps({"eo:cloud_cover": {"lte": 50}})},
+            True,
+        ),  # live
+    ],
 )
 def test_every_matching_capture_is_counted_exactly_once_at_every_zoom(
-    operator_client, products, settings, filters
+    operator_client, products, settings, filters, summary
 ):
     settings.TILES_MAX_FEATURES = 6
+    settings.TILES_DENSITY_SUMMARY = summary
     seed(300)
     qs = Capture.objects.all()
     if filters:
-        qs = qs.filter(collection__in=["pleiades", "spot"], cloud_cover__lte=50)
+        qs = qs.filter(collection__in=["pleiades", "spot"])
+    if "query" in filters:
+        qs = qs.filter(cloud_cover__lte=50)
     expected = qs.count()
     assert expected > 0
     mixed = 0
@@ -172,6 +187,94 @@ def test_every_matching_capture_is_counted_exactly_once_at_every_zoom(
         if z <= 1:
             assert drawn == 0 and cells == expected  # all aggregated: the cells alone add up
     assert mixed >= 2  # zooms where some tiles draw footprints and others count them
+
+
+def summary_rows() -> set[tuple]:
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT level, cx, cy, host, collection, data_product_id, n FROM orders_capturedensity WHERE n <> 0"
+        )
+        return set(c.fetchall())
+
+
+def summary_recount() -> set[tuple]:
+    """The summary as it should be: every capture counted afresh (levels 4–12), in Python from the
+    stored points, with the cell arithmetic written out independently of `orders_tile_cell`."""
+    origin = math.pi * 6378137.0
+    rows: dict[tuple, int] = {}
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT ST_X(tile_point), ST_Y(tile_point), host, collection, data_product_id FROM orders_capture"
+        )
+        points = c.fetchall()
+    for px, py, host, collection, product in points:
+        for level in range(4, 13):
+            cells = 1 << level
+            size = 2 * origin / cells
+            cx = min(max(math.floor((px + origin) / size), 0), cells - 1)
+            cy = min(max(math.floor((-py + origin) / size), 0), cells - 1)
+            key = (level, cx, cy, host, collection, product)
+            rows[key] = rows.get(key, 0) + 1
+    return {(*k, v) for k, v in rows.items()}
+
+
+def density_of(client, z: int, **filters) -> dict[int, int]:
+    cells: dict[int, int] = {}
+    for x, y in tiles_over(z, -13, -13, 13, 13):
+        for f in decode(tile(client, z, x, y, **filters)).get("density", {}).get("features", []):
+            cells[f["id"]] = f["properties"]["count"]
+    return cells
+
+
+def test_the_density_summary_follows_every_write_and_matches_the_live_count(
+    operator_client, products, settings
+):
+    """Inserts, moves, re-collections, deletes, a bulk update and a product taken off sale: the
+    summary table equals a fresh recount after each, and its tiles equal the live-counted ones."""
+    settings.TILES_MAX_FEATURES = 6
+    settings.TILES_RATE_LIMIT = "100000/min"
+    caps = seed(200)
+    assert summary_rows() == summary_recount() and summary_rows()
+    Capture.objects.filter(pk=caps[0].pk).update(footprint=box(100, 10, 101, 11))
+    Capture.objects.filter(pk=caps[1].pk).update(collection="spot", data_product=products["spot"])
+    Capture.objects.filter(pk__in=[c.pk for c in caps[2:20]]).delete()
+    Capture.objects.filter(collection="pleiades").update(cloud_cover=1.0)  # no cell changes
+    make_capture("LATE", footprint=box(-1, -1, -0.5, -0.5))
+    assert summary_rows() == summary_recount()
+    DataProduct.objects.filter(collection="spot").update(is_active=False)  # not sellable: not drawn
+    sellable = Capture.objects.filter(data_product__is_active=True).count()
+    for z in range(0, 8):
+        settings.TILES_DENSITY_SUMMARY = True
+        from_summary = density_of(operator_client, z)
+        by_collection = density_of(operator_client, z, collections="pleiades")
+        settings.TILES_DENSITY_SUMMARY = False
+        assert from_summary == density_of(operator_client, z), z
+        assert by_collection == density_of(operator_client, z, collections="pleiades"), z
+        if z <= 1:
+            assert sum(from_summary.values()) == sellable
+            assert sum(by_collection.values()) == Capture.objects.filter(collection="pleiades").count()
+    Capture.objects.all().delete()
+    assert summary_rows() == set()
+
+
+def test_the_density_summary_follows_seed_and_import(products, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from .test_import_catalog import item
+
+    call_command("seed_catalog", count=300, seed=5, stdout=StringIO())
+    assert Capture.objects.count() == 300 and summary_rows() == summary_recount()
+    path = tmp_path / "items.json"
+    far = {"type": "Polygon", "coordinates": [[[10, 40], [10.2, 40], [10.2, 40.2], [10, 40.2], [10, 40]]]}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [item("IMP-1"), item("IMP-2")]}))
+    call_command("import_catalog", str(path), stdout=StringIO())
+    assert summary_rows() == summary_recount()
+    # Re-importing an item with a new footprint moves its count (the upsert's UPDATE).
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [item("IMP-1", geometry=far)]}))
+    call_command("import_catalog", str(path), stdout=StringIO())
+    assert Capture.objects.count() == 302 and summary_rows() == summary_recount()
 
 
 def test_filters_narrow_the_tile_like_the_search(operator_client, products):
@@ -238,7 +341,12 @@ def test_unchanged_tile_is_a_304_without_the_tile_query_and_an_import_changes_th
     operator_client, products
 ):
     seed(10)
-    first = tile(operator_client, 2, 2, 1)
+    with CaptureQueriesContext(connection) as queries:
+        first = tile(operator_client, 2, 2, 1)
+    # Without If-None-Match the catalog version is read in the tile's own statement (one round
+    # trip, the same snapshot), not before it.
+    versioned = [q["sql"] for q in queries.captured_queries if "orders_catalogversion" in q["sql"]]
+    assert len(versioned) == 1 and "ST_AsMVT" in versioned[0]
     etag = first["ETag"]
     assert first.status_code == 200 and etag.startswith('"') and first["Cache-Control"] == "private, no-cache"
     with CaptureQueriesContext(connection) as queries:
