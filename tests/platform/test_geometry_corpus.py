@@ -1,11 +1,14 @@
 """The malformed-geometry corpus (tests/geometry_corpus.py) through every operation, page and upload
 that takes geometry. A refused case is a 4xx whose message says what to fix (problem+json on the
 API, the form's error on pages) and stores nothing; an accepted case is measured as what it is.
-None of them may ever be a 500."""
+None of them may ever be a 500. Every request sent is counted: the README's security section states
+the total per run, and a test holds it to the count."""
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -22,6 +25,32 @@ pytestmark = pytest.mark.django_db
 
 corpus = pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
 HX = {"HX-Request": "true"}
+README = Path(__file__).resolve().parents[2] / "README.md"
+# Requests per case before the uploads: catalog.search, catalog.search_stream, /stac/search POST and
+# GET; the archive estimate, place and cart AOI; orders.place, orders.tasking.place, orders.estimate,
+# orders.tasking.estimate; feasibility_check, opportunities_list; the request page's AOI check,
+# place and draft. Each run asserts it sent exactly this many (plus its uploads).
+SURFACE_REQUESTS = 16
+
+
+def planned_requests(case: Case) -> int:
+    """The requests one case sends: every surface, then one upload per file form of it."""
+    return SURFACE_REQUESTS + len(_upload_files(case))
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[str, int]]:
+    """(path, status) of every request the test client sends."""
+    log: list[tuple[str, int]] = []
+    original = Client.request
+
+    def request(self, **environ):
+        response = original(self, **environ)
+        log.append((environ.get("PATH_INFO", ""), response.status_code))
+        return response
+
+    monkeypatch.setattr(Client, "request", request)
+    return log
 
 
 @pytest.fixture
@@ -138,8 +167,16 @@ def _kml(case: Case) -> bytes | None:
     ).encode()
 
 
+def _upload_files(case: Case) -> list[tuple[str, bytes]]:
+    """The case as the AOI files a person could upload: GeoJSON, and KML where it can be written."""
+    files = [("aoi.geojson", case.text.encode())]
+    if (kml := _kml(case)) is not None:
+        files.append(("aoi.kml", kml))
+    return files
+
+
 @corpus
-def test_every_geometry_input_refuses_or_measures_the_case(world, operator_user, case):
+def test_every_geometry_input_refuses_or_measures_the_case(world, operator_user, case, sent):
     s = Surfaces(case)
     api = caller_for_user(operator_user, world)
     raw = lambda op, body: api.post(op, raw=body if isinstance(body, bytes) else body.encode())  # noqa: E731
@@ -241,10 +278,7 @@ def test_every_geometry_input_refuses_or_measures_the_case(world, operator_user,
             s.check("draft keeps the AOI", False)
 
     # Uploads, through the public upload endpoint only (GeoJSON, and KML where it can be written).
-    files = [("aoi.geojson", case.text.encode())]
-    if (kml := _kml(case)) is not None:
-        files.append(("aoi.kml", kml))
-    for name, data in files:
+    for name, data in _upload_files(case):
         r = page.post("/archive/aoi-upload", {"file": SimpleUploadedFile(name, data)})
         if as_cart == REFUSE:
             s.check(f"upload {name}", r.status_code == 400 and bool(r.json().get("error")), r)
@@ -256,6 +290,22 @@ def test_every_geometry_input_refuses_or_measures_the_case(world, operator_user,
             s.check(f"upload {name} (2-D geometry)", ok, r)
 
     assert not s.failures, "\n".join(s.failures)
+    assert [r for r in sent if r[1] >= 500] == []
+    assert len(sent) == planned_requests(case), sent
+
+
+def test_the_readme_states_the_corpus_as_run():
+    """The security section's figures are the corpus's: its cases and the requests one run sends
+    (each case's run asserts it sent exactly planned_requests), and 5xx found = 0."""
+    text = " ".join(README.read_text().split())
+    stated = re.search(
+        r"geometry_corpus\.py` \((\d+) cases.*?([\d,]+) requests per run, \*\*5xx found: (\d+)\*\*", text
+    )
+    assert stated, "the README's security section no longer states the corpus figures"
+    cases, requests, errors = stated.groups()
+    assert int(cases) == len(CASES)
+    assert int(requests.replace(",", "")) == sum(planned_requests(c) for c in CASES)
+    assert errors == "0"
 
 
 @pytest.mark.parametrize(
