@@ -78,9 +78,13 @@ class DecisionKind:
     # How a message to the deciders names one ("A quotation (12,000 credits)"); default "A <noun>".
     headline: Callable[[Any], str] | None = None
     # The inbox (`orders.inbox`): the column that names a row's workspace, and what to load with
-    # the rows of one page (select_related / prefetch_related paths of the kind's model).
+    # the rows of one page (relation paths of the kind's model, as for select/prefetch_related).
+    # The page's statement carries them as JSON: `inbox_related` (single relations the page shows,
+    # e.g. the order's sensor), `wire_related` (those the API's item shape needs too) and
+    # `inbox_prefetch` (reverse relations, e.g. a study's options).
     workspace_field: str = "order__workspace_id"
     inbox_related: tuple[str, ...] = ()
+    wire_related: tuple[str, ...] = ()
     inbox_prefetch: tuple[str, ...] = ()
 
     def headline_of(self, obj: Any) -> str:

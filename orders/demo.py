@@ -403,6 +403,15 @@ def seed_approvals(world: DemoWorld) -> None:
 DEMO_WATCH_SCENE = "DEMO-WATCH-DALBY-01"
 
 
+def demo_quicklook_urls(scene_id: str) -> dict[str, str]:
+    """Site-relative quicklook and thumbnail of a scene (the app's own SVG), so a seeded demo works
+    on any host and port; the STAC API makes them absolute from the request."""
+    from django.urls import reverse
+
+    quicklook = reverse("orders:quicklook", kwargs={"scene_id": scene_id})
+    return {"quicklook_url": quicklook, "thumbnail_url": f"{quicklook}?size=thumb"}
+
+
 def seed_watches(world: DemoWorld) -> None:
     """An operator watches the remainder of the Darling Downs order (partially fulfilled) and the
     Acme admin watches it too (a second watcher); a new archive capture over it is imported through
@@ -412,7 +421,7 @@ def seed_watches(world: DemoWorld) -> None:
     import json
 
     from .catalog.services import catalog_import
-    from .models import DataProduct, Order, OrderType, Watch
+    from .models import Capture, DataProduct, Order, OrderType, Watch
     from .watches.services import watch_create, watch_watcher_set, watches_match
 
     org, operator = world.orgs["acme"], world.users["acme_operator"]
@@ -440,9 +449,6 @@ def seed_watches(world: DemoWorld) -> None:
     if product is None:
         world.log("watches: no archive product, no match")
         return
-    from django.conf import settings
-
-    site = settings.SITE_URL.rstrip("/")
     x0, y0, x1, y1 = watch.aoi.extent
     pad = 0.01
     started = timezone.now()
@@ -470,13 +476,11 @@ def seed_watches(world: DemoWorld) -> None:
             "view:off_nadir": 9.0,
             "platform": "demo-sat-2",
         },
-        # The synthetic quicklook every simulated scene has (imports keep absolute hrefs only).
-        "assets": {
-            "thumbnail": {"href": f"{site}/archive/quicklook/{DEMO_WATCH_SCENE}.svg?size=thumb"},
-            "overview": {"href": f"{site}/archive/quicklook/{DEMO_WATCH_SCENE}.svg"},
-        },
     }
     catalog_import(text=json.dumps({"type": "FeatureCollection", "features": [item]}))
+    # The synthetic quicklook every simulated scene has, site-relative like theirs (an import keeps
+    # absolute hrefs only, and an absolute one would name the host the demo was seeded for).
+    Capture.objects.filter(scene_id=DEMO_WATCH_SCENE).update(**demo_quicklook_urls(DEMO_WATCH_SCENE))
     alerts = watches_match(since=started)
     world.log(f"watches: {watch.name} ({len(alerts)} alert(s))")
 

@@ -37,6 +37,16 @@ def credits_for_area(*, product: PricedProduct, area_km2: float) -> int:
     return max(0, math.ceil(raw - _AREA_EPSILON_KM2 * product.credits_per_km2))
 
 
+def credits_for_area_sql(*, rate: str, minimum: str, area: str) -> str:
+    """`credits_for_area` as a SQL expression over the given columns (a search page prices its
+    Items in PostgreSQL): the same IEEE-754 double operations in the same order, so the same
+    integer (tests/orders/test_pricing.py compares the two)."""
+    return (
+        f"greatest(0, ceil(({rate})::float8 * greatest(({area})::float8, coalesce(({minimum})::float8, 0))"
+        f" - {_AREA_EPSILON_KM2!r}::float8 * ({rate})::float8))::bigint"
+    )
+
+
 def credits_to_aud_display(credits: int) -> str:
     """A$ for display only (100 credits = A$1); money stays integer credits everywhere else."""
     return f"{credits // 100:,}.{credits % 100:02d}"

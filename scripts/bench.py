@@ -441,7 +441,7 @@ def stats(ms: list[float]) -> dict[str, float]:
     return {"median_ms": round(statistics.median(ordered), 2), "p95_ms": round(p95, 2), "n": len(ordered)}
 
 
-def sql_timer(sql: str, params: list[Any] | tuple = ()):
+def sql_timer(sql: str, params: list[Any] | tuple | None = ()):
     from django.db import connection
 
     def run() -> None:
@@ -480,74 +480,231 @@ def record(
 # --- the measurements ---------------------------------------------------------------------------
 
 
+def _statement_of(fn) -> tuple[str, int]:
+    """The SQL statement `fn` runs (its longest, with the parameters inlined) and how many it runs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as q:
+        fn()
+    return max((x["sql"] for x in q.captured_queries), key=len), len(q.captured_queries)
+
+
+def _workers(master: int) -> list[int]:
+    """The worker processes gunicorn spawned (children of its master)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                out.append(int(entry.name))
+    return sorted(out)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
 def bench_inbox(ctx: dict[str, Any]) -> None:
+    from urllib.parse import quote
+
+    from django.test import RequestFactory
+
+    from geopera_web.accounts.models import Membership
     from orders.inbox import decisions_page
+    from tasking.views.inbox import PAGE_SIZE, _inbox_context
 
     api = {"Authorization": f"Bearer {ctx['token']}"}
     op = "/v1/op/orders.tasking.decisions.pending"
     org = ctx["org"]
-    # Reference: the ideal single statement for a page (keyset, and OFFSET for a far page).
-    branch = (
-        "(SELECT d.created_at, d.id, '{kind}' AS kind FROM {table} d JOIN orders_order o ON o.id = d.order_id "
-        "WHERE d.org_id = %s AND d.decision = 'PENDING' AND o.status = 'pending' {cond} "
-        "ORDER BY d.created_at DESC, d.id DESC LIMIT {lim})"
-    )
-    tables = (
-        ("feasibility", "tasking_feasibilitystudy"),
-        ("quotation", "tasking_quotation"),
-        ("approval", "orders_spendapproval"),
-    )
-
-    def union(cond: str, lim: int, offset: int, size: int) -> str:
-        parts = " UNION ALL ".join(branch.format(kind=k, table=t, cond=cond, lim=lim) for k, t in tables)
-        return f"{parts} ORDER BY created_at DESC, id DESC LIMIT {size} OFFSET {offset}"
-
     size = 20
     last_page = max(0, (DECISIONS - 1) // size)
-    first_sql = union("", size, 0, size)
-    far_sql = union("", (last_page + 1) * size, last_page * size, size)
-    ref_first = stats(timed(sql_timer(first_sql, [org.pk] * 3)))
-    ref_far = stats(timed(sql_timer(far_sql, [org.pk] * 3)))
+
+    # The reference is the ideal single statement for the page: the same page with every item's
+    # data the API serialises (the decision, its order, a study's options, an approval's requester)
+    # and the total. The product runs exactly that statement (orders.inbox.decisions_page, captured
+    # here) plus its serialisation, so the ratio is the cost of the framework and the JSON.
+    def api_page(**kw: Any) -> Any:
+        return decisions_page(org=org, size=size, with_groups=False, with_total=True, **kw)
+
+    first_sql, n_first = _statement_of(lambda: api_page())
+    far_sql, _ = _statement_of(lambda: api_page(offset=last_page * size))
+    cursor = api_page(offset=max(0, DECISIONS - 2 * size)).next_cursor
+    ks_sql, n_ks = _statement_of(lambda: api_page(cursor=cursor))
+    ref_first = stats(timed(sql_timer(first_sql, None)))
+    ref_far = stats(timed(sql_timer(far_sql, None)))
+    ref_ks = stats(timed(sql_timer(ks_sql, None)))
     first = stats(timed(lambda: request("POST", op, {"size": size}, api)))
     far = stats(timed(lambda: request("POST", op, {"size": size, "page": last_page}, api)))
-    record("decisions.pending page 0 (size 20)", first, ref_first, "the UNION page statement")
-    record(f"decisions.pending page {last_page} (OFFSET)", far, ref_far, "the UNION page statement")
-    # keyset: a cursor near the end
-    page = decisions_page(org=org, size=size, offset=max(0, DECISIONS - 2 * size))
-    cursor = page.next_cursor
-    if cursor:
-        from orders.inbox import cursor_decode
+    ks = stats(timed(lambda: request("POST", op, {"size": size, "cursor": cursor}, api)))
+    note = f"{n_first} statement(s) for the page"
+    record("decisions.pending page 0 (size 20)", first, ref_first, "its page statement (items + total)", note)
+    record(f"decisions.pending page {last_page} (OFFSET)", far, ref_far, "its page statement (OFFSET)")
+    record(
+        "decisions.pending last page (cursor)",
+        ks,
+        ref_ks,
+        "its page statement (keyset)",
+        f"{n_ks} statement(s)",
+    )
+    record(
+        "decisions.pending last / first page",
+        {"median_ms": ks["median_ms"], "p95_ms": ks["p95_ms"]},
+        first,
+        "page 0 of the API",
+    )
+    # The framework's share: the same operation on a page that is empty (a workspace with nothing
+    # waiting), against the same statement for it.
+    empty_ws = "00000000-0000-4000-8000-000000000000"
+    empty_sql, _ = _statement_of(lambda: api_page(workspace_id=empty_ws))
+    ref_empty = stats(timed(sql_timer(empty_sql, None)))
+    empty = stats(timed(lambda: request("POST", op, {"size": size, "workspaceId": empty_ws}, api)))
+    record("decisions.pending empty page (framework floor)", empty, ref_empty, "its page statement")
 
-        c = cursor_decode(cursor)
-        cond = "AND (d.created_at, d.id) < (%s, %s)"
-        ks_sql = union(cond, size + 1, 0, size + 1)
-        ref_ks = stats(timed(sql_timer(ks_sql, [org.pk, c.created_at, c.id] * 3)))
-        ks = stats(timed(lambda: request("POST", op, {"size": size, "cursor": cursor}, api)))
-        record("decisions.pending last page (cursor)", ks, ref_ks, "the keyset UNION statement")
-        record(
-            "decisions.pending last / first page",
-            {"median_ms": ks["median_ms"], "p95_ms": ks["p95_ms"]},
-            first,
-            "page 0 of the API",
-        )
+    # /inbox/: the view's own reads (besides session, user and membership), captured in-process.
+    user = Membership.objects.filter(org=org, role="admin").select_related("user").first()
+
+    def view_context(query: str = "") -> None:
+        req = RequestFactory().get("/inbox/" + query)
+        req.org, req.user = org, user.user
+        req.membership, req.memberships = user, [user]
+        _inbox_context(req, full_page=True)
+
+    far_rows = decisions_page(org=org, size=PAGE_SIZE, offset=max(0, DECISIONS - 2 * PAGE_SIZE))
+    after = far_rows.next_cursor or ""
+    inbox_sql, n_inbox = _statement_of(view_context)
+    _, n_inbox_far = _statement_of(lambda: view_context(f"?after={quote(after)}"))
+    ref_inbox = stats(timed(sql_timer(inbox_sql, None)))
     cookie = {"Cookie": f"sessionid={ctx['session']}"}
     inbox_first = stats(timed(lambda: get("/inbox/", cookie)))
-    far_rows = decisions_page(org=org, size=10, offset=max(0, DECISIONS - 20))
-    after = far_rows.next_cursor
-    from urllib.parse import quote
-
-    inbox_far = stats(timed(lambda: get(f"/inbox/?after={quote(after or '')}", cookie)))
-    record("/inbox/ page 1", inbox_first, ref_first, "the UNION page statement")
-    record("/inbox/ last page (cursor)", inbox_far, inbox_first, "/inbox/ page 1")
+    inbox_far = stats(timed(lambda: get(f"/inbox/?after={quote(after)}", cookie)))
+    record(
+        "/inbox/ page 1",
+        inbox_first,
+        ref_inbox,
+        "its page statement (rows, counts, badges, wallet, workspaces)",
+        f"{n_inbox} + 3 queries (session, user, membership)",
+    )
+    record(
+        "/inbox/ last page (cursor)",
+        inbox_far,
+        inbox_first,
+        "/inbox/ page 1",
+        f"{n_inbox_far} + 3 queries",
+    )
     since = quote(time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
     fresh = stats(timed(lambda: get(f"/inbox/fresh/?since={since}", cookie)))
     healthz = stats(timed(lambda: get("/healthz")))
     record("/inbox/fresh/ (the 15 s poll)", fresh, healthz, "/healthz")
 
+    # Memory: each gunicorn worker's RSS before and after N inbox requests (first and last pages
+    # in turn), then N more from 8 clients at once.
+    workers = _workers(ctx["server_pid"])
+    before = [_rss_mb(w) for w in workers]
+    n = max(100, REPEAT * 10)
+    paths = ["/inbox/", f"/inbox/?after={quote(after)}"]
+    for i in range(n):
+        get(paths[i % 2], cookie)
+    after_seq = [_rss_mb(w) for w in workers]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: get(paths[i % 2], cookie), range(n)))
+    after_c8 = [_rss_mb(w) for w in workers]
+    ROWS.append(
+        {
+            "what": f"gunicorn worker RSS (MB), {len(workers)} workers, {n} /inbox/ requests then {n} at c8",
+            "product": {
+                "before": " + ".join(map(str, before)),
+                "after": " + ".join(map(str, after_seq)),
+                "after c8": " + ".join(map(str, after_c8)),
+            },
+            "reference": None,
+            "reference_is": "",
+            "ratio": round(sum(after_c8) / sum(before), 2) if sum(before) else None,
+            "note": "",
+        }
+    )
+    log(f"worker RSS MB: before {before}, after {n} requests {after_seq}, after {n} more at c8 {after_c8}")
 
-def bench_search(ctx: dict[str, Any]) -> dict[str, float]:
-    from orders.catalog.selectors import build_params, catalog_page_queryset
 
+def _page_statement(body: dict[str, Any], limit: int) -> tuple[str, list[Any]]:
+    """The statement catalog.search runs for a first page (ids on the sort keys, then the page's
+    Items written by PostgreSQL; with the exact count when the planner expects few matches)."""
+    from orders.catalog.selectors import (
+        STAC_EXTENSIONS,
+        build_params,
+        catalog_estimate,
+        catalog_page_items_sql,
+    )
+    from orders.catalog.stac_query import parse_fields
+    from orders.catalog.stac_sql import item_sql
+
+    params = build_params(body, limit=limit, host="geopera-sim")
+    item = item_sql(
+        fields=parse_fields(body.get("fields")), base_url="", stac_root=None, extensions=STAC_EXTENSIONS
+    )
+    assert item is not None
+    from django.conf import settings
+
+    with_count = catalog_estimate(params) <= settings.CATALOG_EXACT_COUNT_MAX
+    return catalog_page_items_sql(params, limit=limit, item=item, with_count=with_count)
+
+
+def _plan(sql: str, params: list[Any], *, settings: str = "") -> str:
+    """EXPLAIN ANALYZE of a statement, its node lines only (no filters and conditions)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as c:
+        for setting in filter(None, settings.split(";")):
+            c.execute(f"SET LOCAL {setting}")
+        c.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, params)
+        lines = [r[0] for r in c.fetchall()]
+    keep = ("->", "Sort", "Limit", "Planning", "Execution", "Nested", "Window", "Gather", "Bitmap", "Index")
+    return "\n".join(line for line in lines if line.strip().startswith(keep) or "Scan" in line)
+
+
+def _plan_kind(plan: str) -> str:
+    if "orders_capture_footprint" in plan:
+        return "GiST"
+    return "newest-first B-tree" if "orders_capture_keyset" in plan else "other"
+
+
+def sql_timer_with(sql: str, params: list[Any], settings: str):
+    from django.db import connection, transaction
+
+    def run() -> None:
+        with transaction.atomic(), connection.cursor() as c:
+            for setting in settings.split(";"):
+                c.execute(f"SET LOCAL {setting}")
+            c.execute(sql, params)
+            c.fetchall()
+
+    return run
+
+
+# What the archive page's list asks for (static/js/archive.js): what its rows and popups show.
+ARCHIVE_LIST_FIELDS = {
+    "include": [
+        "geometry",
+        "assets.thumbnail.href",
+        "assets.overview.href",
+        "properties.datetime",
+        "properties.eo:cloud_cover",
+        "properties.view:off_nadir",
+        "properties.gsd",
+        "properties.price.product_name",
+        "properties.price.area_km2",
+        "properties.price.credits",
+    ]
+}
+
+
+def bench_search(ctx: dict[str, Any]) -> dict[str, Any]:
     api = {"Authorization": f"Bearer {ctx['token']}"}
     op = "/v1/op/catalog.search"
     healthz = stats(timed(lambda: get("/healthz")))
@@ -558,28 +715,54 @@ def bench_search(ctx: dict[str, Any]) -> dict[str, float]:
         "z12 suburb": [151.1, -33.95, 151.3, -33.75],
     }
     explain: dict[str, str] = {}
+    plans: dict[str, str] = {}
     for name, bbox in cases.items():
-        body = {
-            "host_name": "geopera-sim",
-            "bbox": bbox,
-            "limit": 100,
-            "query": {"eo:cloud_cover": {"lt": 20}},
-        }
-        params = build_params(body, limit=101, host="geopera-sim")
-        qs = catalog_page_queryset(params, limit=101)
-        sql, sql_params = qs.query.sql_with_params()
-        plan = qs.explain()
-        explain[name] = (
-            "GiST"
-            if "orders_capture_footprint" in plan
-            else ("newest-first B-tree" if "orders_capture_keyset" in plan else "other")
-        )
-        ref = stats(timed(sql_timer(sql, sql_params)))
-        prod = stats(timed(lambda body=body: request("POST", op, body, api)))
-        record(f"catalog.search {name} (limit 100), plan: {explain[name]}", prod, ref, "its page SQL")
+        for variant, extra in (("", {}), (", archive list fields", {"fields": ARCHIVE_LIST_FIELDS})):
+            body = {
+                "host_name": "geopera-sim",
+                "bbox": bbox,
+                "limit": 100,
+                "query": {"eo:cloud_cover": {"lt": 20}},
+                **extra,
+            }
+            sql, sql_params = _page_statement(body, limit=101)
+            plan = _plan(sql, sql_params)
+            explain[name] = _plan_kind(plan)
+            if not variant:
+                plans[name] = plan
+                print(f"--- EXPLAIN ANALYZE catalog.search {name} (limit 100):\n{plan}", flush=True)
+            ref = stats(timed(sql_timer(sql, sql_params)))
+            prod = stats(timed(lambda body=body: request("POST", op, body, api)))
+            size = len(request("POST", op, body, api)[1])
+            record(
+                f"catalog.search {name} (limit 100{variant}), plan: {explain[name]}",
+                prod,
+                ref,
+                "its page statement",
+                note=f"{size / 100:,.0f} B/item",
+            )
+        if name == "z4 Australia":
+            # The spatial index forced at z4, the id step sorting narrow (acquired_at, id) rows.
+            body = {
+                "host_name": "geopera-sim",
+                "bbox": bbox,
+                "limit": 100,
+                "query": {"eo:cloud_cover": {"lt": 20}},
+            }
+            sql, sql_params = _page_statement(body, limit=101)
+            forced = "enable_indexscan = off;enable_seqscan = off"
+            plan = _plan(sql, sql_params, settings=forced)
+            plans["z4 Australia, GiST forced"] = plan
+            print(f"--- EXPLAIN ANALYZE z4 with the GiST index forced:\n{plan}", flush=True)
+            ref = stats(timed(sql_timer(sql, sql_params)))
+            record(
+                f"z4 Australia page statement, GiST forced ({_plan_kind(plan)}, footprint-free sort)",
+                stats(timed(sql_timer_with(sql, sql_params, forced), repeat=max(3, REPEAT // 4))),
+                ref,
+                "the planner's plan",
+            )
     empty = {"host_name": "geopera-sim", "bbox": [-30.0, -60.0, -29.9, -59.9], "limit": 10}
-    params = build_params(empty, limit=11, host="geopera-sim")
-    sql, sql_params = catalog_page_queryset(params, limit=11).query.sql_with_params()
+    sql, sql_params = _page_statement(empty, limit=11)
     floor = stats(timed(lambda: request("POST", op, empty, api)))
     record(
         "catalog.search empty area (framework floor)",
@@ -619,7 +802,7 @@ def bench_search(ctx: dict[str, Any]) -> dict[str, float]:
         }
     )
     log(f"catalog.search c8: {rps:.1f} req/s; /healthz c8: {h_rps:.1f} req/s")
-    return {"explain": explain}
+    return {"explain": explain, "plans": plans}
 
 
 def bench_stream(ctx: dict[str, Any]) -> None:
@@ -1318,6 +1501,7 @@ def _temp_bytes() -> tuple[int, int]:
 
 
 STATS_WAIT_S = float(os.environ.get("BENCH_STATS_WAIT", "11"))
+_LAST_READING: tuple[dict[int, float], tuple[int, int]] | None = None
 
 
 def run_section(name: str, server: subprocess.Popen, fn, *args: Any) -> Any:
@@ -1325,13 +1509,17 @@ def run_section(name: str, server: subprocess.Popen, fn, *args: Any) -> Any:
     (waiting for idle backends to report theirs), recorded as a row of its own."""
     if ONLY and name not in ONLY:
         return None
-    time.sleep(STATS_WAIT_S)
-    rss_before, (files_before, temp_before) = _worker_rss(server), _temp_bytes()
+    global _LAST_READING
+    if _LAST_READING is None:  # the previous section's "after" is this one's "before"
+        time.sleep(STATS_WAIT_S)
+        _LAST_READING = (_worker_rss(server), _temp_bytes())
+    rss_before, (files_before, temp_before) = _LAST_READING
     try:
         return fn(*args)
     finally:
         time.sleep(STATS_WAIT_S)
         rss_after, (files_after, temp_after) = _worker_rss(server), _temp_bytes()
+        _LAST_READING = (rss_after, (files_after, temp_after))
         workers = ", ".join(
             f"{rss_before.get(pid, '—')} → {rss_after.get(pid, '—')}"
             for pid in sorted(set(rss_before) | set(rss_after))
@@ -1365,7 +1553,7 @@ def print_table() -> None:
                 return "—"
             if "median_ms" in x:
                 return f"{x['median_ms']:.1f} / {x['p95_ms']:.1f}"
-            return ", ".join(f"{v:,} {k}" for k, v in x.items())
+            return ", ".join(f"{v:,} {k}" if isinstance(v, int | float) else f"{k} {v}" for k, v in x.items())
 
         extra = f" ({r['note']})" if r.get("note") not in (None, "") else ""
         print(
@@ -1384,6 +1572,7 @@ def main() -> None:
     if not ONLY or {"coverage", "deliveries"} & ONLY:
         ctx["large"] = seed_large_order(ctx)
     server = start_server()
+    ctx["server_pid"] = server.pid
     extra: dict[str, Any] = {}
     try:
         run_section("inbox", server, bench_inbox, ctx)

@@ -25,7 +25,6 @@ from .models import CaptureFrequency, Feasibility, Sensor, TaskingTemplate
 from .schemas import params_validate, product_schema
 from .selectors import (
     decisions_pending,
-    pending_decision_count,
     quotation_list,
     sensor_list,
     study_list,
@@ -744,17 +743,24 @@ def decisions_pending_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]
     orders.approvals.list item shape, with `kind: "approval"`).
 
     Paging: `page` (0-based, as the reference defines it) or, cheaper on deep pages, `cursor`: the
-    `nextCursor` of the previous answer (null on the last page). Both read one SQL statement."""
+    `nextCursor` of the previous answer (null on the last page). Either way the page, its items'
+    data and `total` come from one SQL statement (`orders.inbox.decisions_page`)."""
     size, page, cursor = data["size"], data["page"], data.get("cursor") or None
     filters = {"workspace_id": data.get("workspaceId"), "kinds": data.get("kinds")}
     result = decisions_pending(
-        org=ctx.org, size=size, cursor=cursor, offset=page * size, with_groups=False, **filters
+        org=ctx.org,
+        size=size,
+        cursor=cursor,
+        offset=page * size,
+        with_groups=False,
+        with_total=True,
+        **filters,
     )
     return {
         "items": [_pending_out(r) for r in result.rows],
         "page": page,
         "size": size,
-        "total": pending_decision_count(org=ctx.org, **filters),
+        "total": result.total or 0,
         "nextCursor": result.next_cursor,
     }
 
@@ -855,4 +861,153 @@ def quotation_decide_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
             "status": quotation.order.status,
             "subStatus": quotation.order.sub_status,
         },
+    }
+
+
+# --- recurring acquisitions (tasking series; beyond the reference, in its style) -----------------
+
+
+class SeriesGetInput(serializers.Serializer):
+    series_id = serializers.UUIDField(
+        help_text="The series id, or the id of its parent order (what orders.tasking.place answered)."
+    )
+
+
+class SeriesCancelInput(serializers.Serializer):
+    series_id = serializers.UUIDField()
+    dryRun = serializers.BooleanField(  # noqa: N815
+        required=False, default=False, help_text="true: change nothing, answer what cancelling would do."
+    )
+
+
+class SeriesOccurrenceOut(serializers.Serializer):
+    index = serializers.IntegerField(help_text="1-based position in the series.")
+    state = serializers.ChoiceField(
+        choices=["planned", "ordered", "missed", "cancelled"],
+        help_text="planned: not ordered yet; ordered: its child order exists (see orderStatus).",
+    )
+    acquisitionStart = serializers.DateTimeField()  # noqa: N815
+    acquisitionEnd = serializers.DateTimeField()  # noqa: N815
+    credits = serializers.IntegerField(help_text="Its share of the series price, charged when it is ordered.")
+    orderId = serializers.UUIDField(allow_null=True)  # noqa: N815
+    orderStatus = serializers.CharField(allow_null=True)  # noqa: N815
+    coveragePercent = serializers.FloatField(allow_null=True)  # noqa: N815
+    rolledInKm2 = serializers.FloatField(help_text="Remainder rolled in from the previous occurrence.")  # noqa: N815
+    note = serializers.CharField(allow_blank=True)
+
+
+class SeriesOut(serializers.Serializer):
+    """A recurring tasking request: the parent order (its study and quote) and each occurrence's
+    own child order, window, coverage and charge."""
+
+    id = serializers.UUIDField()
+    orderId = serializers.UUIDField(help_text="The parent order (study, quotation).")  # noqa: N815
+    state = serializers.ChoiceField(choices=["waiting", "running", "cancelled", "ended", "closed"])
+    frequency = serializers.ChoiceField(choices=["DAILY", "WEEKLY", "MONTHLY"])
+    occurrenceCount = serializers.IntegerField()  # noqa: N815
+    until = serializers.DateTimeField(allow_null=True)
+    rollRemainder = serializers.BooleanField()  # noqa: N815
+    totalCredits = serializers.IntegerField(help_text="The series price (0 until its quote is accepted).")  # noqa: N815
+    perOccurrenceCredits = serializers.IntegerField()  # noqa: N815
+    occurrences = SeriesOccurrenceOut(many=True)
+
+
+class SeriesCancelledOccurrence(serializers.Serializer):
+    index = serializers.IntegerField()
+    orderId = serializers.UUIDField(allow_null=True)  # noqa: N815
+    money = serializers.DictField(
+        required=False, help_text="The child order's cancel preview (orders.cancel)."
+    )
+
+
+class SeriesCancelOutput(serializers.Serializer):
+    seriesId = serializers.UUIDField()  # noqa: N815
+    state = serializers.CharField()
+    dryRun = serializers.BooleanField()  # noqa: N815
+    cancelledOccurrences = SeriesCancelledOccurrence(many=True)  # noqa: N815
+    runningOn = serializers.ListField(child=serializers.DictField())  # noqa: N815
+    releasedCredits = serializers.IntegerField()  # noqa: N815
+    summary = serializers.CharField()
+
+
+def series_out(series: Any) -> dict[str, Any]:
+    from .series import series_occurrences
+
+    price = series.total_credits or series.parent.total_credits
+    return {
+        "id": str(series.pk),
+        "orderId": str(series.parent_id),
+        "state": series.state,
+        "frequency": series.frequency,
+        "occurrenceCount": series.occurrence_count,
+        "until": _iso(series.until),
+        "rollRemainder": series.roll_remainder,
+        "totalCredits": series.total_credits,
+        "perOccurrenceCredits": price // max(series.occurrence_count, 1),
+        "occurrences": [
+            {
+                "index": o.index + 1,
+                "state": o.state,
+                "acquisitionStart": _iso(o.window_start),
+                "acquisitionEnd": _iso(o.window_end),
+                "credits": o.credits,
+                "orderId": str(o.order_id) if o.order_id else None,
+                "orderStatus": o.order.status if o.order_id else None,
+                "coveragePercent": o.coverage_percent,
+                "rolledInKm2": round(o.rolled_in_km2, 3),
+                "note": o.note,
+            }
+            for o in series_occurrences(series)
+        ],
+    }
+
+
+@operation(
+    "orders.tasking.series.get",
+    scope="orders:read",
+    effect=Effect.READ,
+    input=SeriesGetInput,
+    output=SeriesOut,
+    summary="Get a recurring tasking series and its occurrences.",
+    description="A tasking request placed with `params.occurrences` (or `params.recurUntil`) and a "
+    "`captureFrequency` of DAILY, WEEKLY or MONTHLY is a series: one parent order with one feasibility "
+    "study and quotation priced for the whole series, and one child order per occurrence, ordered and "
+    "charged its share `TASKING_SERIES_LEAD_HOURS` before its window opens. `series_id` is the series id or "
+    "its parent order's id; another organization's series is 404.",
+)
+def series_get_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    from .models import TaskingSeries
+    from .series import series_get
+
+    by_parent = TaskingSeries.objects.filter(org=ctx.org, parent_id=data["series_id"]).values_list(
+        "pk", flat=True
+    )
+    return series_out(series_get(org=ctx.org, series_id=by_parent.first() or data["series_id"]))
+
+
+@operation(
+    "orders.tasking.series.cancel",
+    scope="orders:write",
+    effect=Effect.SPEND,
+    input=SeriesCancelInput,
+    output=SeriesCancelOutput,
+    summary="Cancel the occurrences of a series not yet started.",
+    description="Cancels every occurrence whose window has not opened: an ordered one through "
+    "orders.cancel's settlement (its reservation or hold released), a planned one before any money "
+    "moves; occurrences already started run on. `dryRun: true` answers the same without changing "
+    "anything. Admins and operators (viewers: 403); a series already over: 409.",
+)
+def series_cancel_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+    from .series import series_cancel, series_cancel_preview
+
+    if data.get("dryRun"):
+        series, plan = series_cancel_preview(org=ctx.org, series_id=data["series_id"])
+    else:
+        ctx.require_role("admin", "operator", action="cancel a series", api_keys=True)
+        series, plan = series_cancel(org=ctx.org, actor=ctx.principal, series_id=data["series_id"])
+    return {
+        "seriesId": str(series.pk),
+        "state": series.state,
+        "dryRun": bool(data.get("dryRun")),
+        **plan.as_wire(),
     }

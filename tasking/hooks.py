@@ -21,4 +21,10 @@ def _inbox_count(request: Any) -> int:
     return request_pending_count(request)
 
 
-register_badge("inbox", _inbox_count)
+def _inbox_counted(request: Any) -> Any:
+    from orders.inbox import decisions_pending_queryset
+
+    return decisions_pending_queryset(org=request.org)
+
+
+register_badge("inbox", _inbox_count, counts=_inbox_counted)

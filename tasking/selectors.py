@@ -182,9 +182,11 @@ def decisions_pending(
     cursor: str | None = None,
     offset: int = 0,
     with_groups: bool = True,
+    **more: Any,
 ) -> DecisionPage:
     """One page of every waiting decision of the org (studies, quotations, spend approvals and any
-    other registered kind), newest first: one statement for the page (see `orders.inbox`)."""
+    other registered kind), newest first: one statement for the page with its rows' payloads
+    (see `orders.inbox.decisions_page`, which also takes `with_total` and the extras)."""
     return decisions_page(
         org=org,
         size=size,
@@ -193,6 +195,7 @@ def decisions_pending(
         cursor=cursor,
         offset=offset,
         with_groups=with_groups,
+        **more,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from geopera_web.errors import parse_uuid
 
@@ -130,10 +130,13 @@ def api_key_authenticate(*, raw: str) -> ApiKey | None:
 
 def user_token_authenticate(*, raw: str) -> UserToken | None:
     """The live (not revoked) token with that secret, expired or not: the caller refuses an expired
-    one with its own message."""
+    one with its own message. `member_role` is annotated: the role of the token's user in the
+    token's org, or None when they are no longer a member (one query for both)."""
+    role = Membership.objects.filter(user=OuterRef("user_id"), org=OuterRef("org_id")).values("role")[:1]
     return (
         UserToken.objects.select_related("user", "org")
         .filter(token_hash=secret_hash(raw), revoked_at__isnull=True, user__is_active=True)
+        .annotate(member_role=Subquery(role))
         .first()
     )
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
-from geopera_web.accounts.models import ApiKey, UserToken
-from geopera_web.accounts.selectors import api_key_authenticate, membership_get, user_token_authenticate
+from geopera_web.accounts.models import ApiKey, Membership, UserToken
+from geopera_web.accounts.selectors import api_key_authenticate, user_token_authenticate
 from geopera_web.accounts.services import credential_touch
 
 from .registry import Principal
@@ -70,7 +70,8 @@ class UserTokenAuthentication(_BearerRealm, authentication.BaseAuthentication):
                 f"This token expired on {token.effective_expires_at:%Y-%m-%d %H:%M} UTC. Create a new one "
                 "on your Tokens page (/settings/tokens/) or with `manage.py create_token`."
             )
-        membership = membership_get(user=token.user, org=token.org)
+        role = token.member_role  # type: ignore[attr-defined]  (annotated: same query as the token)
+        membership = None if role is None else Membership(user=token.user, org=token.org, role=role)
         if membership is None:
             raise exceptions.AuthenticationFailed(
                 "This token's user is no longer a member of its organization."

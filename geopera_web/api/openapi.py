@@ -161,6 +161,7 @@ LINKS: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("notifications.dismiss", {"notification_id": "/notifications/0/id"}),
     ],
     "orders.approvals.list": [("orders.approvals.decide", {"approval_id": "/items/0/id"})],
+    "orders.tasking.series.get": [("orders.tasking.series.cancel", {"series_id": "/id"})],
     "orders.tasking.templates.save": [
         ("orders.tasking.templates.delete", {"template_id": "/id"}),
         ("orders.tasking.templates.save", {"id": "/id"}),

@@ -27,10 +27,16 @@ class EventsConfig(AppConfig):
 
         register_seeder(order=95, name="events", seeder=seed_events)
 
-        register_badge("notifications", _bell_count)
+        register_badge("notifications", _bell_count, counts=_bell_unread)
 
 
 def _bell_count(request) -> int:
     from .notifications import unread_count
 
     return unread_count(user=request.user, org=request.org)
+
+
+def _bell_unread(request):
+    from .notifications import feed
+
+    return feed(user=request.user, org=request.org, unread_only=True)

@@ -20,7 +20,7 @@ APPROVAL = register_decision_kind(
         deadline_field="expires_at",
         headline=lambda a: f"A request to spend {a.credits:,} credits",
         workspace_field="workspace_id",
-        inbox_related=("requested_by",),
+        wire_related=("requested_by",),
         events={
             D.ACCEPTED: events.event_approval_approved,
             D.REJECTED: events.event_approval_rejected,

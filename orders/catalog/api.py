@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework import serializers
 
 from geopera_web.api.fields import SettingBoundsMixin
@@ -20,9 +20,12 @@ from .selectors import (
     build_params,
     capture_feature,
     catalog_search,
+    catalog_search_items,
     catalog_stream,
-    known_hosts,
+    hosts_of,
+    sellable_products,
 )
+from .stac_query import apply_fields, parse_fields
 
 
 class CatalogSearchInput(SettingBoundsMixin, serializers.Serializer):
@@ -62,6 +65,19 @@ class CatalogSearchInput(SettingBoundsMixin, serializers.Serializer):
     next = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
+class CatalogSearchPageInput(CatalogSearchInput):
+    fields = serializers.DictField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            'STAC API fields extension: `{"include": [...], "exclude": [...]}` with dotted paths '
+            "(e.g. `properties.price.credits`). Absent: whole Items. `include` given: the Item's "
+            "type, stac_version, id and collection plus what it names; `exclude` drops paths "
+            "(a more specific `include` wins)."
+        ),
+    )
+
+
 class CatalogSearchStreamInput(CatalogSearchInput):
     # The stream has no page size: `limit` caps the whole stream (settings: a default and a maximum).
     setting_bounds = {
@@ -83,42 +99,56 @@ class CatalogSearchStreamInput(CatalogSearchInput):
 
 def _params(data: dict[str, Any], *, limit: int):
     host = data["host_name"]
-    if host not in known_hosts():
+    products = sellable_products()  # read once: the host check and the search's product filter
+    hosts = hosts_of(products)
+    if host not in hosts:
         raise NotFound(
-            f"Unknown host {host!r}. Hosts with an archive catalog: {', '.join(known_hosts())}.",
+            f"Unknown host {host!r}. Hosts with an archive catalog: {', '.join(hosts)}.",
             slug="unknown-host",
         )
-    return build_params(data, limit=limit, host=host)
+    params = build_params(data, limit=limit, host=host)
+    params.sellable = [pk for pk, _ in products]
+    return params
 
 
 @operation(
     "catalog.search",
     scope="catalog:read",
     effect=Effect.READ,
-    input=CatalogSearchInput,
+    input=CatalogSearchPageInput,
     summary="Search a commercial-imagery host's catalog (STAC, price-enriched).",
     description=(
         "Returns a GeoJSON FeatureCollection of STAC Items, newest first. Each feature's "
         "`properties.price` has `credits_per_km2`, `min_area_km2`, `area_km2` (geodesic), "
         "`billed_area_km2`, `credits` (rate × max(area, minimum), rounded up) and `aud`. "
         "`next` is an opaque token for the following page (null on the last page); pass it back "
-        "with the same filters. `bbox` and `intersects` are mutually exclusive (400)."
+        "with the same filters. `bbox` and `intersects` are mutually exclusive (400). `fields` "
+        "(STAC fields extension) returns only the Item fields asked for."
     ),
 )
-def catalog_search_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
+def catalog_search_op(ctx: OpContext, data: dict[str, Any]) -> HttpResponse | dict[str, Any]:
     params = _params(data, limit=data["limit"])
-    page = catalog_search(params=params)
+    fields = parse_fields(data.get("fields"))
     base = ctx.request.build_absolute_uri("/").rstrip("/")
-    features = [capture_feature(c, base_url=base) for c in page.captures]
+    items = catalog_search_items(params=params, fields=fields, base_url=base)
+    if items is not None:
+        # The Items arrive as JSON text from PostgreSQL: joined into the body, never parsed here.
+        tail = json.dumps(_envelope(items, len(items.items)))
+        body = '{"type": "FeatureCollection", "features": [' + ", ".join(items.items) + "], " + tail[1:]
+        return HttpResponse(body.encode(), content_type="application/json")
+    page = catalog_search(params=params)  # `fields` names paths only the Python Item has
+    features = [apply_fields(capture_feature(c, base_url=base), fields) for c in page.captures]
+    return {"type": "FeatureCollection", "features": features, **_envelope(page, len(features))}
+
+
+def _envelope(page: Any, returned: int) -> dict[str, Any]:
     return {
-        "type": "FeatureCollection",
-        "features": features,
         "next": page.next_token,
-        "numberReturned": len(features),
+        "numberReturned": returned,
         "numberMatched": page.number_matched,
         "context": {
             "limit": page.limit,
-            "returned": len(features),
+            "returned": returned,
             "matched": page.number_matched,
             "matched_estimated": page.matched_estimated,
         },

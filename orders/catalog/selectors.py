@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -23,8 +24,8 @@ from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.core import signing
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 
@@ -34,7 +35,8 @@ from ..geometry import geometry_from_geojson
 from ..models import Capture, DataProduct, OrderType
 from ..pricing import billed_area_km2, credits_for_area
 from .data import ARCHIVE_HOST
-from .stac_query import DATETIME, QUERYABLES, Filter, parse_query, query_json_safe, query_q
+from .stac_query import DATETIME, QUERYABLES, Fields, Filter, parse_query, query_json_safe, query_q
+from .stac_sql import item_sql
 
 DEFAULT_LIMIT = 100
 STREAM_CHUNK = 1000  # rows per fetch from the stream's cursor
@@ -61,6 +63,8 @@ class SearchParams:
     sort: list[tuple[str, bool]] = field(default_factory=list)
     # What the search selects (not the page): a `next` token only works with the same one.
     fingerprint: str = ""
+    # The sellable archive products' ids, when the caller already read them (else read per query).
+    sellable: list[str] | None = None
 
 
 # --- parsing (shared by the operation and STAC) ---------------------------------------------------
@@ -142,7 +146,7 @@ class Cursor:
 _TOKEN_SALT = "geopera.catalog.next"
 
 
-def encode_token(params: SearchParams, last: Capture, *, matched: int | None, estimated: bool) -> str:
+def encode_token(params: SearchParams, last: Any, *, matched: int | None, estimated: bool) -> str:
     """A signed, opaque `next` token bound to the search's fingerprint (filters and sort)."""
     keys = []
     for name, _ in _sort_keys(params):
@@ -257,12 +261,18 @@ def _str_list(value: Any, name: str) -> list[str] | None:
 
 
 def known_hosts() -> list[str]:
-    hosts = set(
-        DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True).values_list(
-            "host", flat=True
-        )
+    return hosts_of(sellable_products())
+
+
+def sellable_products() -> list[tuple[str, str]]:
+    """(id, host) of every active archive product: one query, for a request to read once."""
+    return list(
+        DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True).values_list("id", "host")
     )
-    return sorted(hosts | {ARCHIVE_HOST})
+
+
+def hosts_of(products: list[tuple[str, str]]) -> list[str]:
+    return sorted({host for _, host in products} | {ARCHIVE_HOST})
 
 
 # --- the query ------------------------------------------------------------------------------------
@@ -283,9 +293,9 @@ def catalog_filtered(params: SearchParams) -> QuerySet[Capture]:
     # A literal list of the (few) sellable products rather than a join condition: with the join,
     # PostgreSQL loops over the products and repeats the GiST scan for each one (seen in EXPLAIN on
     # 1M rows); with the list it runs one GiST bitmap scan and filters.
-    sellable = list(
-        DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True).values_list("id", flat=True)
-    )
+    if params.sellable is None:
+        params.sellable = [pk for pk, _ in sellable_products()]
+    sellable = params.sellable
     return catalog_filters_apply(Capture.objects.filter(data_product_id__in=sellable), params)
 
 
@@ -396,13 +406,17 @@ class SearchPage:
 # That bound is the setting CATALOG_EXACT_COUNT_MAX (read per search).
 
 
+def catalog_estimate(params: SearchParams) -> int:
+    """The planner's estimate of a search's matches (EXPLAIN: planning only, no rows read)."""
+    plan = json.loads(catalog_filtered(params).values("id").explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
 def catalog_count(params: SearchParams) -> tuple[int, bool]:
     """(matches, estimated): exact when the planner expects at most CATALOG_EXACT_COUNT_MAX rows."""
-    qs = catalog_filtered(params).values("id")
-    plan = json.loads(qs.explain(format="json"))
-    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    estimate = catalog_estimate(params)
     if estimate <= settings.CATALOG_EXACT_COUNT_MAX:
-        return qs.count(), False
+        return catalog_filtered(params).count(), False
     return estimate, True
 
 
@@ -425,6 +439,97 @@ def catalog_search(*, params: SearchParams) -> SearchPage:
     next_token = encode_token(params, rows[-1], matched=matched, estimated=estimated) if has_more else None
     return SearchPage(
         captures=rows,
+        next_token=next_token,
+        limit=params.limit,
+        number_matched=matched,
+        matched_estimated=estimated,
+    )
+
+
+@dataclass
+class ItemsPage:
+    """A page of STAC Items as JSON text (built by PostgreSQL), with what the response says."""
+
+    items: list[str]
+    next_token: str | None
+    limit: int
+    number_matched: int | None
+    matched_estimated: bool
+
+
+def catalog_page_items_sql(
+    params: SearchParams, *, limit: int, item: tuple[str, list[Any]], with_count: bool
+) -> tuple[str, list[Any]]:
+    """One page as one statement: the page's ids chosen on the filters and sort keys alone (narrow
+    rows: no footprint is read or sorted for a row off the page), then only those rows joined to
+    their product and written out as STAC Items by PostgreSQL. With `with_count` the id step also
+    counts every match (`count(*) OVER ()`): the spatial plans visit every match to sort them
+    anyway, so the exact count costs no second scan."""
+    keys = catalog_filtered(params)
+    if params.after is not None:
+        keys = keys.filter(_after_q(params))
+    columns = ["pk"]
+    if with_count:
+        keys = keys.annotate(_matched=Window(Count("*")))
+        columns.append("_matched")
+    ids_sql, ids_params = keys.order_by(*_ordering(params)).values(*columns)[:limit].query.sql_with_params()
+    sort = [
+        (Capture._meta.get_field(QUERYABLES[name].column).column, desc) for name, desc in _sort_keys(params)
+    ]
+    order = ", ".join(f'c."{col}" {"DESC" if desc else "ASC"}' for col, desc in [*sort, ("id", True)])
+    item_sql, item_params = item
+    sql = (
+        f"SELECT {''.join(f'c.{chr(34)}{col}{chr(34)}, ' for col, _ in sort)}c.id, "
+        f"{'page.n' if with_count else 'NULL::bigint'}, ({item_sql})::text "
+        f"FROM ({ids_sql}) AS page(id{', n' if with_count else ''}) "
+        f"JOIN {Capture._meta.db_table} c ON c.id = page.id "
+        f"JOIN {DataProduct._meta.db_table} p ON p.id = c.data_product_id "
+        "CROSS JOIN LATERAL (SELECT ST_Area(c.footprint::geography) / 1e6 AS km2) a "
+        f"ORDER BY {order}"
+    )
+    return sql, [*item_params, *ids_params]
+
+
+def catalog_search_items(
+    *, params: SearchParams, fields: Fields | None, base_url: str, stac_root: str | None = None
+) -> ItemsPage | None:
+    """`catalog_search`, with the Items written by PostgreSQL holding only the `fields` asked for;
+    None when `fields` names a path only the Python path answers (see stac_sql).
+
+    Queries: the planner's estimate (EXPLAIN) on a first page, then the page statement — which
+    also counts the matches when the estimate is small enough to count exactly."""
+    item = item_sql(fields=fields, base_url=base_url, stac_root=stac_root, extensions=STAC_EXTENSIONS)
+    if item is None:
+        return None
+    estimate: int | None = None
+    if params.after is None:
+        estimate = catalog_estimate(params)
+    with_count = estimate is not None and estimate <= settings.CATALOG_EXACT_COUNT_MAX
+    sql, sql_params = catalog_page_items_sql(params, limit=params.limit + 1, item=item, with_count=with_count)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, sql_params)
+        rows = cursor.fetchall()
+    has_more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    if params.after is not None and params.after.matched is not None:
+        matched, estimated = params.after.matched, params.after.estimated  # counted on page one
+    elif params.after is None and not has_more:
+        matched, estimated = len(rows), False  # the whole result is on this page
+    elif with_count:
+        matched, estimated = int(rows[0][-2]), False
+    elif estimate is not None:
+        matched, estimated = estimate, True
+    else:
+        matched, estimated = catalog_count(params)
+    next_token = None
+    if has_more:
+        last = rows[-1]
+        names = [QUERYABLES[name].column for name, _ in _sort_keys(params)]
+        values = dict(zip(names, last[: len(names)], strict=True))
+        values["id"] = last[len(names)]
+        next_token = encode_token(params, SimpleNamespace(**values), matched=matched, estimated=estimated)
+    return ItemsPage(
+        items=[row[-1] for row in rows],
         next_token=next_token,
         limit=params.limit,
         number_matched=matched,

@@ -317,8 +317,14 @@
   }
 
   // --- searching -----------------------------------------------------------------------------------
+  // Only what the rows, popups, outline and cart use (STAC fields extension): about half the bytes.
+  const LIST_FIELDS = {
+    include: ["geometry", "assets.thumbnail.href", "assets.overview.href", "properties.datetime",
+      "properties.eo:cloud_cover", "properties.view:off_nadir", "properties.gsd",
+      "properties.price.product_name", "properties.price.area_km2", "properties.price.credits"],
+  };
   function searchBody() {
-    const body = { host_name: config.hostName, limit: config.pageSize };
+    const body = { host_name: config.hostName, limit: config.pageSize, fields: LIST_FIELDS };
     const cols = checkedCollections();
     if (cols.length !== config.collections.length) body.collections = cols;
     const start = form.elements.start.value, end = form.elements.end.value;

@@ -2,8 +2,8 @@
 quotations, spend approvals), decided in place with htmx. Thin: the decide services hold every
 rule (409/410/402 come back as the row's error).
 
-A page is one statement plus one query per kind on it (`orders.inbox`), paged by a signed keyset
-cursor (`?after=`). The page does not re-render itself to stay fresh: a small region polls
+A page is one statement (`orders.inbox.decisions_page`): the rows with their payloads, the counts,
+the badges, the wallet and the workspaces, paged by a signed keyset cursor (`?after=`). The page does not re-render itself to stay fresh: a small region polls
 `inbox_fresh`, which only counts (how many arrived since the newest row shown, and the badge)."""
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from geopera_web.accounts.decorators import org_required, role_required
-from geopera_web.accounts.models import Membership, Role
+from geopera_web.accounts.models import Membership, Role, User
+from geopera_web.accounts.navigation import badge_querysets, badges_known
 from geopera_web.accounts.selectors import workspace_list
+from geopera_web.billing.models import Wallet
 from geopera_web.billing.selectors import request_wallet
 from geopera_web.errors import ApplicationError, InvalidInput, NotFound
 from orders.approvals.services import approval_decide, approval_get
@@ -161,24 +163,50 @@ def _filters(request: HttpRequest) -> tuple[str, str]:
     return (kind if kind in inbox_kind_slugs() else ""), request.GET.get("workspace", "")
 
 
-def _inbox_context(request: HttpRequest) -> dict[str, Any]:
+def _inbox_context(request: HttpRequest, *, full_page: bool) -> dict[str, Any]:
+    """The inbox page in one statement (besides the session, user and membership every page reads):
+    the page's rows with their payloads, the filtered count, every navigation badge, the wallet,
+    the admins' names (for those who cannot decide) and, for the whole page, the workspaces."""
     kind, workspace = _filters(request)
     after = request.GET.get("after", "")
     filters = {"workspace_id": workspace or None, "kinds": kind or None}
+    can_decide = request.membership.role == Role.ADMIN
+    extra_rows: dict[str, Any] = {"wallet": Wallet.objects.filter(org=request.org)}
+    if not can_decide:  # only shown to those who cannot act
+        extra_rows["admins"] = User.objects.filter(
+            memberships__org=request.org, memberships__role=Role.ADMIN
+        ).order_by("id")
+    if full_page:
+        extra_rows["workspaces"] = workspace_list(org=request.org)
+    filtered = bool(kind or workspace)
+    badges = badge_querysets(request)
+    badges.pop("inbox", None)  # the page's own count (unfiltered) is that badge
+    more = {
+        "with_total": True,
+        "with_total_all": filtered,
+        "extra_counts": badges,
+        "extra_rows": extra_rows,
+        **filters,
+    }
     cursor_error = ""
     try:
-        page = decisions_pending(org=request.org, size=PAGE_SIZE, cursor=after or None, **filters)
+        page = decisions_pending(org=request.org, size=PAGE_SIZE, cursor=after or None, **more)
     except (InvalidInput, NotFound):
         if not after:
             raise
         # A damaged or forged link (a cursor this server did not issue): say so, show the newest.
         cursor_error = "That page link is not valid (it may be damaged); here are the newest decisions."
         after = ""
-        page = decisions_pending(org=request.org, size=PAGE_SIZE, **filters)
-    wallet = request_wallet(request)
-    can_decide = request.membership.role == Role.ADMIN
-    admins = [] if can_decide else _admin_names(request.org)
-    total = request_pending_count(request)
+        page = decisions_pending(org=request.org, size=PAGE_SIZE, **more)
+    total = page.total_all if filtered else page.total
+    if total is None:  # (a workspace filter that names no workspace: nothing was counted)
+        total = request_pending_count(request)
+    badges_known(request, {**page.counts, "inbox": total})
+    request._inbox_pending_count = total  # type: ignore[attr-defined]
+    if page.extra["wallet"]:
+        request._active_wallet = page.extra["wallet"][0]  # type: ignore[attr-defined]
+    wallet = request_wallet(request)  # (made here, once, when the org has none yet)
+    admins = [u.display_name for u in page.extra.get("admins", [])]
     query = [(k, v) for k, v in (("kind", kind), ("workspace", workspace)) if v]
     # The "new decisions" notice counts what arrived after the newest row this page has seen.
     since = page.rows[0].created_at if page.rows and not after else timezone.now()
@@ -191,8 +219,9 @@ def _inbox_context(request: HttpRequest) -> dict[str, Any]:
         "kinds": inbox_kind_slugs(),
         "after": after,
         "cursor_error": cursor_error,
-        "count": decisions_pending_count_filtered(request, total=total, **filters),
+        "count": page.total,
         "pending_count": total,
+        "workspaces": page.extra.get("workspaces", []),
         "query": urlencode(query),
         "next_query": urlencode([*query, ("after", page.next_cursor)]) if page.next_cursor else "",
         "fresh_query": urlencode([*query, ("since", since.isoformat())]),
@@ -212,11 +241,11 @@ def decisions_pending_count_filtered(
 def inbox(request: HttpRequest) -> HttpResponse:
     """Every waiting decision of the org, newest first, a page at a time; htmx swaps the list
     region for filters and paging."""
-    context = _inbox_context(request)
+    list_only = bool(request.htmx and request.htmx.target == "inbox-list")
+    context = _inbox_context(request, full_page=not list_only)
     status = 400 if context["cursor_error"] else 200
-    if request.htmx and request.htmx.target == "inbox-list":
+    if list_only:
         return render(request, "tasking/inbox.html#list", context, status=status)
-    context["workspaces"] = list(workspace_list(org=request.org))
     return render(request, "tasking/inbox.html", context, status=status)
 
 

@@ -33,6 +33,9 @@ EXTENSION_OPS = {
     # Webhooks (issue 13): rotating the signing secret with an overlap, replaying deliveries.
     "event_subscriptions.rotate_secret",
     "event_subscriptions.replay",
+    # Recurring tasking acquisitions (issue 14, capability 2).
+    "orders.tasking.series.get",
+    "orders.tasking.series.cancel",
 }
 
 

@@ -102,3 +102,21 @@ def test_nobody_revokes_or_sees_another_users_token(client, operator_user, admin
 def test_tokens_page_needs_login(client):
     response = client.get("/settings/tokens/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_token_acts_with_its_users_current_role_and_stops_when_they_leave(operator_user, org):
+    """The token and its user's membership are read in one statement on every request: a role
+    change takes effect on the next request, and leaving the org ends the token's access."""
+    from geopera_web.accounts.models import Membership
+
+    _, raw = user_token_create(user=operator_user, org=org)
+    api = _api(raw)
+    with CaptureQueriesContext(connection) as queries:
+        assert api.post("orders.list", {}).status_code == 200
+    assert sum("accounts_membership" in q["sql"] for q in queries.captured_queries) == 1
+    Membership.objects.filter(user=operator_user, org=org).update(role="viewer")
+    assert api.post("orders.archive.place", {"captures": [{"id": "X"}]}).status_code == 403
+    Membership.objects.filter(user=operator_user, org=org).delete()
+    response = api.post("orders.list", {})
+    assert response.status_code == 401
+    assert "no longer a member" in response.json()["detail"]

@@ -166,16 +166,55 @@ def test_a_cancelled_orders_decision_and_another_orgs_are_not_listed(org, other_
     seed_decisions(other_org, 6)
     first = FeasibilityStudy.objects.get(pk=next(k[1] for k in keys if k[2] == "feasibility"))
     Order.objects.filter(pk=first.order_id).update(status=Order.Status.CANCELLED)
-    ids = {r.id for r in decisions_page(org=org, size=50).rows}
-    assert ids == {k[1] for k in keys} - {first.pk}
+    page = decisions_page(org=org, size=50, with_total=True)
+    assert {r.id for r in page.rows} == {k[1] for k in keys} - {first.pk}
+    # The statement's own SQL and the ORM's count (the badge, the poll) agree on what waits.
+    from orders.inbox import decisions_pending_count
+
+    assert page.total == decisions_pending_count(org=org) == 5
+    quotes = decisions_page(org=org, size=50, kinds="quotation", with_total=True, with_total_all=True)
+    assert quotes.total == decisions_pending_count(org=org, kinds="quotation") == 2
+    assert quotes.total_all == 5
 
 
-def test_the_page_is_one_statement_plus_one_query_per_kind_whatever_the_size_and_options(org):
-    seed_decisions(org, 60, options_per_study=5)
-    # page statement + 3 kinds (each row's AOIs built inside its kind's query) + the studies' options
-    n_small, _ = count_queries(lambda: decisions_page(org=org, size=4).rows)
-    n_big, _ = count_queries(lambda: decisions_page(org=org, size=50).rows)
-    assert n_small == n_big == 5
+def test_the_page_is_one_statement_with_every_rows_payload_whatever_the_size_and_options(org):
+    from tasking.api import _pending_out
+    from tasking.views.common import sensor_of
+
+    keys = seed_decisions(org, 60, options_per_study=5)
+
+    def page_and_payload(**kw):
+        page = decisions_page(org=org, with_total=True, **kw)
+        shown = []
+        for r in page.rows:  # what the page and the API read of a row: no further query
+            shown.append(
+                (
+                    r.kind,
+                    r.obj.order.display_name,
+                    r.obj.order.workspace.name,
+                    len(r.obj.inbox_aoi_features),
+                    r.kind == "approval" or sensor_of(r.obj.order) is not None,  # as the page
+                    [o.position for o in r.obj.options.all()] if r.kind == "feasibility" else None,
+                    _pending_out(r)["id"],
+                )
+            )
+        return page, shown
+
+    counts = set()
+    for kw in ({"size": 4}, {"size": 50}, {"size": 10, "offset": 40}):
+        n, (page, shown) = count_queries(lambda kw=kw: page_and_payload(**kw))
+        counts.add(n)
+        assert (
+            page.total == 60
+            and [s[6] for s in shown] == [str(k[1]) for k in keys][kw.get("offset", 0) :][: kw["size"]]
+        )
+        studies = [s for s in shown if s[0] == "feasibility"]
+        assert studies and all(s[5] == [0, 1, 2, 3, 4] for s in studies)
+        assert all(s[3] == 1 and s[4] for s in shown)
+    assert counts == {1}  # one statement: keys, payloads (options, AOIs, sensor) and the count
+    cursor = decisions_page(org=org, size=10, offset=45).next_cursor
+    n, (page, _) = count_queries(lambda: page_and_payload(size=10, cursor=cursor))
+    assert n == 1 and len(page.rows) == 5 and page.next_cursor is None
 
 
 def test_a_forged_or_damaged_cursor_is_refused(org):
@@ -264,23 +303,55 @@ def test_inbox_page_one_and_a_far_page_cost_the_same_queries(org, admin_user):
     n_far, r_far = count_queries(lambda: c.get(url))
     assert r_far.status_code == 200 and r_far.content.decode().count('data-testid="decision-row"') == 10
     assert n1 == n_far
-    # session, user, membership | wallet, badge count (shared by the layout and the page), the
-    # bell's unread notifications | page statement, one query per kind on the page (3, with the
-    # AOIs), options | workspaces
-    assert n1 == 12
+    # session, user, membership | one statement: the page's rows with their payloads, the count,
+    # both badges (inbox, notifications), the wallet, the workspaces
+    assert n1 == 4
 
 
-def test_inbox_own_queries_for_a_page_stay_within_five_for_one_kind(org, admin_user):
-    seed_decisions(org, 60, options_per_study=6)
-    c = client_for(admin_user)
-    c.get("/inbox/")
-    n_all, _ = count_queries(lambda: c.get("/inbox/?kind=feasibility"))
-    n_base, _ = count_queries(lambda: c.get("/inbox/badge/"))
-    # the badge poll: session, user, membership, the count. The page adds the wallet, the bell's
-    # unread count, the filtered count, the page statement, the studies (with their AOIs), their
-    # options, the workspaces.
-    assert n_base == 4
-    assert n_all - n_base <= 7
+def test_inbox_page_is_at_most_five_queries_whatever_the_options_filters_role_and_page(
+    org, admin_user, operator_user
+):
+    other = Workspace.objects.create(org=org, name="Second")
+    seed_decisions(org, 40, options_per_study=1)
+    seed_decisions(org, 30, options_per_study=8, workspace=other)
+    counts = {}
+    for who, user in (("admin", admin_user), ("operator", operator_user)):
+        c = client_for(user)
+        c.get("/inbox/")
+        older = c.get("/inbox/").content.decode().split('data-testid="pager-older"')[0]
+        after = older.rsplit('href="?', 1)[1].split('"')[0].replace("&amp;", "&")
+        for url, headers in (
+            ("/inbox/", {}),
+            ("/inbox/?" + after, {}),
+            ("/inbox/?kind=feasibility", {}),
+            (f"/inbox/?workspace={other.pk}", {}),
+            ("/inbox/?kind=approval", HX),
+            ("/inbox/?after=garbage", {}),
+        ):
+            n, r = count_queries(lambda url=url, headers=headers, c=c: c.get(url, headers=headers))
+            assert r.status_code == (400 if "garbage" in url else 200), (url, r.status_code)
+            counts[(who, url)] = n
+        html = c.get(f"/inbox/?workspace={other.pk}").content.decode()
+        assert html.count('data-testid="decision-row"') == 10 and ">Second<" in html
+        assert ('title="Only admins can' in html) == (who == "operator")
+    assert max(counts.values()) <= 5, counts
+    assert len(set(counts.values())) == 1, counts  # the same statement whatever is asked
+
+
+def test_the_counts_folded_into_the_page_statement_are_the_real_counts(org, admin_user):
+    from geopera_web.events.models import Notification
+
+    seed_decisions(org, 7)  # 3 studies, 2 quotations, 2 approvals
+    for i in range(3):
+        Notification.objects.create(user=admin_user, org=org, kind="x", title=f"n{i}")
+    Notification.objects.create(user=admin_user, org=org, kind="x", title="read", read_at=timezone.now())
+    org.wallet.available_credits = 123_456
+    org.wallet.save()
+    html = client_for(admin_user).get("/inbox/?kind=quotation").content.decode()
+    assert 'id="inbox-badge" class="badge" data-count="7"' in html  # the unfiltered badge
+    assert '<span id="inbox-count-value">2</span> pending decisions (filtered)' in html
+    assert 'data-testid="bell-count">3<' in html
+    assert "123,456" in html  # the wallet in the layout, read in the same statement
 
 
 def test_polling_is_a_count_not_the_list(org, admin_user):
@@ -336,3 +407,28 @@ def test_the_mini_map_geojson_built_in_sql_matches_the_orders_groups(org, admin_
         order = Order.objects.get(pk=row.obj.order_id)
         assert json.loads(shown) == json.loads(aoi_geojson(order))
         assert "1 area ·" in chunk.split("</p>")[0] or row.kind == "approval"
+
+
+def test_api_items_made_from_the_statements_json_equal_the_rows_loaded_by_the_orm(org, api_admin, admin_user):
+    # The page's rows are model instances made from PostgreSQL's JSON: what the API serialises
+    # from them is what it serialised from rows the ORM loaded (types, times, options, requester).
+    import json
+
+    from orders.approvals.kinds import approval_to_wire
+    from tasking.api import quotation_out, study_out
+
+    seed_decisions(org, 9, options_per_study=3)
+    SpendApproval.objects.filter(org=org).update(requested_by=admin_user, note="Please")
+    FeasibilityOption.objects.filter(study__org=org).update(max_off_nadir=20.0, expected_captures=2)
+    items = api_admin.post("orders.tasking.decisions.pending", {"size": 50}).json()["items"]
+    assert len(items) == 9
+    by_kind = {
+        "feasibility": lambda pk: study_out(FeasibilityStudy.objects.get(pk=pk)),
+        "quotation": lambda pk: quotation_out(Quotation.objects.get(pk=pk)),
+        "approval": lambda pk: approval_to_wire(SpendApproval.objects.get(pk=pk)),
+    }
+    for item in items:
+        expected = json.loads(json.dumps(by_kind[item["kind"]](item["id"])))
+        assert item == expected
+    approval = next(i for i in items if i["kind"] == "approval")
+    assert approval["requestedBy"] and approval["note"] == "Please"
