@@ -490,6 +490,16 @@ STUDY_MAX_OPTIONS = env.int("STUDY_MAX_OPTIONS", default=10)
 WATCHES_MAX_PER_ORG = env.int("WATCHES_MAX_PER_ORG", default=500)
 # Lifetime of an API key (api_keys.create `expires_in_days`, the key form).
 API_KEY_MAX_TTL_DAYS = env.int("API_KEY_MAX_TTL_DAYS", default=3_650)
+# The `size` of paged list operations that refuse a larger one (orders.approvals.list,
+# orders.tasking.decisions.pending, the studies and quotations lists).
+API_PAGE_MAX_SIZE = env.int("API_PAGE_MAX_SIZE", default=100)
+# notifications.list page size and offset.
+NOTIFICATIONS_PAGE_MAX_LIMIT = env.int("NOTIFICATIONS_PAGE_MAX_LIMIT", default=200)
+NOTIFICATIONS_PAGE_MAX_OFFSET = env.int("NOTIFICATIONS_PAGE_MAX_OFFSET", default=100_000)
+# event_subscriptions.drain: events fanned out / deliveries attempted per call.
+WEBHOOK_DRAIN_MAX_LIMIT = env.int("WEBHOOK_DRAIN_MAX_LIMIT", default=2_000)
+# provenance.get: levels of the lineage graph walked per call.
+LINEAGE_MAX_DEPTH = env.int("LINEAGE_MAX_DEPTH", default=50)
 # Lines listed in one notification digest email (the rest are counted).
 NOTIFICATION_DIGEST_MAX_LINES = env.int("NOTIFICATION_DIGEST_MAX_LINES", default=200)
 # Form fields (a drawn AOI's GeoJSON) may be as large as the page body limit already allows, so an

@@ -10,7 +10,14 @@ from typing import Any
 
 from rest_framework import serializers
 
-from geopera_web.api.fields import PatternField, SettingBoundsMixin, comma_separated_field, page_field
+from geopera_web.api.fields import (
+    PAGE_SIZE_BOUNDS,
+    PAGE_SIZE_HELP,
+    PatternField,
+    SettingBoundsMixin,
+    comma_separated_field,
+    page_field,
+)
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, NotFound
@@ -383,19 +390,23 @@ class TaskingEstimateOutput(serializers.Serializer):
     totalCredits = serializers.IntegerField()  # noqa: N815
 
 
-class StudiesListInput(serializers.Serializer):
+class StudiesListInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = PAGE_SIZE_BOUNDS
+
     id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     orderId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     decision = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     page = page_field()
-    size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
+    size = serializers.IntegerField(required=False, default=20, min_value=1, help_text=PAGE_SIZE_HELP)
 
 
-class DecisionsPendingInput(serializers.Serializer):
+class DecisionsPendingInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = PAGE_SIZE_BOUNDS
+
     workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # noqa: N815
     page = page_field()
-    size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
+    size = serializers.IntegerField(required=False, default=20, min_value=1, help_text=PAGE_SIZE_HELP)
     kinds = serializers.CharField(required=False, allow_null=True, allow_blank=True)  # see __init__
     cursor = PatternField(
         CURSOR_PATTERN,

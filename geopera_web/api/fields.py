@@ -35,6 +35,11 @@ def page_field(**kwargs: Any) -> serializers.IntegerField:
     return PageField(required=False, default=0, min_value=0, **kwargs)
 
 
+# The `size` of paged list operations that refuse a larger one (orders.list caps it instead).
+PAGE_SIZE_BOUNDS = {"size": {"max_value": "API_PAGE_MAX_SIZE"}}
+PAGE_SIZE_HELP = "Page size, at most {max_value} (API_PAGE_MAX_SIZE)."
+
+
 class SettingBoundsMixin:
     """Serializer fields whose bounds are settings, read each time the serializer is built (so the
     environment and `override_settings` move them, and the served OpenAPI document states the value

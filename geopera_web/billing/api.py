@@ -54,7 +54,6 @@ class TransactionsInput(SettingBoundsMixin, serializers.Serializer):
         required=False,
         default=50,
         min_value=1,
-        max_value=200,
         help_text="Page size, at most {max_value} (BILLING_PAGE_MAX_LIMIT).",
     )
     offset = serializers.IntegerField(
@@ -109,7 +108,6 @@ class InvoicesInput(SettingBoundsMixin, serializers.Serializer):
         required=False,
         default=50,
         min_value=1,
-        max_value=200,
         help_text="Months per page, at most {max_value} (BILLING_PAGE_MAX_LIMIT).",
     )
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
-from geopera_web.api.fields import JSONSchemaField, PatternField
+from geopera_web.api.fields import JSONSchemaField, PatternField, SettingBoundsMixin
 from geopera_web.api.registry import Effect, OpContext, operation
 
 from .models import EventSubscription, WebhookDelivery
@@ -195,8 +195,15 @@ class TestSubscriptionOutput(serializers.Serializer):
     delivery_id = serializers.CharField()
 
 
-class DrainInput(serializers.Serializer):
-    limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2000)
+class DrainInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = {"limit": {"max_value": "WEBHOOK_DRAIN_MAX_LIMIT"}}
+
+    limit = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Events to fan out and deliveries to attempt, at most {max_value} (WEBHOOK_DRAIN_MAX_LIMIT).",
+    )
 
 
 class DrainOutput(serializers.Serializer):
@@ -453,10 +460,25 @@ class NotificationRef(serializers.Serializer):
     notification_id = serializers.CharField(**_ID)
 
 
-class NotificationsListInput(serializers.Serializer):
+class NotificationsListInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = {
+        "limit": {"max_value": "NOTIFICATIONS_PAGE_MAX_LIMIT"},
+        "offset": {"max_value": "NOTIFICATIONS_PAGE_MAX_OFFSET"},
+    }
+
     unread_only = serializers.BooleanField(required=False, default=False)
-    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=100_000)
+    limit = serializers.IntegerField(
+        required=False,
+        default=50,
+        min_value=1,
+        help_text="At most {max_value} (NOTIFICATIONS_PAGE_MAX_LIMIT).",
+    )
+    offset = serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        help_text="At most {max_value} (NOTIFICATIONS_PAGE_MAX_OFFSET).",
+    )
 
 
 class NotificationOutput(serializers.Serializer):

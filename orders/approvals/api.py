@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
-from geopera_web.api.fields import SettingBoundsMixin, page_field
+from geopera_web.api.fields import PAGE_SIZE_BOUNDS, PAGE_SIZE_HELP, SettingBoundsMixin, page_field
 from geopera_web.api.openapi import NON_BLANK_STRING
 from geopera_web.api.registry import Effect, OpContext, operation
 
@@ -17,13 +17,15 @@ from .selectors import approval_list, policies_overview
 from .services import approval_decide, spend_policy_update
 
 
-class ApprovalsListInput(serializers.Serializer):
+class ApprovalsListInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = PAGE_SIZE_BOUNDS
+
     decision = serializers.RegexField(
         r"^(PENDING|ACCEPTED|REJECTED|EXPIRED)$", required=False, allow_blank=True, allow_null=True
     )
     workspaceId = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)  # noqa: N815
     page = page_field()
-    size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
+    size = serializers.IntegerField(required=False, default=20, min_value=1, help_text=PAGE_SIZE_HELP)
 
 
 class ApprovalOutput(serializers.Serializer):

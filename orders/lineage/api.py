@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Q
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
+from geopera_web.api.fields import SettingBoundsMixin
 from geopera_web.api.registry import Effect, OpContext, operation
 
 from ..coverage.selectors import coverage_group_figures
@@ -18,7 +19,9 @@ from ..models import OrderGroup
 from .graph import lineage_get, lineage_kinds
 
 
-class LineageGetInput(serializers.Serializer):
+class LineageGetInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = {"max_depth": {"max_value": "LINEAGE_MAX_DEPTH"}}
+
     entity_type = serializers.ChoiceField(
         choices=[],  # the registered lineage kinds, when the serializer is made (see __init__)
         help_text="Root node type: project | order | group | feasibility_study | quotation | delivery | item "
@@ -28,7 +31,12 @@ class LineageGetInput(serializers.Serializer):
     direction = serializers.RegexField(
         r"^(up|down|both)$", required=False, default="up", help_text="up=ancestors, down=descendants, both"
     )
-    max_depth = serializers.IntegerField(required=False, default=20, min_value=1, max_value=50)
+    max_depth = serializers.IntegerField(
+        required=False,
+        default=20,
+        min_value=1,
+        help_text="Levels to walk, at most {max_value} (LINEAGE_MAX_DEPTH).",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

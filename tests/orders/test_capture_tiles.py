@@ -426,3 +426,15 @@ def test_tiles_are_rate_limited_per_user(operator_client, products, settings):
     settings.TILES_RATE_LIMIT = "3/min"
     codes = [tile(operator_client, 0, 0, 0).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+def test_the_archive_products_are_analysed_for_the_planner(db):
+    """The tile and search joins need the planner to know how many sellable products there are
+    (unanalysed, it guesses one and picks a nested loop over a huge index scan per product)."""
+    from orders.catalog.services import archive_products_ensure
+
+    archive_products_ensure()
+    with connection.cursor() as c:
+        c.execute("SELECT reltuples FROM pg_class WHERE relname = 'orders_dataproduct'")
+        (reltuples,) = c.fetchone()
+    assert reltuples >= DataProduct.objects.filter(order_type="archive").count() > 0

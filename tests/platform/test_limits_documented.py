@@ -214,3 +214,40 @@ def test_the_constant_scan_sees_a_new_bound():
         "X_MAX = settings.X_MAX\nWINDOW_MAX = timedelta(days=3)\n"
     )
     assert set(bounds_in(source)) == {"MAX_THINGS", "PAGE_LIMIT", "WINDOW_MAX"}
+
+
+PAGING_FIELDS = {"limit", "size", "offset", "page", "max_depth"}
+
+
+def literal_paging_bounds(source: str) -> list[str]:
+    """Serializer fields that page or walk (`limit`, `size`, `offset`, `page`, `max_depth`) whose
+    `max_value` is written as a number: such a bound is a setting (`SettingBoundsMixin`)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for st in node.body:
+            if not (isinstance(st, ast.Assign) and isinstance(st.value, ast.Call)):
+                continue
+            names = {t.id for t in st.targets if isinstance(t, ast.Name)}
+            if names & PAGING_FIELDS and any(
+                k.arg == "max_value" and not any(isinstance(n, ast.Name) for n in ast.walk(k.value))
+                for k in st.value.keywords
+            ):
+                found.append(f"{node.name}.{min(names)}")
+    return found
+
+
+def test_paging_bounds_are_settings():
+    root = README.parent
+    found = [
+        f"{path.relative_to(root)}:{name}"
+        for package in APP_PACKAGES
+        for path in sorted((root / package).rglob("*.py"))
+        if "migrations" not in path.parts
+        for name in literal_paging_bounds(path.read_text())
+    ]
+    assert found == []
+    assert literal_paging_bounds(
+        "class A:\n    limit = IntegerField(max_value=200)\n    size = IntegerField(max_value=X)\n"
+    ) == ["A.limit"]

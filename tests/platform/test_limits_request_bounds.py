@@ -179,3 +179,29 @@ def test_api_key_lifetime_follows_the_setting(settings, client, org, admin_user,
         api_key_create(org=org, name="k", scopes=["orders:read"], actor=admin_user, expires_in_days=20)
     form = ApiKeyForm(data={"name": "k", "scopes": ["orders:read"], "expires_in_days": 20})
     assert not form.is_valid() and "10" in str(form.errors["expires_in_days"])
+
+
+def test_page_sizes_lists_and_walks_follow_their_settings(settings, client, api_admin):
+    assert api_admin.post("orders.approvals.list", {"size": 50}).status_code == 200
+    assert api_admin.post("notifications.list", {"limit": 150, "offset": 60}).status_code == 200
+    settings.API_PAGE_MAX_SIZE = 40
+    settings.NOTIFICATIONS_PAGE_MAX_LIMIT = 100
+    settings.NOTIFICATIONS_PAGE_MAX_OFFSET = 50
+    settings.WEBHOOK_DRAIN_MAX_LIMIT = 30
+    settings.LINEAGE_MAX_DEPTH = 5
+    for op_id in (
+        "orders.approvals.list",
+        "orders.tasking.decisions.pending",
+        "orders.tasking.quotations.list",
+    ):
+        assert "40" in _refusal(api_admin.post(op_id, {"size": 50})), op_id
+        assert _schema(client, op_id)["properties"]["size"]["maximum"] == 40, op_id
+    for body, most in (({"limit": 150}, "100"), ({"offset": 60}, "50")):
+        refused = api_admin.post("notifications.list", body)
+        assert most in _refusal(refused)
+        assert [e["loc"] for e in refused.json()["detail"]] == [["body", *body]]
+    deep = api_admin.post("provenance.get", {"entity_type": "order", "entity_id": "x", "max_depth": 6})
+    assert "5" in _refusal(deep)
+    assert [e["loc"] for e in deep.json()["detail"]] == [["body", "max_depth"]]
+    assert _prop(_schema(client, "webhooks.drain")["properties"]["limit"])["maximum"] == 30
+    assert _schema(client, "provenance.get")["properties"]["max_depth"]["maximum"] == 5
