@@ -261,8 +261,8 @@ def test_watches_per_org_is_a_setting_read_per_call(catalog, org, people, settin
 
 # --- the data migration ---------------------------------------------------------------------------
 
-BEFORE = [("orders", "0015_capture_density_summary")]
-AFTER = [("orders", "0016_watch_watchers")]
+BEFORE = [("orders", "0016_capture_relative_quicklooks")]
+AFTER = [("orders", "0017_watch_watchers")]
 
 
 def _migrate(target):

@@ -21,7 +21,7 @@ def creators_watch(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0015_capture_density_summary'),
+        ('orders', '0016_capture_relative_quicklooks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
