@@ -89,3 +89,27 @@ def test_the_beat_task_on_a_real_worker_orders_each_due_occurrence_once(celery_w
     assert Order.objects.filter(metadata__series__id=str(series.pk)).count() == 1
     assert Charge.objects.filter(org=org).count() == 1
     assert_ledger_matches_wallet(org)
+
+
+@pytest.mark.django_db
+def test_a_run_that_dies_mid_occurrence_leaves_nothing_and_the_next_run_orders_it(
+    org, operator_user, admin_user, staff_user, monkeypatch
+):
+    import tasking.series as series_module
+
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    now = series.occurrences.get(index=0).window_start
+    real = series_module.audit_record
+
+    def dies(**kwargs):  # the process dies after the child and its charge, before the commit
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(series_module, "audit_record", dies)
+    assert series_advance(now=now)["ordered"] == 0
+    assert series.occurrences.get(index=0).state == "planned"
+    assert not Order.objects.filter(metadata__series__id=str(series.pk)).exists()
+    assert not Charge.objects.filter(org=org).exists()
+    assert_ledger_matches_wallet(org)
+    monkeypatch.setattr(series_module, "audit_record", real)
+    assert series_advance(now=now)["ordered"] == 1
+    assert Charge.objects.filter(org=org).count() == 1
