@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
 from geopera_web.errors import parse_uuid
 
@@ -30,6 +30,21 @@ def workspace_list(*, org: Organization, include_archived: bool = False) -> Quer
     """The org's workspaces (default first); archived ones only when asked for."""
     qs = Workspace.objects.filter(org=org)
     return qs if include_archived else qs.filter(is_archived=False)
+
+
+def workspace_list_orderable(
+    *, org: Organization, user: User | None, org_role: str | None
+) -> QuerySet[Workspace]:
+    """The open workspaces `user` may place orders in — the pickers of the cart and the tasking
+    request: every one for an org admin, else all but those where they are a `viewer` member
+    (the rule of `workspace_may_order`, in the same query as the list)."""
+    qs = workspace_list(org=org)
+    if user is None or org_role == Role.ADMIN:
+        return qs
+    viewer = WorkspaceMember.objects.filter(
+        workspace=OuterRef("pk"), user=user, role=WorkspaceMember.Role.VIEWER
+    )
+    return qs.filter(~Exists(viewer))
 
 
 def workspace_list_with_counts(*, org: Organization, include_archived: bool = False) -> QuerySet[Workspace]:

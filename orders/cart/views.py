@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from geopera_web import jsonbounds
 from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.accounts.models import BillingMode, Membership
-from geopera_web.accounts.selectors import workspace_list
+from geopera_web.accounts.selectors import workspace_list_orderable
 from geopera_web.api.idempotency import run_idempotent
 from geopera_web.api.views import json_response
 from geopera_web.billing.gateways import TestGateway, get_gateway
@@ -78,7 +78,8 @@ def _panel_context(
         "totalCredits": total,
     }
     role = request.membership.role
-    workspaces = list(workspace_list(org=org))
+    # Only where this person may place (a viewer of a workspace would be refused there).
+    workspaces = list(workspace_list_orderable(org=org, user=request.user, org_role=role))
     form = form or {}
     afford = _affordability(org=org, role=role, total=total, available=wallet.available_credits)
     return {

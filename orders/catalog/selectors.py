@@ -267,7 +267,9 @@ def known_hosts() -> list[str]:
 def sellable_products() -> list[tuple[str, str]]:
     """(id, host) of every active archive product: one query, for a request to read once."""
     return list(
-        DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True).values_list("id", "host")
+        DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True)
+        .order_by()
+        .values_list("id", "host")
     )
 
 

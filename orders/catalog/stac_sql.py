@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..pricing import credits_for_area_sql
@@ -271,10 +272,22 @@ def item_sql(
 ) -> tuple[str, list[Any]] | None:
     """(jsonb expression of the Item over c / p / a.km2, its parameters), or None when `fields`
     names a path only the Python path answers."""
-    tree = _item_tree(base_url=base_url, stac_root=stac_root, extensions=extensions)
+    rendered = _item_sql(fields, base_url, stac_root, tuple(extensions))
+    if rendered is None:
+        return None
+    # (arrays are kept as tuples in the cache, handed back as lists: psycopg adapts lists)
+    return rendered[0], [list(p) if isinstance(p, tuple) else p for p in rendered[1]]
+
+
+@lru_cache(maxsize=256)  # a few field sets, hosts and roots in practice: built once each
+def _item_sql(
+    fields: Fields | None, base_url: str, stac_root: str | None, extensions: tuple[str, ...]
+) -> tuple[str, tuple[Any, ...]] | None:
+    tree = _item_tree(base_url=base_url, stac_root=stac_root, extensions=list(extensions))
     try:
         pruned = _apply(tree, fields)
     except Unsupported:
         return None
     params: list[Any] = []
-    return _render(pruned, params), params
+    sql = _render(pruned, params)
+    return sql, tuple(tuple(p) if isinstance(p, list) else p for p in params)

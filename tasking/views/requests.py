@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from geopera_web.accounts.decorators import org_required, role_required
-from geopera_web.accounts.selectors import workspace_list
+from geopera_web.accounts.selectors import workspace_list_orderable
 from geopera_web.errors import ApplicationError, InvalidInput
 from orders.models import Order
 from orders.states import STATUS_FILTER_CHOICES, order_states_attach
@@ -127,7 +127,10 @@ def tasking_new(request: HttpRequest) -> HttpResponse:
         draft=draft,
         draft_aois=aoi_geojson(draft) if draft else _aoi_from_link(request),
         idempotency_key=uuid.uuid4().hex,
-        workspaces=list(workspace_list(org=request.org)),
+        # Only where this person may place (a viewer of a workspace would be refused there).
+        workspaces=list(
+            workspace_list_orderable(org=request.org, user=request.user, org_role=request.membership.role)
+        ),
     )
     if request.htmx and request.htmx.target == "tasking-config":
         return render(request, "tasking/new.html#config", context)

@@ -170,3 +170,33 @@ def test_credits_sql_equals_credits_for_area(products, area):
         c.execute(f"SELECT {sql}")
         (in_sql,) = c.fetchone()
     assert in_sql == credits_for_area(product=product, area_km2=area)
+
+
+@pytest.mark.parametrize("fields", [None, {"include": ["links"]}, {"exclude": ["links"]}])
+def test_sql_items_with_stac_links_equal_the_python_items(varied, fields):
+    root = f"{BASE}/stac"
+    parsed = parse_fields(fields)
+    sql_page = catalog_search_items(
+        params=build_params({}, limit=50), fields=parsed, base_url=BASE, stac_root=root
+    )
+    py_page = catalog_search(params=build_params({}, limit=50))
+    theirs = [
+        apply_fields(capture_feature(c, base_url=BASE, stac_root=root), parsed) for c in py_page.captures
+    ]
+    assert [json.loads(i) for i in sql_page.items] == theirs
+    assert fields is not None or theirs[0]["links"][0]["rel"] == "self"
+
+
+def test_stac_search_answers_from_the_sql_items(varied, client):
+    resp = client.post(
+        "/stac/search",
+        {"limit": 2, "fields": {"include": ["properties.gsd"]}},
+        content_type="application/json",
+    )
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert body["numberReturned"] == 2 and {link["rel"] for link in body["links"]} >= {"root", "self", "next"}
+    assert all(set(f) == {"type", "stac_version", "id", "collection", "properties"} for f in body["features"])
+    nxt = next(link for link in body["links"] if link["rel"] == "next")
+    again = client.post("/stac/search", nxt["body"], content_type="application/json")
+    assert again.status_code == 200 and again.json()["numberMatched"] == body["numberMatched"]

@@ -148,3 +148,44 @@ def test_pages_refuse_a_viewer_member_too(operator_client, operator_user, team, 
     page = operator_client.get(f"/orders/{order.pk}/")
     assert page.status_code == 200
     assert f"/orders/{order.pk}/cancel/" not in page.content.decode()
+
+
+def _picker_ids(html: str, select_id: str) -> set[str]:
+    import re
+
+    start = html.index(f'id="{select_id}"')
+    block = html[start : html.index("</select>", start)]
+    return set(re.findall(r'<option value="([0-9a-f-]{36})"', block))
+
+
+def test_the_cart_and_tasking_pickers_list_only_workspaces_the_person_may_place_in(
+    operator_client, operator_user, admin_user, team, org, sydney_captures
+):
+    sensor_catalog_seed()
+    editing = workspace_create(org=org, name="Editing team")
+    member(team, operator_user, "viewer")
+    member(editing, operator_user, "editor")
+    default = Workspace.objects.get(org=org, is_default=True)
+    operator_client.post("/archive/cart/toggle/", {"capture_id": "SYD-A"})
+    cart = operator_client.get("/archive/cart/").content.decode()
+    assert _picker_ids(cart, "cart-workspace") == {str(default.pk), str(editing.pk)}
+    tasking = operator_client.get("/tasking/new/").content.decode()
+    assert _picker_ids(tasking, "workspace") == {str(default.pk), str(editing.pk)}
+    # An org admin who is a viewer member is not restricted, so sees every workspace.
+    member(team, admin_user, "viewer")
+    admin = Client()
+    admin.force_login(admin_user)
+    admin.post("/archive/cart/toggle/", {"capture_id": "SYD-A"})
+    every = {str(default.pk), str(editing.pk), str(team.pk)}
+    assert _picker_ids(admin.get("/archive/cart/").content.decode(), "cart-workspace") == every
+    assert _picker_ids(admin.get("/tasking/new/").content.decode(), "workspace") == every
+
+
+def test_a_viewer_of_every_workspace_gets_no_picker_and_is_told_why(
+    operator_client, operator_user, org, team
+):
+    sensor_catalog_seed()
+    for ws in Workspace.objects.filter(org=org):
+        member(ws, operator_user, "viewer")
+    tasking = operator_client.get("/tasking/new/").content.decode()
+    assert 'data-testid="no-workspace"' in tasking and 'name="workspace_id"' not in tasking
