@@ -46,6 +46,8 @@ SUPPORT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "tasking.feasibilityoption": ("view",),
     "tasking.quotation": ("view",),
     "tasking.supportclaim": ("view",),
+    "tasking.taskingseries": ("view",),
+    "tasking.seriesoccurrence": ("view",),
     # Deliveries: a manual delivery is recorded through the delivery service; status corrections.
     "orders.deliverybatch": ("view",),
     "orders.deliveredcapture": ("view", "add", "change"),

@@ -43,14 +43,17 @@ from .selectors import (
     order_get_detail,
     order_search,
 )
-from .services import order_cancel, order_cancel_preview, order_tags_merge
-
-# An order's tags (orders.place, .estimate, .update; the service checks the same settings).
-TAGS_BOUNDS = {"tags": {"max_length": "ORDER_MAX_TAGS", "child.max_length": "ORDER_TAG_MAX_CHARS"}}
-TAGS_HELP = (
-    "At most {max_length} tags (ORDER_MAX_TAGS) of at most {child_max_length} characters each "
-    "(ORDER_TAG_MAX_CHARS); trimmed and de-duplicated."
+from .services import (
+    MAX_DISPLAY_NAME,
+    TAGS_BOUNDS,
+    TAGS_HELP,
+    order_cancel,
+    order_cancel_preview,
+    order_tags_merge,
 )
+
+# An order's name is bounded by its column (Order.display_name), so that bound is a constant.
+DISPLAY_NAME_HELP = f"The order's name, at most {MAX_DISPLAY_NAME} characters (its column)."
 
 
 def order_group_to_wire(group: OrderGroup, *, geometry: bool = False) -> dict[str, Any]:
@@ -423,7 +426,9 @@ class OrderPlaceInput(SettingBoundsMixin, serializers.Serializer):
 
     workspaceId = serializers.CharField()  # noqa: N815 (wire casing)
     dataProduct = serializers.CharField()  # noqa: N815
-    displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
+    displayName = serializers.CharField(  # noqa: N815
+        required=False, default="", allow_blank=True, max_length=MAX_DISPLAY_NAME, help_text=DISPLAY_NAME_HELP
+    )
     params = serializers.DictField(required=False, default=dict)
     featureCollection = serializers.DictField(  # noqa: N815
         required=False, default=dict, help_text=FEATURE_COLLECTION_HELP
@@ -451,7 +456,9 @@ class EstimateInput(SettingBoundsMixin, serializers.Serializer):
     setting_bounds = {**FEATURE_COLLECTION_BOUNDS, **TAGS_BOUNDS}
 
     dataProduct = serializers.CharField()  # noqa: N815
-    displayName = serializers.CharField(required=False, default="", allow_blank=True)  # noqa: N815
+    displayName = serializers.CharField(  # noqa: N815
+        required=False, default="", allow_blank=True, max_length=MAX_DISPLAY_NAME, help_text=DISPLAY_NAME_HELP
+    )
     params = serializers.DictField(required=False, default=dict)
     featureCollection = serializers.DictField(  # noqa: N815
         required=False, default=dict, help_text=FEATURE_COLLECTION_HELP

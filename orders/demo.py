@@ -413,15 +413,16 @@ def demo_quicklook_urls(scene_id: str) -> dict[str, str]:
 
 
 def seed_watches(world: DemoWorld) -> None:
-    """An operator watches the remainder of the Darling Downs order (partially fulfilled); a new
-    archive capture over it is imported through `catalog_import`, and the watch's match is run at
-    once (a worker would run it after commit): the coverage page shows what the archive could now
-    cover and at what price, the Watches page the alert. Idempotent."""
+    """An operator watches the remainder of the Darling Downs order (partially fulfilled) and the
+    Acme admin watches it too (a second watcher); a new archive capture over it is imported through
+    `catalog_import`, and the watch's match is run at once (a worker would run it after commit):
+    both are told, the coverage page shows what the archive could now cover and at what price, the
+    Watches page the alert and its watchers. Idempotent."""
     import json
 
     from .catalog.services import catalog_import
     from .models import Capture, DataProduct, Order, OrderType, Watch
-    from .watches.services import watch_create, watches_match
+    from .watches.services import watch_create, watch_watcher_set, watches_match
 
     org, operator = world.orgs["acme"], world.users["acme_operator"]
     order = Order.objects.filter(org=org, metadata__demo="coverage-downs").first()
@@ -438,6 +439,8 @@ def seed_watches(world: DemoWorld) -> None:
         order_id=order.pk,
         min_new_coverage_percent=25,
     )
+    if admin := world.users.get("acme_admin"):
+        watch_watcher_set(org=org, user=admin, watch_id=watch.pk, watching=True)
     product = (
         DataProduct.objects.filter(order_type=OrderType.ARCHIVE, is_active=True)
         .order_by("credits_per_km2")

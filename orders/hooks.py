@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from geopera_web.dashboard import register_billing_panel, register_panel
 from geopera_web.demo import register_seeder
+from geopera_web.events.notifications import register_recipients
 
 from .demo import (
     seed_approvals,
@@ -21,6 +22,15 @@ register_seeder(order=60, name="coverage", seeder=seed_coverage)
 register_seeder(order=70, name="approvals", seeder=seed_approvals)
 register_seeder(order=80, name="watches", seeder=seed_watches)
 register_seeder(order=85, name="order-watchers", seeder=seed_order_watchers)
+
+
+def _watch_matched_recipients(events: list) -> dict:
+    from .watches.services import watch_matched_recipients
+
+    return watch_matched_recipients(events)
+
+
+register_recipients("watch.matched", _watch_matched_recipients)
 
 
 def _recent_orders_panel(request) -> dict:

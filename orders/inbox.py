@@ -27,7 +27,8 @@ from django.contrib.gis.db.models import GeometryField
 from django.core import signing
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Field, Model, QuerySet
+from django.db.models import F, Field, Model, OrderBy, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from geopera_web.accounts.models import Organization
 from geopera_web.errors import NotFound, parse_uuid
@@ -352,16 +353,21 @@ def _extras_sql(
         params += p
     for name, qs in (extra_rows or {}).items():
         fields = _plain_fields(qs.model)
+        # Each row's position in the queryset's own order, kept through the aggregate.
+        ordering = [
+            OrderBy(F(o.lstrip("-")), descending=o.startswith("-"))
+            for o in (qs.query.order_by or qs.model._meta.ordering or ["pk"])
+            if isinstance(o, str)
+        ]
+        numbered = qs.annotate(inbox_n=Window(RowNumber(), order_by=ordering))
         try:
-            sql, p = _compiled(qs.values(*(f.attname for f in fields)))
+            sql, p = _compiled(numbered.values(*(f.attname for f in fields), "inbox_n"))
         except EmptyResultSet:
             columns.append(f"NULL AS rows_{name}")
             continue
-        obj = _json_object("x", fields)
-        # Each row's position keeps the queryset's own order through the aggregate.
         columns.append(
-            f"(SELECT jsonb_agg({obj} ORDER BY x.n) FROM (SELECT q.*, row_number() OVER () AS n "
-            f"FROM ({sql}) q) x) AS rows_{name}"
+            f"(SELECT jsonb_agg({_json_object('x', fields)} ORDER BY x.inbox_n) FROM ({sql}) x) "
+            f"AS rows_{name}"
         )
         params += p
     return ", ".join(columns)

@@ -23,7 +23,7 @@ from .cart.models import Cart, CartItem
 from .catalog.models import Capture, DataProduct, OrderType
 from .coverage.models import CoverageSnapshot
 from .fulfilment.models import DeliveredCapture, DeliveryBatch
-from .watches.models import Watch, WatchAlert, WatchMatch
+from .watches.models import Watch, WatchAlert, WatchMatch, WatchWatcher
 
 __all__ = [
     "BudgetWarning",
@@ -39,6 +39,7 @@ __all__ = [
     "Watch",
     "WatchAlert",
     "WatchMatch",
+    "WatchWatcher",
     "Order",
     "OrderEvent",
     "OrderGroup",

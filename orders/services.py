@@ -98,6 +98,15 @@ LICENSE_TYPES: dict[str, str] = {
 MAX_DISPLAY_NAME = Order._meta.get_field("display_name").max_length
 
 
+# The same bounds as serializer `setting_bounds` (orders.place, .estimate, .update,
+# orders.archive.place), so the served document states them.
+TAGS_BOUNDS = {"tags": {"max_length": "ORDER_MAX_TAGS", "child.max_length": "ORDER_TAG_MAX_CHARS"}}
+TAGS_HELP = (
+    "At most {max_length} tags (ORDER_MAX_TAGS) of at most {child_max_length} characters each "
+    "(ORDER_TAG_MAX_CHARS); trimmed and de-duplicated."
+)
+
+
 def _invalid(loc: list, msg: str, type_: str = "value_error") -> InvalidInput:
     return InvalidInput(msg, status=422, errors=[{"loc": ["body", *loc], "msg": msg, "type": type_}])
 

@@ -73,6 +73,11 @@ def order_state(order: Order, *, pending: tuple[str, datetime] | None | bool = F
         return _FINAL[status]
     if status == S.DRAFT:
         return OrderState("draft", "Draft", WaitsOn.CUSTOMER, "draft", "Not submitted yet")
+    if status == S.PROCESSING and order.order_type == "tasking":
+        # A recurring tasking series' parent (tasking.series): its occurrences are its own orders.
+        return OrderState(
+            "processing", "Series running", WaitsOn.PROVIDER, "progress", "Each occurrence is its own order"
+        )
     if status == S.PROCESSING:
         return OrderState(
             "processing", "Processing", WaitsOn.PROVIDER, "progress", "The provider is preparing it"

@@ -138,7 +138,11 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
         "coverage_percent": coverage_summary_for_orders(org=request.org, order_ids=[order.pk]).get(order.pk)
         if order.order_type == OrderType.TASKING and order.status in ACQUIRING
         else None,
-        "cancellable": (cancellable := order_is_cancellable(order)),
+        # A recurring tasking series (tasking.series): the parent's series, or the child's.
+        "series_parent": (parent_series := getattr(order, "series", None)),
+        "series_child": ((order.metadata or {}).get("series") or None) if parent_series is None else None,
+        # A series parent is cancelled from its series page (which also stops its occurrences).
+        "cancellable": (cancellable := order_is_cancellable(order) and parent_series is None),
         # The cancel preview (for an acquiring tasking order it measures coverage now).
         "cancel_effect": order_cancel_effect(order) if cancellable else None,
         "can_write": request.membership.role in ("admin", "operator")

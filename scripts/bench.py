@@ -960,7 +960,7 @@ def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return x, y
 
 
-TIPG_PORT = PORT + 1
+TIPG_PORT = int(os.environ.get("BENCH_TIPG_PORT", str(PORT + 1)))
 TIPG_BIN = Path(os.environ.get("BENCH_TIPG", str(ROOT / "var/tools/tipg/bin/uvicorn")))
 TILE_MAX_BYTES = 500_000
 # The captures' columns the map's tiles carry, for tipg's tiles (tipg has no join: no credits).

@@ -9,8 +9,10 @@ from .models import (
     FeasibilityStudy,
     Quotation,
     Sensor,
+    SeriesOccurrence,
     SupportClaim,
     TaskingProduct,
+    TaskingSeries,
     TaskingTemplate,
 )
 
@@ -174,3 +176,47 @@ class SupportClaimAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("order", "staff", "claimed_at")
     search_fields = ("order__display_name", "staff__email")
     readonly_fields = ("order", "staff", "claimed_at")
+
+
+class SeriesOccurrenceInline(ReadOnlyAdmin, admin.TabularInline):
+    model = SeriesOccurrence
+    extra = 0
+    fields = ("index", "window_start", "window_end", "state", "credits", "order", "rolled_in_km2", "note")
+    readonly_fields = fields
+    ordering = ("index",)
+
+
+@admin.register(TaskingSeries)
+class TaskingSeriesAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """A recurring acquisition: created, started and cancelled only through the tasking services
+    (the series page and `orders.tasking.series.*`), shown here for the support desk."""
+
+    list_display = ("parent", "org", "frequency", "occurrence_count", "state", "total_credits", "created_at")
+    list_filter = ("state", "frequency")
+    search_fields = ("parent__display_name", "org__name")
+    list_select_related = ("parent", "org")
+    readonly_fields = (
+        "org",
+        "parent",
+        "frequency",
+        "occurrence_count",
+        "until",
+        "roll_remainder",
+        "state",
+        "total_credits",
+        "accepted_at",
+        "cancelled_at",
+        "created_at",
+        "updated_at",
+    )
+    inlines = [SeriesOccurrenceInline]
+
+
+@admin.register(SeriesOccurrence)
+class SeriesOccurrenceAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """One occurrence of a series: its window, state and child order (service-written only)."""
+
+    list_display = ("series", "index", "window_start", "window_end", "state", "credits", "order")
+    list_filter = ("state",)
+    list_select_related = ("series__parent", "order")
+    readonly_fields = SeriesOccurrenceInline.fields

@@ -489,3 +489,150 @@ def seed_support_desk(world: DemoWorld) -> None:
             world.log(f"  support desk: {name!r} ({stage}) for {org_name}")
         except ApplicationError as exc:
             world.log(f"  skipped desk request {name!r}: {exc.detail}")
+
+
+# --- a running weekly series (recurring acquisitions) ---------------------------------------------
+
+SERIES_DEMO_KEY = "series-pilbara-weekly"
+SERIES_DEMO_WEEKS = 5
+SERIES_DEMO_PRICE = 5 * 48_000
+# Per ended occurrence: the share of the AOI the simulated provider covers (the second ends short).
+SERIES_DEMO_COVERAGE = [1.0, 0.5]
+
+
+def seed_tasking_series(world: DemoWorld) -> None:
+    """Acme's weekly stockpile watch, five weeks: two occurrences ended (one covered in full, one
+    short whose remainder rolled into the third), the third acquiring now, two still scheduled.
+    Placed and accepted through the services with a first window in the future, then moved back
+    two and a half weeks as demo history, and run by the same sweep beat runs."""
+    from django.db import transaction
+
+    from geopera_web.billing.selectors import wallet_get
+    from geopera_web.billing.services import wallet_topup
+    from orders.coverage.services import coverage_recompute, order_coverage_settle
+    from orders.fulfilment.services import tasking_deliveries_sync
+    from orders.models import Order, OrderEvent
+
+    from .models import SeriesOccurrence, TaskingSeries
+    from .series import occurrence_advance, series_advance
+    from .services import (
+        feasibility_decide,
+        quotation_decide,
+        quotation_upload,
+        study_upload,
+        tasking_order_place,
+    )
+
+    org, admin = world.orgs.get("acme"), world.users.get("acme_admin")
+    staff = world.users.get("staff")
+    if org is None or admin is None or staff is None:
+        return
+    if TaskingSeries.objects.filter(org=org, parent__metadata__demo=SERIES_DEMO_KEY).exists():
+        return
+    now = timezone.now().replace(microsecond=0)
+    if wallet_get(org=org).available_credits < SERIES_DEMO_PRICE:
+        wallet_topup(
+            org=org, credits=SERIES_DEMO_PRICE, memo="Demo top-up for the weekly series", actor=admin
+        )
+    first = now + timedelta(days=2)
+    try:
+        with transaction.atomic():
+            order = tasking_order_place(
+                org=org,
+                actor=world.users.get("acme_operator") or admin,
+                data_product_id="worldview-legion-tasking",
+                params={
+                    "displayName": "Pilbara stockpiles — weekly",
+                    "acquisitionStart": _iso(first),
+                    "acquisitionEnd": _iso(first + timedelta(days=7)),
+                    "captureFrequency": "WEEKLY",
+                    "occurrences": SERIES_DEMO_WEEKS,
+                    "rollRemainder": True,
+                    "cloudCoverage": 15,
+                    "incidenceAngle": 25,
+                },
+                feature_collection=_fc(("Port Hedland stockyard", _square(118.58, -20.33, 40))),
+            )
+            Order.objects.filter(pk=order.pk).update(metadata={**order.metadata, "demo": SERIES_DEMO_KEY})
+            study = study_upload(
+                actor=staff,
+                order_id=order.id,
+                options=[
+                    {
+                        "description": "Weekly pass over the stockyard, provider's best effort",
+                        "window_start": first,
+                        "window_end": first + timedelta(days=7),
+                        "expected_captures": 1,
+                        "expected_revisits": 3,
+                        "max_off_nadir": 25.0,
+                        "price_credits": None,
+                        "valid_until": now + timedelta(days=1),
+                    }
+                ],
+                deadline=now + timedelta(days=1),
+                notes="Dry season: low cloud risk every week.",
+            )
+            feasibility_decide(org=org, actor=admin, study_id=study.id, option_id=study.options.get().id)
+            quotation = quotation_upload(
+                actor=staff,
+                order_id=order.id,
+                credits=SERIES_DEMO_PRICE,
+                valid_until=now + timedelta(days=1),
+                notes="Five weekly acquisitions; each is charged when it is ordered.",
+            )
+            quotation_decide(org=org, actor=admin, quotation_id=quotation.id, decision="ACCEPTED")
+            # Demo history: the series started two and a half weeks ago.
+            series = TaskingSeries.objects.get(parent=order)
+            shift = timedelta(days=2 + 17)
+            for occ in series.occurrences.all():
+                SeriesOccurrence.objects.filter(pk=occ.pk).update(
+                    window_start=occ.window_start - shift, window_end=occ.window_end - shift
+                )
+            params = {
+                **order.params,
+                "acquisitionStart": _iso(first - shift),
+                "acquisitionEnd": _iso(first - shift + timedelta(days=7)),
+            }
+            Order.objects.filter(pk=order.pk).update(
+                params=params, created_at=first - shift - timedelta(days=3)
+            )
+            OrderEvent.objects.filter(order=order).update(created_at=first - shift - timedelta(days=2))
+    except ApplicationError as exc:
+        world.log(f"  skipped the weekly series: {exc.detail}")
+        return
+    occurrences = list(series.occurrences.order_by("index"))
+    for k, occ in enumerate(occurrences[:3]):
+        occurrence_advance(occurrence_id=occ.pk, now=occ.window_start)
+        occ.refresh_from_db()
+        child = occ.order
+        if child is None:
+            continue
+        deliveries = [occ.window_start + timedelta(days=d) for d in (2, 4)]
+        ended = k < len(SERIES_DEMO_COVERAGE)
+        schedule = deliveries if ended else [deliveries[0], now + timedelta(days=1), now + timedelta(days=2)]
+        Order.objects.filter(pk=child.pk).update(
+            created_at=occ.window_start,
+            metadata={
+                **child.metadata,
+                "simulation": {
+                    "seed": 11 + k,
+                    "key": f"{SERIES_DEMO_KEY}-{k}",
+                    "coverage": [SERIES_DEMO_COVERAGE[k] if ended else 1.0, 0.8],
+                    "batches": len(schedule),
+                    "schedule": [_iso(t) for t in schedule],
+                },
+            },
+        )
+        OrderEvent.objects.filter(order=child).update(created_at=occ.window_start)
+        for when in deliveries[: 2 if ended else 1]:
+            tasking_deliveries_sync(order_id=child.pk, now=when)
+            coverage_recompute(order_id=child.pk, now=when + timedelta(minutes=2))
+            OrderEvent.objects.filter(order=child, created_at__gt=when + timedelta(minutes=2)).update(
+                created_at=when + timedelta(minutes=2)
+            )
+        if ended:
+            order_coverage_settle(order_id=child.pk, now=now)
+    series_advance(now=now)
+    world.log(
+        f"  weekly series {order.display_name!r}: {SERIES_DEMO_WEEKS} occurrences, 2 ended, 1 acquiring"
+    )

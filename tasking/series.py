@@ -217,7 +217,16 @@ def series_create(*, order: Order, recurrence: Recurrence) -> TaskingSeries:
         ]
     )
     order.total_credits = per_occurrence * recurrence.count
-    order.save(update_fields=["total_credits", "updated_at"])
+    # What the inbox and the desk show beside the series price, without a query per row.
+    order.metadata = {
+        **(order.metadata or {}),
+        "recurrence": {
+            "seriesId": str(series.pk),
+            "frequency": recurrence.frequency,
+            "occurrences": recurrence.count,
+        },
+    }
+    order.save(update_fields=["total_credits", "metadata", "updated_at"])
     return series
 
 
@@ -320,6 +329,14 @@ def series_advance(*, now: datetime | None = None, limit: int = 200) -> dict[str
             continue
         ordered += result == "ordered"
         missed += result == "missed"
+    # A parent cancelled on its own (orders.cancel on it) stops its series as Cancel series would.
+    for series in TaskingSeries.objects.select_related("org").filter(
+        state=TaskingSeries.State.RUNNING, parent__status=Order.Status.CANCELLED
+    ):
+        try:
+            series_cancel(org=series.org, actor=None, series_id=series.pk, now=now)
+        except Exception:
+            logger.exception("series %s could not be stopped after its parent was cancelled", series.pk)
     ended = 0
     for pk in TaskingSeries.objects.filter(state=TaskingSeries.State.RUNNING).values_list("pk", flat=True):
         ended += series_finish(series_id=pk)
@@ -429,7 +446,11 @@ def _order_occurrence(
                 billing_mode=parent.billing_mode,
                 total_credits=occ.credits,
                 metadata={
-                    **{k: v for k, v in (parent.metadata or {}).items() if k != "simulation"},
+                    **{
+                        k: v
+                        for k, v in (parent.metadata or {}).items()
+                        if k not in ("simulation", "recurrence")
+                    },
                     **(
                         {"simulation": parent.metadata["simulation"]}
                         if "simulation" in (parent.metadata or {})

@@ -37,6 +37,13 @@ class OrganizationAdmin(AuditedAdmin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return request.user.is_superuser and super().has_add_permission(request)
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:  # an org made here gets its wallet as every org does
+            from geopera_web.billing.services import wallet_create
+
+            wallet_create(org=obj)
+
     def has_change_permission(self, request, obj=None) -> bool:
         # The billing mode decides how an org pays: not a support-desk decision.
         return request.user.is_superuser and super().has_change_permission(request, obj)

@@ -44,7 +44,7 @@ def org_create(
     *, name: str, billing_mode: str = BillingMode.CREDIT, credits: int = 0, actor: User | None = None
 ) -> Organization:
     """Create an org with its default workspace and an empty wallet (topped up with `credits`)."""
-    from geopera_web.billing.services import wallet_topup
+    from geopera_web.billing.services import wallet_create, wallet_topup
 
     if billing_mode not in BillingMode.values:
         raise ApplicationError(
@@ -54,6 +54,7 @@ def org_create(
         raise ApplicationError(f"An organization named {name!r} already exists.", status=409)
     org = Organization.objects.create(name=name, billing_mode=billing_mode)
     Workspace.objects.create(org=org, name="Default workspace", is_default=True)
+    wallet_create(org=org)
     if credits:
         wallet_topup(org=org, credits=credits, actor=actor, memo="Opening balance")
     return org

@@ -15,8 +15,12 @@ from .models import Charge, LedgerEntry, Wallet
 
 
 def wallet_get(*, org: Organization) -> Wallet:
-    wallet, _ = Wallet.objects.get_or_create(org=org)
-    return wallet
+    """The org's wallet — a read, never a write: every org gets its wallet when it is created
+    (`wallet_create`; billing migration 0004 gave one to older orgs). Should one still be missing,
+    the answer is an unsaved empty wallet (no credit ever moved), and the first movement creates it
+    under its row lock (`services._wallet_for_update`)."""
+    wallet = Wallet.objects.filter(org=org).first()
+    return wallet if wallet is not None else Wallet(org=org)
 
 
 def request_wallet(request: Any) -> Wallet:

@@ -32,6 +32,12 @@ def credits_to_aud(credits: int) -> float:
     return round(credits / 100, 2)
 
 
+def wallet_create(*, org: Organization) -> Wallet:
+    """The new org's empty wallet (called wherever an org is created; idempotent)."""
+    wallet, _ = Wallet.objects.get_or_create(org=org)
+    return wallet
+
+
 def _wallet_for_update(org: Organization) -> Wallet:
     wallet, _ = Wallet.objects.get_or_create(org=org)
     return Wallet.objects.select_for_update().get(pk=wallet.pk)

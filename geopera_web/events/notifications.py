@@ -1,12 +1,14 @@
 """In-app notifications (and e-mail per preference), fed by committed events and routed by role:
 pending and expiring decisions and a low wallet go to every org admin; an order's status,
-deliveries and coverage go to the order's creator and its watchers."""
+deliveries and coverage go to the order's creator and its watchers; other types go to whom the
+domain app that emits them says (`register_recipients`, e.g. a watch's watchers for
+`watch.matched`)."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -29,6 +31,19 @@ _TO_ADMINS = {"decision.pending", "decision.expiring", "wallet.low_balance", "bu
 _TO_CREATOR = {"order.status_changed", "delivery.received", "coverage.updated", "decision.decided"}
 # ...and to the people watching the order (`OrderWatcher`).
 _TO_WATCHERS = {"order.status_changed", "delivery.received", "coverage.updated"}
+
+
+# Kinds a person is e-mailed of unless they turned it off (they asked to be told: a watch).
+_EMAIL_BY_DEFAULT = {"watch.matched"}
+
+# event type -> the batch's recipients by event id (one query per batch, by the domain app that
+# emits the type; the platform imports no domain app). Registered in an app's ready().
+RecipientsResolver = Callable[[list[Event]], dict[Any, list[int]]]
+_RESOLVERS: dict[str, RecipientsResolver] = {}
+
+
+def register_recipients(event_type: str, resolver: RecipientsResolver) -> None:
+    _RESOLVERS[event_type] = resolver
 
 
 _DECISION_WORDS = {"feasibility": "feasibility study", "quotation": "quotation", "approval": "spend approval"}
@@ -66,6 +81,15 @@ def _title(event: Event) -> tuple[str, str, str]:
         case "coverage.updated":
             pct = max((g.get("percent", 0) for g in p.get("groups", [])), default=0)
             return f"Coverage of {name} updated", f"Up to {pct:.0f} % of an area covered", link
+        case "watch.matched":
+            n = int(p.get("captures") or 0)
+            watch = p.get("watchName") or "a watch"
+            return (
+                f"{n} new capture{'s' if n != 1 else ''} for the watch “{watch}”",
+                f"They cover {float(p.get('newCoveragePercent') or 0):.1f} % of the watched area: "
+                "review them and their price, then add them to your cart.",
+                str(p.get("path") or ""),
+            )
     return event.type, "", link
 
 
@@ -97,8 +121,13 @@ def recipients_by_event(events: list[Event]) -> dict[Any, list[int]]:
         ).values_list("org_id", "order_id", "user_id"):
             if (org_id, order_id) in watched:
                 watchers.setdefault((org_id, order_id), []).append(uid)
+    resolved: dict[Any, list[int]] = {}
+    for event_type, resolver in _RESOLVERS.items():
+        if batch := [e for e in events if e.type == event_type]:
+            resolved.update(resolver(batch))
     people = {(e.org_id, uid) for e in events if (uid := _creator(e))}
     people |= {(org_id, uid) for (org_id, _), uids in watchers.items() for uid in uids}
+    people |= {(e.org_id, uid) for e in events for uid in resolved.get(e.pk, [])}
     # Someone who left the org (or was deactivated) hears nothing more of its orders.
     members: set[tuple[Any, int]] = set()
     if people:
@@ -119,6 +148,7 @@ def recipients_by_event(events: list[Event]) -> dict[Any, list[int]]:
             users.append(uid)
         if e.type in _TO_WATCHERS:
             users += watchers.get((e.org_id, parse_uuid(e.order_id)), [])
+        users += resolved.get(e.pk, [])
         out[e.pk] = [u for u in dict.fromkeys(users) if (e.org_id, u) in members]
     return out
 
@@ -173,7 +203,7 @@ def notify_many(notes: list[Note]) -> list[Notification]:
         for uid in note.users:
             pref = prefs.get((uid, note.kind))
             in_app = pref.in_app if pref else True
-            email = pref.email if pref else False
+            email = pref.email if pref else note.kind in _EMAIL_BY_DEFAULT
             digest = bool(pref and pref.email and pref.digest)
             if in_app or digest:
                 rows.append(
@@ -206,7 +236,7 @@ def notify_many(notes: list[Note]) -> list[Notification]:
                 try:
                     send_mail(
                         subject=f"[geopera] {note.title}"[:200],
-                        message=f"{note.body}\n\n{note.link}",
+                        message=f"{note.body}\n\n{_absolute(note.link)}",
                         from_email=None,
                         recipient_list=[address],
                     )
@@ -216,6 +246,11 @@ def notify_many(notes: list[Note]) -> list[Notification]:
         if outgoing:
             transaction.on_commit(send)
     return created
+
+
+def _absolute(link: str) -> str:
+    """An e-mailed link is absolute (SITE_URL); the in-app one stays a path."""
+    return settings.SITE_URL.rstrip("/") + link if link.startswith("/") else link
 
 
 def events_notify(event_ids: Iterable[object]) -> list[Notification]:
@@ -339,6 +374,10 @@ NOTIFIABLE: dict[str, tuple[str, str]] = {
     "wallet.low_balance": ("Credits are running low", "admins"),
     "budget.threshold_reached": ("A workspace budget threshold was reached", "admins"),
     "webhook.disabled": ("A webhook endpoint was disabled", "admins"),
+    "watch.matched": (
+        "New archive captures matched a watch (e-mailed unless turned off)",
+        "the watch's watchers",
+    ),
 }
 EMAIL_MODES: dict[str, str] = {"off": "Off", "immediate": "Immediately", "daily": "Daily digest"}
 
@@ -405,7 +444,9 @@ def preferences_for(*, user: User) -> list[dict[str, Any]]:
                 "label": label,
                 "audience": audience,
                 "in_app": pref.in_app if pref else True,
-                "email": pref.email_mode if pref else "off",
+                "email": pref.email_mode
+                if pref
+                else ("immediate" if event_type in _EMAIL_BY_DEFAULT else "off"),
             }
         )
     return rows

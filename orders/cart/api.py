@@ -14,7 +14,7 @@ from geopera_web.api.fields import GEOJSON_POLYGONAL, JSONSchemaField, SettingBo
 from geopera_web.api.registry import Effect, OpContext, operation
 
 from ..geometry import GeometryError, geojson_geometry
-from ..services import LICENSE_TYPES
+from ..services import LICENSE_TYPES, MAX_DISPLAY_NAME, TAGS_BOUNDS, TAGS_HELP
 from .pricing import ArchiveQuote, QuoteGroup, archive_quote
 
 
@@ -167,7 +167,7 @@ class ArchiveEstimateOutput(serializers.Serializer):
 
 
 class ArchivePlaceInput(SettingBoundsMixin, serializers.Serializer):
-    setting_bounds = CAPTURES_BOUNDS
+    setting_bounds = {**CAPTURES_BOUNDS, **TAGS_BOUNDS}
 
     captures = ArchiveCaptureInput(many=True, min_length=1, help_text=CAPTURES_HELP)
     projectId = serializers.CharField(  # noqa: N815
@@ -180,9 +180,11 @@ class ArchivePlaceInput(SettingBoundsMixin, serializers.Serializer):
         choices=list(LICENSE_TYPES), required=False, default="standard", help_text="standard | extended"
     )
     splitByDate = serializers.BooleanField(required=False, allow_null=True, default=False)  # noqa: N815
-    displayName = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)  # noqa: N815
+    displayName = serializers.CharField(  # noqa: N815
+        required=False, allow_blank=True, default="", max_length=MAX_DISPLAY_NAME
+    )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=60), required=False, default=list, max_length=50
+        child=serializers.CharField(), required=False, default=list, help_text=TAGS_HELP
     )
     approvalNote = serializers.CharField(  # noqa: N815
         required=False,

@@ -86,6 +86,10 @@ def coverage_recompute(*, order_id: Any, now: datetime | None = None) -> list[Co
         CoverageSnapshot.objects.bulk_create(snaps)
         if snaps:
             _coverage_event(order, snaps)
+            # Watches of this order's remainder follow it (same transaction, same row lock).
+            from ..watches.services import watch_remainders_follow
+
+            watch_remainders_follow(order=order, now=when)
         if order.status == Order.Status.ACTIVE and _all_at_target(order):
             _fulfil(order)
     return snaps

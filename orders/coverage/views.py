@@ -182,12 +182,14 @@ def coverage_page(request: HttpRequest, order_id: UUID) -> HttpResponse:
 def _watch_context(request: HttpRequest, *, order: Any, has_remainder: bool) -> dict[str, Any]:
     """The order's newest watch of its remainder and what the archive could now cover of it (the
     watch's matches, priced by the cart's pricing), or the button to start watching."""
+    from ..watches.models import WatchWatcher
     from ..watches.selectors import watch_outlook
 
     watch = order.watches.filter(org=request.org).order_by("-created_at").first()
     return {
         "watch": watch,
-        "watch_outlook": watch_outlook(watch=watch) if watch else None,
+        "watch_outlook": watch_outlook(watch=watch) if watch and not watch.covered_at else None,
+        "watching": bool(watch) and WatchWatcher.objects.filter(watch=watch, user=request.user).exists(),
         "can_watch": has_remainder and request.membership.role in ("admin", "operator"),
     }
 

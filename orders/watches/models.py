@@ -1,6 +1,6 @@
 """A watch is an AOI (often a tasking order's remainder) + archive filters. When new captures are
 imported, one PostGIS statement finds every watch they match (`services.watches_match`), writes a
-`WatchAlert` per watch with its `WatchMatch` rows, and the watcher is told."""
+`WatchAlert` per watch with its `WatchMatch` rows, and the watch's watchers are told."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ class Watch(models.Model):
     collections = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     # An import must cover at least this share of the AOI (together, its matching captures) to alert.
     min_new_coverage_percent = models.FloatField(default=0)
+    # A remainder watch follows its order's coverage: `aoi` is rewritten from the latest coverage
+    # snapshots whenever they are written (`watch_remainders_follow`); once nothing is left to
+    # watch, `covered_at` is set (`aoi` keeps the last remainder, for display) and it never matches.
+    remainder_updated_at = models.DateTimeField(null=True, blank=True)
+    covered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -48,8 +53,24 @@ class Watch(models.Model):
         return self.name
 
 
+class WatchWatcher(models.Model):
+    """A member of the watch's org who is told of its matches (the creator is one from the start;
+    anyone of the org may join or leave, `services.watch_watcher_set`)."""
+
+    id = models.BigAutoField(primary_key=True)
+    watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="watchers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["watch", "user"], name="orders_watchwatcher_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches {self.watch_id}"
+
+
 class WatchAlert(models.Model):
-    """One import's matches for one watch: what the watcher is told about, and what the link opens."""
+    """One import's matches for one watch: what its watchers are told about, and what the link opens."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="alerts")

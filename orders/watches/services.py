@@ -18,9 +18,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import MultiPolygon
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from geopera_web.accounts.models import Organization, Role
 from geopera_web.errors import InvalidInput, PermissionDenied
@@ -28,8 +28,8 @@ from geopera_web.errors import InvalidInput, PermissionDenied
 from ..cart.models import Cart, CartItem
 from ..coverage.calculations import SEGMENT_DEGREES
 from ..geometry import geodesic_area_km2, geometry_from_geojson, polygonal_from_geos
-from ..models import Capture, CoverageSnapshot, DataProduct
-from .models import Watch, WatchAlert, WatchMatch
+from ..models import Capture, CoverageSnapshot, DataProduct, Order
+from .models import Watch, WatchAlert, WatchMatch, WatchWatcher
 from .selectors import watch_get, watch_role
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,10 @@ def order_remainder(*, org: Organization, order_id: object) -> MultiPolygon | No
     """The union of the latest remainder of every AOI of one of the org's tasking orders."""
     from ..coverage.selectors import tasking_order_get
 
-    order = tasking_order_get(org=org, order_id=order_id)  # 404 if not this org's
+    return _remainder_of(tasking_order_get(org=org, order_id=order_id))  # 404 if not this org's
+
+
+def _remainder_of(order: Order) -> MultiPolygon | None:
     parts: list = []
     for snap in (
         CoverageSnapshot.objects.filter(order=order)
@@ -127,7 +130,7 @@ def watch_create(
             "delete some first."
         )
     geom.srid = 4326
-    return Watch.objects.create(
+    watch = Watch.objects.create(
         org=org,
         created_by=user,
         name=name or "Watched area",
@@ -139,7 +142,10 @@ def watch_create(
         collections=_collections(collections),
         min_new_coverage_percent=_number(min_new_coverage_percent, field="Minimum new coverage", lo=0, hi=100)
         or 0.0,
+        remainder_updated_at=timezone.now() if order else None,
     )
+    WatchWatcher.objects.create(watch=watch, user=user)  # the creator is its first watcher
+    return watch
 
 
 @transaction.atomic
@@ -147,6 +153,43 @@ def watch_delete(*, org: Organization, user: User, watch_id: object) -> None:
     watch = watch_get(org=org, watch_id=watch_id)  # 404 if not this org's
     _require_writer(org=org, user=user)
     watch.delete()
+
+
+@transaction.atomic
+def watch_watcher_set(*, org: Organization, user: User, watch_id: object, watching: bool) -> Watch:
+    """Start or stop `user` being told of the watch's matches (idempotent). Any member of the
+    watch's org may (a viewer too: being told spends nothing); another org's watch is a 404."""
+    watch = watch_get(org=org, watch_id=watch_id)
+    if watch_role(org=org, user=user) is None:
+        raise PermissionDenied("Only members of the organization watch its watches.")
+    if watching:
+        WatchWatcher.objects.get_or_create(watch=watch, user=user)
+    else:
+        WatchWatcher.objects.filter(watch=watch, user=user).delete()
+    return watch
+
+
+def watch_remainders_follow(*, order: Order, now: dt.datetime | None = None) -> int:
+    """Rewrite the watched area of every watch of `order`'s remainder from its latest coverage
+    snapshots (called where they are written, `coverage_recompute`, in the same transaction): the
+    remainder shrinks as deliveries cover it, so an import over the part now covered alerts no one.
+    Nothing left (every AOI covered): the watch is marked covered and never matches again.
+    Returns how many watches changed. Precondition: the caller holds the order's row lock."""
+    watches = list(Watch.objects.select_for_update().filter(order=order, covered_at__isnull=True))
+    if not watches:
+        return 0
+    now = now or timezone.now()
+    remainder = _remainder_of(order)
+    for watch in watches:
+        if remainder is None:
+            watch.covered_at = now
+        else:
+            remainder.srid = 4326
+            watch.aoi = remainder
+            watch.aoi_km2 = geodesic_area_km2(remainder)
+        watch.remainder_updated_at = now
+    Watch.objects.bulk_update(watches, ["aoi", "aoi_km2", "covered_at", "remainder_updated_at"])
+    return len(watches)
 
 
 # --- the bulk match -------------------------------------------------------------------------------
@@ -161,6 +204,7 @@ hits AS (
     FROM orders_watch w
     JOIN fresh c ON ST_Intersects(c.footprint, w.aoi)
     WHERE c.created_at >= w.created_at
+      AND w.covered_at IS NULL
       AND (w.max_cloud_cover IS NULL OR c.cloud_cover <= w.max_cloud_cover)
       AND (w.max_off_nadir IS NULL OR c.off_nadir <= w.max_off_nadir)
       AND (cardinality(w.collections) = 0 OR c.collection = ANY(w.collections))
@@ -178,7 +222,8 @@ scored AS (
 alerts AS (
     INSERT INTO orders_watchalert (id, watch_id, created_at, new_coverage_percent, capture_count)
     SELECT gen_random_uuid(), watch_id, %(now)s, LEAST(100.0, pct), n
-    FROM scored WHERE pct IS NOT NULL AND pct + 1e-9 >= minimum
+    -- A capture that only touches the area's edge covers none of it: no alert (minimum 0 too).
+    FROM scored WHERE pct > 1e-9 AND pct + 1e-9 >= minimum
     RETURNING id, watch_id
 ),
 matched AS (
@@ -194,10 +239,10 @@ SELECT a.id FROM alerts a
 @transaction.atomic
 def watches_match(*, since: dt.datetime, now: dt.datetime | None = None) -> list[WatchAlert]:
     """Find every watch that captures imported since `since` match, in one statement, record an
-    alert per watch, and tell each watcher (e-mail on commit; an outbox event when the platform
-    has one). Safe to run twice: a capture alerts a watch once."""
-    from django.utils import timezone
-
+    alert per watch, and write one `watch.matched` event per alert in the same transaction: its
+    watchers are told from that event (in the app and by e-mail, per each person's preferences;
+    `geopera_web.events.notifications`), resolved for the whole batch in one query. Safe to run
+    twice: a capture alerts a watch once."""
     now = now or timezone.now()
     with connection.cursor() as cur:
         # Two runs at once could each score the same captures; one after the other, the second finds
@@ -207,15 +252,10 @@ def watches_match(*, since: dt.datetime, now: dt.datetime | None = None) -> list
         alert_ids = [row[0] for row in cur.fetchall()]
     if not alert_ids:
         return []
-    alerts = list(
-        WatchAlert.objects.filter(pk__in=alert_ids).select_related(
-            "watch__org", "watch__created_by", "watch__order"
-        )
-    )
-    events = [_notify(alert) for alert in alerts]
+    alerts = list(WatchAlert.objects.filter(pk__in=alert_ids).select_related("watch__org").order_by("pk"))
     from geopera_web.events.services import events_emit_many
 
-    events_emit_many([(a.watch.org, "watch.matched", data) for a, data in zip(alerts, events, strict=True)])
+    events_emit_many([(a.watch.org, "watch.matched", alert_event_data(a)) for a in alerts])
     return alerts
 
 
@@ -223,36 +263,38 @@ def alert_url(alert: WatchAlert) -> str:
     return reverse("orders:watch_alert_open", args=[alert.pk])
 
 
-def _notify(alert: WatchAlert) -> dict[str, Any]:
-    """Mail the watch's creator after commit; the `watch.matched` event's data."""
-    from django.conf import settings
-
+def alert_event_data(alert: WatchAlert) -> dict[str, Any]:
+    """The `watch.matched` event's data (webhooks carry it; notifications are titled from it)."""
     watch = alert.watch
-    link = getattr(settings, "SITE_URL", "").rstrip("/") + alert_url(alert)
-    data = {
+    return {
         "watchId": str(watch.pk),
+        "watchName": watch.name,
         "alertId": str(alert.pk),
         "captures": alert.capture_count,
         "newCoveragePercent": round(alert.new_coverage_percent, 2),
-        "url": link,
+        "aoiKm2": round(watch.aoi_km2, 3),
+        "orderId": str(watch.order_id) if watch.order_id else None,
+        "path": alert_url(alert),
+        "url": settings.SITE_URL.rstrip("/") + alert_url(alert),
     }
-    email = watch.created_by.email if watch.created_by and watch.created_by.is_active else ""
-    if not email:
-        return data
-    subject = f"[geopera] {alert.capture_count} new capture(s) for your watch “{watch.name}”"
-    body = (
-        f"New archive captures cover {alert.new_coverage_percent:.1f} % of “{watch.name}” "
-        f"({watch.aoi_km2:,.1f} km²).\n\nReview them (clipped to the watched area, with the price) and add them to your cart: {link}\n"
-    )
 
-    def send() -> None:
-        try:
-            send_mail(subject=subject[:200], message=body, from_email=None, recipient_list=[email])
-        except Exception:  # a mail outage must not undo the recorded alert
-            logger.exception("Could not send the watch alert %s", alert.pk)
 
-    transaction.on_commit(send)
-    return data
+def watch_matched_recipients(events: list) -> dict[Any, list[int]]:
+    """Who hears of each `watch.matched` event (by event id): the watch's watchers, for the whole
+    batch in one query (the notification fan-out then keeps members of the event's org only)."""
+    from geopera_web.errors import parse_uuid
+
+    wanted = {e.pk: parse_uuid(e.payload.get("watchId")) for e in events}
+    by_watch: dict[Any, list[int]] = {}
+    for watch_id, user_id in (
+        WatchWatcher.objects.filter(
+            watch_id__in={w for w in wanted.values() if w}, watch__org_id__in={e.org_id for e in events}
+        )
+        .order_by("watch_id", "created_at", "id")
+        .values_list("watch_id", "user_id")
+    ):
+        by_watch.setdefault(watch_id, []).append(user_id)
+    return {pk: list(by_watch.get(wid, [])) for pk, wid in wanted.items()}
 
 
 def watches_match_enqueue(*, since: dt.datetime) -> None:
@@ -273,9 +315,11 @@ def watches_match_enqueue(*, since: dt.datetime) -> None:
 
 def _alert_captures(alert: WatchAlert) -> list[Capture]:
     return list(
-        Capture.objects.filter(pk__in=WatchMatch.objects.filter(alert=alert).values("capture_id")).order_by(
-            "-acquired_at"
-        )[: settings.CART_MAX_CAPTURES]
+        # Still over the watched area (a remainder watch's area shrinks as deliveries cover it).
+        Capture.objects.filter(
+            pk__in=WatchMatch.objects.filter(alert=alert).values("capture_id"),
+            footprint__intersects=alert.watch.aoi,
+        ).order_by("-acquired_at")[: settings.CART_MAX_CAPTURES]
     )
 
 

@@ -18,7 +18,7 @@ from geopera_web.accounts.decorators import org_required
 from geopera_web.errors import InvalidInput
 
 from ..models import DataProduct, OrderType
-from .selectors import watch_list
+from .selectors import watch_list, watch_watcher_names
 from .services import (
     WRITE_ROLES,
     order_remainder,
@@ -26,6 +26,7 @@ from .services import (
     watch_alert_to_cart,
     watch_create,
     watch_delete,
+    watch_watcher_set,
 )
 
 
@@ -36,11 +37,30 @@ def _can_write(request: HttpRequest) -> bool:
 @require_GET
 @org_required
 def watches_page(request: HttpRequest) -> HttpResponse:
+    watches = list(watch_list(org=request.org, user=request.user))
+    names = watch_watcher_names(watch_ids=[w.pk for w in watches])
+    for w in watches:
+        w.watcher_names = names.get(w.pk, [])
     return render(
         request,
         "orders/watches/watches.html",
-        {"watches": watch_list(org=request.org), "can_write": _can_write(request)},
+        {"watches": watches, "can_write": _can_write(request)},
     )
+
+
+@require_POST
+@org_required
+def watch_watch_view(request: HttpRequest, watch_id: UUID) -> HttpResponse:
+    """Watch / Stop watching on the Watches page (any member of the org; another org's is a 404)."""
+    watching = request.POST.get("watch") == "1"
+    watch = watch_watcher_set(org=request.org, user=request.user, watch_id=watch_id, watching=watching)
+    messages.success(
+        request,
+        f"You will be told of new captures for “{watch.name}”."
+        if watching
+        else f"You will no longer be told of “{watch.name}”.",
+    )
+    return redirect("orders:watches")
 
 
 def _form_from(data) -> dict:
@@ -131,7 +151,8 @@ def watch_alert_open(request: HttpRequest, alert_id: UUID) -> HttpResponse:
     """The link of an alert. GET (the e-mail's link) changes nothing: a confirmation page says
     what would be added (the captures clipped to the watched area) and at what price. POST
     (CSRF-checked) puts them in the person's cart (posting twice adds nothing twice), then the
-    archive map opens on the area with them selected. Anyone's alert but the watcher's is a 404."""
+    archive map opens on the area with them selected. An alert is its watch's watchers' alone:
+    anyone else's is a 404."""
     from ..coverage.views import _aoi_param
 
     if request.method == "GET":

@@ -10,6 +10,11 @@
  * on canvas, static/js/vectorgrid-shim.js) with the list's filters in the tile URL: footprints where a
  * tile holds few enough, density cells (a count each) where it is crowded. The list beside it is the
  * paged search (newest first).
+ *
+ * `?select=ID,ID,…` (the link a watch alert opens) selects exactly those captures: they are drawn
+ * selected on the map (a dark edge over their tile style, and an outline layer), listed first and
+ * marked in the list (fetched by id when the page of results does not hold them), and counted in a
+ * note above the list; the cart panel beside shows what the alert put in the cart.
  */
 (function () {
   "use strict";
@@ -32,7 +37,8 @@
 
   // --- state (mirrored in the URL so a view can be shared) --------------------------------------
   const params = new URLSearchParams(window.location.search);
-  const state = { aoi: null, nextToken: null, features: new Map(), inCart: new Set(), seq: 0, selectedId: null, tileUrl: null };
+  const state = { aoi: null, nextToken: null, features: new Map(), inCart: new Set(), seq: 0, selectedId: null, tileUrl: null, linked: new Set() };
+  const MAX_LINKED = 500;
   function readUrl() {
     ["start", "end", "gsdmin", "gsdmax"].forEach(function (n) { if (params.get(n)) form.elements[n].value = params.get(n); });
     if (params.get("cloud")) form.elements.cloud.value = params.get("cloud");
@@ -40,6 +46,10 @@
     if (params.get("collections")) {
       const wanted = new Set(params.get("collections").split(","));
       form.querySelectorAll("input[name=collection]").forEach(function (cb) { cb.checked = wanted.has(cb.value); });
+    }
+    if (params.get("select")) {
+      params.get("select").split(",").map(function (x) { return x.trim(); }).filter(Boolean).slice(0, MAX_LINKED)
+        .forEach(function (id) { state.linked.add(id); });
     }
     if (params.get("aoi")) {
       try {
@@ -58,6 +68,7 @@
     const cols = checkedCollections();
     if (cols.length !== config.collections.length) q.set("collections", cols.join(","));
     if (state.aoi) q.set("aoi", JSON.stringify(state.aoi));
+    if (state.linked.size) q.set("select", Array.from(state.linked).join(","));
     const c = map.getCenter();
     q.set("view", [c.lat.toFixed(4), c.lng.toFixed(4), map.getZoom()].join(","));
     history.replaceState(null, "", window.location.pathname + "?" + q.toString());
@@ -103,6 +114,9 @@
   map.createPane("catalogTop"); map.getPane("catalogTop").style.zIndex = 460; map.getPane("catalogTop").style.pointerEvents = "none";
   const outline = L.geoJSON(null, { pane: "catalogTop", interactive: false, style: function (f) { return outlineStyle(f.id); },
     onEachFeature: function (f, layer) { layer.on("add", function () { const el = layer.getElement && layer.getElement(); if (el) el.setAttribute("data-capture-id", f.id); }); } }).addTo(map);
+  // The captures a link selected (?select=): outlined above the tiles, whatever the zoom.
+  const linkedLayer = L.geoJSON(null, { pane: "catalogTop", interactive: false, style: { color: "#0f172a", weight: 3, dashArray: null, fill: false },
+    onEachFeature: function (f, layer) { layer.on("add", function () { const el = layer.getElement && layer.getElement(); if (el) el.setAttribute("data-linked-id", f.id); }); } }).addTo(map);
   const aoiLayer = L.geoJSON(null, { pane: "catalogTop", style: { color: "#f59e0b", weight: 2, dashArray: "6 4", fillOpacity: 0.05 }, interactive: false, pmIgnore: true }).addTo(map);
   let hoverId = null;
 
@@ -110,7 +124,9 @@
     const id = p.id;
     const color = COLORS[p.collection] || "#0f6e8c";
     const hot = id === hoverId || id === state.selectedId;
-    if (state.inCart.has(id)) return { fill: true, color: "#b45309", weight: 3, fillColor: "#f59e0b", fillOpacity: hot ? 0.45 : 0.3 };
+    const linked = state.linked.has(id);
+    if (state.inCart.has(id)) return { fill: true, color: linked ? "#0f172a" : "#b45309", weight: linked ? 4 : 3, fillColor: "#f59e0b", fillOpacity: hot || linked ? 0.45 : 0.3 };
+    if (linked) return { fill: true, color: "#0f172a", weight: 4, fillColor: color, fillOpacity: 0.4 };
     if (hot) return { fill: true, color: "#0f172a", weight: 3, fillColor: color, fillOpacity: 0.35 };
     return { fill: true, color: color, weight: 1, fillColor: color, fillOpacity: p.collection === "sentinel-2-l2a" ? 0.01 : 0.06 };
   }
@@ -254,7 +270,7 @@
   }
   function rowHtml(f) {
     const p = f.properties, price = p.price || {};
-    return '<li class="result' + (state.inCart.has(f.id) ? " in-cart" : "") + '" data-capture-id="' + esc(f.id) + '" tabindex="0">' +
+    return '<li class="result' + (state.inCart.has(f.id) ? " in-cart" : "") + (state.linked.has(f.id) ? " is-linked" : "") + '" data-capture-id="' + esc(f.id) + '" tabindex="0"' + (state.linked.has(f.id) ? ' aria-current="true"' : "") + ">" +
       '<img src="' + esc(thumbOf(f)) + '" alt="" loading="lazy">' +
       '<div><div class="title" title="' + esc(f.id) + '"><span class="swatch swatch-' + esc(f.collection) + '"></span> ' + esc(f.id) + "</div>" +
       '<div class="facts"><span>' + esc(fmtDate(p.datetime)) + "</span><span>" + esc(price.product_name || f.collection) + "</span>" +
@@ -361,9 +377,16 @@
     if (!append) {
       state.features.clear(); resultsEl.innerHTML = ""; outline.clearLayers(); highlight(null);
     }
-    const feats = data.features || [];
+    if (!append) state.linkedFetched = false;
+    let feats = (data.features || []).filter(function (f) { return !state.features.has(f.id); });
+    if (!append && state.linked.size) {
+      // The selected captures first (in the order the link gave them), then the rest, newest first.
+      const first = feats.filter(function (f) { return state.linked.has(f.id); });
+      feats = first.concat(feats.filter(function (f) { return !state.linked.has(f.id); }));
+    }
     feats.forEach(function (f) { state.features.set(f.id, f); });
     resultsEl.insertAdjacentHTML("beforeend", feats.map(rowHtml).join(""));
+    if (!append) syncLinked(data.features || []);
     if (state.selectedId) { const row = rowOf(state.selectedId); if (row) row.classList.add("is-selected"); }
     state.nextToken = data.next || null;
     const n = state.features.size;
@@ -372,6 +395,51 @@
       : state.nextToken ? "Listing the newest " + n.toLocaleString("en-AU") + "; the map shows every match." : state.aoi ? "Intersecting the AOI." : "In the map view.";
     moreBtn.hidden = !state.nextToken;
   }
+
+  // --- the link's selection (?select=) ------------------------------------------------------------
+  const linkedNote = document.getElementById("linked-note");
+  function syncLinked(pageFeatures) {
+    if (!state.linked.size) { if (linkedNote) linkedNote.hidden = true; return; }
+    const missing = Array.from(state.linked).filter(function (id) { return !state.features.has(id); });
+    if (missing.length && !state.linkedFetched) {
+      // Not on this page of results (older, or outside the filters): fetch them by id, once.
+      state.linkedFetched = true;
+      fetchLinked(missing);
+    }
+    linkedLayer.clearLayers();
+    state.linked.forEach(function (id) { const f = featureOf(id); if (f) linkedLayer.addData(f); });
+    restyle(Array.from(state.linked));
+    if (linkedNote) {
+      const n = state.linked.size, shown = Array.from(state.linked).filter(function (id) { return state.features.has(id); }).length;
+      const inCart = Array.from(state.linked).filter(function (id) { return state.inCart.has(id); }).length;
+      linkedNote.querySelector("[data-linked-count]").textContent = n + (n === 1 ? " capture selected" : " captures selected") +
+        (inCart ? " · " + inCart + " in your cart" : "") + (shown < n ? " · " + (n - shown) + " no longer in the archive" : "");
+      linkedNote.hidden = false;
+    }
+  }
+  function fetchLinked(ids) {
+    const body = { host_name: config.hostName, ids: ids, limit: Math.min(ids.length, config.maxFeatures) };
+    return fetch(config.searchUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      body: JSON.stringify(body),
+    }).then(function (r) { return r.ok ? r.json() : { features: [] }; }).then(function (data) {
+      const feats = (data.features || []).filter(function (f) { return !state.features.has(f.id); });
+      feats.forEach(function (f) { state.features.set(f.id, f); });
+      resultsEl.insertAdjacentHTML("afterbegin", feats.map(rowHtml).join(""));
+      syncLinked([]);
+    }).catch(function () { /* the note says how many are not shown */ });
+  }
+  function clearLinked() {
+    const ids = Array.from(state.linked);
+    state.linked = new Set();
+    linkedLayer.clearLayers();
+    restyle(ids);
+    resultsEl.querySelectorAll("li.result.is-linked").forEach(function (r) { r.classList.remove("is-linked"); r.removeAttribute("aria-current"); });
+    if (linkedNote) linkedNote.hidden = true;
+    writeUrl();
+  }
+  if (linkedNote) linkedNote.querySelector("[data-linked-clear]").addEventListener("click", clearLinked);
 
   let timer = null;
   function debouncedSearch() { clearTimeout(timer); timer = setTimeout(function () { search(false); }, 350); }
@@ -456,9 +524,11 @@
     state.inCart = now;
     restyle(Array.from(new Set([...before, ...now])));
     outline.setStyle(function (f) { return outlineStyle(f.id); });
+    if (state.linked.size) syncLinked([]);
   });
 
-  window.geoperaArchive = { map: map, aoi: null, highlight: highlight, featureOf: featureOf, search: search, select: select, tiles: tiles, drawn: drawn };
+  window.geoperaArchive = { map: map, aoi: null, highlight: highlight, featureOf: featureOf, search: search, select: select, tiles: tiles, drawn: drawn,
+    linked: function () { return Array.from(state.linked); }, styleOf: function (id) { return captureStyle({ id: id }); } };
   readUrl();
   if (state.aoi) {
     const g = state.aoi; state.aoi = null; setAoi(g, "the linked AOI");

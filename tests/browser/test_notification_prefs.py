@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from geopera_web.events.models import NotificationPreference, OrderWatcher
+from geopera_web.events.notifications import NOTIFIABLE
 from tests.factories import make_tasking_request
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,7 +30,10 @@ def test_preferences_form_saves_in_place(live_server, page, login, admin_user, w
     login(admin_user)
     page.goto(live_server.url + "/notifications/")
     form = page.get_by_test_id("notification-preferences")
-    expect(form.get_by_test_id("pref-row")).to_have_count(9)
+    expect(form.get_by_test_id("pref-row")).to_have_count(len(NOTIFIABLE))  # every kind, watch.matched too
+    expect(form.locator('[data-type="watch.matched"] select')).to_have_value(
+        "immediate"
+    )  # on unless turned off
     row = form.locator('[data-type="delivery.received"]')
     row.locator("select").select_option("daily")
     row.locator("input[type=checkbox]").uncheck()

@@ -327,6 +327,10 @@ def test_watches_demo_leaves_a_watch_with_a_match_idempotently(catalog):
     watch = Watch.objects.get(org=acme)
     assert watch.order.metadata["demo"] == "coverage-downs"
     assert WatchAlert.objects.filter(watch=watch).count() == 1
+    assert set(watch.watchers.values_list("user", flat=True)) == {
+        users["acme_operator"].pk,
+        users["acme_admin"].pk,
+    }
     outlook = watch_outlook(watch=watch)
     assert outlook["percent"] > 99 and outlook["credits"] > 0
 

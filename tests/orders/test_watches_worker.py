@@ -1,5 +1,5 @@
 """The real wiring of watches: an import commits, on_commit queues `match_watches` on Redis, a real
-worker matches and the watcher is e-mailed."""
+worker matches and the watcher is told (in the app and by e-mail) from the watch.matched event."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 import pytest
 from django.core import mail
 
+from geopera_web.events.models import Notification
 from orders.catalog.services import archive_products_ensure, catalog_import
 from orders.models import WatchAlert
 from orders.watches.services import watch_create
@@ -41,10 +42,13 @@ def test_an_import_is_matched_by_a_real_worker_after_commit(org, celery_worker):
         },
     }
     catalog_import(text=json.dumps({"type": "FeatureCollection", "features": [item]}))
-    for _ in range(100):  # a bounded wait for the worker, not a timing assertion
-        if WatchAlert.objects.exists():
+    # A bounded wait for the worker, not a timing assertion: the alert commits, then the
+    # watch.matched event's fan-out writes the notification and mails it after its own commit.
+    for _ in range(150):
+        if WatchAlert.objects.exists() and mail.outbox:
             break
         time.sleep(0.1)
     alert = WatchAlert.objects.get()
     assert alert.capture_count == 1 and alert.watch.name == "Sydney"
     assert [m.to for m in mail.outbox] == [["watcher@acme.example"]]
+    assert Notification.objects.filter(user=user, kind="watch.matched").count() == 1

@@ -48,6 +48,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "tasking.feasibilityoption": ("v", "v"),
     "tasking.quotation": ("v", "v"),
     "tasking.supportclaim": ("v", "v"),
+    "tasking.taskingseries": ("v", "v"),
+    "tasking.seriesoccurrence": ("v", "v"),
     "tasking.taskingtemplate": ("", "v"),
     "axes.accessattempt": ("v", "v"),
     "axes.accesslog": ("v", "v"),

@@ -217,11 +217,18 @@ def test_the_constant_scan_sees_a_new_bound():
 
 
 PAGING_FIELDS = {"limit", "size", "offset", "page", "max_depth"}
+# Request fields whose list and item lengths are settings (ORDER_MAX_TAGS, ORDER_TAG_MAX_CHARS).
+LENGTH_FIELDS = {"tags"}
+
+
+def _literal(node: ast.expr) -> bool:
+    return not any(isinstance(n, ast.Name) for n in ast.walk(node))
 
 
 def literal_paging_bounds(source: str) -> list[str]:
     """Serializer fields that page or walk (`limit`, `size`, `offset`, `page`, `max_depth`) whose
-    `max_value` is written as a number: such a bound is a setting (`SettingBoundsMixin`)."""
+    `max_value` is written as a number, and `tags` fields with a numeric `max_length` (of the list
+    or of its items): such a bound is a setting (`SettingBoundsMixin`)."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.ClassDef):
@@ -230,10 +237,16 @@ def literal_paging_bounds(source: str) -> list[str]:
             if not (isinstance(st, ast.Assign) and isinstance(st.value, ast.Call)):
                 continue
             names = {t.id for t in st.targets if isinstance(t, ast.Name)}
-            if names & PAGING_FIELDS and any(
-                k.arg == "max_value" and not any(isinstance(n, ast.Name) for n in ast.walk(k.value))
-                for k in st.value.keywords
-            ):
+            paging = names & PAGING_FIELDS and any(
+                k.arg == "max_value" and _literal(k.value) for k in st.value.keywords
+            )
+            lengths = names & LENGTH_FIELDS and any(
+                k.arg == "max_length" and _literal(k.value)
+                for call in ast.walk(st.value)
+                if isinstance(call, ast.Call)
+                for k in call.keywords
+            )
+            if paging or lengths:
                 found.append(f"{node.name}.{min(names)}")
     return found
 
@@ -250,4 +263,5 @@ def test_paging_bounds_are_settings():
     assert found == []
     assert literal_paging_bounds(
         "class A:\n    limit = IntegerField(max_value=200)\n    size = IntegerField(max_value=X)\n"
-    ) == ["A.limit"]
+        "    tags = ListField(child=CharField(max_length=60))\n    name = CharField(max_length=9)\n"
+    ) == ["A.limit", "A.tags"]

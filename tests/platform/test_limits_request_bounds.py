@@ -59,16 +59,19 @@ def test_order_tags_follow_their_settings(settings, client, api_operator):
     body = {"order_id": "00000000-0000-0000-0000-000000000000", "tags": ["a", "b", "c"]}
     assert "no more than 2" in _refusal(api_operator.post("orders.update", body))
     assert "no more than 3" in _refusal(api_operator.post("orders.update", {**body, "tags": ["abcd"]}))
-    for op_id in ("orders.update", "orders.place", "orders.estimate"):
+    for op_id in ("orders.update", "orders.place", "orders.estimate", "orders.archive.place"):
         tags = _prop(_schema(client, op_id)["properties"]["tags"])
         assert tags["maxItems"] == 2 and tags["items"]["maxLength"] == 3, op_id
         assert "ORDER_MAX_TAGS" in tags["description"]
 
 
 def test_the_tag_bound_defaults_to_the_reference_rule(client):
-    # The reference's rule: 50 tags per order (the "50-tag rule").
+    # The "50-tag rule" (the reference states no maxItems for tags).
     tags = _prop(_schema(client, "orders.place")["properties"]["tags"])
     assert tags["maxItems"] == 50
+    # A display name is bounded by its column: a constant, stated where it is taken.
+    for op_id in ("orders.place", "orders.estimate", "orders.archive.place"):
+        assert _schema(client, op_id)["properties"]["displayName"]["maxLength"] == 200, op_id
 
 
 def test_cart_captures_follow_the_setting(settings, client, api_viewer):

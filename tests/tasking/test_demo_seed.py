@@ -16,3 +16,41 @@ def test_demo_seeder_is_registered_and_idempotent():
     assert TaskingTemplate.objects.filter(org=acme).count() == len(DEMO_TEMPLATES["acme"])
     assert TaskingTemplate.objects.filter(org=blue).count() == len(DEMO_TEMPLATES["blue"])
     assert TaskingTemplate.objects.filter(name="Weekly crop check — Pléiades Neo 30cm", org=acme).exists()
+
+
+def test_the_series_demo_shows_a_running_weekly_series(db):
+    from geopera_web.billing.models import LedgerEntry, Wallet
+    from tasking.demo import SERIES_DEMO_WEEKS, seed_tasking_series
+    from tasking.models import TaskingSeries
+    from tests.tasking.series_helpers import assert_ledger_matches_wallet
+
+    assert any(name == "tasking-series" for _, name, _ in seeders())
+    acme = make_org(name="Acme Demo", credits=50_000)
+    users = {
+        "acme_admin": make_user(org=acme, role="admin"),
+        "acme_operator": make_user(org=acme, role="operator"),
+        "staff": make_user(org=None, staff=True),
+    }
+    world = DemoWorld(orgs={"acme": acme}, users=users, log=lambda _: None)
+    seed_tasking_series(world)
+    entries = LedgerEntry.objects.count()
+    seed_tasking_series(world)
+    assert LedgerEntry.objects.count() == entries and TaskingSeries.objects.count() == 1
+    series = TaskingSeries.objects.get()
+    assert (series.frequency, series.state, series.occurrence_count) == (
+        "WEEKLY",
+        "running",
+        SERIES_DEMO_WEEKS,
+    )
+    occ = list(series.occurrences.select_related("order").order_by("index"))
+    assert [o.order.status if o.order else o.state for o in occ] == [
+        "fulfilled",
+        "partially_fulfilled",
+        "active",
+        "planned",
+        "planned",
+    ]
+    assert occ[2].order.groups.count() == 2 and occ[2].rolled_in_km2 > 0  # the short one's remainder
+    assert all(o.order.coverage_snapshots.exists() for o in occ[:3])
+    assert Wallet.objects.get(org=acme).available_credits >= 0
+    assert_ledger_matches_wallet(acme)

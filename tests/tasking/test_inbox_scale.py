@@ -432,3 +432,22 @@ def test_api_items_made_from_the_statements_json_equal_the_rows_loaded_by_the_or
         assert item == expected
     approval = next(i for i in items if i["kind"] == "approval")
     assert approval["requestedBy"] and approval["note"] == "Please"
+
+
+def test_rows_folded_into_the_statement_keep_their_querysets_order(org):
+    from geopera_web.accounts.models import Workspace as W
+
+    for name in ("Zulu", "Alpha", "Mike"):
+        W.objects.create(org=org, name=name)
+    expected = list(W.objects.filter(org=org).values_list("name", flat=True))  # default first, by name
+    page = decisions_page(
+        org=org,
+        size=5,
+        extra_rows={
+            "default_order": W.objects.filter(org=org),
+            "by_name_desc": W.objects.filter(org=org).order_by("-name"),
+        },
+    )
+    assert [w.name for w in page.extra["default_order"]] == expected
+    assert [w.name for w in page.extra["by_name_desc"]] == sorted(expected, reverse=True)
+    assert all(isinstance(w, W) and w.org_id == org.pk for w in page.extra["default_order"])

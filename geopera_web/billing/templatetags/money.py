@@ -36,3 +36,9 @@ def ledger_word(entry: object) -> str:
 def sub(value: int | None, other: int | None) -> int:
     """`{{ a|sub:b }}`: a − b for integer credits."""
     return int(value or 0) - int(other or 0)
+
+
+@register.filter
+def floordiv(value: int | None, other: int | None) -> int:
+    """`{{ a|floordiv:n }}`: whole credits of a split n ways (0 for n = 0)."""
+    return int(value or 0) // int(other) if other else 0

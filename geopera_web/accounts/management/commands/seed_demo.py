@@ -7,7 +7,7 @@ from django.utils import timezone
 from geopera_web.accounts.models import Membership, Organization, Role, User, UserToken, Workspace
 from geopera_web.accounts.services import support_group_ensure, user_token_create, user_token_revoke
 from geopera_web.billing.selectors import wallet_get
-from geopera_web.billing.services import wallet_topup
+from geopera_web.billing.services import wallet_create, wallet_topup
 from geopera_web.demo import DemoWorld, seeders
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -67,9 +67,10 @@ class Command(BaseCommand):
         )
         if created:
             Workspace.objects.create(org=org, name="Default workspace", is_default=True)
-            if key == "kite":
-                org.payment_method = "pm_card_visa"
-                org.save(update_fields=["payment_method"])
+        wallet_create(org=org)  # every org has its wallet from the start (reads never write)
+        if created and key == "kite":
+            org.payment_method = "pm_card_visa"
+            org.save(update_fields=["payment_method"])
         for name in spec["workspaces"]:
             Workspace.objects.get_or_create(org=org, name=name)
         if spec["credits"] and not wallet_get(org=org).available_credits and created:

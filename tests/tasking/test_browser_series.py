@@ -1,0 +1,38 @@
+"""The series page in a real browser: the occurrences on their timeline, Cancel series with its
+preview, and the result (occurrences not started cancelled, the money back)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from geopera_web.billing.selectors import wallet_get
+from tasking.series import series_advance
+from tests.tasking.series_helpers import accepted_series, assert_ledger_matches_wallet
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_cancel_a_series_from_its_page(login, live_server, operator_user, admin_user, staff_user, org):
+    from tasking.services import sensor_catalog_seed
+
+    sensor_catalog_seed()
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    series_advance(now=series.occurrences.get(index=0).window_start)  # the first is ordered: 10,000 held
+    held = wallet_get(org=org).reserved_credits
+    page = login(operator_user)
+    page.goto(f"{live_server.url}/tasking/series/{series.pk}/")
+    expect(page.get_by_test_id("occurrence")).to_have_count(4)
+    expect(page.get_by_test_id("occurrence-order")).to_have_count(1)
+    page.get_by_test_id("series-cancel-open").click()
+    expect(page.locator("#series-cancel-effect")).to_contain_text(
+        "4 occurrences not yet started will be cancelled"
+    )
+    expect(page.locator("#series-cancel-list")).to_contain_text("10,000 credits")
+    page.locator("#series-cancel-confirm").click()
+    expect(page.locator("body")).to_contain_text("Series cancelled.")
+    expect(page.get_by_test_id("occurrence-state").first).to_have_text("Cancelled")
+    series.refresh_from_db()
+    assert series.state == "cancelled"
+    assert held == 10_000 and wallet_get(org=org).reserved_credits == 0
+    assert_ledger_matches_wallet(org)
