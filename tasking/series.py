@@ -329,7 +329,8 @@ def series_advance(*, now: datetime | None = None, limit: int = 200) -> dict[str
             continue
         ordered += result == "ordered"
         missed += result == "missed"
-    # A parent cancelled on its own (orders.cancel on it) stops its series as Cancel series would.
+    # orders.cancel on a parent cancels its series at once (order_cancel hands it to series_cancel);
+    # a parent cancelled by another path (support, a state change) stops its series here.
     for series in TaskingSeries.objects.select_related("org").filter(
         state=TaskingSeries.State.RUNNING, parent__status=Order.Status.CANCELLED
     ):
