@@ -468,6 +468,9 @@ BILLING_PAGE_MAX_OFFSET = env.int("BILLING_PAGE_MAX_OFFSET", default=10_000_000)
 API_MAX_PAGE_NUMBER = env.int("API_MAX_PAGE_NUMBER", default=1_000_000)
 # orders.list page size (a larger `size` is capped to it).
 ORDERS_PAGE_MAX_SIZE = env.int("ORDERS_PAGE_MAX_SIZE", default=100)
+# Rows each list of the order page (assets, timeline, a group's captures in its lineage) shows at
+# once; "Show more" loads the next page in place.
+ORDER_PAGE_MAX_ROWS = env.int("ORDER_PAGE_MAX_ROWS", default=25)
 # Captures in one cart / one archive estimate or placement (also what opening a watch alert adds).
 CART_MAX_CAPTURES = env.int("CART_MAX_CAPTURES", default=500)
 # Tags per order and characters per tag (placement, drafts, orders.update).

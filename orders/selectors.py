@@ -55,6 +55,13 @@ def order_events(*, order: Order) -> QuerySet[OrderEvent]:
     return order.events.select_related("actor").order_by("created_at", "id")
 
 
+def order_events_latest(*, order: Order, skip: int, rows: int) -> list[OrderEvent]:
+    """`rows` events of `order` in time order, the newest ones after skipping the `skip` newest
+    (the order page shows the latest and pages back in time)."""
+    page = order.events.select_related("actor").order_by("-created_at", "-id")[skip : skip + rows]
+    return list(reversed(page))
+
+
 def order_list(*, org: Organization) -> QuerySet[Order]:
     return Order.objects.filter(org=org).select_related("workspace", "data_product")
 

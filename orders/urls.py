@@ -22,6 +22,13 @@ urlpatterns = [
     *watches_urls,
     path("orders/", views.order_list_page, name="list"),
     path("orders/<uuid:order_id>/", views.order_detail_page, name="detail"),
+    path("orders/<uuid:order_id>/assets/", views.order_assets_more, name="detail_assets"),
+    path("orders/<uuid:order_id>/timeline/", views.order_timeline_more, name="detail_timeline"),
+    path(
+        "orders/<uuid:order_id>/lineage/groups/<str:group_id>/",
+        views.order_lineage_group_more,
+        name="detail_lineage_group",
+    ),
     path("orders/<uuid:order_id>/tags/", views.order_tags_view, name="tags"),
     path("orders/<uuid:order_id>/watch/", views.order_watch_view, name="watch"),
     path("orders/<uuid:order_id>/cancel/", views.order_cancel_view, name="cancel"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
@@ -17,14 +18,14 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.accounts.selectors import workspace_list, workspace_may_order
-from geopera_web.errors import Conflict
+from geopera_web.errors import Conflict, InvalidInput, NotFound, parse_uuid
 from geopera_web.events.notifications import order_watch_state
 
 from .coverage.selectors import coverage_summary_for_orders
-from .fulfilment.selectors import delivered_asset_links
-from .lineage.graph import order_lineage_outline
-from .models import Order, OrderType
-from .selectors import order_events, order_filters_parse, order_get, order_get_detail, order_search
+from .fulfilment.selectors import delivered_asset_count, delivered_asset_links
+from .lineage.graph import order_lineage_captures, order_lineage_outline
+from .models import Order, OrderGroup, OrderType
+from .selectors import order_events_latest, order_filters_parse, order_get, order_get_detail, order_search
 from .services import (
     order_cancel,
     order_cancel_effect,
@@ -85,19 +86,44 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
 ACQUIRING = (Order.Status.ACTIVE, Order.Status.FULFILLED, Order.Status.PARTIALLY_FULFILLED)
 
 
+def _rows() -> int:
+    """How many rows each of the order page's lists (assets, timeline, a group's captures in the
+    lineage) shows at once; the rest come a page at a time ("Show more")."""
+    return settings.ORDER_PAGE_MAX_ROWS
+
+
+def _offset(request: HttpRequest) -> int:
+    raw = request.GET.get("offset", "0")
+    if not raw.isdigit() or len(raw) > 12:
+        raise InvalidInput("offset must be a whole number of rows, 0 or more.", slug="invalid-offset")
+    return int(raw)
+
+
+def _timeline_page(request: HttpRequest, order: Order, skip: int, lineage: dict) -> dict:
+    ctx = timeline_context_for(order=order, show_money=request.membership.role == "admin", lineage=lineage)
+    rows = _rows()
+    events = order_events_latest(order=order, skip=skip, rows=rows)
+    total = order.events.count()
+    return {"timeline": timeline_lines(events, ctx), "timeline_total": total, "timeline_next": skip + rows}
+
+
+def _assets_page(order: Order, offset: int) -> dict:
+    rows = _rows()
+    assets = delivered_asset_links(order=order, offset=offset, limit=rows)
+    total = delivered_asset_count(order=order)
+    return {"assets": assets, "assets_total": total, "assets_next": offset + len(assets)}
+
+
 def _detail_context(request: HttpRequest, order: Order) -> dict:
     groups = list(order.groups.all())
     # Deliveries are DeliveredCaptures for every order type (one per scene, with STAC assets).
-    assets = delivered_asset_links(order=order)
-    lineage = order_lineage_outline(org=request.org, order_id=order.pk)
-    timeline_ctx = timeline_context_for(
-        order=order, show_money=request.membership.role == "admin", lineage=lineage
-    )
+    # Every list is bounded (ORDER_PAGE_MAX_ROWS) with its total; "Show more" pages in place.
+    lineage = order_lineage_outline(org=request.org, order_id=order.pk, rows=_rows())
     return {
         "order": order,
         "groups": groups,
-        "timeline": timeline_lines(order_events(order=order), timeline_ctx),
-        "assets": assets,
+        **_timeline_page(request, order, 0, lineage),
+        **_assets_page(order, 0),
         "groups_geojson": {
             "type": "FeatureCollection",
             "features": [
@@ -131,6 +157,42 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
 def order_detail_page(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
     order = order_get_detail(org=request.org, order_id=order_id)
     return render(request, "orders/order_detail.html", _detail_context(request, order))
+
+
+@require_GET
+@org_required
+def order_assets_more(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+    """The next page of the order page's asset list (htmx, appended in place)."""
+    order = order_get(org=request.org, order_id=order_id)
+    context = {"order": order, **_assets_page(order, _offset(request))}
+    return render(request, "orders/order_detail.html#asset_rows", context)
+
+
+@require_GET
+@org_required
+def order_timeline_more(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+    """Earlier events of the order page's timeline (htmx, put in place of the "Show earlier" row)."""
+    order = order_get(org=request.org, order_id=order_id)
+    skip = _offset(request)
+    # The links to lineage anchors need the outline's children (not their captures).
+    lineage = order_lineage_outline(org=request.org, order_id=order.pk, rows=0)
+    context = {"order": order, "timeline_skip": skip, **_timeline_page(request, order, skip, lineage)}
+    return render(request, "orders/order_detail.html#timeline_rows", context)
+
+
+@require_GET
+@org_required
+def order_lineage_group_more(request: HttpRequest, order_id: uuid.UUID, group_id: str) -> HttpResponse:
+    """The next page of one group's captures in the order page's lineage (htmx, appended)."""
+    order = order_get(org=request.org, order_id=order_id)
+    gid = parse_uuid(group_id)
+    if gid is None or not OrderGroup.objects.filter(order=order, id=gid).exists():
+        raise NotFound("No such group in this order.")
+    offset, rows = _offset(request), _rows()
+    items = order_lineage_captures(org=request.org, order_id=order.pk, group_id=gid, offset=offset, rows=rows)
+    total = order.delivered_captures.filter(group_id=gid).count()
+    node = {"entity_id": str(gid), "count": total, "children": items, "next_offset": offset + len(items)}
+    return render(request, "orders/order_detail.html#lineage_items", {"order": order, "n": node})
 
 
 @require_POST

@@ -30,15 +30,16 @@ def delivered_captures_list(*, org: Organization, order_id: object) -> QuerySet[
     return DeliveredCapture.objects.filter(order=order).select_related("group", "batch")
 
 
-def delivered_asset_links(*, order: Order) -> list[dict[str, str]]:
+def delivered_asset_links(*, order: Order, offset: int = 0, limit: int | None = None) -> list[dict[str, str]]:
     """The order page's asset list: each delivered capture's scene id and its visual asset's href
-    (else its first asset's), in delivery order; one query reading only those two columns (no
-    footprints). `order` is already the caller's org's (order_get)."""
+    (else its first asset's), in delivery order, `limit` rows from `offset` (all when None); one
+    query reading only those two columns (no footprints). `order` is already the caller's org's."""
     rows = (
         DeliveredCapture.objects.filter(order=order, status=DeliveredCapture.Status.DELIVERED)
-        .order_by("acquired_at", "scene_id")
+        .order_by("acquired_at", "scene_id", "id")
         .values_list("scene_id", "assets")
     )
+    rows = rows[offset : offset + limit] if limit is not None else rows[offset:]
     return [
         {
             "capture_id": scene,
@@ -46,6 +47,11 @@ def delivered_asset_links(*, order: Order) -> list[dict[str, str]]:
         }
         for scene, assets in rows
     ]
+
+
+def delivered_asset_count(*, order: Order) -> int:
+    """How many captures of `order` were delivered (the total the order page's asset list pages)."""
+    return DeliveredCapture.objects.filter(order=order, status=DeliveredCapture.Status.DELIVERED).count()
 
 
 def delivered_assets(*, org: Organization, order_id: object, base_url: str = "") -> dict[str, Any]:

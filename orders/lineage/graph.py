@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
+
 from geopera_web.accounts.models import Organization, Workspace
 from geopera_web.errors import InvalidInput, NotFound, parse_uuid
 
@@ -304,26 +307,79 @@ KIND_LABELS = {
 _KIND_ORDER = ["group", "feasibility_study", "quotation", "delivery", "item"]
 
 
-def order_lineage_outline(*, org: Organization, order_id: object) -> dict[str, Any]:
+def _captures_of_group(org: Organization, order_id: object) -> QuerySet[DeliveredCapture]:
+    return DeliveredCapture.objects.filter(order__org=org, order_id=order_id)
+
+
+def _item_node(item_id: object, scene_id: str, status: str) -> dict[str, Any]:
+    return {
+        "entity_type": "item",
+        "entity_id": str(item_id),
+        "label": scene_id,
+        "status": status,
+        "kind_label": KIND_LABELS["item"],
+    }
+
+
+def order_lineage_outline(*, org: Organization, order_id: object, rows: int) -> dict[str, Any]:
     """What the order page shows: the workspace above the order, and below it each child (groups,
-    studies, quotations, deliveries) with its own children (the captures), from `provenance.get`'s
-    walk (`both`, two levels down)."""
+    studies, quotations, deliveries) from `provenance.get`'s walk (`both`, one level), each with
+    its number of delivered captures (`count`, one query) and, for a group, its first `rows`
+    captures by scene id (`children`, one windowed query; `order_lineage_captures` pages the
+    rest). Bounded work whatever the number of deliveries."""
     lineage = lineage_get(
-        org=org, entity_type="order", entity_id=str(order_id), direction="both", max_depth=2
+        org=org, entity_type="order", entity_id=str(order_id), direction="both", max_depth=1
     )
-    nodes = {(n["entity_type"], n["entity_id"]): n for n in lineage.nodes}
-    children: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for e in lineage.edges:
-        child = nodes.get((e["dst_type"], e["dst_id"]))
-        if child is not None:
-            children[(e["src_type"], e["src_id"])].append(
-                {**child, "kind_label": KIND_LABELS.get(child["entity_type"])}
-            )
     root = (lineage.root_type, lineage.root_id)
-    top = sorted(children[root], key=lambda n: (_KIND_ORDER.index(n["entity_type"]), n["label"]))
-    outline = [
-        {**n, "children": sorted(children[(n["entity_type"], n["entity_id"])], key=lambda c: c["label"])}
-        for n in top
+    nodes = {(n["entity_type"], n["entity_id"]): n for n in lineage.nodes}
+    below = [
+        {**nodes[(e["dst_type"], e["dst_id"])], "kind_label": KIND_LABELS.get(e["dst_type"])}
+        for e in lineage.edges
+        if (e["src_type"], e["src_id"]) == root and (e["dst_type"], e["dst_id"]) in nodes
     ]
+    top = sorted(below, key=lambda n: (_KIND_ORDER.index(n["entity_type"]), n["label"]))
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    first: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if top:
+        pairs = (
+            _captures_of_group(org, root[1])
+            .order_by()
+            .values_list("group_id", "batch_id")
+            .annotate(n=Count("id"))
+        )
+        for group_id, batch_id, n in pairs:
+            counts[("group", str(group_id))] += n
+            if batch_id is not None:
+                counts[("delivery", str(batch_id))] += n
+        ranked = (
+            _captures_of_group(org, root[1])
+            .annotate(
+                rank=Window(RowNumber(), partition_by=[F("group_id")], order_by=[F("scene_id"), F("id")])
+            )
+            .filter(rank__lte=rows)
+            .order_by("group_id", "scene_id", "id")
+            .values_list("group_id", "id", "scene_id", "status")
+        )
+        for group_id, item_id, scene_id, status in ranked:
+            first[str(group_id)].append(_item_node(item_id, scene_id, status))
+    outline = []
+    for n in top:
+        key = (n["entity_type"], n["entity_id"])
+        children = first.get(n["entity_id"], []) if n["entity_type"] == "group" else []
+        outline.append({**n, "count": counts[key], "children": children, "next_offset": len(children)})
     project = next((n for n in lineage.nodes if n["entity_type"] == "project"), None)
     return {"project": project, "children": outline, "node_count": len(lineage.nodes)}
+
+
+def order_lineage_captures(
+    *, org: Organization, order_id: object, group_id: object, offset: int, rows: int
+) -> list[dict[str, Any]]:
+    """One page of a group's delivered captures as the order page's lineage lists them (by scene
+    id), `rows` from `offset`; the caller has checked the order and group are the org's."""
+    page = (
+        _captures_of_group(org, order_id)
+        .filter(group_id=group_id)
+        .order_by("scene_id", "id")
+        .values_list("id", "scene_id", "status")[offset : offset + rows]
+    )
+    return [_item_node(i, s, st) for i, s, st in page]

@@ -36,3 +36,34 @@ def test_order_page_lineage_shows_a_pending_study(org, operator_user, staff_user
     html = _client(operator_user).get(f"/orders/{order.pk}/").content.decode()
     section = html[html.index('id="order-lineage"') :]
     assert "Feasibility study" in section and "pending" in section
+
+
+def test_order_page_lineage_pages_a_groups_captures_and_reaches_all_of_provenance(org, viewer_user, settings):
+    """The page lists a group's first ORDER_PAGE_MAX_ROWS captures with the group's total; "Show
+    more" pages the rest; together they are exactly the captures provenance.get's walk finds."""
+    import re
+
+    from orders.lineage.graph import lineage_get
+
+    settings.ORDER_PAGE_MAX_ROWS = 4
+    order = make_tasking_order(org=org, aois=[square_degrees(151.0, -33.5, 0.05)], names=["Harbour"])
+    group = order.groups.get()
+    for b in range(3):
+        deliver(order, group, [square_degrees(151.0, -33.5, 0.01)] * 3, ref=f"batch-{b}")
+    client = _client(viewer_user)
+    html = client.get(f"/orders/{order.pk}/").content.decode()
+    section = html[html.index('id="order-lineage"') :]
+    group_li = section[section.index(f'id="lineage-group-{group.pk}"') :]
+    group_li = group_li[: group_li.index('id="lineage-delivery-')]
+    assert "· 9 captures" in group_li and "4 of 9 shown" in group_li
+    first = re.findall(r'data-kind="item">.*?<code>([^<]+)</code>', group_li)
+    assert len(first) == 4
+    shown, fragment = list(first), group_li
+    while match := re.search(r'data-testid="lineage-more" hx-get="([^"]+)"', fragment):
+        fragment = client.get(match.group(1)).content.decode()
+        shown += re.findall(r'data-kind="item">.*?<code>([^<]+)</code>', fragment)
+    walk = lineage_get(org=org, entity_type="group", entity_id=str(group.pk), direction="down", max_depth=1)
+    assert sorted(shown) == shown  # by scene id, as before
+    assert shown == sorted(n["label"] for n in walk.nodes if n["entity_type"] == "item")
+    # Each delivery still says how many captures it brought.
+    assert section.count("· 3 captures") == 3

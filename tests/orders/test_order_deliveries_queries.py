@@ -48,11 +48,12 @@ def _page(user, order):
     return response, [q["sql"] for q in queries.captured_queries]
 
 
-def test_order_page_queries_do_not_grow_with_deliveries_nor_read_footprints(org, admin_user):
+def test_order_page_queries_do_not_grow_with_deliveries_nor_read_footprints(org, admin_user, settings):
+    settings.ORDER_PAGE_MAX_ROWS = 50  # all 30 on the first page
     few, many = _order_with(org, 1), _order_with(org, 30)
     response_few, few_sql = _page(admin_user, few)
     response_many, many_sql = _page(admin_user, many)
-    assert len(response_many.context["assets"]) == 30
+    assert len(response_many.context["assets"]) == 30 and response_many.context["assets_total"] == 30
     assert response_many.context["assets"][0]["href"].endswith(".tif")
     assert len(few_sql) > 0 and len(many_sql) == len(few_sql)
     assert not [q for q in many_sql if RAW_FOOTPRINT.search(q)]
@@ -103,3 +104,129 @@ def test_list_assets_and_get_are_constant_queries_and_list_assets_parses_no_foot
             assert api_viewer.post("orders.get", {"order_id": str(order.pk)}).status_code == 200
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
+
+
+# --- bounded page: every list shows ORDER_PAGE_MAX_ROWS rows with its total; the rest page in place
+
+
+def _order_in_batches(org, batches: int, per_batch: int):
+    """An order whose deliveries come in `batches` batches of `per_batch` captures each."""
+    order = make_tasking_order(org=org, aois=[AOI])
+    group = order.groups.get()
+    for b in range(batches):
+        deliver(order, group, _strips(per_batch, b * per_batch), ref=f"batch-{b}")
+    coverage_recompute(order_id=order.pk)
+    return order
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CSRF = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
+
+
+def _size_without_digits(html: str) -> int:
+    # Ids, tokens, totals, scene ids and times differ from order to order; what a bounded page may
+    # not do is grow by rows.
+    return len(re.sub(r"[\d,]", "", CSRF.sub(r"\1", UUID.sub("", html))))
+
+
+def test_order_page_size_and_rows_do_not_grow_with_deliveries(org, admin_user, settings):
+    settings.ORDER_PAGE_MAX_ROWS = 8
+    small, big = _order_in_batches(org, 3, 4), _order_in_batches(org, 3, 40)
+    response_small, small_sql = _page(admin_user, small)
+    response_big, big_sql = _page(admin_user, big)
+    assert len(small_sql) == len(big_sql)
+    html = response_big.content.decode()
+    assert html.count('data-testid="asset"') == 8 and len(response_big.context["assets"]) == 8
+    assert 'data-testid="assets-total">120 deliveries<' in html
+    assert "8 of 120 shown" in html
+    lineage = html[html.index('id="order-lineage"') :]
+    assert lineage.count('data-kind="item"') == 8 and "· 120 captures" in lineage
+    # An order of 12 captures pages the same way: its page differs only in ids and figures.
+    small_html = response_small.content.decode()
+    assert small_html.count('data-testid="asset"') == 8
+    assert _size_without_digits(html) == _size_without_digits(small_html)
+    # And a page of a bigger order is that size too (bytes bounded by rows, not by deliveries).
+    bigger = _order_in_batches(org, 3, 100)
+    response_bigger, bigger_sql = _page(admin_user, bigger)
+    assert len(bigger_sql) == len(big_sql)
+    assert _size_without_digits(response_bigger.content.decode()) == _size_without_digits(html)
+
+
+def _follow(client, first_html: str, testid: str, url_name: str, order, **kwargs) -> list[str]:
+    """Press "Show more" until there is none; returns each fragment's HTML in order."""
+    pages, html = [], first_html
+    pattern = re.compile(rf'data-testid="{testid}" hx-get="([^"]+)"')
+    while match := pattern.search(html):
+        url = match.group(1).replace("&amp;", "&")
+        assert url.startswith(reverse(url_name, kwargs={"order_id": order.pk, **kwargs}))
+        response = client.get(url, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        html = response.content.decode()
+        pages.append(html)
+    return pages
+
+
+def test_show_more_reaches_every_asset_once_in_order(org, admin_user, settings):
+    settings.ORDER_PAGE_MAX_ROWS = 7
+    order = _order_in_batches(org, 4, 5)
+    client = Client()
+    client.force_login(admin_user)
+    html = client.get(reverse("orders:detail", kwargs={"order_id": order.pk})).content.decode()
+    assets = html[html.index('id="order-assets"') :]
+    pages = _follow(client, assets[: assets.index("</ul>")], "assets-more", "orders:detail_assets", order)
+    assert len(pages) == 2  # 20 assets: 7 + 7 + 6
+    shown = re.findall(r'data-testid="asset"><code>([^<]+)</code>', assets + "".join(pages))
+    expected = list(
+        DeliveredCapture.objects.filter(order=order)
+        .order_by("acquired_at", "scene_id")
+        .values_list("scene_id", flat=True)
+    )
+    assert shown == expected and len(set(shown)) == 20
+    assert "assets-more" not in pages[-1]
+
+
+def test_show_earlier_events_reaches_every_event_once_in_time_order(org, admin_user, settings):
+    settings.ORDER_PAGE_MAX_ROWS = 3
+    order = _order_in_batches(org, 7, 1)
+    client = Client()
+    client.force_login(admin_user)
+    html = client.get(reverse("orders:detail", kwargs={"order_id": order.pk})).content.decode()
+    timeline = html[html.index('id="order-timeline"') :]
+    timeline = timeline[: timeline.index("</ol>")]
+    assert timeline.count('data-testid="timeline-item"') == 3
+    total = order.events.count()
+    assert total > 7 and f"{total} events" in html
+    pages = _follow(client, timeline, "timeline-more", "orders:detail_timeline", order)
+    # Each fragment replaces the "Show earlier" row at the top: earlier pages go in front.
+    assembled = "".join(reversed(pages)) + timeline
+    kinds = re.findall(r'data-testid="timeline-item" data-kind="([^"]+)"', assembled)
+    assert kinds == list(order.events.order_by("created_at", "id").values_list("kind", flat=True))
+    # The newest event is on the first page: the latest state is what the page opens on.
+    newest = order.events.order_by("-created_at", "-id").first()
+    assert timeline.rstrip().endswith("</li>") and newest.kind in timeline[timeline.rindex("data-kind=") :]
+
+
+def test_paging_endpoints_refuse_bad_offsets_and_other_orgs(org, admin_user, other_admin):
+    order = _order_with(org, 5)
+    group = order.groups.get()
+    client = Client()
+    client.force_login(admin_user)
+    urls = [
+        reverse("orders:detail_assets", kwargs={"order_id": order.pk}),
+        reverse("orders:detail_timeline", kwargs={"order_id": order.pk}),
+        reverse("orders:detail_lineage_group", kwargs={"order_id": order.pk, "group_id": group.pk}),
+    ]
+    for url in urls:
+        assert client.get(url + "?offset=2").status_code == 200
+        for bad in ("-1", "x", "9" * 40):
+            assert client.get(url, {"offset": bad}).status_code == 400, (url, bad)
+    other = Client()
+    other.force_login(other_admin)
+    for url in urls:
+        assert other.get(url).status_code == 404
+    another = _order_with(org, 1)
+    wrong_group = reverse(
+        "orders:detail_lineage_group", kwargs={"order_id": another.pk, "group_id": group.pk}
+    )
+    assert client.get(wrong_group).status_code == 404
+    assert client.get(reverse("orders:detail_lineage_group", args=[order.pk, "nope"])).status_code == 404
