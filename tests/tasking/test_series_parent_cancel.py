@@ -31,7 +31,9 @@ def test_cancelling_the_parent_cancels_the_series_at_once(org, operator_user, ad
     _first_ordered(series)
     _, series_plan = series_cancel_preview(org=org, series_id=series.pk)
     _, preview = order_cancel_preview(org=org, order_id=series.parent_id)
-    assert (preview.action, preview.credits) == ("release", series_plan.released_credits) == ("release", 10_000)
+    assert (
+        (preview.action, preview.credits) == ("release", series_plan.released_credits) == ("release", 10_000)
+    )
     order, effect = order_cancel(org=org, actor=admin_user, order_id=series.parent_id)
     # No sweep ran: the series, its occurrences and the charged child stopped in this call.
     series.refresh_from_db()
