@@ -325,6 +325,12 @@ def order_cancel_preview(*, org: Organization, order_id: object) -> tuple[Order,
     order = order_get(org=org, order_id=order_id)
     if not order_is_cancellable(order):
         raise _not_cancellable(order)
+    from tasking.series import series_cancel_preview, series_cancelling_parent
+
+    if (series := series_cancelling_parent(order)) is not None:
+        # The parent of a recurring series holds no money: cancelling it cancels the series.
+        _, plan = series_cancel_preview(org=org, series_id=series.pk)
+        return order, plan.effect(order.billing_mode)
     return order, order_cancel_effect(order)
 
 
@@ -344,7 +350,20 @@ def order_cancel(
     `expected_charge_credits` is what the person was shown before confirming: when a delivery
     landed since and the charge is now different, nothing happens and the 409 carries the new
     preview. Lock order: the order row (deliveries wait for it), then (in billing) the charge and
-    the wallet."""
+    the wallet.
+
+    The parent order of a running (or still quoted) recurring series is cancelled by cancelling the
+    series (`tasking.series.series_cancel`, which locks the series first and cancels this order
+    last): its not-started occurrences are settled here, each by its own order's rules."""
+    from tasking.series import series_cancel, series_cancelling_parent
+
+    found = order_get(org=org, order_id=order_id)
+    if (series := series_cancelling_parent(found)) is not None:
+        series, plan = series_cancel(
+            org=org, actor=actor, series_id=series.pk, expected_charge_credits=expected_charge_credits
+        )
+        order = order_get(org=org, order_id=found.pk)
+        return order, plan.effect(order.billing_mode)
     order = order_get(org=org, order_id=order_id, for_update=True)
     workspace_order_check(workspace=order.workspace, actor=actor, action="cancel")
     if not order_is_cancellable(order):

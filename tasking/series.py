@@ -329,7 +329,8 @@ def series_advance(*, now: datetime | None = None, limit: int = 200) -> dict[str
             continue
         ordered += result == "ordered"
         missed += result == "missed"
-    # A parent cancelled on its own (orders.cancel on it) stops its series as Cancel series would.
+    # orders.cancel on a parent cancels its series at once (order_cancel hands it to series_cancel);
+    # a parent cancelled by another path (support, a state change) stops its series here.
     for series in TaskingSeries.objects.select_related("org").filter(
         state=TaskingSeries.State.RUNNING, parent__status=Order.Status.CANCELLED
     ):
@@ -654,6 +655,18 @@ class SeriesCancelPlan:
             parts.append(f"{m} started occurrence{'s' if m != 1 else ''} run{'s' if m == 1 else ''} on.")
         return " ".join(parts)
 
+    def effect(self, billing_mode: str) -> CancelEffect:
+        """The plan as one order cancel's money (`orders.cancel` on the parent): the sum of what
+        cancelling each not-started occurrence gives back and charges, their AOI lines together."""
+        effects = [e for _, e in self.cancelled if e is not None]
+        credits = sum(e.credits for e in effects)
+        charged = sum(e.charged_credits for e in effects)
+        action = "settle" if charged else ("release" if credits else "none")
+        if effects and all(e.action == "refund" for e in effects):
+            action = "refund"
+        lines = tuple(line for e in effects for line in e.lines)
+        return CancelEffect(action, credits, billing_mode, charged_credits=charged, lines=lines)
+
     def as_wire(self) -> dict[str, Any]:
         return {
             "cancelledOccurrences": [
@@ -709,9 +722,22 @@ def series_cancel_preview(
     return series, _cancel_plan(series, now=now or timezone.now())
 
 
+def series_cancelling_parent(order: Order) -> TaskingSeries | None:
+    """The still cancellable series whose parent `order` is: cancelling that order is cancelling
+    its series (`orders.services.order_cancel` hands it to `series_cancel`)."""
+    return TaskingSeries.objects.filter(
+        parent_id=order.pk, state__in=(TaskingSeries.State.WAITING, TaskingSeries.State.RUNNING)
+    ).first()
+
+
 @transaction.atomic
 def series_cancel(
-    *, org: Organization, actor: ActorLike, series_id: object, now: datetime | None = None
+    *,
+    org: Organization,
+    actor: ActorLike,
+    series_id: object,
+    now: datetime | None = None,
+    expected_charge_credits: int | None = None,
 ) -> tuple[TaskingSeries, SeriesCancelPlan]:
     """Cancel every occurrence not yet started (an ordered one by `order_cancel`, with its
     settlement), stop the series and cancel the parent (which holds no money); started
@@ -723,6 +749,16 @@ def series_cancel(
     # Lock the occurrences before reading the plan: a concurrent sweep skips them (skip_locked).
     list(series.occurrences.select_for_update().values_list("pk", flat=True))
     plan = _cancel_plan(series, now=now)
+    if expected_charge_credits is not None:
+        effect = plan.effect(series.parent.billing_mode)
+        if effect.charged_credits != expected_charge_credits:
+            raise Conflict(
+                f"Deliveries changed since the preview: cancelling now charges {effect.charged_credits:,} "
+                f"credits, not {expected_charge_credits:,}. {plan.sentence} Review and confirm again.",
+                slug="cancel-preview-changed",
+                current_status=series.parent.status,
+                preview=effect.as_wire(),
+            )
     for occ, _effect in plan.cancelled:
         if occ.order_id:
             order_cancel(org=org, actor=actor, order_id=occ.order_id)

@@ -40,6 +40,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "orders.watch": ("", "v"),
     "orders.watchalert": ("", "v"),
     "orders.watchmatch": ("", "v"),
+    "orders.watchwatcher": ("", "v"),
     "billing.wallet": ("v", "v"),
     "billing.ledgerentry": ("v", "v"),
     "billing.charge": ("v", "v"),

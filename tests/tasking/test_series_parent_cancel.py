@@ -1,0 +1,143 @@
+"""Cancelling a series' parent order (orders.cancel, the order page's cancel) is cancelling the
+series, in the same transaction: the same occurrences stop, with the same settlement and the same
+preview numbers as orders.tasking.series.cancel — no sweep needed. Hostile callers: another org's
+ids, viewers and read-only keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from geopera_web.billing.models import Charge
+from geopera_web.errors import Conflict, PermissionDenied
+from orders.services import order_cancel, order_cancel_preview
+from tasking.models import TaskingSeries
+from tasking.series import series_advance, series_cancel_preview
+from tests.conftest import caller_for_key
+from tests.tasking.series_helpers import accepted_series, assert_ledger_matches_wallet, place_series
+
+pytestmark = pytest.mark.django_db
+
+
+def _first_ordered(series: TaskingSeries) -> None:
+    """The first occurrence ordered (charged 10,000), its window not open yet."""
+    series_advance(now=series.occurrences.get(index=0).window_start - timedelta(hours=1))
+
+
+def test_cancelling_the_parent_cancels_the_series_at_once(org, operator_user, admin_user, staff_user):
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    _first_ordered(series)
+    _, series_plan = series_cancel_preview(org=org, series_id=series.pk)
+    _, preview = order_cancel_preview(org=org, order_id=series.parent_id)
+    assert (
+        (preview.action, preview.credits) == ("release", series_plan.released_credits) == ("release", 10_000)
+    )
+    order, effect = order_cancel(org=org, actor=admin_user, order_id=series.parent_id)
+    # No sweep ran: the series, its occurrences and the charged child stopped in this call.
+    series.refresh_from_db()
+    assert series.state == "cancelled" and order.status == "cancelled"
+    assert set(series.occurrences.values_list("state", flat=True)) == {"cancelled"}
+    child = series.occurrences.get(index=0).order
+    assert child.status == "cancelled" and child.charge.status == Charge.Status.RELEASED
+    assert (effect.action, effect.credits) == ("release", 10_000)
+    assert series_advance(now=series.occurrences.get(index=1).window_start)["ordered"] == 0
+    assert_ledger_matches_wallet(org)
+
+
+def test_a_parent_with_started_occurrences_lets_them_run_on(org, operator_user, admin_user, staff_user):
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    series_advance(now=series.occurrences.get(index=0).window_start)
+    first = series.occurrences.get(index=0)
+    first.window_start = first.window_start - timedelta(days=4)  # its window is open now
+    first.save(update_fields=["window_start"])
+    order_cancel(org=org, actor=operator_user, order_id=series.parent_id)
+    states = dict(series.occurrences.values_list("index", "state"))
+    assert states == {0: "ordered", 1: "cancelled", 2: "cancelled", 3: "cancelled"}
+    first.order.refresh_from_db()
+    assert first.order.status == "active" and first.order.charge.status == Charge.Status.AUTHORIZED
+    assert_ledger_matches_wallet(org)
+
+
+def test_a_changed_preview_cancels_nothing(org, operator_user, admin_user, staff_user):
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    _first_ordered(series)
+    with pytest.raises(Conflict) as exc:
+        order_cancel(org=org, actor=admin_user, order_id=series.parent_id, expected_charge_credits=5)
+    assert exc.value.slug == "cancel-preview-changed"
+    series.refresh_from_db()
+    assert series.state == "running"
+    assert series.occurrences.get(index=0).order.charge.status == Charge.Status.AUTHORIZED
+
+
+def test_a_quoted_series_parent_cancelled_closes_its_series(org, operator_user):
+    order = place_series(org, operator_user)
+    order_cancel(org=org, actor=operator_user, order_id=order.pk)
+    series = TaskingSeries.objects.get(parent=order)
+    assert series.state == "cancelled"
+    assert set(series.occurrences.values_list("state", flat=True)) == {"cancelled"}
+
+
+def test_a_viewer_cannot_cancel_the_parent(org, viewer_user, operator_user, admin_user, staff_user):
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    with pytest.raises(PermissionDenied):
+        order_cancel(org=org, actor=viewer_user, order_id=series.parent_id)
+    series.refresh_from_db()
+    assert series.state == "running"
+
+
+def test_orders_cancel_on_the_parent_answers_the_series_numbers(
+    api_admin, api_other, org, operator_user, admin_user, staff_user
+):
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    _first_ordered(series)
+    body = {"order_id": str(series.parent_id)}
+    assert api_other.post("orders.cancel", body).status_code == 404
+    dry = api_admin.post("orders.cancel", {**body, "dryRun": True})
+    assert dry.status_code == 200, dry.content
+    series_dry = api_admin.post("orders.tasking.series.cancel", {"series_id": str(series.pk), "dryRun": True})
+    assert dry.json()["releasedCredits"] == series_dry.json()["releasedCredits"] == 10_000
+    series.refresh_from_db()
+    assert series.state == "running"
+    done = api_admin.post("orders.cancel", body)
+    assert done.status_code == 200, done.content
+    assert (done.json()["status"], done.json()["releasedCredits"]) == ("cancelled", 10_000)
+    series.refresh_from_db()
+    assert series.state == "cancelled"
+    assert api_admin.post("orders.cancel", body).status_code == 409
+    assert_ledger_matches_wallet(org)
+
+
+def test_a_read_only_key_cannot_cancel_a_series(org, operator_user, admin_user, staff_user):
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    key = caller_for_key(org, scopes=("orders:read",))
+    assert key.post("orders.tasking.series.cancel", {"series_id": str(series.pk)}).status_code == 403
+    assert key.post("orders.cancel", {"order_id": str(series.parent_id)}).status_code == 403
+    assert key.post("orders.tasking.series.get", {"series_id": str(series.pk)}).status_code == 200
+    series.refresh_from_db()
+    assert series.state == "running"
+
+
+def test_the_order_pages_cancel_on_the_parent_cancels_the_series(
+    org, other_admin, operator_user, admin_user, staff_user
+):
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    _first_ordered(series)
+    other = Client()
+    other.force_login(other_admin)
+    assert other.post(f"/orders/{series.parent_id}/cancel/").status_code == 404
+    c = Client()
+    c.force_login(operator_user)
+    r = c.post(f"/orders/{series.parent_id}/cancel/")
+    assert r.status_code == 302
+    series.refresh_from_db()
+    assert series.state == "cancelled"
+    assert series.occurrences.get(index=0).order.charge.status == Charge.Status.RELEASED
+    assert_ledger_matches_wallet(org)
+
+
+def test_bad_series_ids_are_4xx_not_500(api_admin):
+    for bad in ("not-a-uuid", "", 7):
+        assert api_admin.post("orders.tasking.series.get", {"series_id": bad}).status_code in (400, 422)
+        assert api_admin.post("orders.tasking.series.cancel", {"series_id": bad}).status_code in (400, 422)
