@@ -491,6 +491,8 @@ TASKING_ORBIT_MAX_AOI_POINTS = env.int("TASKING_ORBIT_MAX_AOI_POINTS", default=1
 STUDY_MAX_OPTIONS = env.int("STUDY_MAX_OPTIONS", default=10)
 # Watches (saved archive searches) per organization.
 WATCHES_MAX_PER_ORG = env.int("WATCHES_MAX_PER_ORG", default=500)
+# Page size of orders.watches.list / orders.watches.matches.list.
+WATCHES_PAGE_MAX_SIZE = env.int("WATCHES_PAGE_MAX_SIZE", default=100)
 # Lifetime of an API key (api_keys.create `expires_in_days`, the key form).
 API_KEY_MAX_TTL_DAYS = env.int("API_KEY_MAX_TTL_DAYS", default=3_650)
 # The `size` of paged list operations that refuse a larger one (orders.approvals.list,

@@ -51,6 +51,7 @@ from .services import (
     order_cancel_preview,
     order_tags_merge,
 )
+from .watches import api as watches_api  # noqa: F401  (orders.watches.*)
 
 # An order's name is bounded by its column (Order.display_name), so that bound is a constant.
 DISPLAY_NAME_HELP = f"The order's name, at most {MAX_DISPLAY_NAME} characters (its column)."

@@ -115,6 +115,19 @@ COVERAGE_DEMO: list[dict[str, Any]] = [
         "status": "partially_fulfilled",
     },
     {
+        # A long, thin transect: ~30 strips in 8 passes, more than the order page lists at once
+        # (ORDER_PAGE_MAX_ROWS), so its assets and lineage show "Show more".
+        "key": "coverage-transect",
+        "name": "Riverina soil-moisture transect",
+        "workspace": "Water & irrigation",
+        "aois": [("Hay to Wagga Wagga transect", _BOX.format(x0=144.6, y0=-34.62, x1=149.6, y1=-34.50))],
+        "coverage": [0.9],
+        "seed": 41,
+        "schedule_days": [-9, -8, -7, -6, -5, -4, -3, -2],
+        "window_days": 30,
+        "status": "active",
+    },
+    {
         # Cancelled part-way: the delivered share was charged, the undelivered rest released.
         "key": "coverage-mudgee",
         "name": "Mudgee vineyard survey",

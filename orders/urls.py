@@ -25,6 +25,11 @@ urlpatterns = [
     path("orders/<uuid:order_id>/assets/", views.order_assets_more, name="detail_assets"),
     path("orders/<uuid:order_id>/timeline/", views.order_timeline_more, name="detail_timeline"),
     path(
+        "orders/<uuid:order_id>/lineage/deliveries/",
+        views.order_lineage_deliveries_more,
+        name="detail_lineage_deliveries",
+    ),
+    path(
         "orders/<uuid:order_id>/lineage/groups/<str:group_id>/",
         views.order_lineage_group_more,
         name="detail_lineage_group",

@@ -23,7 +23,7 @@ from geopera_web.events.notifications import order_watch_state
 
 from .coverage.selectors import coverage_summary_for_orders
 from .fulfilment.selectors import delivered_asset_count, delivered_asset_links
-from .lineage.graph import order_lineage_captures, order_lineage_outline
+from .lineage.graph import order_lineage_captures, order_lineage_deliveries, order_lineage_outline
 from .models import Order, OrderGroup, OrderType
 from .selectors import order_events_latest, order_filters_parse, order_get, order_get_detail, order_search
 from .services import (
@@ -174,10 +174,19 @@ def order_timeline_more(request: HttpRequest, order_id: uuid.UUID) -> HttpRespon
     """Earlier events of the order page's timeline (htmx, put in place of the "Show earlier" row)."""
     order = order_get(org=request.org, order_id=order_id)
     skip = _offset(request)
-    # The links to lineage anchors need the outline's children (not their captures).
-    lineage = order_lineage_outline(org=request.org, order_id=order.pk, rows=0)
+    # The links to lineage anchors need the anchors the page's first load has.
+    lineage = order_lineage_outline(org=request.org, order_id=order.pk, rows=_rows())
     context = {"order": order, "timeline_skip": skip, **_timeline_page(request, order, skip, lineage)}
     return render(request, "orders/order_detail.html#timeline_rows", context)
+
+
+@require_GET
+@org_required
+def order_lineage_deliveries_more(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+    """The next page of the delivery batches in the order page's lineage (htmx, appended)."""
+    order = order_get(org=request.org, order_id=order_id)
+    page = order_lineage_deliveries(org=request.org, order_id=order.pk, offset=_offset(request), rows=_rows())
+    return render(request, "orders/order_detail.html#lineage_deliveries", {"order": order, "lineage": page})
 
 
 @require_GET

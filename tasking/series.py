@@ -384,8 +384,15 @@ def _miss(occ: SeriesOccurrence, reason: str) -> None:
     )
 
 
-def _remainder_groups(series: TaskingSeries, occ: SeriesOccurrence) -> list[tuple[str, Any]]:
-    """(name, uncovered MultiPolygon) of each AOI the previous occurrence left short."""
+def _remainder_groups(series: TaskingSeries, occ: SeriesOccurrence) -> list[tuple[str, Any, int]]:
+    """(name, uncovered MultiPolygon, credits) of each AOI the previous occurrence left short.
+
+    The credits are what the previous child got back for that AOI when it settled: its pro-rata
+    refund (PARTIALLY_FULFILLED, the same `settlement_plan` line the settlement paid out) or its
+    whole price (FAILED, the charge released). Rolling the area on re-charges exactly that, so the
+    re-acquisition is paid for once and never bought twice for one share."""
+    from orders.coverage.settlement import coverage_from_snapshots, settlement_plan
+
     if not series.roll_remainder or occ.index == 0:
         return []
     prev = series.occurrences.select_related("order").filter(index=occ.index - 1).first()
@@ -398,13 +405,18 @@ def _remainder_groups(series: TaskingSeries, occ: SeriesOccurrence) -> list[tupl
         .order_by("group_id", "-computed_at", "-id")
         .distinct("group_id")
     }
+    refunded: dict[Any, int] = {}
+    if child.status == Order.Status.PARTIALLY_FULFILLED:
+        plan = settlement_plan(child, coverage=coverage_from_snapshots(latest))
+        refunded = {line.group_id: line.release_credits for line in plan.lines}
     out = []
     for group in child.groups.order_by("position"):
         snap = latest.get(group.pk)
         remainder = group.geometry if snap is None else snap.remainder
         if remainder is not None and not remainder.empty:
             base = group.name.split(" — remainder of ")[0]
-            out.append((f"{base} — remainder of occurrence {prev.index + 1}"[:200], remainder))
+            credits = group.credits if child.status == Order.Status.FAILED else refunded.get(group.pk, 0)
+            out.append((f"{base} — remainder of occurrence {prev.index + 1}"[:200], remainder, credits))
     return out
 
 
@@ -432,6 +444,8 @@ def _order_occurrence(
         return "missed"
     n = series.occurrence_count
     rolled = _remainder_groups(series, occ)
+    # The occurrence's share of the series price, plus what the rolled remainder was refunded.
+    credits = occ.credits + sum(c for _, _, c in rolled)
     try:
         with transaction.atomic():
             child = Order.objects.create(
@@ -445,7 +459,7 @@ def _order_occurrence(
                 tags=list(parent.tags or []),
                 license_type=parent.license_type,
                 billing_mode=parent.billing_mode,
-                total_credits=occ.credits,
+                total_credits=credits,
                 metadata={
                     **{
                         k: v
@@ -474,7 +488,7 @@ def _order_occurrence(
                     credits=g.credits,
                 )
             rolled_km2 = 0.0
-            for i, (name, geometry) in enumerate(rolled):
+            for i, (name, geometry, rolled_credits) in enumerate(rolled):
                 area = geodesic_area_km2(geometry)
                 rolled_km2 += area
                 OrderGroup.objects.create(
@@ -485,12 +499,12 @@ def _order_occurrence(
                     geometry=geometry,
                     area_km2=area,
                     billed_area_km2=area,
-                    credits=0,  # paid for by the occurrence that left it short
+                    credits=rolled_credits,
                 )
             event_series_occurrence(order=child, series=series, occurrence=occ, child=child)
             charge = _authorize(
                 order=child,
-                credits=occ.credits,
+                credits=credits,
                 actor=None,
                 what=f"series occurrence {occ.index + 1} of {n}",
                 idempotency_key=f"series-occurrence-{occ.pk}",
@@ -502,8 +516,8 @@ def _order_occurrence(
                 to=Order.Status.ACTIVE,
                 sub_status=SUB.QUOTATION_ACCEPTED,
                 message=f"Occurrence {occ.index + 1} of {n} of the series ordered "
-                f"({occ.credits:,} credits): acquisition from {occ.window_start:%d %b %Y %H:%M} UTC.",
-                data={"credits": occ.credits, "chargeId": str(charge.id), "seriesId": str(series.pk)},
+                f"({credits:,} credits): acquisition from {occ.window_start:%d %b %Y %H:%M} UTC.",
+                data={"credits": credits, "chargeId": str(charge.id), "seriesId": str(series.pk)},
             )
     except ApplicationError as exc:
         if raise_refusal:
@@ -513,12 +527,20 @@ def _order_occurrence(
     occ.state = SeriesOccurrence.State.ORDERED
     occ.order = child
     occ.rolled_in_km2 = rolled_km2
-    occ.note = f"Rolled in {rolled_km2:,.1f} km² left uncovered by occurrence {occ.index}." if rolled else ""
+    occ.note = (
+        f"Rolled in {rolled_km2:,.1f} km² left uncovered by occurrence {occ.index} "
+        f"({credits - occ.credits:,} credits, what its refund gave back)."
+        if rolled
+        else ""
+    )
     occ.save(update_fields=["state", "order", "rolled_in_km2", "note", "updated_at"])
     event_series_occurrence(order=parent, series=series, occurrence=occ, child=child)
     if rolled:
-        event_series_remainder_rolled(order=parent, series=series, occurrence=occ, km2=rolled_km2)
-        event_series_remainder_rolled(order=child, series=series, occurrence=occ, km2=rolled_km2)
+        rolled_credits = credits - occ.credits
+        for on in (parent, child):
+            event_series_remainder_rolled(
+                order=on, series=series, occurrence=occ, km2=rolled_km2, credits=rolled_credits
+            )
     audit_record(
         action="series.occurrence_ordered",
         actor=None,
@@ -527,7 +549,8 @@ def _order_occurrence(
         series=str(series.pk),
         order=str(child.pk),
         index=occ.index,
-        credits=occ.credits,
+        credits=credits,
+        rolled_credits=credits - occ.credits,
     )
     return "ordered"
 

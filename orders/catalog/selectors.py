@@ -297,7 +297,9 @@ def catalog_filtered(params: SearchParams) -> QuerySet[Capture]:
     # 1M rows); with the list it runs one GiST bitmap scan and filters.
     if params.sellable is None:
         params.sellable = [pk for pk, _ in sellable_products()]
-    sellable = params.sellable
+    # No sellable product: an id no product has, so the statements still run and match nothing
+    # (an empty IN () makes Django skip the SQL, which EXPLAIN and the raw page SQL cannot).
+    sellable = params.sellable or [""]
     return catalog_filters_apply(Capture.objects.filter(data_product_id__in=sellable), params)
 
 

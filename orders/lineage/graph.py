@@ -87,7 +87,14 @@ class Lineage:
 
 
 def _walk(
-    *, org: Organization, start: tuple[str, str], direction: str, max_depth: int, seen: dict, edges: list
+    *,
+    org: Organization,
+    start: tuple[str, str],
+    direction: str,
+    max_depth: int,
+    seen: dict,
+    edges: list,
+    leave_out: frozenset[str] = frozenset(),
 ) -> None:
     frontier = [start]
     for depth in range(1, max_depth + 1):
@@ -98,6 +105,8 @@ def _walk(
         for kind, ids in by_kind.items():
             source = _SOURCES.get(kind)
             for batch in (source.down if direction == "down" else source.up) if source else []:
+                if getattr(batch, "reaches", None) in leave_out:
+                    continue
                 for edge in batch(org, ids):
                     edges.append((depth, edge))
                     other = (
@@ -112,10 +121,17 @@ def _walk(
 
 
 def lineage_get(
-    *, org: Organization, entity_type: str, entity_id: str, direction: str = "up", max_depth: int = 20
+    *,
+    org: Organization,
+    entity_type: str,
+    entity_id: str,
+    direction: str = "up",
+    max_depth: int = 20,
+    leave_out: frozenset[str] = frozenset(),
 ) -> Lineage:
     """The lineage around one entity of `org`: its ancestors (`up`), descendants (`down`) or both.
-    Another org's entity is a 404, like a missing one; an unknown kind is a 400 naming the kinds."""
+    Another org's entity is a 404, like a missing one; an unknown kind is a 400 naming the kinds.
+    `leave_out`: node kinds the walk does not follow (the order page pages its deliveries itself)."""
     if entity_type not in _SOURCES:
         raise InvalidInput(
             f"Unknown entity_type {entity_type!r}: lineage is kept for {', '.join(lineage_kinds())}.",
@@ -128,7 +144,15 @@ def lineage_get(
     seen: dict[tuple[str, str], int] = {root: 0}
     raw_edges: list[tuple[int, Edge]] = []
     for way in ("up", "down") if direction == "both" else (direction,):
-        _walk(org=org, start=root, direction=way, max_depth=max_depth, seen=seen, edges=raw_edges)
+        _walk(
+            org=org,
+            start=root,
+            direction=way,
+            max_depth=max_depth,
+            seen=seen,
+            edges=raw_edges,
+            leave_out=leave_out,
+        )
 
     infos: dict[tuple[str, str], NodeInfo] = {root: root_info[str(entity_id)]}
     by_kind: dict[str, list[str]] = defaultdict(list)
@@ -242,6 +266,9 @@ def relation(
     def up(org: Organization, ids: list[str]) -> Iterable[Edge]:
         return edges(org, id__in=child_ids(ids), **{f"{parent_field}__isnull": False})
 
+    # The kind each one reaches, so a walk may leave a kind out without querying it.
+    down.reaches = child  # type: ignore[attr-defined]
+    up.reaches = parent  # type: ignore[attr-defined]
     return down, up
 
 
@@ -321,14 +348,64 @@ def _item_node(item_id: object, scene_id: str, status: str) -> dict[str, Any]:
     }
 
 
+def _delivery_nodes(org: Organization, order_id: object, offset: int, rows: int) -> list[dict[str, Any]]:
+    page = (
+        DeliveryBatch.objects.filter(order__org=org, order_id=order_id)
+        .order_by("-received_at", "-id")
+        .values_list("id", "ref", "source")[offset : offset + rows]
+    )
+    nodes = [
+        {
+            "entity_type": "delivery",
+            "entity_id": str(i),
+            "depth": 1,
+            "label": ref,
+            "status": source,
+            "kind_label": KIND_LABELS["delivery"],
+        }
+        for i, ref, source in page
+    ]
+    counts = (
+        dict(
+            DeliveredCapture.objects.filter(
+                order__org=org, order_id=order_id, batch_id__in=[int(n["entity_id"]) for n in nodes]
+            )
+            .order_by()
+            .values_list("batch_id")
+            .annotate(n=Count("id"))
+        )
+        if nodes
+        else {}
+    )
+    return [
+        {**n, "count": counts.get(int(n["entity_id"]), 0), "children": [], "next_offset": 0} for n in nodes
+    ]
+
+
+def order_lineage_deliveries(
+    *, org: Organization, order_id: object, offset: int, rows: int
+) -> dict[str, Any]:
+    """One page of the order's delivery batches as its page's lineage lists them (newest first),
+    each with its number of captures, and how many there are (`deliveries_total`)."""
+    nodes = _delivery_nodes(org, order_id, offset, rows)
+    total = DeliveryBatch.objects.filter(order__org=org, order_id=order_id).count()
+    return {"deliveries": nodes, "deliveries_total": total, "deliveries_next": offset + len(nodes)}
+
+
 def order_lineage_outline(*, org: Organization, order_id: object, rows: int) -> dict[str, Any]:
-    """What the order page shows: the workspace above the order, and below it each child (groups,
-    studies, quotations, deliveries) from `provenance.get`'s walk (`both`, one level), each with
-    its number of delivered captures (`count`, one query) and, for a group, its first `rows`
-    captures by scene id (`children`, one windowed query; `order_lineage_captures` pages the
-    rest). Bounded work whatever the number of deliveries."""
+    """What the order page shows: the workspace above the order, and below it each child from
+    `provenance.get`'s walk (`both`, one level): its groups, studies and quotations, then its
+    newest `rows` delivery batches (`order_lineage_deliveries` pages the rest); each child with its
+    number of delivered captures (`count`) and, for a group, its first `rows` captures by scene id
+    (`children`, one windowed query; `order_lineage_captures` pages the rest). A constant number
+    of queries reading a bounded number of rows, whatever the number of deliveries."""
     lineage = lineage_get(
-        org=org, entity_type="order", entity_id=str(order_id), direction="both", max_depth=1
+        org=org,
+        entity_type="order",
+        entity_id=str(order_id),
+        direction="both",
+        max_depth=1,
+        leave_out=frozenset({"delivery"}),
     )
     root = (lineage.root_type, lineage.root_id)
     nodes = {(n["entity_type"], n["entity_id"]): n for n in lineage.nodes}
@@ -338,19 +415,17 @@ def order_lineage_outline(*, org: Organization, order_id: object, rows: int) -> 
         if (e["src_type"], e["src_id"]) == root and (e["dst_type"], e["dst_id"]) in nodes
     ]
     top = sorted(below, key=lambda n: (_KIND_ORDER.index(n["entity_type"]), n["label"]))
-    counts: dict[tuple[str, str], int] = defaultdict(int)
+    group_ids = [n["entity_id"] for n in top if n["entity_type"] == "group"]
+    counts: dict[str, int] = {}
     first: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    if top:
-        pairs = (
-            _captures_of_group(org, root[1])
+    if group_ids:
+        counts = {
+            str(g): n
+            for g, n in _captures_of_group(org, root[1])
             .order_by()
-            .values_list("group_id", "batch_id")
+            .values_list("group_id")
             .annotate(n=Count("id"))
-        )
-        for group_id, batch_id, n in pairs:
-            counts[("group", str(group_id))] += n
-            if batch_id is not None:
-                counts[("delivery", str(batch_id))] += n
+        }
         ranked = (
             _captures_of_group(org, root[1])
             .annotate(
@@ -364,11 +439,18 @@ def order_lineage_outline(*, org: Organization, order_id: object, rows: int) -> 
             first[str(group_id)].append(_item_node(item_id, scene_id, status))
     outline = []
     for n in top:
-        key = (n["entity_type"], n["entity_id"])
         children = first.get(n["entity_id"], []) if n["entity_type"] == "group" else []
-        outline.append({**n, "count": counts[key], "children": children, "next_offset": len(children)})
+        count = counts.get(n["entity_id"], 0) if n["entity_type"] == "group" else 0
+        outline.append({**n, "count": count, "children": children, "next_offset": len(children)})
+    deliveries = order_lineage_deliveries(org=org, order_id=root[1], offset=0, rows=rows)
     project = next((n for n in lineage.nodes if n["entity_type"] == "project"), None)
-    return {"project": project, "children": outline, "node_count": len(lineage.nodes)}
+    return {
+        "project": project,
+        "children": outline + deliveries["deliveries"],
+        "deliveries_total": deliveries["deliveries_total"],
+        "deliveries_next": deliveries["deliveries_next"],
+        "node_count": len(lineage.nodes) + deliveries["deliveries_total"],
+    }
 
 
 def order_lineage_captures(

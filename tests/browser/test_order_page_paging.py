@@ -65,6 +65,10 @@ def test_show_more_loads_every_row_in_place(live_server, page, login, org, admin
     _press_until_gone(page, "lineage-more", items, 15)
     assert sorted(items.locator("code").all_inner_texts()) == sorted(c.scene_id for c in expected)
 
+    batches = page.locator("#order-lineage li[data-kind=delivery]")
+    expect(batches).to_have_count(3)  # 3 batches, ROWS 4: all there, no button
+    expect(page.get_by_test_id("lineage-deliveries-more")).to_have_count(0)
+
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= viewport["width"]
     assert not [e for e in errors if "Content Security Policy" in e or "htmx" in e.lower()], errors

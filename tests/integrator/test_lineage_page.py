@@ -67,3 +67,38 @@ def test_order_page_lineage_pages_a_groups_captures_and_reaches_all_of_provenanc
     assert shown == sorted(n["label"] for n in walk.nodes if n["entity_type"] == "item")
     # Each delivery still says how many captures it brought.
     assert section.count("· 3 captures") == 3
+
+
+def test_order_page_lineage_pages_deliveries_newest_first_and_reaches_all_of_provenance(
+    org, viewer_user, settings
+):
+    """The lineage lists the newest ORDER_PAGE_MAX_ROWS delivery batches, each with its number of
+    captures; "Show more deliveries" pages the rest; together, provenance.get's batches once each."""
+    import re
+
+    from orders.lineage.graph import lineage_get
+
+    settings.ORDER_PAGE_MAX_ROWS = 2
+    order = make_tasking_order(org=org, aois=[square_degrees(151.0, -33.5, 0.05)])
+    group = order.groups.get()
+    for b in range(5):
+        deliver(order, group, [square_degrees(151.0, -33.5, 0.01)] * (b + 1), ref=f"batch-{b}")
+    client = _client(viewer_user)
+    html = client.get(f"/orders/{order.pk}/").content.decode()
+    section = html[html.index('id="order-lineage"') :]
+    node = re.compile(
+        r'id="lineage-delivery-(\d+)" data-kind="delivery">.*?</span> ([^<\s]+).*?· (\d+) capture', re.S
+    )
+    shown = node.findall(section)
+    assert [ref for _, ref, _ in shown] == ["batch-4", "batch-3"]  # the newest first
+    assert "2 of 5 deliveries shown" in section
+    fragment = section
+    while match := re.search(r'data-testid="lineage-deliveries-more" hx-get="([^"]+)"', fragment):
+        fragment = client.get(match.group(1)).content.decode()
+        shown += node.findall(fragment)
+    assert [ref for _, ref, _ in shown] == [f"batch-{b}" for b in (4, 3, 2, 1, 0)]
+    assert [int(n) for _, _, n in shown] == [5, 4, 3, 2, 1]
+    walk = lineage_get(org=org, entity_type="order", entity_id=str(order.pk), direction="down", max_depth=1)
+    assert sorted(i for i, _, _ in shown) == sorted(
+        n["entity_id"] for n in walk.nodes if n["entity_type"] == "delivery"
+    )

@@ -37,7 +37,12 @@ def test_coverage_demo_is_registered_idempotent_and_shows_partial_full_and_refun
         "coverage-barossa": "fulfilled",
         "coverage-downs": "partially_fulfilled",
         "coverage-mudgee": "cancelled",
+        "coverage-transect": "active",
     }
+    # The transect has more deliveries than the order page lists at once: the demo shows paging.
+    from django.conf import settings
+
+    assert orders["coverage-transect"].delivered_captures.count() > settings.ORDER_PAGE_MAX_ROWS
     for order in orders.values():
         assert order.charge is not None and order.charge.org_id == acme.pk
         assert (

@@ -130,23 +130,25 @@ def _size_without_digits(html: str) -> int:
 
 
 def test_order_page_size_and_rows_do_not_grow_with_deliveries(org, admin_user, settings):
-    settings.ORDER_PAGE_MAX_ROWS = 8
+    settings.ORDER_PAGE_MAX_ROWS = 2
     small, big = _order_in_batches(org, 3, 4), _order_in_batches(org, 3, 40)
     response_small, small_sql = _page(admin_user, small)
     response_big, big_sql = _page(admin_user, big)
     assert len(small_sql) == len(big_sql)
     html = response_big.content.decode()
-    assert html.count('data-testid="asset"') == 8 and len(response_big.context["assets"]) == 8
+    assert html.count('data-testid="asset"') == 2 and len(response_big.context["assets"]) == 2
     assert 'data-testid="assets-total">120 deliveries<' in html
-    assert "8 of 120 shown" in html
+    assert "2 of 120 shown" in html
     lineage = html[html.index('id="order-lineage"') :]
-    assert lineage.count('data-kind="item"') == 8 and "· 120 captures" in lineage
+    assert lineage.count('data-kind="item"') == 2 and "· 120 captures" in lineage
+    assert lineage.count('data-kind="delivery"') == 2 and "2 of 3 deliveries shown" in lineage
+    timeline = html[html.index('id="order-timeline"') : html.index("</ol>")]
+    assert timeline.count('data-testid="timeline-item"') == 2
     # An order of 12 captures pages the same way: its page differs only in ids and figures.
-    small_html = response_small.content.decode()
-    assert small_html.count('data-testid="asset"') == 8
-    assert _size_without_digits(html) == _size_without_digits(small_html)
-    # And a page of a bigger order is that size too (bytes bounded by rows, not by deliveries).
-    bigger = _order_in_batches(org, 3, 100)
+    assert _size_without_digits(html) == _size_without_digits(response_small.content.decode())
+    # And so does one with three times the batches and many more captures (bytes bounded by rows,
+    # not by deliveries).
+    bigger = _order_in_batches(org, 9, 20)
     response_bigger, bigger_sql = _page(admin_user, bigger)
     assert len(bigger_sql) == len(big_sql)
     assert _size_without_digits(response_bigger.content.decode()) == _size_without_digits(html)
@@ -214,6 +216,7 @@ def test_paging_endpoints_refuse_bad_offsets_and_other_orgs(org, admin_user, oth
     urls = [
         reverse("orders:detail_assets", kwargs={"order_id": order.pk}),
         reverse("orders:detail_timeline", kwargs={"order_id": order.pk}),
+        reverse("orders:detail_lineage_deliveries", kwargs={"order_id": order.pk}),
         reverse("orders:detail_lineage_group", kwargs={"order_id": order.pk, "group_id": group.pk}),
     ]
     for url in urls:

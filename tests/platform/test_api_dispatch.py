@@ -170,6 +170,46 @@ def test_rate_limit_is_429_with_retry_after(api_operator, settings):
         PrincipalRateThrottle.THROTTLE_RATES = original
 
 
+def _throttle_bytes() -> dict[str, int]:
+    """Every rate-limit key the API throttle holds in Redis (this test's cache prefix) and its size."""
+    from django.core.cache import cache
+
+    client = cache._cache.get_client()
+    prefix = cache.make_key("")
+    return {
+        key.decode(): client.strlen(key)
+        for key in client.scan_iter(match=f"{prefix}*")
+        if b"principal" in key
+    }
+
+
+def test_the_api_rate_limit_costs_the_same_whatever_the_count(api_operator, monkeypatch):
+    """One small counter per principal and window: its size in Redis does not grow with the
+    requests counted (DRF's SimpleRateThrottle kept a list of every request's timestamp)."""
+    from geopera_web.api.throttling import PrincipalRateThrottle
+
+    monkeypatch.setattr(PrincipalRateThrottle, "THROTTLE_RATES", {"principal": "1000/day"})
+    for _ in range(10):
+        assert api_operator.post("test.echo", {"message": "a"}).status_code == 200
+    after_10 = _throttle_bytes()
+    for _ in range(40):
+        assert api_operator.post("test.echo", {"message": "a"}).status_code == 200
+    after_50 = _throttle_bytes()
+    assert len(after_10) == 1 and after_10 == after_50
+    assert max(after_50.values()) <= 8
+
+
+def test_the_api_rate_limit_retry_after_is_the_windows_rest(api_operator, monkeypatch):
+    from geopera_web.api.throttling import PrincipalRateThrottle
+
+    monkeypatch.setattr(PrincipalRateThrottle, "THROTTLE_RATES", {"principal": "2/hour"})
+    assert [api_operator.post("test.echo", {"message": "a"}).status_code for _ in range(2)] == [200, 200]
+    limited = api_operator.post("test.echo", {"message": "a"})
+    body = _problem(limited, 429)
+    assert body["type"].endswith("rate-limited")
+    assert 1 <= int(limited["Retry-After"]) <= 3600
+
+
 def test_openapi_document_lists_registered_operations_with_both_routes():
     response = Client().get("/v1/openapi.json")
     assert response.status_code == 200

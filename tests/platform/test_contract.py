@@ -36,6 +36,13 @@ EXTENSION_OPS = {
     # Recurring tasking acquisitions (issue 14, capability 2).
     "orders.tasking.series.get",
     "orders.tasking.series.cancel",
+    # Watching a remainder (issue 14, capability 3): watches, their watchers and matches.
+    "orders.watches.list",
+    "orders.watches.get",
+    "orders.watches.create",
+    "orders.watches.delete",
+    "orders.watches.watch",
+    "orders.watches.matches.list",
 }
 
 

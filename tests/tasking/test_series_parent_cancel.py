@@ -141,3 +141,33 @@ def test_bad_series_ids_are_4xx_not_500(api_admin):
     for bad in ("not-a-uuid", "", 7):
         assert api_admin.post("orders.tasking.series.get", {"series_id": bad}).status_code in (400, 422)
         assert api_admin.post("orders.tasking.series.cancel", {"series_id": bad}).status_code in (400, 422)
+
+
+def test_an_approval_decided_after_the_parent_was_cancelled_spends_nothing(
+    org, operator_user, admin_user, staff_user, settings
+):
+    from orders.approvals.models import SpendApproval
+    from orders.approvals.services import approval_decide, spend_policy_update
+    from tasking.services import feasibility_decide, quotation_decide
+    from tests.factories import make_quotation, make_study, study_option
+    from tests.tasking.series_helpers import SERIES_PRICE
+
+    settings.TASKING_SERIES_LEAD_HOURS = 24 * 40  # accepting would order every occurrence at once
+    spend_policy_update(org=org, actor=admin_user, approval_threshold_credits=SERIES_PRICE - 1)
+    order = place_series(org, operator_user)
+    study = make_study(order, staff_user, options=[study_option(None)])
+    feasibility_decide(org=org, actor=admin_user, study_id=study.id, option_id=study.options.get().id)
+    quotation = make_quotation(order, staff_user, credits=SERIES_PRICE)
+    approval = quotation_decide(
+        org=org, actor=operator_user, quotation_id=quotation.id, decision="ACCEPTED"
+    ).pending_approval
+    order_cancel(org=org, actor=operator_user, order_id=order.pk)
+    with pytest.raises(Conflict):
+        approval_decide(
+            org=org, actor=admin_user, approval_id=approval.pk, decision=SpendApproval.Decision.ACCEPTED
+        )
+    series = TaskingSeries.objects.get(parent=order)
+    assert series.state == "cancelled" and series.total_credits == 0
+    assert not Charge.objects.filter(org=org).exists()
+    assert set(series.occurrences.values_list("state", flat=True)) == {"cancelled"}
+    assert_ledger_matches_wallet(org)
