@@ -13,26 +13,12 @@ collection instead.
   (a 200,000-row COPY batch is one), in key order (two writers lock cells in the same order).
   Nothing else writes the table. A TRUNCATE of the captures empties it.
 - Counts may reach 0 (deletes); readers skip those cells.
+- The SQL lives in `orders.catalog.density_sql`, shared with `manage.py rebuild_tile_density`.
 """
 
 from django.db import migrations
 
-LEVELS = "generate_series(4, 12)"
-
-UPSERT = f"""
-    INSERT INTO orders_capturedensity AS d (level, cx, cy, host, collection, data_product_id, n)
-    SELECT l, orders_tile_cell(ST_X(c.tile_point), 1::bigint << l),
-           orders_tile_cell(-ST_Y(c.tile_point), 1::bigint << l),
-           c.host, c.collection, c.data_product_id, sum(c.s)
-    FROM ({{rows}}) c CROSS JOIN {LEVELS} AS l
-    WHERE c.tile_point IS NOT NULL
-    GROUP BY 1, 2, 3, 4, 5, 6
-    HAVING sum(c.s) <> 0
-    ORDER BY 1, 2, 3, 4, 5, 6
-    ON CONFLICT (level, cx, cy, host, collection, data_product_id) DO UPDATE SET n = d.n + EXCLUDED.n
-"""
-NEW = "SELECT tile_point, host, collection, data_product_id, 1 AS s FROM density_new"
-OLD = "SELECT tile_point, host, collection, data_product_id, -1 AS s FROM density_old"
+from orders.catalog.density_sql import BACKFILL, NEW, OLD, UPSERT
 
 FORWARD = f"""
 CREATE FUNCTION orders_tile_cell(v float8, cells bigint) RETURNS bigint
@@ -81,7 +67,7 @@ CREATE TRIGGER orders_capture_density_delete AFTER DELETE ON orders_capture
 CREATE TRIGGER orders_capture_density_truncate AFTER TRUNCATE ON orders_capture
     FOR EACH STATEMENT EXECUTE FUNCTION orders_capture_density_truncate();
 
-{UPSERT.format(rows="SELECT tile_point, host, collection, data_product_id, 1 AS s FROM orders_capture")};
+{BACKFILL};
 ANALYZE orders_capturedensity;
 """
 
