@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from geopera_web.api.problems import database_unavailable_response, is_api_path
-from geopera_web.db.availability import is_database_unavailable
+from geopera_web.db.availability import database_unavailability
 from geopera_web.errors import ApplicationError
 
 
@@ -21,8 +21,8 @@ class PageErrorMiddleware:
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if is_api_path(request.path):
             return None
-        if is_database_unavailable(exc):
-            return database_unavailable_response(request)
+        if (kind := database_unavailability(exc)) is not None:
+            return database_unavailable_response(request, kind)
         if not isinstance(exc, ApplicationError):
             return None
         context = {"error": exc}

@@ -11,7 +11,7 @@ from geopera_web.accounts.decorators import org_required
 from geopera_web.api.problems import database_unavailable_response, is_api_path, problem_response
 from geopera_web.billing.ledger_rows import ledger_rows
 from geopera_web.billing.selectors import ledger_list
-from geopera_web.db.availability import is_database_unavailable
+from geopera_web.db.availability import database_unavailability
 
 from .dashboard import dashboard_panels
 
@@ -57,8 +57,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # session or membership look-up before any view): a database that refuses connections is a
     # 503 with Retry-After, not a 500.
     exc = sys.exc_info()[1]
-    if exc is not None and is_database_unavailable(exc):
-        return database_unavailable_response(request)
+    if exc is not None and (kind := database_unavailability(exc)) is not None:
+        return database_unavailable_response(request, kind)
     if is_api_path(request.path):
         return problem_response(
             status=500,

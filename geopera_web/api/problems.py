@@ -11,7 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import exceptions as drf
 
-from geopera_web.db.availability import DATABASE_RETRY_AFTER_SECONDS, is_database_unavailable
+from geopera_web.db.availability import DATABASE_RETRY_AFTER_SECONDS, Unavailable, database_unavailability
 from geopera_web.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -121,23 +121,46 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
     return None
 
 
-def database_unavailable_response(request: HttpRequest) -> HttpResponse:
-    """503 + Retry-After while the database refuses connections: problem+json under /v1 and
-    /stac, a plain page (rendered without the request: no context processor may query the
-    database) elsewhere."""
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def nothing_was_changed(request: HttpRequest, kind: Unavailable) -> bool:
+    """May we tell the client nothing was changed? Only when no statement reached the database
+    (the failure was at connect time) or the method cannot change anything. A connection lost
+    under a POST may have cut a COMMIT that landed."""
+    return kind is Unavailable.CONNECT or request.method in _SAFE_METHODS
+
+
+def database_unavailable_response(request: HttpRequest, kind: Unavailable) -> HttpResponse:
+    """503 + Retry-After while the database is unreachable: problem+json under /v1 and /stac, a
+    plain page (rendered without the request: no context processor may query the database)
+    elsewhere. It says "nothing was changed" only when that is known to be true."""
+    unchanged = nothing_was_changed(request, kind)
     if is_api_path(request.path):
+        if unchanged:
+            detail = (
+                "The service is briefly unavailable (its database is not reachable). Nothing was "
+                "changed; retry after the number of seconds in Retry-After."
+            )
+        else:
+            detail = (
+                "The connection to the database was lost while this request was being processed: "
+                "it may or may not have taken effect. Retry after the number of seconds in "
+                "Retry-After with the same Idempotency-Key (a keyed request is applied at most "
+                "once); without a key, check the outcome before retrying."
+            )
         response = problem_response(
             status=503,
             title="Service Unavailable",
             slug="service-unavailable",
             instance=request.path,
-            detail="The service is briefly unavailable (its database is not reachable). Nothing was "
-            "changed; retry after the number of seconds in Retry-After.",
+            detail=detail,
+            outcome="unchanged" if unchanged else "unknown",
         )
     else:
         from django.template.loader import render_to_string
 
-        response = HttpResponse(render_to_string("503.html"), status=503)
+        response = HttpResponse(render_to_string("503.html", {"unchanged": unchanged}), status=503)
     response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     return response
 
@@ -194,9 +217,9 @@ class ApiProblemMiddleware:
             return problem_response(
                 status=404, title="Not Found", detail="Not found.", slug="not-found", instance=request.path
             )
-        if is_database_unavailable(exc):
-            logger.warning("Database unavailable on %s: %s", request.path, exc)
-            return database_unavailable_response(request)
+        if (kind := database_unavailability(exc)) is not None:
+            logger.warning("Database unavailable (%s) on %s: %s", kind.value, request.path, exc)
+            return database_unavailable_response(request, kind)
         logger.exception("Unhandled error on %s", request.path)
         return problem_response(
             status=500,

@@ -1,31 +1,76 @@
 """Is this exception the database being unreachable (refusing connections, down, or our
-connection cut), rather than a query that failed? Those answer 503 with Retry-After — the client
-should simply retry — while every other database error stays a 500."""
+connection cut), rather than a query that failed? Those answer 503 with Retry-After, while every
+other database error stays a 500.
+
+Two kinds of unavailability, because they promise different things to the client:
+
+- ``CONNECT``: the failure happened while connecting (refused, too many clients, server starting
+  or shutting down). No statement of the request reached the server: nothing was changed.
+- ``LOST``: an open connection went away (backend terminated, server crashed, socket cut) while
+  the request was using it. A COMMIT in flight may have landed: the outcome is unknown.
+
+An error without a SQLSTATE is *not* evidence of a dead connection by itself (a query with more
+than 65,535 parameters fails in libpq on a healthy connection): after connecting, only a
+connection that is actually closed or broken counts."""
 
 from __future__ import annotations
 
-from django.db import InterfaceError, OperationalError
+import enum
+from types import TracebackType
+
+from django.db import InterfaceError, OperationalError, connections
 
 # Seconds a client is told to wait before retrying while the database refuses connections.
 DATABASE_RETRY_AFTER_SECONDS = 5
 
-# SQLSTATEs of a connection that could not be had or was cut: class 08 (connection exception),
+# SQLSTATEs of a connection that could not be had: class 08 (connection exception),
 # 53300 too_many_connections, 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now.
 _CONNECTION_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03"})
 
 
+class Unavailable(enum.Enum):
+    CONNECT = "connect"  # could not connect: nothing of this request was sent
+    LOST = "lost"  # the connection died while in use: the outcome is unknown
+
+
+def _raised_while_connecting(exc: BaseException) -> bool:
+    """Did the error come out of Django's `connect()` (new connection or CONN_HEALTH_CHECKS
+    reconnect)? Django re-raises the driver's error with the original traceback, which still
+    holds the frames of `BaseDatabaseWrapper.connect`."""
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "connect" and code.co_filename.replace("\\", "/").endswith(
+            "django/db/backends/base/base.py"
+        ):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _a_connection_is_gone() -> bool:
+    """After an error on an open connection: is one of this thread's connections closed or
+    broken — or already dropped by Django (an atomic block closes it when ROLLBACK fails)?"""
+    for conn in connections.all(initialized_only=True):
+        raw = conn.connection
+        if raw is None or getattr(raw, "closed", False) or getattr(raw, "broken", False):
+            return True
+    return False
+
+
+def database_unavailability(exc: BaseException) -> Unavailable | None:
+    """`CONNECT` or `LOST` for Django's OperationalError/InterfaceError caused by the connection
+    itself; None for a statement timeout, a lock timeout, a deadlock, a libpq-side refusal of a
+    query or any other error of a query on a working connection."""
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return None
+    if _raised_while_connecting(exc):
+        sqlstate = getattr(exc.__cause__, "sqlstate", None)
+        if sqlstate and not (sqlstate.startswith("08") or sqlstate in _CONNECTION_SQLSTATES):
+            return None  # e.g. 28P01 bad password: a configuration fault, not an outage
+        return Unavailable.CONNECT
+    return Unavailable.LOST if _a_connection_is_gone() else None
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
-    """True for Django's OperationalError/InterfaceError when the cause is the connection itself
-    (refused, too many clients, server shutting down, connection closed) — not for a statement
-    timeout, a lock timeout, a deadlock or any other error of a query on a working connection."""
-    if isinstance(exc, InterfaceError):
-        return True  # "connection already closed" and friends: never a query's own fault
-    if not isinstance(exc, OperationalError):
-        return False
-    cause = exc.__cause__
-    sqlstate = getattr(cause, "sqlstate", None)
-    if sqlstate:
-        return sqlstate.startswith("08") or sqlstate in _CONNECTION_SQLSTATES
-    # No SQLSTATE: libpq failed before (or instead of) a server answer — connection refused,
-    # host unreachable, or the server closed the connection unexpectedly.
-    return True
+    return database_unavailability(exc) is not None

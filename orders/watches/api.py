@@ -6,17 +6,19 @@ Another org's watch is a 404."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
 from geopera_web.api.fields import SettingBoundsMixin, page_field
+from geopera_web.api.openapi import NON_BLANK_STRING
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.errors import NotFound, parse_uuid
 
 from ..cart.api import PolygonalGeometryField
+from ..models import DataProduct
 from .models import Watch, WatchMatch
 from .selectors import watch_get, watch_list
 from .services import watch_create, watch_delete, watch_watcher_set
@@ -56,6 +58,17 @@ class WatchMatchesInput(SettingBoundsMixin, serializers.Serializer):
 class WatchCreateInput(serializers.Serializer):
     """An area (`aoi`) or a tasking order whose remainder to watch (`orderId`: the area is computed
     on the server and follows the order's coverage), plus archive filters."""
+
+    # watch_create's rule, as the document states it: an area, or an order's remainder.
+    openapi_schema_extra: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"required": ["aoi"], "properties": {"aoi": {"type": "object"}}},
+            {
+                "required": ["orderId"],
+                "properties": {"orderId": {"type": "string", "pattern": NON_BLANK_STRING}},
+            },
+        ]
+    }
 
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     aoi = PolygonalGeometryField(
@@ -223,9 +236,14 @@ def watches_get_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
 def watches_create_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     """Operators and admins. Give `aoi` or `orderId` (one of the org's tasking orders: its
     remainder is computed here and follows its coverage). The caller is its first watcher. At most
-    WATCHES_MAX_PER_ORG watches per organization (400 beyond); bad geometry or an unknown
-    collection is a 400 naming it; another org's order is a 404."""
+    WATCHES_MAX_PER_ORG watches per organization (400 beyond); a geometry with no area is a 400
+    naming it; an unknown collection, or another org's order, is a 404."""
     ctx.require_role("admin", "operator", action="create watches")
+    # A collection is named by id: an unknown one is a 404, as the reference answers for ids.
+    wanted = set(data.get("collections") or [])
+    known = set(DataProduct.objects.filter(collection__in=wanted).values_list("collection", flat=True))
+    if unknown := sorted(wanted - known):
+        raise NotFound(f"Unknown collection(s): {', '.join(unknown[:5])}.")
     watch = watch_create(
         org=ctx.org,
         user=ctx.user,

@@ -83,10 +83,14 @@ def test_another_orgs_watch_is_a_404_for_every_operation(api_operator, api_other
     ("body", "status"),
     [
         ({"aoi": {"type": "Point", "coordinates": [151, -33]}}, 422),
-        ({"aoi": None}, 400),  # neither an area nor an order
+        ({"aoi": None}, 400),  # neither an area nor an order (the document's anyOf says so too)
+        (
+            {"aoi": {"type": "Polygon", "coordinates": [[[151, -33], [151, -33], [151, -33], [151, -33]]]}},
+            400,
+        ),
         ({"maxCloudCover": 150}, 422),
         ({"minNewCoveragePercent": -1}, 422),
-        ({"collections": ["no-such-collection"]}, 400),
+        ({"collections": ["no-such-collection"]}, 404),  # named by id: 404, as the reference answers
         ({"orderId": "not-an-order", "aoi": None}, 404),
     ],
 )
