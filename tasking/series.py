@@ -391,7 +391,7 @@ def _remainder_groups(series: TaskingSeries, occ: SeriesOccurrence) -> list[tupl
     refund (PARTIALLY_FULFILLED, the same `settlement_plan` line the settlement paid out) or its
     whole price (FAILED, the charge released). Rolling the area on re-charges exactly that, so the
     re-acquisition is paid for once and never bought twice for one share."""
-    from orders.coverage.settlement import coverage_from_snapshots, settlement_plan
+    from orders.coverage.settlement import coverage_from_snapshots, group_credits, settlement_plan
 
     if not series.roll_remainder or occ.index == 0:
         return []
@@ -406,7 +406,11 @@ def _remainder_groups(series: TaskingSeries, occ: SeriesOccurrence) -> list[tupl
         .distinct("group_id")
     }
     refunded: dict[Any, int] = {}
-    if child.status == Order.Status.PARTIALLY_FULFILLED:
+    if child.status == Order.Status.FAILED:
+        # Its whole charge was released: each AOI's share of what it was charged (its occurrence's
+        # price split by the AOIs' list prices), never the AOI's list price itself.
+        refunded = group_credits(child, list(child.groups.order_by("position")))
+    elif child.status == Order.Status.PARTIALLY_FULFILLED:
         plan = settlement_plan(child, coverage=coverage_from_snapshots(latest))
         refunded = {line.group_id: line.release_credits for line in plan.lines}
     out = []
@@ -415,7 +419,7 @@ def _remainder_groups(series: TaskingSeries, occ: SeriesOccurrence) -> list[tupl
         remainder = group.geometry if snap is None else snap.remainder
         if remainder is not None and not remainder.empty:
             base = group.name.split(" — remainder of ")[0]
-            credits = group.credits if child.status == Order.Status.FAILED else refunded.get(group.pk, 0)
+            credits = refunded.get(group.pk, 0)
             out.append((f"{base} — remainder of occurrence {prev.index + 1}"[:200], remainder, credits))
     return out
 

@@ -171,3 +171,27 @@ def test_an_approval_decided_after_the_parent_was_cancelled_spends_nothing(
     assert not Charge.objects.filter(org=org).exists()
     assert set(series.occurrences.values_list("state", flat=True)) == {"cancelled"}
     assert_ledger_matches_wallet(org)
+
+
+def test_a_failed_occurrences_remainder_rolls_in_at_what_it_was_refunded(
+    org, operator_user, admin_user, staff_user
+):
+    """The first occurrence delivers nothing: its whole 20,000 is released, so its AOI rolls into the
+    next at 20,000 (its share of the series price), not at the AOI's list price."""
+    from orders.coverage.services import order_coverage_settle
+
+    series = accepted_series(org, operator_user, admin_user, staff_user, weeks=2, rollRemainder=True)
+    occ = list(series.occurrences.order_by("index"))
+    series_advance(now=occ[0].window_start)
+    first = series.occurrences.get(index=0).order
+    order_coverage_settle(order_id=first.pk, now=occ[0].window_end + timedelta(minutes=1))
+    first.refresh_from_db()
+    assert first.status == "failed" and first.charge.status == Charge.Status.RELEASED
+    assert first.charge.authorized_credits == 20_000 and first.groups.get().credits != 20_000
+    series_advance(now=occ[1].window_start + timedelta(minutes=5))
+    second = series.occurrences.get(index=1)
+    assert second.state == "ordered", second.note
+    base, rolled = list(second.order.groups.order_by("position"))
+    assert (rolled.credits, second.order.total_credits) == (20_000, 40_000)
+    assert second.order.charge.authorized_credits == 40_000
+    assert_ledger_matches_wallet(org)
