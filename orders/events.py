@@ -341,7 +341,9 @@ def _series_data(series: Any, occurrence: Any = None) -> dict[str, Any]:
     return data
 
 
-def event_series_occurrence(*, order: Order, series: Any, occurrence: Any, child: Order) -> OrderEvent:
+def event_series_occurrence_ordered(
+    *, order: Order, series: Any, occurrence: Any, child: Order
+) -> OrderEvent:
     """An occurrence was ordered: on the parent (naming the child) and on the child itself."""
     return _record(
         order=order,

@@ -52,8 +52,8 @@ from geopera_web.errors import (
 )
 from orders.events import (
     event_series_cancelled,
-    event_series_occurrence,
     event_series_occurrence_missed,
+    event_series_occurrence_ordered,
     event_series_remainder_rolled,
 )
 from orders.models import CoverageSnapshot, Order, OrderGroup, OrderType
@@ -387,12 +387,12 @@ def _miss(occ: SeriesOccurrence, reason: str) -> None:
 def _remainder_groups(series: TaskingSeries, occ: SeriesOccurrence) -> list[tuple[str, Any, int]]:
     """(name, uncovered MultiPolygon, credits) of each AOI the previous occurrence left short.
 
-    The credits are what the previous child got back for that AOI when it settled: its pro-rata
-    refund (PARTIALLY_FULFILLED, the same `settlement_plan` line the settlement paid out) or its
-    whole price (FAILED, the charge released). Rolling the area on re-charges exactly that, so the
-    re-acquisition is paid for once and never bought twice for one share."""
-    from orders.coverage.settlement import coverage_from_snapshots, group_credits, settlement_plan
-
+    The credits are always 0. Every occurrence already acquires the series' whole AOIs, so the
+    remainder lies inside the next occurrence's own AOIs: one capture over it is that occurrence's
+    own (paid) acquisition and fills the rolled remainder at the same time. The rolled AOI is
+    tracked (its coverage is shown and followed) but not billed again; the short occurrence keeps
+    its pro-rata refund (or its release when it failed). Charging the refund again here made one
+    capture pay twice."""
     if not series.roll_remainder or occ.index == 0:
         return []
     prev = series.occurrences.select_related("order").filter(index=occ.index - 1).first()
@@ -405,22 +405,13 @@ def _remainder_groups(series: TaskingSeries, occ: SeriesOccurrence) -> list[tupl
         .order_by("group_id", "-computed_at", "-id")
         .distinct("group_id")
     }
-    refunded: dict[Any, int] = {}
-    if child.status == Order.Status.FAILED:
-        # Its whole charge was released: each AOI's share of what it was charged (its occurrence's
-        # price split by the AOIs' list prices), never the AOI's list price itself.
-        refunded = group_credits(child, list(child.groups.order_by("position")))
-    elif child.status == Order.Status.PARTIALLY_FULFILLED:
-        plan = settlement_plan(child, coverage=coverage_from_snapshots(latest))
-        refunded = {line.group_id: line.release_credits for line in plan.lines}
     out = []
     for group in child.groups.order_by("position"):
         snap = latest.get(group.pk)
         remainder = group.geometry if snap is None else snap.remainder
         if remainder is not None and not remainder.empty:
             base = group.name.split(" — remainder of ")[0]
-            credits = refunded.get(group.pk, 0)
-            out.append((f"{base} — remainder of occurrence {prev.index + 1}"[:200], remainder, credits))
+            out.append((f"{base} — remainder of occurrence {prev.index + 1}"[:200], remainder, 0))
     return out
 
 
@@ -505,7 +496,7 @@ def _order_occurrence(
                     billed_area_km2=area,
                     credits=rolled_credits,
                 )
-            event_series_occurrence(order=child, series=series, occurrence=occ, child=child)
+            event_series_occurrence_ordered(order=child, series=series, occurrence=occ, child=child)
             charge = _authorize(
                 order=child,
                 credits=credits,
@@ -538,7 +529,7 @@ def _order_occurrence(
         else ""
     )
     occ.save(update_fields=["state", "order", "rolled_in_km2", "note", "updated_at"])
-    event_series_occurrence(order=parent, series=series, occurrence=occ, child=child)
+    event_series_occurrence_ordered(order=parent, series=series, occurrence=occ, child=child)
     if rolled:
         rolled_credits = credits - occ.credits
         for on in (parent, child):

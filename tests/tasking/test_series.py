@@ -250,19 +250,19 @@ def test_rolling_the_remainder_passes_what_was_not_covered_to_the_next(
     groups = list(second.order.groups.order_by("position"))
     assert len(groups) == 2 and groups[1].name == "AOI 1 — remainder of occurrence 1"
     assert groups[1].area_km2 == pytest.approx(group.area_km2 / 2, rel=0.05)
-    # The rolled remainder is charged exactly what the first occurrence's settlement refunded for
-    # it: the area is paid for once, not refunded and then acquired again for free.
+    # The rolled remainder is tracked, not billed again: the first occurrence keeps its pro-rata
+    # refund, and the second's own capture over the area fills it (one capture, paid once).
     refund = first.events.get(kind=OrderEvent.Kind.COVERAGE_REFUND).data["refundCredits"]
     assert 0 < refund < 10_000
-    assert groups[1].credits == refund and second.order.total_credits == 10_000 + refund
-    assert second.order.charge.authorized_credits == 10_000 + refund
+    assert groups[1].credits == 0 and second.order.total_credits == 10_000
+    assert second.order.charge.authorized_credits == 10_000
     wallet = wallet_get(org=org)
-    # First: 10,000 captured less the refund; second: 10,000 + the refund held.
-    assert wallet.available_credits == before - (10_000 - refund) - (10_000 + refund)
+    # First: 10,000 captured less the refund; second: 10,000 held.
+    assert wallet.available_credits == before - (10_000 - refund) - 10_000
     assert_ledger_matches_wallet(org)
     assert second.rolled_in_km2 == pytest.approx(groups[1].area_km2)
     rolled = series.parent.events.filter(kind=OrderEvent.Kind.SERIES_REMAINDER_ROLLED)
-    assert rolled.count() == 1 and rolled.get().data["rolledCredits"] == refund
+    assert rolled.count() == 1 and rolled.get().data["rolledCredits"] == 0
 
 
 # --- concurrency: two sweeps at once ---------------------------------------------------------------
