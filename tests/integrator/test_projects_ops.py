@@ -89,7 +89,9 @@ def test_members_are_added_changed_and_removed(api_admin, org, operator_user):
         "projects.update_member",
         {"project_id": str(ws.pk), "user_id": str(operator_user.pk), "role": "owner"},
     )
-    assert bad_role.status_code == 400
+    # The document states the three roles: an unknown one is a validation error naming the field.
+    assert bad_role.status_code == 422
+    assert bad_role.json()["detail"][0]["loc"][-1] == "role"
     removed = api_admin.post(
         "projects.remove_member", {"project_id": str(ws.pk), "user_id": str(operator_user.pk)}
     )

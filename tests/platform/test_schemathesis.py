@@ -43,6 +43,8 @@ def test_schemathesis_finds_nothing_over_every_operation(live_server, admin_user
     run = subprocess.run(
         [
             str(ST),
+            "--config-file",
+            str(Path(__file__).with_name("schemathesis.toml")),
             "run",
             f"{live_server.url}/v1/openapi.json",
             "-H",
