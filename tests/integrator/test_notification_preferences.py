@@ -88,7 +88,10 @@ def test_a_digest_without_email_cannot_be_stored(admin_user):
 def test_preferences_form_saves_with_htmx_and_shows_errors(org, admin_user, operator_user):
     c = _client(admin_user)
     page = c.get("/notifications/").content.decode()
-    assert page.count('data-testid="pref-row"') == 9
+    # One row per notifiable kind (watch.matched joined them).
+    from geopera_web.events.notifications import NOTIFIABLE
+
+    assert page.count('data-testid="pref-row"') == len(NOTIFIABLE) == 10
     assert 'name="email:delivery.received"' in page
 
     r = c.post(
