@@ -178,7 +178,8 @@ def test_digest_run_twice_sends_one_mail_and_later_lines_wait_for_tomorrow(org, 
     _low_balance(org, 900)
     _low_balance(org, 800)
     assert mailoutbox == []  # digest, not immediate
-    now = timezone.now()
+    # Noon, not the wall clock: five minutes after 23:57 is another day, when a new digest is due.
+    now = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
     assert digests_send(now=now) == 1
     assert digests_send(now=now) == 0  # the same day again: nothing
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [admin_user.email]
