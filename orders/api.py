@@ -451,6 +451,30 @@ class OrderPlaceOutput(serializers.Serializer):
     subStatus = serializers.CharField()  # noqa: N815
     orderType = serializers.CharField()  # noqa: N815
     groups = serializers.ListField(child=serializers.DictField())
+    seriesId = serializers.UUIDField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        help_text="Tasking: the recurring series this request became (params.occurrences or "
+        "params.recurUntil), to follow with orders.tasking.series.get / .cancel; null for a one-off "
+        "request. The id answered is the series' parent order, which carries its study and quotation.",
+    )
+    captureFrequency = serializers.ChoiceField(  # noqa: N815
+        choices=["DAILY", "WEEKLY", "MONTHLY"],
+        required=False,
+        allow_null=True,
+        help_text="Tasking series: how often it recurs; null for a one-off request.",
+    )
+    occurrenceCount = serializers.IntegerField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        help_text="Tasking series: how many occurrences (child orders) it has; null for a one-off request.",
+    )
+    perOccurrenceCredits = serializers.IntegerField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        help_text="Tasking series: the estimate of one occurrence (the order's estimate is the "
+        "series'); null for a one-off request.",
+    )
 
 
 class EstimateInput(SettingBoundsMixin, serializers.Serializer):

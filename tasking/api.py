@@ -607,7 +607,21 @@ def _place_tasking(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
         display_name=data.get("displayName") or "",
         tags=data.get("tags"),
     )
-    return order_out(order)
+    return order_out(order) | series_place_fields(order)
+
+
+def series_place_fields(order: Any) -> dict[str, Any]:
+    """What a client needs to follow a recurring request it just placed (all null for a one-off
+    request): the series id for orders.tasking.series.get / .cancel, its frequency and how many
+    occurrences it has. `estimatedCredits` is then the series' (per-occurrence × count)."""
+    recurrence = (order.metadata or {}).get("recurrence") or {}
+    count = recurrence.get("occurrences")
+    return {
+        "seriesId": recurrence.get("seriesId"),
+        "captureFrequency": recurrence.get("frequency"),
+        "occurrenceCount": count,
+        "perOccurrenceCredits": order.total_credits // count if count else None,
+    }
 
 
 def _estimate_tasking(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
