@@ -657,21 +657,37 @@ class SeriesCancelPlan:
     def released_credits(self) -> int:
         return sum(e.credits for _, e in self.cancelled if e is not None)
 
-    @property
-    def sentence(self) -> str:
+    def _sentence(self, *, done: bool) -> str:
         n = len(self.cancelled)
-        parts = [
-            f"{n} occurrence{'s' if n != 1 else ''} not yet started will be cancelled"
-            + (
-                f"; {self.released_credits:,} credits held for them go back."
-                if self.released_credits
-                else "."
-            )
-        ]
+        cancelled = (
+            f"{n} occurrence{'s' if n != 1 else ''} not yet started "
+            + (("was" if n == 1 else "were") if done else "will be")
+            + " cancelled"
+            + (f" ({_numbers(o for o, _ in self.cancelled)})" if n else "")
+        )
+        if self.released_credits:
+            cancelled += f"; {self.released_credits:,} credits held for them {'went' if done else 'go'} back."
+        else:
+            cancelled += "."
+        parts = [cancelled]
         if self.running_on:
             m = len(self.running_on)
-            parts.append(f"{m} started occurrence{'s' if m != 1 else ''} run{'s' if m == 1 else ''} on.")
+            parts.append(
+                f"{m} started occurrence{'s' if m != 1 else ''} run{'s' if m == 1 else ''} on "
+                f"({_numbers(self.running_on)})."
+            )
         return " ".join(parts)
+
+    @property
+    def sentence(self) -> str:
+        """What cancelling the series will do, naming the occurrences cancelled and those that run
+        on (the cancel dialogs, the dry-run message)."""
+        return self._sentence(done=False)
+
+    @property
+    def done_sentence(self) -> str:
+        """What cancelling the series did (the message after cancelling)."""
+        return self._sentence(done=True)
 
     def effect(self, billing_mode: str) -> CancelEffect:
         """The plan as one order cancel's money (`orders.cancel` on the parent): the sum of what
@@ -683,7 +699,7 @@ class SeriesCancelPlan:
         if effects and all(e.action == "refund" for e in effects):
             action = "refund"
         lines = tuple(line for e in effects for line in e.lines)
-        return CancelEffect(action, credits, billing_mode, charged_credits=charged, lines=lines)
+        return CancelEffect(action, credits, billing_mode, charged_credits=charged, lines=lines, series=self)
 
     def as_wire(self) -> dict[str, Any]:
         return {
@@ -696,6 +712,12 @@ class SeriesCancelPlan:
             "releasedCredits": self.released_credits,
             "summary": self.sentence,
         }
+
+
+def _numbers(occurrences: Any) -> str:
+    """Occurrences by their 1-based numbers, as a person reads them: "#2, #3 and #4"."""
+    shown = [f"#{o.index + 1}" for o in occurrences]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 def _cancel_plan(series: TaskingSeries, *, now: datetime) -> SeriesCancelPlan:
