@@ -103,6 +103,29 @@ def occurrence_credits(total: int, count: int) -> list[int]:
     return [base + (1 if k < extra else 0) for k in range(count)]
 
 
+def series_price_error(*, order: Order, credits: object, loc: list[Any]) -> dict[str, Any] | None:
+    """The 422 error (loc/msg/type) for a price of a series parent that would leave some occurrence
+    with 0 credits (`occurrence_credits` splits it): a series of n occurrences is priced 0 (free,
+    as a one-off quotation may be) or at least n. None when the price is fine or `order` is not a
+    series parent. Every path that prices a series (a quotation, a priced feasibility option) and
+    accepting such a price check it."""
+    if not isinstance(credits, int) or isinstance(credits, bool) or credits <= 0:
+        return None
+    count = (
+        TaskingSeries.objects.filter(parent_id=order.pk).values_list("occurrence_count", flat=True).first()
+    )
+    if count is None or credits >= count:
+        return None
+    short = count - credits
+    return {
+        "loc": loc,
+        "msg": f"This series has {count} occurrences and each needs at least 1 credit: price it at "
+        f"{count:,} credits or more (or 0 for a free series). {credits:,} would leave {short} "
+        f"occurrence{'s' if short != 1 else ''} with 0 credits.",
+        "type": "value_error.series_price",
+    }
+
+
 # --- the recurrence of a request -----------------------------------------------------------------
 
 
