@@ -86,6 +86,12 @@ def order_transition(
         to_status=locked.status + (f"/{locked.sub_status}" if locked.sub_status else ""),
         data=data,
     )
+    if locked.status in Order.TERMINAL:
+        # An ended order has nothing left to approve: its pending spend approvals close with it,
+        # in this transaction (every exit passes here: cancel, reject, expiry, failure).
+        from .approvals.services import approvals_close_for_order
+
+        approvals_close_for_order(order=locked)
     order.status, order.sub_status = locked.status, locked.sub_status
     return locked
 
