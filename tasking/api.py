@@ -21,7 +21,7 @@ from geopera_web.api.fields import (
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, NotFound
-from orders.api import OrderPlaceInput, OrderPlaceOutput
+from orders.api import CancelSeriesOccurrence, OrderPlaceInput, OrderPlaceOutput
 from orders.inbox import CURSOR_PATTERN, inbox_kind_slugs
 from orders.models import OrderType
 from orders.placement import Placer, order_place, register_placer
@@ -950,7 +950,7 @@ class SeriesCancelOutput(serializers.Serializer):
     state = serializers.CharField()
     dryRun = serializers.BooleanField()  # noqa: N815
     cancelledOccurrences = SeriesCancelledOccurrence(many=True)  # noqa: N815
-    runningOn = serializers.ListField(child=serializers.DictField())  # noqa: N815
+    runningOn = CancelSeriesOccurrence(many=True)  # noqa: N815
     releasedCredits = serializers.IntegerField()  # noqa: N815
     summary = serializers.CharField()
 
