@@ -418,7 +418,8 @@ class SupportClaim(models.Model):
 
 class TaskingSeries(models.Model):
     """A recurring tasking request (issue 14, capability 2). The `parent` is a normal tasking order
-    that carries the one feasibility study and quotation, priced for the whole series; each
+    that carries the one feasibility study and quotation, priced for the whole series (decided per
+    occurrence, `pricing`: accepting the schedule only, each occurrence quoted on its own); each
     occurrence becomes its own child order (own window, AOIs, coverage and charge) when
     `tasking.series.series_advance` (beat) reaches it. Written only by `tasking.series`."""
 

@@ -240,3 +240,21 @@ def test_a_series_whose_occurrences_were_all_declined_ends(
     series.refresh_from_db()
     series.parent.refresh_from_db()
     assert (series.state, series.parent.status) == ("ended", "failed")
+
+
+def test_the_inbox_and_the_series_page_show_the_waiting_occurrence(
+    per_occurrence_product, org, operator_user, admin_user, staff_user
+):
+    from django.test import Client
+
+    series = _series(org, operator_user, admin_user, staff_user)
+    _due(series, 0)
+    quote = _quote(_occ(series, 0))
+    client = Client()
+    client.force_login(admin_user)
+    inbox = client.get("/inbox/").content.decode()
+    assert f'id="decision-{quote.id}"' in inbox
+    assert 'data-testid="series-occurrence"' in inbox and f"/tasking/series/{series.pk}/" in inbox
+    page = client.get(f"/tasking/series/{series.pk}/").content.decode()
+    assert "Decided per occurrence" in page and "1 occurrence waits for a decision" in page
+    assert f"#decision-{quote.id}" in page
