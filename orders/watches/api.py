@@ -18,7 +18,6 @@ from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.errors import NotFound, parse_uuid
 
 from ..cart.api import PolygonalGeometryField
-from ..models import DataProduct
 from .models import Watch, WatchMatch
 from .selectors import watch_get, watch_list
 from .services import watch_create, watch_delete, watch_watcher_set
@@ -239,12 +238,7 @@ def watches_create_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     WATCHES_MAX_PER_ORG watches per organization (400 beyond); a geometry with no area is a 400
     naming it; an unknown collection, or another org's order, is a 404."""
     ctx.require_role("admin", "operator", action="create watches")
-    # A collection is named by id: an unknown one is a 404, as the reference answers for ids.
-    wanted = set(data.get("collections") or [])
-    known = set(DataProduct.objects.filter(collection__in=wanted).values_list("collection", flat=True))
-    if unknown := sorted(wanted - known):
-        raise NotFound(f"Unknown collection(s): {', '.join(unknown[:5])}.")
-    watch = watch_create(
+    watch = watch_create(  # an unknown collection is the service's 404 (UnknownCollection)
         org=ctx.org,
         user=ctx.user,
         name=data.get("name") or "",

@@ -338,7 +338,6 @@ def test_watches_demo_leaves_a_watch_with_a_match_idempotently(catalog):
 @pytest.mark.parametrize(
     ("fields", "says"),
     [
-        ({"collections": ["no-such-collection"]}, "Unknown collection"),
         ({"min_new_coverage_percent": "150"}, "between 0 and 100"),
         ({"max_off_nadir": "-3"}, "between 0 and 90"),
         ({"aoi": json.dumps({"type": "FeatureCollection", "features": [{}, {}]})}, "2 features"),
@@ -355,4 +354,22 @@ def test_hostile_watch_input_is_a_clear_4xx_and_saves_nothing(catalog, people, f
         assert response.status_code == 404
     else:
         assert response.status_code == 400 and says in response.content.decode()
+    assert not Watch.objects.exists()
+
+
+def test_an_unknown_collection_is_a_404_naming_it_for_every_caller(catalog, org, people):
+    """The service refuses it (UnknownCollection, a 404 as the reference answers for ids), before
+    anything else is checked: the form shows it again with the collection named, as the API does."""
+    from orders.watches.services import UnknownCollection, watch_create
+
+    op = Client()
+    op.force_login(people["op"])
+    response = op.post(
+        "/watches/new/", {"name": "x", "aoi": json.dumps(AREA), "collections": ["pleiades", "nope"]}
+    )
+    assert response.status_code == 404 and "Unknown collection(s): nope" in response.content.decode()
+    assert "<form" in response.content.decode()  # the form again, not a bare 404 page
+    with pytest.raises(UnknownCollection) as refused:
+        watch_create(org=org, user=people["op"], name="x", aoi={}, collections=["nope"])
+    assert refused.value.status == 404
     assert not Watch.objects.exists()
