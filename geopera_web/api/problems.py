@@ -221,11 +221,30 @@ class ApiProblemMiddleware:
             logger.warning("Database unavailable (%s) on %s: %s", kind.value, request.path, exc)
             return database_unavailable_response(request, kind)
         logger.exception("Unhandled error on %s", request.path)
-        return problem_response(
-            status=500,
-            title="Internal Server Error",
-            slug="internal-error",
-            instance=request.path,
-            detail="Something went wrong on our side. Nothing was changed; please retry, and contact "
-            "support if it keeps happening.",
+        return internal_error_response(request)
+
+
+def internal_error_response(request: HttpRequest) -> HttpResponse:
+    """The 500 problem. A read changes nothing; a write may have: an operation commits as it goes
+    (a step in its own transaction, an after-commit hook that failed once the work was saved), so
+    only a safe method may be told that nothing was changed."""
+    if request.method in _SAFE_METHODS:
+        detail = (
+            "Something went wrong on our side. This request only reads, so nothing was changed; "
+            "please retry, and contact support if it keeps happening."
         )
+    else:
+        detail = (
+            "Something went wrong on our side while processing this request: it may or may not "
+            "have taken effect. Retry with the same Idempotency-Key (a keyed request is applied "
+            "at most once); without a key, check the outcome before retrying. Contact support if "
+            "it keeps happening."
+        )
+    return problem_response(
+        status=500,
+        title="Internal Server Error",
+        slug="internal-error",
+        instance=request.path,
+        detail=detail,
+        outcome="unchanged" if request.method in _SAFE_METHODS else "unknown",
+    )
