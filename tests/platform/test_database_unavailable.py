@@ -84,26 +84,11 @@ def test_html_page_answers_a_503_page_while_the_database_refuses(logged_in_clien
 def test_a_refused_connection_and_a_terminated_backend_are_unavailability(transactional_db):
     conn = connections["default"]
     conn.ensure_connection()
-    pid = conn.connection.info.backend_pid
-    params = conn.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    with psycopg.connect(**params, autocommit=True) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    _terminate(conn.connection.info.backend_pid)
     with pytest.raises((OperationalError, InterfaceError)) as terminated, connection.cursor() as cur:
         cur.execute("SELECT 1")
     assert is_database_unavailable(terminated.value)
-    conn.close()
-    saved = dict(conn.settings_dict)
-    conn.settings_dict.update(HOST="127.0.0.1", PORT=str(_closed_port()))
-    try:
-        with pytest.raises(OperationalError) as refused:
-            conn.ensure_connection()
-    finally:
-        conn.close()
-        conn.settings_dict.clear()
-        conn.settings_dict.update(saved)
-    assert is_database_unavailable(refused.value)
+    assert is_database_unavailable(_refused_connect())
 
 
 @pytest.mark.django_db
@@ -143,6 +128,22 @@ def test_a_query_libpq_refuses_on_a_healthy_connection_is_a_500_not_a_503():
     request = RequestFactory().post("/v1/op/orders.list", data="{}", content_type="application/json")
     resp = ApiProblemMiddleware(lambda r: None).process_exception(request, too_many.value)
     assert resp is not None and resp.status_code == 500
+
+
+def _refused_connect() -> OperationalError:
+    """The error of connecting the default connection to a port nothing listens on (restored after)."""
+    conn = connections["default"]
+    conn.close()
+    saved = dict(conn.settings_dict)
+    conn.settings_dict.update(HOST="127.0.0.1", PORT=str(_closed_port()))
+    try:
+        with pytest.raises(OperationalError) as refused:
+            conn.ensure_connection()
+    finally:
+        conn.close()
+        conn.settings_dict.clear()
+        conn.settings_dict.update(saved)
+    return refused.value
 
 
 def _terminate(pid: int) -> None:
@@ -196,14 +197,4 @@ def test_connect_time_and_lost_connections_are_told_apart(transactional_db):
     with pytest.raises((OperationalError, InterfaceError)) as lost, connection.cursor() as cur:
         cur.execute("SELECT 1")
     assert database_unavailability(lost.value) is Unavailable.LOST
-    conn.close()
-    saved = dict(conn.settings_dict)
-    conn.settings_dict.update(HOST="127.0.0.1", PORT=str(_closed_port()))
-    try:
-        with pytest.raises(OperationalError) as refused:
-            conn.ensure_connection()
-    finally:
-        conn.close()
-        conn.settings_dict.clear()
-        conn.settings_dict.update(saved)
-    assert database_unavailability(refused.value) is Unavailable.CONNECT
+    assert database_unavailability(_refused_connect()) is Unavailable.CONNECT
