@@ -11,7 +11,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import exceptions as drf
 
-from geopera_web.db.availability import DATABASE_RETRY_AFTER_SECONDS, Unavailable, database_unavailability
+from geopera_web.db.availability import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    Unavailable,
+    database_unavailability,
+    database_used_since_request_start,
+)
 from geopera_web.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -126,9 +131,12 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def nothing_was_changed(request: HttpRequest, kind: Unavailable) -> bool:
     """May we tell the client nothing was changed? Only when no statement reached the database
-    (the failure was at connect time) or the method cannot change anything. A connection lost
-    under a POST may have cut a COMMIT that landed."""
-    return kind is Unavailable.CONNECT or request.method in _SAFE_METHODS
+    (the failure was at connect time, before the request ran any) or the method cannot change
+    anything. A connection lost under a POST may have cut a COMMIT that landed; a connect refused
+    after the request's first steps committed on a connection since lost changed something."""
+    if request.method in _SAFE_METHODS:
+        return True
+    return kind is Unavailable.CONNECT and not database_used_since_request_start()
 
 
 def database_unavailable_response(request: HttpRequest, kind: Unavailable) -> HttpResponse:

@@ -198,3 +198,42 @@ def test_connect_time_and_lost_connections_are_told_apart(transactional_db):
         cur.execute("SELECT 1")
     assert database_unavailability(lost.value) is Unavailable.LOST
     assert database_unavailability(_refused_connect()) is Unavailable.CONNECT
+
+
+def test_a_connect_refused_after_the_request_committed_is_not_told_nothing_changed(
+    transactional_db, api_operator, monkeypatch
+):
+    """The request's first step commits (a charge), then its connection is lost and connecting
+    again is refused: a CONNECT failure, yet the request did change something."""
+    import dataclasses
+
+    from geopera_web.api import registry
+    from geopera_web.billing.models import Charge
+    from geopera_web.billing.services import charge_authorize
+
+    conn = connections["default"]
+    saved = dict(conn.settings_dict)
+
+    def reserve_then_lose_the_database(ctx, data):
+        charge_authorize(org=ctx.org, credits=data["credits"], reference="test:then-down", actor=ctx.user)
+        conn.close()
+        conn.settings_dict.update(HOST="127.0.0.1", PORT=str(_closed_port()))
+        return {"count": Charge.objects.count()}  # connecting again is refused
+
+    op = registry.get_operation("test.spend")
+    monkeypatch.setitem(
+        registry._REGISTRY, "test.spend", dataclasses.replace(op, handler=reserve_then_lose_the_database)
+    )
+    try:
+        resp = Client(raise_request_exception=False).post(
+            "/v1/op/test.spend",
+            data='{"credits": 10}',
+            content_type="application/json",
+            headers=api_operator.headers,
+        )
+    finally:
+        conn.close()
+        conn.settings_dict.clear()
+        conn.settings_dict.update(saved)
+    _assert_api_503(resp, unchanged=False)
+    assert Charge.objects.filter(reference="test:then-down").count() == 1

@@ -28,6 +28,14 @@ OUTCOME_POLL_SECONDS = 0.05
 class DatabaseWrapper(PostGISDatabaseWrapper):
     supports_rollback_hooks = True
     commit_failed = False
+    # Has a cursor been had since the request began (`geopera_web.db.availability`)? Then a
+    # later refused connect does not mean the request changed nothing.
+    used_since_request_start = False
+
+    def _cursor(self, name=None):
+        cursor = super()._cursor(name)  # connects first when needed (a refusal raises here)
+        self.used_since_request_start = True
+        return cursor
 
     def _commit(self):
         try:
