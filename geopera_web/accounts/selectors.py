@@ -136,24 +136,29 @@ def api_key_list(*, org: Organization) -> QuerySet[ApiKey]:
 
 
 def api_key_authenticate(*, raw: str) -> ApiKey | None:
-    return (
-        ApiKey.objects.select_related("org")
-        .filter(key_hash=secret_hash(raw), revoked_at__isnull=True)
-        .first()
-    )
+    # The hash is unique: no ordering (`.first()` would sort by created_at, a sort per request).
+    found = ApiKey.objects.select_related("org").filter(key_hash=secret_hash(raw), revoked_at__isnull=True)
+    return next(iter(found.order_by()[:1]), None)
 
 
 def user_token_authenticate(*, raw: str) -> UserToken | None:
     """The live (not revoked) token with that secret, expired or not: the caller refuses an expired
     one with its own message. `member_role` is annotated: the role of the token's user in the
     token's org, or None when they are no longer a member (one query for both)."""
-    role = Membership.objects.filter(user=OuterRef("user_id"), org=OuterRef("org_id")).values("role")[:1]
-    return (
+    # (user, org) is unique in memberships and the hash in tokens: no ordering, so neither the
+    # subquery (Membership orders by the org's name: a join) nor the token is sorted per request.
+    role = (
+        Membership.objects.filter(user=OuterRef("user_id"), org=OuterRef("org_id"))
+        .order_by()
+        .values("role")[:1]
+    )
+    found = (
         UserToken.objects.select_related("user", "org")
         .filter(token_hash=secret_hash(raw), revoked_at__isnull=True, user__is_active=True)
         .annotate(member_role=Subquery(role))
-        .first()
+        .order_by()
     )
+    return next(iter(found[:1]), None)
 
 
 def org_members(*, org: Organization) -> QuerySet[Membership]:

@@ -131,15 +131,14 @@ class OperationView(APIView):
         if op.input is not None:
             # JSON bodies are held to the document's types (a form-encoded body is all strings);
             # an integral float (63.0) is an integer, as JSON Schema says.
+            # One serializer (its fields are built once, and that is most of DRF's cost here).
+            serializer = op.input(data=data)
             is_json = (request.content_type or "").startswith("application/json")
             if is_json:
-                wrong_types = json_type_errors(op.input(), data, ["body"])
+                wrong_types = json_type_errors(serializer, data, ["body"])
                 if wrong_types:
                     return validation_response(wrong_types)
-                data_in = json_integral_floats(op.input(), data)
-            else:
-                data_in = data
-            serializer = op.input(data=data_in)
+                serializer.initial_data = json_integral_floats(serializer, data)
             if not serializer.is_valid():
                 return validation_response(drf_errors_to_detail(serializer.errors))
             validated = dict(serializer.validated_data)
