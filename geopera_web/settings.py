@@ -428,6 +428,10 @@ TASKING_PREDICTION_MAX_FEATURE_DAYS = env.int("TASKING_PREDICTION_MAX_FEATURE_DA
 # charged) this many hours before its window opens.
 TASKING_SERIES_MAX_OCCURRENCES = env.int("TASKING_SERIES_MAX_OCCURRENCES", default=52)
 TASKING_SERIES_LEAD_HOURS = env.float("TASKING_SERIES_LEAD_HOURS", default=24.0)
+# Rolling a short occurrence's remainder into the next (rollRemainder): each part of an AOI's
+# remainder smaller than this many km² (a sliver along an edge) is left out, so it never becomes an
+# AOI of its own to track; an AOI left with no part this big rolls nothing.
+TASKING_SERIES_MIN_REMAINDER_KM2 = env.float("TASKING_SERIES_MIN_REMAINDER_KM2", default=1.0)
 # Catalog search (catalog.search, catalog.search_stream, /stac/search): page size, stream length
 # and filter list lengths. Above them: 422 (API) / 400 (STAC, whose `limit` is capped, as STAC allows).
 CATALOG_SEARCH_MAX_LIMIT = env.int("CATALOG_SEARCH_MAX_LIMIT", default=500)

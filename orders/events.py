@@ -363,16 +363,15 @@ def event_series_occurrence_missed(*, order: Order, series: Any, occurrence: Any
     )
 
 
-def event_series_remainder_rolled(
-    *, order: Order, series: Any, occurrence: Any, km2: float, credits: int = 0
-) -> OrderEvent:
+def event_series_remainder_rolled(*, order: Order, series: Any, occurrence: Any, km2: float) -> OrderEvent:
+    """The remainder rolled in is tracked, not billed (it lies inside the occurrence's own AOIs)."""
     return _record(
         order=order,
         kind=Kind.SERIES_REMAINDER_ROLLED,
         message=f"{km2:,.1f} km² left uncovered by occurrence {occurrence.index} rolled into occurrence "
-        f"{occurrence.index + 1}, charged the {credits:,} credits its pro-rata refund gave back.",
+        f"{occurrence.index + 1} (tracked there, not billed again).",
         data=_series_data(series, occurrence)
-        | {"rolledKm2": round(km2, 3), "rolledCredits": credits, "childOrderId": str(occurrence.order_id)},
+        | {"rolledKm2": round(km2, 3), "childOrderId": str(occurrence.order_id)},
     )
 
 

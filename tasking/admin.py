@@ -20,7 +20,7 @@ from .models import (
 class TaskingProductInline(SafeJSONAdmin, admin.TabularInline):
     model = TaskingProduct
     extra = 0
-    fields = ("data_product", "resolutions", "position")
+    fields = ("data_product", "resolutions", "series_pricing", "position")
 
 
 @admin.register(Sensor)
@@ -93,7 +93,8 @@ class SensorAdmin(SafeJSONAdmin, AuditedAdmin, admin.ModelAdmin):
 
 @admin.register(TaskingProduct)
 class TaskingProductAdmin(SafeJSONAdmin, AuditedAdmin, admin.ModelAdmin):
-    list_display = ("data_product", "sensor", "position")
+    list_display = ("data_product", "sensor", "series_pricing", "position")
+    list_filter = ("series_pricing",)
     list_select_related = ("data_product", "sensor")
 
 
@@ -202,6 +203,7 @@ class TaskingSeriesAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         "occurrence_count",
         "until",
         "roll_remainder",
+        "pricing",
         "state",
         "total_credits",
         "accepted_at",

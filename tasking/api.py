@@ -894,13 +894,26 @@ class SeriesCancelInput(serializers.Serializer):
 class SeriesOccurrenceOut(serializers.Serializer):
     index = serializers.IntegerField(help_text="1-based position in the series.")
     state = serializers.ChoiceField(
-        choices=["planned", "ordered", "missed", "cancelled"],
-        help_text="planned: not ordered yet; ordered: its child order exists (see orderStatus).",
+        choices=["planned", "quoted", "ordered", "missed", "declined", "cancelled"],
+        help_text="planned: not ordered yet; quoted: decided per occurrence, its child order waits for "
+        "its own quotation (see quotationId); ordered: its child order exists (see orderStatus); "
+        "declined: its quotation was rejected or expired.",
     )
     acquisitionStart = serializers.DateTimeField()  # noqa: N815
     acquisitionEnd = serializers.DateTimeField()  # noqa: N815
-    credits = serializers.IntegerField(help_text="Its share of the series price, charged when it is ordered.")
+    credits = serializers.IntegerField(
+        help_text="Its share of the series price, charged when it is ordered; decided per occurrence, "
+        "its estimate (the list price for the AOIs), then its quoted price."
+    )
     orderId = serializers.UUIDField(allow_null=True)  # noqa: N815
+    quotationId = serializers.UUIDField(  # noqa: N815
+        allow_null=True,
+        help_text="The occurrence's own quotation waiting for a decision (orders.tasking.quotations.decide, "
+        "or the inbox), else null.",
+    )
+    decisionDeadline = serializers.DateTimeField(  # noqa: N815
+        allow_null=True, help_text="When that quotation expires (its window opens), else null."
+    )
     orderStatus = serializers.CharField(allow_null=True)  # noqa: N815
     coveragePercent = serializers.FloatField(allow_null=True)  # noqa: N815
     rolledInKm2 = serializers.FloatField(help_text="Remainder rolled in from the previous occurrence.")  # noqa: N815
@@ -918,8 +931,18 @@ class SeriesOut(serializers.Serializer):
     occurrenceCount = serializers.IntegerField()  # noqa: N815
     until = serializers.DateTimeField(allow_null=True)
     rollRemainder = serializers.BooleanField()  # noqa: N815
-    totalCredits = serializers.IntegerField(help_text="The series price (0 until its quote is accepted).")  # noqa: N815
-    perOccurrenceCredits = serializers.IntegerField()  # noqa: N815
+    pricing = serializers.ChoiceField(
+        choices=["series", "occurrence"],
+        help_text="series: one quotation priced for the series; occurrence: the product is decided per "
+        "occurrence (the series' quotation accepts the schedule, each occurrence is quoted when due).",
+    )
+    totalCredits = serializers.IntegerField(  # noqa: N815
+        help_text="The series price (0 until its quote is accepted; always 0 decided per occurrence)."
+    )
+    perOccurrenceCredits = serializers.IntegerField(  # noqa: N815
+        help_text="The series price over its occurrences; decided per occurrence, the estimate of one "
+        "(the list price for the AOIs at placing; each occurrence's quotation has its own price)."
+    )
     occurrences = SeriesOccurrenceOut(many=True)
 
 
@@ -942,9 +965,8 @@ class SeriesCancelOutput(serializers.Serializer):
 
 
 def series_out(series: Any) -> dict[str, Any]:
-    from .series import series_occurrences
+    from .series import series_occurrences, series_price
 
-    price = series.total_credits or series.parent.total_credits
     return {
         "id": str(series.pk),
         "orderId": str(series.parent_id),
@@ -953,8 +975,9 @@ def series_out(series: Any) -> dict[str, Any]:
         "occurrenceCount": series.occurrence_count,
         "until": _iso(series.until),
         "rollRemainder": series.roll_remainder,
+        "pricing": series.pricing,
         "totalCredits": series.total_credits,
-        "perOccurrenceCredits": price // max(series.occurrence_count, 1),
+        "perOccurrenceCredits": series_price(series)[1],
         "occurrences": [
             {
                 "index": o.index + 1,
@@ -963,6 +986,8 @@ def series_out(series: Any) -> dict[str, Any]:
                 "acquisitionEnd": _iso(o.window_end),
                 "credits": o.credits,
                 "orderId": str(o.order_id) if o.order_id else None,
+                "quotationId": str(o.pending_quotation.id) if o.pending_quotation else None,
+                "decisionDeadline": _iso(o.pending_quotation.valid_until) if o.pending_quotation else None,
                 "orderStatus": o.order.status if o.order_id else None,
                 "coveragePercent": o.coverage_percent,
                 "rolledInKm2": round(o.rolled_in_km2, 3),
@@ -983,7 +1008,10 @@ def series_out(series: Any) -> dict[str, Any]:
     description="A tasking request placed with `params.occurrences` (or `params.recurUntil`) and a "
     "`captureFrequency` of DAILY, WEEKLY or MONTHLY is a series: one parent order with one feasibility "
     "study and quotation priced for the whole series, and one child order per occurrence, ordered and "
-    "charged its share `TASKING_SERIES_LEAD_HOURS` before its window opens. `series_id` is the series id or "
+    "charged its share `TASKING_SERIES_LEAD_HOURS` before its window opens. A product decided per "
+    "occurrence (`pricing: occurrence`) has a series quotation that accepts the schedule only; each "
+    "occurrence, when due, is a pending child order with its own quotation (`quotationId`, in "
+    "orders.tasking.decisions.pending) valid until its window opens. `series_id` is the series id or "
     "its parent order's id; another organization's series is 404.",
 )
 def series_get_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:

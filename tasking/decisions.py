@@ -22,12 +22,15 @@ def _expire_waiting_order(obj: Any) -> None:
     from orders.models import Order
     from orders.services import order_transition
 
+    from .series import occurrence_decided
+
     order = Order.objects.select_for_update().get(pk=obj.order_id)
     if order.status == Order.Status.PENDING:
         noun = decision_kind_of(obj).noun
         order_transition(
             order=order, to=Order.Status.EXPIRED, actor=None, message=f"No decision on the {noun} in time."
         )
+        occurrence_decided(order=order)  # an occurrence's own quotation: declined, the series runs on
 
 
 FEASIBILITY = register_decision_kind(

@@ -387,14 +387,18 @@ def _antimeridian_square() -> dict[str, Any]:
 
 
 def _desk_people(world: DemoWorld) -> dict[str, Any]:
-    from geopera_web.accounts.models import Membership, Organization, Role, User, Workspace
-    from geopera_web.accounts.services import support_group_ensure
+    from geopera_web.accounts.models import Membership, Organization, Role, User
+    from geopera_web.accounts.services import org_create, support_group_ensure
+    from geopera_web.billing.services import wallet_create
 
     people: dict[str, Any] = {}
     for key, name, _, _, _ in DESK_ORGS:
-        org, created = Organization.objects.get_or_create(name=name, defaults={"billing_mode": "enterprise"})
-        if created:
-            Workspace.objects.create(org=org, name="Default workspace", is_default=True)
+        # Through the services: an org has its default workspace and its wallet from the start
+        # (an org seeded before this had no wallet: wallet_create gives it one, idempotently).
+        org = Organization.objects.filter(name=name).first() or org_create(
+            name=name, billing_mode="enterprise"
+        )
+        wallet_create(org=org)
         email = f"admin@{key}.test"
         user = User.objects.filter(email=email).first()
         if user is None:
@@ -635,4 +639,89 @@ def seed_tasking_series(world: DemoWorld) -> None:
     series_advance(now=now)
     world.log(
         f"  weekly series {order.display_name!r}: {SERIES_DEMO_WEEKS} occurrences, 2 ended, 1 acquiring"
+    )
+
+
+PER_PASS_DEMO_KEY = "series-gladstone-radar-weekly"
+PER_PASS_DEMO_PRODUCT = "terrasar-x-tasking"
+PER_PASS_DEMO_WEEKS = 4
+
+
+def seed_tasking_series_per_occurrence(world: DemoWorld) -> None:
+    """Acme's weekly radar watch of Gladstone harbour, a product decided per occurrence (each
+    radar pass is priced on its own): the schedule accepted through the services, and its first
+    occurrence, due within `TASKING_SERIES_LEAD_HOURS`, waiting in the inbox with its own quotation."""
+    from django.db import transaction
+
+    from orders.models import Order
+
+    from .models import SeriesPricing, TaskingProduct, TaskingSeries
+    from .services import (
+        feasibility_decide,
+        quotation_decide,
+        quotation_upload,
+        study_upload,
+        tasking_order_place,
+    )
+
+    org, admin = world.orgs.get("acme"), world.users.get("acme_admin")
+    staff = world.users.get("staff")
+    if org is None or admin is None or staff is None:
+        return
+    if TaskingSeries.objects.filter(org=org, parent__metadata__demo=PER_PASS_DEMO_KEY).exists():
+        return
+    # Demo configuration: radar passes are priced one by one (the admin's series_pricing setting).
+    TaskingProduct.objects.filter(pk=PER_PASS_DEMO_PRODUCT).update(series_pricing=SeriesPricing.OCCURRENCE)
+    now = timezone.now().replace(microsecond=0)
+    first = now + timedelta(hours=12)  # inside the lead: quoted as soon as the schedule is accepted
+    try:
+        with transaction.atomic():
+            order = tasking_order_place(
+                org=org,
+                actor=world.users.get("acme_operator") or admin,
+                data_product_id=PER_PASS_DEMO_PRODUCT,
+                params={
+                    "displayName": "Gladstone harbour radar — weekly",
+                    "acquisitionStart": _iso(first),
+                    "acquisitionEnd": _iso(first + timedelta(days=7)),
+                    "captureFrequency": "WEEKLY",
+                    "occurrences": PER_PASS_DEMO_WEEKS,
+                    "incidenceAngle": 35,
+                },
+                feature_collection=_fc(("Gladstone harbour", _square(151.27, -23.84, 12))),
+            )
+            Order.objects.filter(pk=order.pk).update(metadata={**order.metadata, "demo": PER_PASS_DEMO_KEY})
+            study = study_upload(
+                actor=staff,
+                order_id=order.id,
+                options=[
+                    {
+                        "description": "One stripmap pass a week over the harbour",
+                        "window_start": first,
+                        "window_end": first + timedelta(days=7),
+                        "expected_captures": 1,
+                        "expected_revisits": 3,
+                        "max_off_nadir": 35.0,
+                        "price_credits": None,
+                        "valid_until": now + timedelta(days=1),
+                    }
+                ],
+                deadline=now + timedelta(days=1),
+                notes="Radar sees through cloud; each pass is priced on its own.",
+            )
+            feasibility_decide(org=org, actor=admin, study_id=study.id, option_id=study.options.get().id)
+            quotation = quotation_upload(
+                actor=staff,
+                order_id=order.id,
+                credits=0,
+                valid_until=now + timedelta(days=1),
+                notes="The schedule of four weekly passes; each pass is quoted when it is due.",
+            )
+            quotation_decide(org=org, actor=admin, quotation_id=quotation.id, decision="ACCEPTED")
+    except ApplicationError as exc:
+        world.log(f"  skipped the per-occurrence series: {exc.detail}")
+        return
+    world.log(
+        f"  weekly series {order.display_name!r}: {PER_PASS_DEMO_WEEKS} occurrences decided one by one, "
+        "the first waiting in the inbox"
     )

@@ -156,11 +156,20 @@ class Sensor(models.Model):
         return [s["norad_id"] for s in self.satellites if s.get("norad_id")]
 
 
+class SeriesPricing(models.TextChoices):
+    """How a recurring series of a tasking product is decided (`tasking.series`)."""
+
+    SERIES = "series", "Priced for the series (one quotation, each occurrence charged its share)"
+    OCCURRENCE = "occurrence", "Decided per occurrence (each occurrence quoted when it is due)"
+
+
 class TaskingProduct(models.Model):
     """A tasking `orders.DataProduct` (the price) bound to the sensor it tasks (the facts).
 
     The product id is the wire `data_product_id` of orders.get_schema and orders.tasking.*.
     `resolutions` narrows the sensor's offer for this product (empty = all of the sensor's).
+    `series_pricing`: a product whose acquisitions cannot be priced for a whole series in advance
+    (each pass prices its own) is decided per occurrence.
     """
 
     data_product = models.OneToOneField(
@@ -173,6 +182,13 @@ class TaskingProduct(models.Model):
     sensor = models.ForeignKey(Sensor, on_delete=models.PROTECT, related_name="products")
     resolutions = models.JSONField(default=list, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    series_pricing = models.CharField(
+        max_length=16,
+        choices=SeriesPricing.choices,
+        default=SeriesPricing.SERIES,
+        help_text="How a recurring series of this product is decided: one quotation for the whole "
+        "series, or a quotation for each occurrence when it is due (its price depends on that pass).",
+    )
 
     class Meta:
         ordering = ["sensor__position", "position", "data_product_id"]
@@ -402,7 +418,8 @@ class SupportClaim(models.Model):
 
 class TaskingSeries(models.Model):
     """A recurring tasking request (issue 14, capability 2). The `parent` is a normal tasking order
-    that carries the one feasibility study and quotation, priced for the whole series; each
+    that carries the one feasibility study and quotation, priced for the whole series (decided per
+    occurrence, `pricing`: accepting the schedule only, each occurrence quoted on its own); each
     occurrence becomes its own child order (own window, AOIs, coverage and charge) when
     `tasking.series.series_advance` (beat) reaches it. Written only by `tasking.series`."""
 
@@ -421,6 +438,12 @@ class TaskingSeries(models.Model):
     until = models.DateTimeField(null=True, blank=True, help_text="The end date asked for, if any.")
     roll_remainder = models.BooleanField(
         default=False, help_text="An occurrence that ends short passes its uncovered remainder to the next."
+    )
+    pricing = models.CharField(
+        max_length=16,
+        choices=SeriesPricing.choices,
+        default=SeriesPricing.SERIES,
+        help_text="The product's series_pricing when the series was placed (it does not change after).",
     )
     state = models.CharField(max_length=16, choices=State.choices, default=State.WAITING)
     total_credits = models.BigIntegerField(default=0, help_text="The accepted price of the whole series.")
@@ -445,17 +468,26 @@ class TaskingSeries(models.Model):
     def __str__(self) -> str:
         return f"{self.get_frequency_display()} series of {self.occurrence_count} ({self.parent})"
 
+    @property
+    def per_occurrence(self) -> bool:
+        """Decided per occurrence: each one is quoted when it is due, the series has no price."""
+        return self.pricing == SeriesPricing.OCCURRENCE
+
 
 class SeriesOccurrence(models.Model):
-    """One acquisition of a series: its window, its share of the series price, and (once ordered)
-    its child order. PLANNED → ORDERED (child created and charged, under this row's lock) or
-    MISSED (could not be ordered: window passed, money refused) or CANCELLED (the series was
-    cancelled before it started)."""
+    """One acquisition of a series: its window, its share of the series price (or, decided per
+    occurrence, its own quoted price), and (once ordered) its child order. PLANNED → ORDERED (child
+    created and charged, under this row's lock) or MISSED (could not be ordered: window passed,
+    money refused) or CANCELLED (the series was cancelled before it started). Decided per
+    occurrence: PLANNED → QUOTED (a PENDING child with its own quotation in the inbox) → ORDERED
+    (the quotation accepted and charged) or DECLINED (rejected, expired or its order cancelled)."""
 
     class State(models.TextChoices):
         PLANNED = "planned", "Scheduled"
+        QUOTED = "quoted", "Waiting for a decision"
         ORDERED = "ordered", "Ordered"
         MISSED = "missed", "Missed"
+        DECLINED = "declined", "Declined"
         CANCELLED = "cancelled", "Cancelled"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -463,7 +495,10 @@ class SeriesOccurrence(models.Model):
     index = models.PositiveSmallIntegerField(help_text="0-based position in the series.")
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
-    credits = models.BigIntegerField(default=0, help_text="This occurrence's share of the series price.")
+    credits = models.BigIntegerField(
+        default=0,
+        help_text="Its share of the series price, or (decided per occurrence) its estimate, then its quote.",
+    )
     state = models.CharField(max_length=16, choices=State.choices, default=State.PLANNED)
     order = models.OneToOneField(
         "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="series_occurrence"

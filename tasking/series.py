@@ -11,19 +11,34 @@ parent tasking order.
   authorises the series once (the admin's decision, or an approval above the operator threshold,
   at the series price) and charges nothing itself: the parent goes to PROCESSING and each
   occurrence is charged its share when it is ordered (`series_accept`).
+- Decided per occurrence: a product whose acquisitions cannot be priced for a whole series in
+  advance (`TaskingProduct.series_pricing` = occurrence, copied to `TaskingSeries.pricing` when the
+  series is placed) has a series study and quotation that accept the schedule only (no series
+  price: the parent's estimate is 0, each occurrence shows its own). When an occurrence is due it
+  becomes a PENDING child with its own `Quotation` at its price (the product's list price for the
+  AOIs, as the estimate computes it), valid until its window opens (until it ends when the window
+  is already open): an ordinary quotation in the unified inbox, decided by `quotation_decide` with
+  the spend-approval rule and budgets. Accepting charges and activates the child like any
+  quotation and the occurrence is ORDERED; rejecting, expiry or cancelling the child make it
+  DECLINED with the reason (`occurrence_decided`, called by the decision paths; the sweep settles
+  any it could not lock), and the series runs on to the next occurrence.
 - Running: `series_advance` (beat, `tasking.tasks.advance_series`) orders every occurrence whose
   window starts within `TASKING_SERIES_LEAD_HOURS`: a child order with the occurrence's window and
   the parent's AOIs (plus, with `roll_remainder`, the uncovered remainder of the previous
   occurrence once that one has ended), charged through `charge_authorize` with a per-occurrence
   idempotency reference, ACTIVE like any accepted tasking order (its deliveries, coverage and
-  window-end settlement are the ordinary ones). One short transaction per occurrence under its row
-  lock (skip_locked): running it twice, concurrently or after a kill orders nothing twice.
+  window-end settlement are the ordinary ones). A remainder part smaller than
+  `TASKING_SERIES_MIN_REMAINDER_KM2` (a sliver along an edge) is not rolled in. One short
+  transaction per occurrence under its row lock (skip_locked): running it twice, concurrently or
+  after a kill orders (or quotes) nothing twice.
 - Cancelling: `series_cancel` cancels every occurrence not yet started (its window has not
   opened): an ordered one through `orders.services.order_cancel` (the same settlement as any
   cancel), a planned one simply stops; started ones run on.
 
 Lock order: the series row, then occurrence rows, then (in the order services) orders, charges and
-the wallet.
+the wallet. A decision on an occurrence's quotation holds the quotation and the child order first,
+so it takes the occurrence row only with skip_locked (never waiting: whoever holds it, the series
+cancel or the sweep, settles the occurrence itself).
 """
 
 from __future__ import annotations
@@ -59,7 +74,7 @@ from orders.events import (
 from orders.models import CoverageSnapshot, Order, OrderGroup, OrderType
 from orders.services import CancelEffect, order_cancel, order_cancel_effect, order_transition
 
-from .models import CaptureFrequency, SeriesOccurrence, TaskingSeries
+from .models import CaptureFrequency, Quotation, SeriesOccurrence, SeriesPricing, TaskingSeries
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +214,10 @@ def recurrence_from_params(params: dict[str, Any]) -> Recurrence | None:
 
 def series_create(*, order: Order, recurrence: Recurrence) -> TaskingSeries:
     """The series of a just-placed parent order, with its occurrences planned (inside the placing
-    transaction). The parent's estimate becomes the series' (per-occurrence list price × count)."""
+    transaction). The parent's estimate becomes the series' (per-occurrence list price × count);
+    decided per occurrence, the parent has no price (0) and each occurrence shows its estimate."""
+    product = getattr(order.data_product, "tasking", None) if order.data_product_id else None
+    pricing = product.series_pricing if product is not None else SeriesPricing.SERIES
     series = TaskingSeries.objects.create(
         org=order.org,
         parent=order,
@@ -207,16 +225,20 @@ def series_create(*, order: Order, recurrence: Recurrence) -> TaskingSeries:
         occurrence_count=recurrence.count,
         until=recurrence.until,
         roll_remainder=recurrence.roll_remainder,
+        pricing=pricing,
     )
     per_occurrence = order.total_credits
-    shares = occurrence_credits(per_occurrence * recurrence.count, recurrence.count)
+    if series.per_occurrence:
+        shares = [per_occurrence] * recurrence.count
+    else:
+        shares = occurrence_credits(per_occurrence * recurrence.count, recurrence.count)
     SeriesOccurrence.objects.bulk_create(
         [
             SeriesOccurrence(series=series, index=k, window_start=s, window_end=e, credits=shares[k])
             for k, (s, e) in enumerate(recurrence.windows)
         ]
     )
-    order.total_credits = per_occurrence * recurrence.count
+    order.total_credits = 0 if series.per_occurrence else per_occurrence * recurrence.count
     # What the inbox and the desk show beside the series price, without a query per row.
     order.metadata = {
         **(order.metadata or {}),
@@ -224,6 +246,8 @@ def series_create(*, order: Order, recurrence: Recurrence) -> TaskingSeries:
             "seriesId": str(series.pk),
             "frequency": recurrence.frequency,
             "occurrences": recurrence.count,
+            "pricing": pricing,
+            "perOccurrenceEstimate": per_occurrence,
         },
     }
     order.save(update_fields=["total_credits", "metadata", "updated_at"])
@@ -240,16 +264,22 @@ def series_of(order: Order) -> TaskingSeries | None:
 def series_accept(*, series: TaskingSeries, credits: int, actor: ActorLike, message: str) -> None:
     """The parent's price was accepted (decision row locked, moved to ACCEPTED): record the series
     price split over its occurrences, move the parent to PROCESSING (it holds no charge: each
-    child is charged its share when ordered) and order the occurrences already due."""
+    child is charged its share when ordered) and order the occurrences already due.
+
+    Decided per occurrence, the acceptance is the schedule's: the series has no price (whatever
+    the quote said is not charged), each occurrence keeps its estimate and is quoted when due."""
     from .services import SUB, _tasking_step
 
     locked = TaskingSeries.objects.select_for_update().get(pk=series.pk)
     if locked.state != TaskingSeries.State.WAITING:
         raise Conflict(f"The series is {locked.get_state_display().lower()}.", current_state=locked.state)
     occurrences = list(locked.occurrences.select_for_update().order_by("index"))
-    for occ, share in zip(occurrences, occurrence_credits(credits, len(occurrences)), strict=True):
-        occ.credits = share
-        occ.save(update_fields=["credits", "updated_at"])
+    if locked.per_occurrence:
+        credits = 0
+    else:
+        for occ, share in zip(occurrences, occurrence_credits(credits, len(occurrences)), strict=True):
+            occ.credits = share
+            occ.save(update_fields=["credits", "updated_at"])
     locked.state = TaskingSeries.State.RUNNING
     locked.total_credits = credits
     locked.accepted_at = timezone.now()
@@ -258,13 +288,24 @@ def series_accept(*, series: TaskingSeries, credits: int, actor: ActorLike, mess
     parent.total_credits = credits
     parent.save(update_fields=["total_credits", "updated_at"])
     per = credits // max(len(occurrences), 1)
+    if locked.per_occurrence:
+        estimate = occurrences[0].credits if occurrences else 0
+        message = (
+            f"Schedule accepted: the series of {len(occurrences)} runs, decided per occurrence; each "
+            f"occurrence is quoted at its own price (about {estimate:,} credits) when it is due, "
+            "and nothing is charged until that quotation is accepted."
+        )
+    else:
+        message = (
+            f"{message} The series of {len(occurrences)} runs; each occurrence is charged about "
+            f"{per:,} credits when it is ordered."
+        )
     _tasking_step(
         order=parent,
         to_sub=SUB.QUOTATION_ACCEPTED,
         to_status=Order.Status.PROCESSING,
         actor=actor,
-        message=f"{message} The series of {len(occurrences)} runs; each occurrence is charged about "
-        f"{per:,} credits when it is ordered.",
+        message=message,
         data={"credits": credits, "seriesId": str(locked.pk), "occurrences": len(occurrences)},
     )
     audit_record(
@@ -276,6 +317,7 @@ def series_accept(*, series: TaskingSeries, credits: int, actor: ActorLike, mess
         credits=credits,
         occurrences=len(occurrences),
         frequency=locked.frequency,
+        pricing=locked.pricing,
     )
     # The occurrences already due are ordered now, in this transaction: a wallet that cannot pay the
     # first one is a 402 to the person accepting, as for a one-off order.
@@ -296,39 +338,52 @@ def _is_due(occ: SeriesOccurrence, *, now: datetime) -> bool:
     return occ.state == SeriesOccurrence.State.PLANNED and occ.window_start - _lead() <= now
 
 
+# An occurrence over without an order that ran: nothing to wait for, nothing delivered.
+ENDED_UNORDERED = (
+    SeriesOccurrence.State.MISSED,
+    SeriesOccurrence.State.DECLINED,
+    SeriesOccurrence.State.CANCELLED,
+)
+
+
 def _previous_settled(series: TaskingSeries, occ: SeriesOccurrence) -> bool:
     """With `roll_remainder`, an occurrence waits for the previous one to end (its remainder is what
     it rolls in); otherwise it never waits."""
     if not series.roll_remainder or occ.index == 0:
         return True
     prev = series.occurrences.select_related("order").filter(index=occ.index - 1).first()
-    if prev is None or prev.state in (SeriesOccurrence.State.MISSED, SeriesOccurrence.State.CANCELLED):
+    if prev is None or prev.state in ENDED_UNORDERED:
         return True
     return prev.state == SeriesOccurrence.State.ORDERED and prev.order is not None and prev.order.is_terminal
 
 
 def series_advance(*, now: datetime | None = None, limit: int = 200) -> dict[str, int]:
-    """Order every due occurrence of every running series, then end the series whose occurrences
-    have all ended. Safe to run any number of times, concurrently too. Returns counts."""
+    """Order (or, decided per occurrence, quote) every due occurrence of every running series,
+    settle the quoted ones whose decision was taken (or expired), then end the series whose
+    occurrences have all ended. Safe to run any number of times, concurrently too. Returns counts."""
     now = now or timezone.now()
+    running = SeriesOccurrence.objects.filter(series__state=TaskingSeries.State.RUNNING)
     due = list(
-        SeriesOccurrence.objects.filter(
-            series__state=TaskingSeries.State.RUNNING,
-            state=SeriesOccurrence.State.PLANNED,
-            window_start__lte=now + _lead(),
-        )
+        running.filter(state=SeriesOccurrence.State.PLANNED, window_start__lte=now + _lead())
         .order_by("window_start", "index")
         .values_list("pk", flat=True)[:limit]
     )
-    ordered = missed = 0
+    # A quoted occurrence whose child left PENDING but that its decision could not lock.
+    due += list(
+        running.filter(state=SeriesOccurrence.State.QUOTED)
+        .exclude(order__status=Order.Status.PENDING)
+        .order_by("window_start", "index")
+        .values_list("pk", flat=True)[:limit]
+    )
+    counts = dict.fromkeys(("ordered", "quoted", "declined", "missed"), 0)
     for pk in due:
         try:
             result = occurrence_advance(occurrence_id=pk, now=now)
         except Exception:  # one bad occurrence must not stop the others; the next run retries it
             logger.exception("series occurrence %s could not be advanced", pk)
             continue
-        ordered += result == "ordered"
-        missed += result == "missed"
+        if result in counts:
+            counts[result] += 1
     # orders.cancel on a parent cancels its series at once (order_cancel hands it to series_cancel);
     # a parent cancelled by another path (support, a state change) stops its series here.
     for series in TaskingSeries.objects.select_related("org").filter(
@@ -345,21 +400,27 @@ def series_advance(*, now: datetime | None = None, limit: int = 200) -> dict[str
     TaskingSeries.objects.filter(
         state=TaskingSeries.State.WAITING, parent__status__in=list(Order.TERMINAL)
     ).update(state=TaskingSeries.State.CLOSED, updated_at=now)
-    return {"ordered": ordered, "missed": missed, "ended": ended}
+    return counts | {"ended": ended}
 
 
 @transaction.atomic
 def occurrence_advance(*, occurrence_id: object, now: datetime | None = None) -> str:
-    """Order one occurrence if it is due: "ordered", "missed", or "" (nothing to do: not due, done
-    already, locked by a concurrent run, waiting for the previous one to end)."""
+    """Order one occurrence if it is due: "ordered", "quoted" (decided per occurrence: its
+    quotation waits in the inbox), "missed", "declined" (a quoted one whose quotation was
+    rejected or expired), or "" (nothing to do: not due, done already, locked by a concurrent
+    run, waiting for the previous one to end or for its decision)."""
     now = now or timezone.now()
     occ = (
-        SeriesOccurrence.objects.select_for_update(skip_locked=True)
+        SeriesOccurrence.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("series")
         .filter(pk=occurrence_id)
         .first()
     )
-    if occ is None or occ.series.state != TaskingSeries.State.RUNNING or not _is_due(occ, now=now):
+    if occ is None or occ.series.state != TaskingSeries.State.RUNNING:
+        return ""
+    if occ.state == SeriesOccurrence.State.QUOTED:
+        return _settle_quoted(occ, actor=None)
+    if not _is_due(occ, now=now):
         return ""
     if not _previous_settled(occ.series, occ):
         if occ.window_end <= now:
@@ -369,13 +430,15 @@ def occurrence_advance(*, occurrence_id: object, now: datetime | None = None) ->
     return _order_occurrence(series=occ.series, occ=occ, now=now, raise_refusal=False)
 
 
-def _miss(occ: SeriesOccurrence, reason: str) -> None:
-    occ.state = SeriesOccurrence.State.MISSED
+def _miss(occ: SeriesOccurrence, reason: str, *, state: str = SeriesOccurrence.State.MISSED) -> None:
+    occ.state = state
     occ.note = reason[:500]
     occ.save(update_fields=["state", "note", "updated_at"])
     event_series_occurrence_missed(order=occ.series.parent, series=occ.series, occurrence=occ, reason=reason)
     audit_record(
-        action="series.occurrence_missed",
+        action="series.occurrence_missed"
+        if state == SeriesOccurrence.State.MISSED
+        else "series.occurrence_declined",
         org=occ.series.org,
         target=occ,
         series=str(occ.series_id),
@@ -384,15 +447,44 @@ def _miss(occ: SeriesOccurrence, reason: str) -> None:
     )
 
 
-def _remainder_groups(series: TaskingSeries, occ: SeriesOccurrence) -> list[tuple[str, Any, int]]:
-    """(name, uncovered MultiPolygon, credits) of each AOI the previous occurrence left short.
+@dataclass(frozen=True)
+class RolledRemainder:
+    """The uncovered remainder of one AOI of the previous occurrence, rolled into the next one."""
 
-    The credits are always 0. Every occurrence already acquires the series' whole AOIs, so the
-    remainder lies inside the next occurrence's own AOIs: one capture over it is that occurrence's
-    own (paid) acquisition and fills the rolled remainder at the same time. The rolled AOI is
-    tracked (its coverage is shown and followed) but not billed again; the short occurrence keeps
-    its pro-rata refund (or its release when it failed). Charging the refund again here made one
-    capture pay twice."""
+    name: str
+    geometry: Any
+    km2: float
+
+
+def _without_slivers(geometry: Any, min_km2: float) -> tuple[Any, float]:
+    """(the parts of `geometry` of at least `min_km2` as one MultiPolygon or None, their km²), on
+    the WGS 84 ellipsoid in one PostGIS statement."""
+    from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_AsEWKB(ST_Multi(ST_Collect(d.geom))), coalesce(sum(d.km2), 0) FROM ("
+            " SELECT p.geom, ST_Area(p.geom::geography) / 1e6 AS km2"
+            " FROM ST_Dump(ST_GeomFromEWKB(%s)) p) d WHERE d.km2 >= %s",
+            [bytes(geometry.ewkb), min_km2],
+        )
+        wkb, km2 = cursor.fetchone()
+    if wkb is None:
+        return None, 0.0
+    kept = GEOSGeometry(memoryview(bytes(wkb)))
+    return (kept if isinstance(kept, MultiPolygon) else MultiPolygon(kept, srid=kept.srid)), float(km2)
+
+
+def _remainder_groups(series: TaskingSeries, occ: SeriesOccurrence) -> list[RolledRemainder]:
+    """Each AOI's remainder the previous occurrence left uncovered, to roll into `occ`.
+
+    Not billed: every occurrence already acquires the series' whole AOIs, so the remainder lies
+    inside the next occurrence's own AOIs: one capture over it is that occurrence's own (paid)
+    acquisition and fills the rolled remainder at the same time. The rolled AOI is tracked (its
+    coverage is shown and followed) but not billed again; the short occurrence keeps its pro-rata
+    refund (or its release when it failed). A part smaller than `TASKING_SERIES_MIN_REMAINDER_KM2`
+    (a sliver along an edge) is left out, and an AOI left with none rolls nothing."""
     if not series.roll_remainder or occ.index == 0:
         return []
     prev = series.occurrences.select_related("order").filter(index=occ.index - 1).first()
@@ -405,13 +497,17 @@ def _remainder_groups(series: TaskingSeries, occ: SeriesOccurrence) -> list[tupl
         .order_by("group_id", "-computed_at", "-id")
         .distinct("group_id")
     }
+    min_km2 = float(settings.TASKING_SERIES_MIN_REMAINDER_KM2)
     out = []
     for group in child.groups.order_by("position"):
         snap = latest.get(group.pk)
         remainder = group.geometry if snap is None else snap.remainder
-        if remainder is not None and not remainder.empty:
+        if remainder is None or remainder.empty:
+            continue
+        kept, km2 = _without_slivers(remainder, min_km2)
+        if kept is not None:
             base = group.name.split(" — remainder of ")[0]
-            out.append((f"{base} — remainder of occurrence {prev.index + 1}"[:200], remainder, 0))
+            out.append(RolledRemainder(f"{base} — remainder of occurrence {prev.index + 1}"[:200], kept, km2))
     return out
 
 
@@ -423,83 +519,105 @@ def _child_params(parent: Order, occ: SeriesOccurrence) -> dict[str, Any]:
     return params
 
 
+def _create_child(
+    *, series: TaskingSeries, occ: SeriesOccurrence, rolled: list[RolledRemainder], priced: bool
+) -> Order:
+    """The PENDING child order of `occ`: the parent's AOIs (each at its share of the series price,
+    or `priced`: at the product's list price now, as the estimate computes it) and the rolled
+    remainders (tracked, 0 credits). Its total is what those groups add up to."""
+    from .aoi import billed_credits
+
+    parent = series.parent
+    n = series.occurrence_count
+    child = Order.objects.create(
+        org=parent.org,
+        workspace=parent.workspace,
+        order_type=OrderType.TASKING,
+        status=Order.Status.PENDING,
+        display_name=f"{parent.display_name or 'Series'} · {occ.index + 1} of {n}"[:200],
+        data_product=parent.data_product,
+        params=_child_params(parent, occ),
+        tags=list(parent.tags or []),
+        license_type=parent.license_type,
+        billing_mode=parent.billing_mode,
+        total_credits=0,
+        metadata={
+            **{k: v for k, v in (parent.metadata or {}).items() if k not in ("simulation", "recurrence")},
+            **(
+                {"simulation": parent.metadata["simulation"]}
+                if "simulation" in (parent.metadata or {})
+                else {}
+            ),
+            "series": {"id": str(series.pk), "parentOrderId": str(parent.pk), "index": occ.index},
+        },
+        created_by=parent.created_by,
+    )
+    base = list(parent.groups.select_related("data_product").order_by("position"))
+    total = 0
+    for g in base:
+        billed, credits = g.billed_area_km2, g.credits
+        if priced:
+            billed, credits = billed_credits(
+                area_km2=g.area_km2, product=g.data_product or parent.data_product
+            )
+        OrderGroup.objects.create(
+            order=child,
+            position=g.position,
+            name=g.name,
+            data_product=g.data_product,
+            geometry=g.geometry,
+            area_km2=g.area_km2,
+            billed_area_km2=billed,
+            credits=credits,
+        )
+        total += credits
+    for i, r in enumerate(rolled):
+        OrderGroup.objects.create(
+            order=child,
+            position=len(base) + i,
+            name=r.name,
+            data_product=parent.data_product,
+            geometry=r.geometry,
+            area_km2=r.km2,
+            billed_area_km2=r.km2,
+            credits=0,
+        )
+    child.total_credits = occ.credits if not priced else total
+    child.save(update_fields=["total_credits", "updated_at"])
+    return child
+
+
+def _rolled_note(occ: SeriesOccurrence, rolled_km2: float) -> str:
+    return (
+        f"Rolled in {rolled_km2:,.1f} km² left uncovered by occurrence {occ.index} "
+        "(tracked here, not billed again: it lies inside this occurrence's own areas)."
+    )
+
+
 def _order_occurrence(
     *, series: TaskingSeries, occ: SeriesOccurrence, now: datetime, raise_refusal: bool
 ) -> str:
     """Create, charge and start the child of `occ` (its row locked by the caller). A refused charge
     (wallet, budget, card) marks the occurrence missed with the reason, or raises it when the person
-    accepting is there to read it (`raise_refusal`)."""
-    from orders.geometry import geodesic_area_km2
-
+    accepting is there to read it (`raise_refusal`). Decided per occurrence: quote it instead."""
     from .services import SUB, _authorize
 
-    parent = series.parent
     if occ.window_end <= now:
         _miss(occ, "Its acquisition window ended before it could be ordered.")
         return "missed"
+    if series.per_occurrence:
+        return _quote_occurrence(series=series, occ=occ, now=now)
+    parent = series.parent
     n = series.occurrence_count
     rolled = _remainder_groups(series, occ)
-    # The occurrence's share of the series price, plus what the rolled remainder was refunded.
-    credits = occ.credits + sum(c for _, _, c in rolled)
+    rolled_km2 = sum(r.km2 for r in rolled)
     try:
         with transaction.atomic():
-            child = Order.objects.create(
-                org=parent.org,
-                workspace=parent.workspace,
-                order_type=OrderType.TASKING,
-                status=Order.Status.PENDING,
-                display_name=f"{parent.display_name or 'Series'} · {occ.index + 1} of {n}"[:200],
-                data_product=parent.data_product,
-                params=_child_params(parent, occ),
-                tags=list(parent.tags or []),
-                license_type=parent.license_type,
-                billing_mode=parent.billing_mode,
-                total_credits=credits,
-                metadata={
-                    **{
-                        k: v
-                        for k, v in (parent.metadata or {}).items()
-                        if k not in ("simulation", "recurrence")
-                    },
-                    **(
-                        {"simulation": parent.metadata["simulation"]}
-                        if "simulation" in (parent.metadata or {})
-                        else {}
-                    ),
-                    "series": {"id": str(series.pk), "parentOrderId": str(parent.pk), "index": occ.index},
-                },
-                created_by=parent.created_by,
-            )
-            base = list(parent.groups.order_by("position"))
-            for g in base:
-                OrderGroup.objects.create(
-                    order=child,
-                    position=g.position,
-                    name=g.name,
-                    data_product=g.data_product,
-                    geometry=g.geometry,
-                    area_km2=g.area_km2,
-                    billed_area_km2=g.billed_area_km2,
-                    credits=g.credits,
-                )
-            rolled_km2 = 0.0
-            for i, (name, geometry, rolled_credits) in enumerate(rolled):
-                area = geodesic_area_km2(geometry)
-                rolled_km2 += area
-                OrderGroup.objects.create(
-                    order=child,
-                    position=len(base) + i,
-                    name=name,
-                    data_product=parent.data_product,
-                    geometry=geometry,
-                    area_km2=area,
-                    billed_area_km2=area,
-                    credits=rolled_credits,
-                )
+            child = _create_child(series=series, occ=occ, rolled=rolled, priced=False)
             event_series_occurrence_ordered(order=child, series=series, occurrence=occ, child=child)
             charge = _authorize(
                 order=child,
-                credits=credits,
+                credits=occ.credits,
                 actor=None,
                 what=f"series occurrence {occ.index + 1} of {n}",
                 idempotency_key=f"series-occurrence-{occ.pk}",
@@ -511,8 +629,8 @@ def _order_occurrence(
                 to=Order.Status.ACTIVE,
                 sub_status=SUB.QUOTATION_ACCEPTED,
                 message=f"Occurrence {occ.index + 1} of {n} of the series ordered "
-                f"({credits:,} credits): acquisition from {occ.window_start:%d %b %Y %H:%M} UTC.",
-                data={"credits": credits, "chargeId": str(charge.id), "seriesId": str(series.pk)},
+                f"({occ.credits:,} credits): acquisition from {occ.window_start:%d %b %Y %H:%M} UTC.",
+                data={"credits": occ.credits, "chargeId": str(charge.id), "seriesId": str(series.pk)},
             )
     except ApplicationError as exc:
         if raise_refusal:
@@ -522,50 +640,150 @@ def _order_occurrence(
     occ.state = SeriesOccurrence.State.ORDERED
     occ.order = child
     occ.rolled_in_km2 = rolled_km2
-    occ.note = (
-        f"Rolled in {rolled_km2:,.1f} km² left uncovered by occurrence {occ.index} "
-        f"({credits - occ.credits:,} credits, what its refund gave back)."
-        if rolled
-        else ""
-    )
+    occ.note = _rolled_note(occ, rolled_km2) if rolled else ""
     occ.save(update_fields=["state", "order", "rolled_in_km2", "note", "updated_at"])
     event_series_occurrence_ordered(order=parent, series=series, occurrence=occ, child=child)
+    _rolled_events(series=series, occ=occ, child=child, rolled_km2=rolled_km2, rolled=rolled)
+    _audit_ordered(series=series, occ=occ, child=child, actor=None)
+    return "ordered"
+
+
+def _rolled_events(
+    *, series: TaskingSeries, occ: SeriesOccurrence, child: Order, rolled_km2: float, rolled: list
+) -> None:
     if rolled:
-        rolled_credits = credits - occ.credits
-        for on in (parent, child):
-            event_series_remainder_rolled(
-                order=on, series=series, occurrence=occ, km2=rolled_km2, credits=rolled_credits
-            )
+        for on in (series.parent, child):
+            event_series_remainder_rolled(order=on, series=series, occurrence=occ, km2=rolled_km2)
+
+
+def _audit_ordered(*, series: TaskingSeries, occ: SeriesOccurrence, child: Order, actor: ActorLike) -> None:
     audit_record(
         action="series.occurrence_ordered",
-        actor=None,
+        actor=actor_of(actor),
         org=series.org,
         target=occ,
         series=str(series.pk),
         order=str(child.pk),
         index=occ.index,
-        credits=credits,
-        rolled_credits=credits - occ.credits,
+        credits=occ.credits,
+        rolled_km2=round(occ.rolled_in_km2, 3),
     )
-    return "ordered"
+
+
+def _quote_occurrence(*, series: TaskingSeries, occ: SeriesOccurrence, now: datetime) -> str:
+    """Decided per occurrence: `occ` (its row locked, due, window not ended) becomes a PENDING child
+    waiting for its own quotation's decision in the inbox, at the list price of its AOIs, valid
+    until its window opens (or, already open, until it ends). Nothing is charged here."""
+    from .services import SUB, _decision_pending_event, _notify_admins, _tasking_step
+
+    n = series.occurrence_count
+    rolled = _remainder_groups(series, occ)
+    rolled_km2 = sum(r.km2 for r in rolled)
+    child = _create_child(series=series, occ=occ, rolled=rolled, priced=True)
+    child.sub_status = SUB.QUOTATION_WAITING_UPLOAD
+    child.save(update_fields=["sub_status", "updated_at"])
+    valid_until = occ.window_start if occ.window_start > now else occ.window_end
+    price = child.total_credits
+    _tasking_step(
+        order=child,
+        to_sub=SUB.QUOTATION_WAITING_RESPONSE,
+        actor=None,
+        message=f"Occurrence {occ.index + 1} of {n} of the series is due: quoted {price:,} credits "
+        f"(the list price for its areas), to decide before {valid_until:%d %b %Y %H:%M} UTC.",
+        data={"credits": price, "seriesId": str(series.pk), "validUntil": valid_until.isoformat()},
+    )
+    quotation = Quotation.objects.create(
+        org=series.org,
+        order=child,
+        credits=price,
+        valid_until=valid_until,
+        notes=f"Occurrence {occ.index + 1} of {n} ({occ.window_start:%d %b} – {occ.window_end:%d %b %Y}): "
+        "this product is priced per acquisition, so each occurrence of the series is decided on its own.",
+    )
+    occ.state = SeriesOccurrence.State.QUOTED
+    occ.order = child
+    occ.credits = price
+    occ.rolled_in_km2 = rolled_km2
+    occ.note = _rolled_note(occ, rolled_km2) if rolled else ""
+    occ.save(update_fields=["state", "order", "credits", "rolled_in_km2", "note", "updated_at"])
+    _decision_pending_event(child, kind="quotation", obj_id=quotation.id, deadline=valid_until)
+    _notify_admins(kind="quotation", obj_id=quotation.id)
+    _rolled_events(series=series, occ=occ, child=child, rolled_km2=rolled_km2, rolled=rolled)
+    audit_record(
+        action="series.occurrence_quoted",
+        actor=None,
+        org=series.org,
+        target=occ,
+        series=str(series.pk),
+        order=str(child.pk),
+        quotation=str(quotation.pk),
+        index=occ.index,
+        credits=price,
+        valid_until=valid_until,
+    )
+    return "quoted"
+
+
+_DECLINED_BECAUSE = {
+    Order.Status.REJECTED: "Declined: its quotation was rejected.",
+    Order.Status.EXPIRED: "Declined: no decision on its quotation before it expired.",
+    Order.Status.CANCELLED: "Declined: its order was cancelled before its quotation was accepted.",
+}
+
+
+def _settle_quoted(occ: SeriesOccurrence, *, actor: ActorLike) -> str:
+    """A quoted occurrence (row locked) whose child left PENDING: ORDERED when its quotation was
+    accepted (the child charged and acquiring), DECLINED with the reason otherwise."""
+    child = Order.objects.filter(pk=occ.order_id).first()
+    if child is None or child.status == Order.Status.PENDING:
+        return ""
+    series = occ.series
+    if child.charge_id is not None:
+        occ.state = SeriesOccurrence.State.ORDERED
+        occ.credits = child.total_credits
+        occ.save(update_fields=["state", "credits", "updated_at"])
+        for on in (child, series.parent):
+            event_series_occurrence_ordered(order=on, series=series, occurrence=occ, child=child)
+        _audit_ordered(series=series, occ=occ, child=child, actor=actor)
+        return "ordered"
+    reason = _DECLINED_BECAUSE.get(
+        child.status, f"Declined: its order is {child.get_status_display().lower()}."
+    )
+    _miss(occ, reason, state=SeriesOccurrence.State.DECLINED)
+    return "declined"
+
+
+def occurrence_decided(*, order: Order, actor: ActorLike = None) -> str:
+    """The decision paths' hook (`tasking.services`, `tasking.decisions`): `order` just left PENDING
+    (its quotation accepted and charged, rejected or expired). When it is a quoted occurrence's
+    child, settle that occurrence now — unless its row is locked (skip_locked: never waiting behind
+    a series cancel or the sweep, which lock it before the orders), when the sweep settles it."""
+    occ = (
+        SeriesOccurrence.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("series__parent", "series__org")
+        .filter(order_id=order.pk, state=SeriesOccurrence.State.QUOTED)
+        .first()
+    )
+    return _settle_quoted(occ, actor=actor) if occ is not None else ""
 
 
 @transaction.atomic
 def series_finish(*, series_id: object) -> int:
     """End a running series whose occurrences have all ended (1), moving the parent to FULFILLED
-    (every child fulfilled), PARTIALLY_FULFILLED (some delivered) or FAILED (none did); else 0."""
+    (every child fulfilled), PARTIALLY_FULFILLED (some delivered) or FAILED (none did); else 0.
+    A missed, declined or cancelled occurrence has ended; a quoted one waits for its decision."""
     series = TaskingSeries.objects.select_for_update(skip_locked=True).filter(pk=series_id).first()
     if series is None or series.state != TaskingSeries.State.RUNNING:
         return 0
     occurrences = list(series.occurrences.select_related("order"))
     done = [
-        o.state in (SeriesOccurrence.State.MISSED, SeriesOccurrence.State.CANCELLED)
-        or (o.order is not None and o.order.is_terminal)
+        o.state in ENDED_UNORDERED
+        or (o.state == SeriesOccurrence.State.ORDERED and o.order is not None and o.order.is_terminal)
         for o in occurrences
     ]
     if not all(done):
         return 0
-    statuses = [o.order.status for o in occurrences if o.order is not None]
+    statuses = [o.order.status for o in occurrences if o.state == SeriesOccurrence.State.ORDERED]
     fulfilled = sum(s == Order.Status.FULFILLED for s in statuses)
     delivered = fulfilled + sum(s == Order.Status.PARTIALLY_FULFILLED for s in statuses)
     if fulfilled == len(occurrences):
@@ -600,11 +818,27 @@ def series_get(*, org: Organization, series_id: object, for_update: bool = False
     return series
 
 
+def series_price(series: TaskingSeries) -> tuple[int, int]:
+    """(the series price, the price of one occurrence): the accepted price (or the parent's
+    estimate before) and its share; decided per occurrence, (0, the estimate of one at placing)."""
+    if series.per_occurrence:
+        recurrence = (series.parent.metadata or {}).get("recurrence") or {}
+        return 0, int(recurrence.get("perOccurrenceEstimate") or 0)
+    price = series.total_credits or series.parent.total_credits
+    return price, price // max(series.occurrence_count, 1)
+
+
 def series_occurrences(series: TaskingSeries) -> list[SeriesOccurrence]:
-    """The occurrences with their child orders and each child's latest coverage (percent over its
-    AOIs) as `coverage_percent` — a constant number of queries."""
+    """The occurrences with their child orders, each child's latest coverage (percent over its
+    AOIs) as `coverage_percent` and, for a quoted one, its quotation waiting for a decision as
+    `pending_quotation` (else None) — a constant number of queries."""
     occurrences = list(series.occurrences.select_related("order", "order__charge").order_by("index"))
     child_ids = [o.order_id for o in occurrences if o.order_id]
+    quoted = [o.order_id for o in occurrences if o.state == SeriesOccurrence.State.QUOTED]
+    pending = {
+        q.order_id: q
+        for q in Quotation.objects.filter(order_id__in=quoted, decision=Quotation.Decision.PENDING)
+    }
     by_order: dict[Any, list[CoverageSnapshot]] = {}
     for snap in (
         CoverageSnapshot.objects.filter(order_id__in=child_ids)
@@ -618,6 +852,7 @@ def series_occurrences(series: TaskingSeries) -> list[SeriesOccurrence]:
         o.coverage_percent = (
             round(100.0 * sum(s.covered_km2 for s in snaps) / requested, 1) if requested else None
         )
+        o.pending_quotation = pending.get(o.order_id) if o.order_id else None
     return occurrences
 
 
@@ -634,7 +869,9 @@ def occurrence_label(occ: SeriesOccurrence, *, now: datetime | None = None) -> t
     now = now or timezone.now()
     if occ.state == SeriesOccurrence.State.PLANNED:
         return "Scheduled", "muted"
-    if occ.state in (SeriesOccurrence.State.MISSED, SeriesOccurrence.State.CANCELLED):
+    if occ.state == SeriesOccurrence.State.QUOTED:
+        return "Waiting for a decision", "action"
+    if occ.state in ENDED_UNORDERED:
         return occ.get_state_display(), "bad" if occ.state == SeriesOccurrence.State.MISSED else "muted"
     order = occ.order
     if order.status == Order.Status.ACTIVE:
@@ -698,12 +935,19 @@ class SeriesCancelPlan:
         }
 
 
+def _not_started(occ: SeriesOccurrence, *, now: datetime) -> bool:
+    """An ordered occurrence whose window has not opened, or a quoted one still waiting."""
+    if occ.state == SeriesOccurrence.State.QUOTED:
+        return occ.order.status == Order.Status.PENDING
+    return occ.state == SeriesOccurrence.State.ORDERED and not occurrence_is_started(occ, now=now)
+
+
 def _cancel_plan(series: TaskingSeries, *, now: datetime) -> SeriesCancelPlan:
     cancelled, running = [], []
     for occ in series.occurrences.select_related("order", "order__charge").order_by("index"):
         if occ.state == SeriesOccurrence.State.PLANNED:
             cancelled.append((occ, None))
-        elif occ.state == SeriesOccurrence.State.ORDERED and not occurrence_is_started(occ, now=now):
+        elif _not_started(occ, now=now):
             cancelled.append((occ, order_cancel_effect(occ.order)))
         elif occ.state == SeriesOccurrence.State.ORDERED and not occ.order.is_terminal:
             running.append(occ)
@@ -765,7 +1009,12 @@ def series_cancel(
     _ensure_may_cancel(org=org, series=series, actor=actor)
     _ensure_cancellable(series)
     # Lock the occurrences before reading the plan: a concurrent sweep skips them (skip_locked).
-    list(series.occurrences.select_for_update().values_list("pk", flat=True))
+    locked = list(
+        series.occurrences.select_for_update(of=("self",)).select_related("series").order_by("index")
+    )
+    for occ in locked:  # a decision taken while the row was locked: settle it before the plan
+        if occ.state == SeriesOccurrence.State.QUOTED:
+            _settle_quoted(occ, actor=actor)
     plan = _cancel_plan(series, now=now)
     if expected_charge_credits is not None:
         effect = plan.effect(series.parent.billing_mode)

@@ -831,8 +831,9 @@ def _charge_and_activate(
 ) -> None:
     """An accepted price: secure the money per the org's billing mode (402 when it cannot), then
     start the acquisition. Precondition: the decision row is locked and already moved to ACCEPTED.
-    A series parent is authorised once here and charges per occurrence (`tasking.series`)."""
-    from .series import series_accept, series_of
+    A series parent is authorised once here and charges per occurrence (`tasking.series`); the
+    child of an occurrence decided on its own is then marked ordered in its series."""
+    from .series import occurrence_decided, series_accept, series_of
 
     series = series_of(order)
     if series is not None:
@@ -840,6 +841,7 @@ def _charge_and_activate(
         return
     charge = _authorize(order=order, credits=credits, actor=actor, what=what, idempotency_key=idempotency_key)
     _activate(order=order, charge=charge, credits=credits, actor=actor, message=message)
+    occurrence_decided(order=order, actor=actor)
 
 
 @transaction.atomic
@@ -1054,6 +1056,8 @@ def quotation_decide(
             message=f"Quotation accepted ({quotation.credits:,} credits): acquisition starts.",
         )
     else:
+        from .series import occurrence_decided
+
         _tasking_step(
             order=order,
             to_sub=SUB.QUOTATION_REJECTED,
@@ -1061,6 +1065,7 @@ def quotation_decide(
             actor=actor,
             message="Quotation rejected.",
         )
+        occurrence_decided(order=order, actor=actor)  # an occurrence's own quotation: declined
     return quotation
 
 

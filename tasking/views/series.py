@@ -24,6 +24,7 @@ from ..series import (
     series_cancel_preview,
     series_get,
     series_occurrences,
+    series_price,
 )
 
 
@@ -58,8 +59,7 @@ def series_page(request: HttpRequest, series_id: uuid.UUID) -> HttpResponse:
     plan = None
     if can_write and series.state in (TaskingSeries.State.WAITING, TaskingSeries.State.RUNNING):
         _, plan = series_cancel_preview(org=request.org, series_id=series.pk, now=now)
-    count = max(series.occurrence_count, 1)
-    price = series.total_credits or series.parent.total_credits
+    price, per_occurrence = series_price(series)
     return render(
         request,
         "tasking/series.html",
@@ -71,7 +71,8 @@ def series_page(request: HttpRequest, series_id: uuid.UUID) -> HttpResponse:
             "plan": plan,
             "can_write": can_write,
             "price": price,
-            "per_occurrence": price // count,
+            "per_occurrence": per_occurrence,
+            "waiting": [o for o in occurrences if o.pending_quotation is not None],
             "done": sum(1 for o in occurrences if o.order_id and o.order.is_terminal),
         },
     )

@@ -191,6 +191,7 @@ def tasking_product_data(world: dict[str, Any]) -> dict[str, Any]:
         "data_product": world["tasking_dp"].pk,
         "sensor": world["sensor"].pk,
         "resolutions": json.dumps(["50cm"]),
+        "series_pricing": "occurrence",
         "position": "1",
     }
 
@@ -203,6 +204,8 @@ TASKING_PRODUCT_HOSTILE = [
     ("data_product", NUL),
     ("sensor", "no-such-sensor"),
     ("sensor", LONG),
+    ("series_pricing", "per-pass"),  # not a choice
+    ("series_pricing", NUL),
 ]
 
 

@@ -36,3 +36,42 @@ def test_cancel_a_series_from_its_page(login, live_server, operator_user, admin_
     assert series.state == "cancelled"
     assert held == 10_000 and wallet_get(org=org).reserved_credits == 0
     assert_ledger_matches_wallet(org)
+
+
+def test_a_series_decided_per_occurrence_shows_and_takes_the_waiting_decision(
+    login, live_server, operator_user, admin_user, staff_user, org
+):
+    from datetime import timedelta
+
+    from geopera_web.billing.services import wallet_topup
+    from tasking.models import SeriesPricing, TaskingProduct
+    from tasking.services import sensor_catalog_seed
+    from tests.factories import MANUAL_PRODUCT
+
+    sensor_catalog_seed()
+    TaskingProduct.objects.filter(pk=MANUAL_PRODUCT).update(series_pricing=SeriesPricing.OCCURRENCE)
+    wallet_topup(org=org, credits=2_000_000, memo="browser test", actor=staff_user)
+    series = accepted_series(org, operator_user, admin_user, staff_user, price=0, weeks=3)
+    series_advance(now=series.occurrences.get(index=0).window_start - timedelta(hours=2))
+    page = login(admin_user)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/tasking/series/{series.pk}/")
+    expect(page.get_by_test_id("occurrence")).to_have_count(3)
+    expect(page.get_by_test_id("occurrence-state").first).to_have_text("Waiting for a decision")
+    expect(page.get_by_test_id("series-waiting")).to_contain_text("1 occurrence waits for a decision")
+    expect(page.get_by_test_id("series-per-occurrence-pricing")).to_have_text("Decided per occurrence")
+    expect(page.get_by_test_id("occurrence-decide")).to_have_count(1)
+    page.screenshot(path="/tmp/peroccur-series-page.png", full_page=True)
+    page.get_by_test_id("occurrence-decide").click()
+    row = page.locator("[data-testid=decision-row][data-kind=quotation]")
+    expect(row).to_have_count(1)
+    expect(row.get_by_test_id("series-occurrence")).to_contain_text("Occurrence 1")
+    row.get_by_test_id("accept-quotation").click()
+    row.get_by_test_id("confirm-dialog").first.get_by_test_id("confirm").click()
+    expect(page.get_by_test_id("decision-outcome")).to_contain_text("Quote accepted")
+    page.goto(f"{live_server.url}/tasking/series/{series.pk}/")
+    expect(page.get_by_test_id("occurrence-state").first).to_have_text("Ordered, window not open yet")
+    expect(page.get_by_test_id("series-waiting")).to_have_count(0)
+    page.screenshot(path="/tmp/peroccur-series-page-after.png", full_page=True)
+    assert series.occurrences.get(index=0).state == "ordered"
+    assert_ledger_matches_wallet(org)

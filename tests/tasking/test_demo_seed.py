@@ -54,3 +54,27 @@ def test_the_series_demo_shows_a_running_weekly_series(db):
     assert all(o.order.coverage_snapshots.exists() for o in occ[:3])
     assert Wallet.objects.get(org=acme).available_credits >= 0
     assert_ledger_matches_wallet(acme)
+
+
+def test_the_per_occurrence_series_demo_has_an_occurrence_waiting_in_the_inbox(db):
+    from orders.inbox import decisions_pending_queryset
+    from tasking.demo import PER_PASS_DEMO_WEEKS, seed_tasking_series_per_occurrence
+    from tasking.models import Quotation, TaskingSeries
+
+    assert any(name == "tasking-series-per-occurrence" for _, name, _ in seeders())
+    acme = make_org(name="Acme Demo", credits=50_000)
+    users = {
+        "acme_admin": make_user(org=acme, role="admin"),
+        "acme_operator": make_user(org=acme, role="operator"),
+        "staff": make_user(org=None, staff=True),
+    }
+    world = DemoWorld(orgs={"acme": acme}, users=users, log=lambda _: None)
+    seed_tasking_series_per_occurrence(world)
+    seed_tasking_series_per_occurrence(world)  # idempotent
+    series = TaskingSeries.objects.get()
+    assert (series.pricing, series.state, series.total_credits) == ("occurrence", "running", 0)
+    occ = list(series.occurrences.order_by("index"))
+    assert [o.state for o in occ] == ["quoted"] + ["planned"] * (PER_PASS_DEMO_WEEKS - 1)
+    quote = Quotation.objects.get(order_id=occ[0].order_id)
+    assert quote.decision == "PENDING" and quote.credits > 0
+    assert str(quote.id) in {str(r["id"]) for r in decisions_pending_queryset(org=acme)}

@@ -262,7 +262,58 @@ def test_rolling_the_remainder_passes_what_was_not_covered_to_the_next(
     assert_ledger_matches_wallet(org)
     assert second.rolled_in_km2 == pytest.approx(groups[1].area_km2)
     rolled = series.parent.events.filter(kind=OrderEvent.Kind.SERIES_REMAINDER_ROLLED)
-    assert rolled.count() == 1 and rolled.get().data["rolledCredits"] == 0
+    # Nothing billed, so the event carries the area only (no credits field to read as a charge).
+    assert rolled.count() == 1 and "rolledCredits" not in rolled.get().data
+    assert rolled.get().data["rolledKm2"] == pytest.approx(groups[1].area_km2, abs=1e-3)
+    assert "not billed" in second.note and "credits" not in second.note
+
+
+def _short_first_with_a_sliver(org, operator_user, admin_user, staff_user):
+    """A rolling series whose first occurrence ended short: its remainder is the north-east quarter
+    of the AOI plus a ~30 m strip along the south edge of the east half (≈0.2 km², a sliver)."""
+    series = accepted_series(org, operator_user, admin_user, staff_user, rollRemainder=True)
+    occ = list(series.occurrences.order_by("index"))
+    series_advance(now=occ[0].window_start)
+    first = SeriesOccurrence.objects.get(pk=occ[0].pk).order
+    group = first.groups.get()
+    x0, y0, x1, y1 = group.geometry.extent
+    xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+    deliver(
+        first,
+        group,
+        [(x0 - 0.01, y0 - 0.01, xm, y1 + 0.01), (xm - 0.001, y0 + 0.0003, x1 + 0.01, ym)],
+        ref="west-and-south-east",
+    )
+    coverage_recompute(order_id=first.pk)
+    order_coverage_settle(order_id=first.pk, now=occ[0].window_end + timedelta(minutes=1))
+    first.refresh_from_db()
+    assert first.status == "partially_fulfilled"
+    return series, occ, group
+
+
+def test_a_remainder_sliver_is_not_rolled_in(org, operator_user, admin_user, staff_user, settings):
+    assert settings.TASKING_SERIES_MIN_REMAINDER_KM2 == 1.0
+    series, occ, group = _short_first_with_a_sliver(org, operator_user, admin_user, staff_user)
+    snap = group.coverage_snapshots.order_by("-computed_at", "-id").first()
+    assert snap.remainder.num_geom == 2  # the quarter and the sliver
+    assert series_advance(now=occ[1].window_start + timedelta(minutes=5))["ordered"] == 1
+    second = SeriesOccurrence.objects.get(pk=occ[1].pk)
+    rolled = second.order.groups.get(position=1)
+    # Only the quarter is rolled in: the sliver below TASKING_SERIES_MIN_REMAINDER_KM2 is left out.
+    assert rolled.geometry.num_geom == 1
+    assert rolled.area_km2 == pytest.approx(group.area_km2 / 4, rel=0.05)
+    assert second.rolled_in_km2 == pytest.approx(rolled.area_km2)
+
+
+def test_a_remainder_all_below_the_setting_rolls_nothing(
+    org, operator_user, admin_user, staff_user, settings
+):
+    settings.TASKING_SERIES_MIN_REMAINDER_KM2 = 1_000.0
+    series, occ, _group = _short_first_with_a_sliver(org, operator_user, admin_user, staff_user)
+    assert series_advance(now=occ[1].window_start + timedelta(minutes=5))["ordered"] == 1
+    second = SeriesOccurrence.objects.get(pk=occ[1].pk)
+    assert second.order.groups.count() == 1 and second.rolled_in_km2 == 0 and second.note == ""
+    assert not series.parent.events.filter(kind=OrderEvent.Kind.SERIES_REMAINDER_ROLLED).exists()
 
 
 # --- concurrency: two sweeps at once ---------------------------------------------------------------
