@@ -147,17 +147,28 @@ class Rate:
         return f"{self.count} per {unit}"
 
 
+def _count_hit(key: str, *, ttl: int) -> int:
+    """Add one to the window's counter and make sure it expires, in one MULTI/EXEC: no moment
+    exists where the counter is there without its TTL. (Django's `add` then `incr` checked that the
+    key exists, then INCRed it in a second command: a key expiring in between was re-created by
+    INCR with no TTL, and stayed in Redis for good.) Re-setting the TTL on every hit is harmless:
+    the window's number is in the key, so a key outlives its window by at most `ttl`."""
+    client = cache._cache.get_client(key, write=True)
+    pipe = client.pipeline(transaction=True)
+    redis_key = cache.make_and_validate_key(key)
+    pipe.incr(redis_key)
+    pipe.expire(redis_key, ttl)
+    count, _ = pipe.execute()
+    return int(count)
+
+
 def rate_check(*, scope: str, ident: str, rate: Rate) -> int | None:
     """Count one request; None when allowed, else seconds until the window resets. Fails open (and
     logs) when the cache cannot be reached."""
     now = int(time.time())
     window = now // rate.seconds
     key = f"rl:{scope}:{ident}:{window}"
-    count = cache_or_default(
-        f"rate limit {scope}",
-        lambda: 1 if cache.add(key, 1, timeout=rate.seconds + 1) else cache.incr(key),
-        None,
-    )
+    count = cache_or_default(f"rate limit {scope}", lambda: _count_hit(key, ttl=rate.seconds + 1), None)
     if count is None:  # the cache is down: fail open (logged by degrade)
         return None
     if count <= rate.count:

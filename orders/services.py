@@ -225,7 +225,7 @@ class CancelEffect:
     series: SeriesCancelPlan | None = field(default=None, compare=False)
 
     def _describe(self, *, done: bool) -> str:
-        aud = f"A${credits_to_aud(self.credits):.2f}"
+        aud = f"A${credits_to_aud(self.credits):,.2f}"
         if self.action == "settle":
             return self._describe_settle(done=done)
         if self.action == "none" or not self.credits:
@@ -248,11 +248,11 @@ class CancelEffect:
         return f"{nothing}{self.credits:,} credits ({aud}) {plural} taken off this month's invoice."
 
     def _describe_settle(self, *, done: bool) -> str:
-        charged = f"{self.charged_credits:,} credits (A${credits_to_aud(self.charged_credits):.2f})"
-        back = f"{self.credits:,} credits (A${credits_to_aud(self.credits):.2f})"
+        charged = f"{self.charged_credits:,} credits (A${credits_to_aud(self.charged_credits):,.2f})"
+        back = f"{self.credits:,} credits (A${credits_to_aud(self.credits):,.2f})"
         if self.billing_mode == BillingMode.CARD:
-            charged = f"A${credits_to_aud(self.charged_credits):.2f}"
-            back = f"A${credits_to_aud(self.credits):.2f}"
+            charged = f"A${credits_to_aud(self.charged_credits):,.2f}"
+            back = f"A${credits_to_aud(self.credits):,.2f}"
             return (
                 f"{charged} {'was' if done else 'will be'} captured from the card hold for the imagery "
                 f"already delivered; the remaining {back} of the hold {'was' if done else 'will be'} voided."

@@ -135,6 +135,8 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
     return {
         "order": order,
         "groups": groups,
+        # The groups are priced at list; a quote (or a series' share of one) may set another total.
+        "groups_credits": sum(g.credits for g in groups),
         **_timeline_page(request, order, 0, lineage),
         **_assets_page(order, 0),
         "groups_geojson": {

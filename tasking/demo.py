@@ -387,14 +387,18 @@ def _antimeridian_square() -> dict[str, Any]:
 
 
 def _desk_people(world: DemoWorld) -> dict[str, Any]:
-    from geopera_web.accounts.models import Membership, Organization, Role, User, Workspace
-    from geopera_web.accounts.services import support_group_ensure
+    from geopera_web.accounts.models import Membership, Organization, Role, User
+    from geopera_web.accounts.services import org_create, support_group_ensure
+    from geopera_web.billing.services import wallet_create
 
     people: dict[str, Any] = {}
     for key, name, _, _, _ in DESK_ORGS:
-        org, created = Organization.objects.get_or_create(name=name, defaults={"billing_mode": "enterprise"})
-        if created:
-            Workspace.objects.create(org=org, name="Default workspace", is_default=True)
+        # Through the services: an org has its default workspace and its wallet from the start
+        # (an org seeded before this had no wallet: wallet_create gives it one, idempotently).
+        org = Organization.objects.filter(name=name).first() or org_create(
+            name=name, billing_mode="enterprise"
+        )
+        wallet_create(org=org)
         email = f"admin@{key}.test"
         user = User.objects.filter(email=email).first()
         if user is None:

@@ -17,3 +17,10 @@ class ApiConfig(AppConfig):
         from geopera_web.http.cors import public_cors_request
 
         check_request_enabled.connect(public_cors_request, dispatch_uid="geopera-public-cors")
+
+        from django.core.signals import request_started
+
+        from geopera_web.db.availability import request_started_reset
+
+        # A 503 says "nothing was changed" only if the request ran no statement (problems.py).
+        request_started.connect(request_started_reset, dispatch_uid="geopera-db-used-reset")

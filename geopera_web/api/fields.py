@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.core.validators import RegexValidator
@@ -33,6 +34,18 @@ class PageField(serializers.IntegerField):
 def page_field(**kwargs: Any) -> serializers.IntegerField:
     """The 0-based `page` of a paged list operation."""
     return PageField(required=False, default=0, min_value=0, **kwargs)
+
+
+def numbered_page(rows: Any, *, page: int, size: int, wire: Callable[[Any], Any]) -> dict[str, Any]:
+    """The answer of a page-numbered list operation: `{"items", "page", "size", "total"}`, the
+    items of 0-based `page` of `rows` (a queryset: one count and one sliced query) through `wire`."""
+    total = rows.count()
+    return {
+        "items": [wire(row) for row in rows[page * size : (page + 1) * size]],
+        "page": page,
+        "size": size,
+        "total": total,
+    }
 
 
 # The `size` of paged list operations that refuse a larger one (orders.list caps it instead).

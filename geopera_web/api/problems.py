@@ -11,7 +11,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import exceptions as drf
 
-from geopera_web.db.availability import DATABASE_RETRY_AFTER_SECONDS, Unavailable, database_unavailability
+from geopera_web.db.availability import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    Unavailable,
+    database_unavailability,
+    database_used_since_request_start,
+)
 from geopera_web.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -126,9 +131,12 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def nothing_was_changed(request: HttpRequest, kind: Unavailable) -> bool:
     """May we tell the client nothing was changed? Only when no statement reached the database
-    (the failure was at connect time) or the method cannot change anything. A connection lost
-    under a POST may have cut a COMMIT that landed."""
-    return kind is Unavailable.CONNECT or request.method in _SAFE_METHODS
+    (the failure was at connect time, before the request ran any) or the method cannot change
+    anything. A connection lost under a POST may have cut a COMMIT that landed; a connect refused
+    after the request's first steps committed on a connection since lost changed something."""
+    if request.method in _SAFE_METHODS:
+        return True
+    return kind is Unavailable.CONNECT and not database_used_since_request_start()
 
 
 def database_unavailable_response(request: HttpRequest, kind: Unavailable) -> HttpResponse:
@@ -221,11 +229,30 @@ class ApiProblemMiddleware:
             logger.warning("Database unavailable (%s) on %s: %s", kind.value, request.path, exc)
             return database_unavailable_response(request, kind)
         logger.exception("Unhandled error on %s", request.path)
-        return problem_response(
-            status=500,
-            title="Internal Server Error",
-            slug="internal-error",
-            instance=request.path,
-            detail="Something went wrong on our side. Nothing was changed; please retry, and contact "
-            "support if it keeps happening.",
+        return internal_error_response(request)
+
+
+def internal_error_response(request: HttpRequest) -> HttpResponse:
+    """The 500 problem. A read changes nothing; a write may have: an operation commits as it goes
+    (a step in its own transaction, an after-commit hook that failed once the work was saved), so
+    only a safe method may be told that nothing was changed."""
+    if request.method in _SAFE_METHODS:
+        detail = (
+            "Something went wrong on our side. This request only reads, so nothing was changed; "
+            "please retry, and contact support if it keeps happening."
         )
+    else:
+        detail = (
+            "Something went wrong on our side while processing this request: it may or may not "
+            "have taken effect. Retry with the same Idempotency-Key (a keyed request is applied "
+            "at most once); without a key, check the outcome before retrying. Contact support if "
+            "it keeps happening."
+        )
+    return problem_response(
+        status=500,
+        title="Internal Server Error",
+        slug="internal-error",
+        instance=request.path,
+        detail=detail,
+        outcome="unchanged" if request.method in _SAFE_METHODS else "unknown",
+    )

@@ -5,7 +5,8 @@ other database error stays a 500.
 Two kinds of unavailability, because they promise different things to the client:
 
 - ``CONNECT``: the failure happened while connecting (refused, too many clients, server starting
-  or shutting down). No statement of the request reached the server: nothing was changed.
+  or shutting down). That statement never reached the server; whether the request sent earlier
+  ones (and committed them) on a connection since lost is `used_since_request_start`.
 - ``LOST``: an open connection went away (backend terminated, server crashed, socket cut) while
   the request was using it. A COMMIT in flight may have landed: the outcome is unknown.
 
@@ -74,3 +75,15 @@ def database_unavailability(exc: BaseException) -> Unavailable | None:
 
 def is_database_unavailable(exc: BaseException) -> bool:
     return database_unavailability(exc) is not None
+
+
+def database_used_since_request_start() -> bool:
+    """Did this request run any statement (our backend notes each cursor; `request_started`
+    resets the note)? A refused connect after one does not mean nothing was changed."""
+    return any(getattr(c, "used_since_request_start", False) for c in connections.all(initialized_only=True))
+
+
+def request_started_reset(**_kwargs: object) -> None:
+    """`request_started` receiver: no statement of the new request has run yet."""
+    for conn in connections.all(initialized_only=True):
+        conn.used_since_request_start = False

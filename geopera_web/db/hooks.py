@@ -13,6 +13,15 @@ back, and our backend (`geopera_web.db.postgis`) runs the undo of every hook it 
 On commit the hook is called and does nothing. An undo that fails is logged, never raised: it
 runs while an exception is already on its way up and must not replace it.
 
+A COMMIT that fails is not always a rollback: when the connection is lost during it, the COMMIT
+may have landed before the answer was lost, and undoing then would void the hold of a Charge row
+that exists (the money would be lost). So each hook remembers its transaction's id
+(`pg_current_xact_id()`), and after a failed COMMIT the backend asks the server, on a fresh
+connection, what became of that transaction (`pg_xact_status`): the undo runs only when it was
+aborted. Committed: the effect stands. Unknown (the server cannot be reached, or the transaction
+stays in progress): nothing is undone and an error is logged for the payments desk to reconcile
+— a hold left live expires on its own; a voided hold of a committed charge is money gone.
+
 A process that dies between the effect and the rollback runs nothing; effects that need that
 guarantee too need a durable record (an outbox) as well.
 """
@@ -35,6 +44,10 @@ class RollbackHook:
         self.undo = undo
         self.description = description or getattr(undo, "__qualname__", repr(undo))
         self.done = False
+        # The transaction's id (xid8, as text) and server process, read when registered: what
+        # a failed COMMIT's outcome is asked by (None if they could not be read).
+        self.xact_id: str | None = None
+        self.backend_pid: int | None = None
         # Django's logging of a failing hook reads this.
         self.__qualname__ = f"on_rollback({self.description})"
 
@@ -50,6 +63,19 @@ class RollbackHook:
         except Exception:  # logged with its traceback; the original error keeps propagating
             logger.exception("Undoing %s after a rollback failed.", self.description)
 
+    def keep(self, why: str) -> None:
+        """The transaction committed, or may have: the effect stands (and says so when unsure)."""
+        if self.done:
+            return
+        self.done = True
+        if why != "committed":
+            logger.error(
+                "Not undoing %s: its transaction's COMMIT failed and its outcome is %s. Reconcile "
+                "by hand: undo it only if no row of that transaction exists.",
+                self.description,
+                why,
+            )
+
 
 def on_rollback(undo: Callable[[], object], *, description: str = "", using: str | None = None) -> None:
     """Run `undo` if the current transaction (or the savepoint open now) rolls back.
@@ -63,7 +89,11 @@ def on_rollback(undo: Callable[[], object], *, description: str = "", using: str
         )
     if not connection.in_atomic_block:
         return
-    connection.on_commit(RollbackHook(undo, description))
+    hook = RollbackHook(undo, description)
+    connection.on_commit(hook)  # first: should reading the id fail, the rollback still undoes
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text, pg_backend_pid()")
+        hook.xact_id, hook.backend_pid = cursor.fetchone()
 
 
 def discarded_hooks(entries: list, *, savepoint: str | None = None) -> list[RollbackHook]:

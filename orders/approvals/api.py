@@ -8,7 +8,13 @@ from typing import Any, ClassVar
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
-from geopera_web.api.fields import PAGE_SIZE_BOUNDS, PAGE_SIZE_HELP, SettingBoundsMixin, page_field
+from geopera_web.api.fields import (
+    PAGE_SIZE_BOUNDS,
+    PAGE_SIZE_HELP,
+    SettingBoundsMixin,
+    numbered_page,
+    page_field,
+)
 from geopera_web.api.openapi import NON_BLANK_STRING
 from geopera_web.api.registry import Effect, OpContext, operation
 
@@ -150,10 +156,7 @@ def approvals_list_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     qs = approval_list(
         org=ctx.org, decision=data.get("decision") or None, workspace_id=data.get("workspaceId")
     )
-    page, size = data["page"], data["size"]
-    total = qs.count()
-    rows = list(qs[page * size : (page + 1) * size])
-    return {"items": [approval_to_wire(a) for a in rows], "page": page, "size": size, "total": total}
+    return numbered_page(qs, page=data["page"], size=data["size"], wire=approval_to_wire)
 
 
 @operation(

@@ -183,9 +183,9 @@ def _budget_warnings(*, org: Organization, workspace: Workspace, state: BudgetSt
             spend_notify(
                 org=org,
                 event="budget.threshold_reached",
-                subject=f"[geopera] Workspace “{workspace.name}” has used {level} % of its monthly budget",
+                subject=f"[geopera] Workspace “{workspace.name}” has used {level}% of its monthly budget",
                 body=f"Workspace “{workspace.name}” has committed {after:,} of its {state.budget:,} credits "
-                f"this month ({after * 100 // state.budget} %). {max(0, state.budget - after):,} credits are left.",
+                f"this month ({after * 100 // state.budget}%). {max(0, state.budget - after):,} credits are left.",
                 payload={
                     "workspaceId": str(workspace.pk),
                     "level": level,

@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
@@ -424,6 +424,21 @@ def catalog_count(params: SearchParams) -> tuple[int, bool]:
     return estimate, True
 
 
+def _page_of(
+    params: SearchParams, rows: list[Any], count: Callable[[list[Any]], tuple[int, bool]]
+) -> tuple[list[Any], bool, int, bool]:
+    """A keyset page's tail, from the `limit + 1` rows read (the extra one says more follow):
+    (the page's rows, has_more, matched, estimated). The match count is the one page one counted
+    (carried by the token), the page itself when it holds the whole result, else `count(rows)`."""
+    has_more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    if params.after is not None and params.after.matched is not None:
+        return rows, has_more, params.after.matched, params.after.estimated  # counted on page one
+    if params.after is None and not has_more:
+        return rows, has_more, len(rows), False  # the whole result is on this page
+    return rows, has_more, *count(rows)
+
+
 def catalog_search(*, params: SearchParams) -> SearchPage:
     """One page of captures, newest first, plus the token for the next page (None on the last).
 
@@ -432,14 +447,7 @@ def catalog_search(*, params: SearchParams) -> SearchPage:
     of the rows that were there.
     """
     rows = list(catalog_page_queryset(params, limit=params.limit + 1))
-    has_more = len(rows) > params.limit
-    rows = rows[: params.limit]
-    if params.after is not None and params.after.matched is not None:
-        matched, estimated = params.after.matched, params.after.estimated  # counted on page one
-    elif params.after is None and not has_more:
-        matched, estimated = len(rows), False  # the whole result is on this page
-    else:
-        matched, estimated = catalog_count(params)
+    rows, has_more, matched, estimated = _page_of(params, rows, lambda _rows: catalog_count(params))
     next_token = encode_token(params, rows[-1], matched=matched, estimated=estimated) if has_more else None
     return SearchPage(
         captures=rows,
@@ -513,18 +521,15 @@ def catalog_search_items(
     with connection.cursor() as cursor:
         cursor.execute(sql, sql_params)
         rows = cursor.fetchall()
-    has_more = len(rows) > params.limit
-    rows = rows[: params.limit]
-    if params.after is not None and params.after.matched is not None:
-        matched, estimated = params.after.matched, params.after.estimated  # counted on page one
-    elif params.after is None and not has_more:
-        matched, estimated = len(rows), False  # the whole result is on this page
-    elif with_count:
-        matched, estimated = int(rows[0][-2]), False
-    elif estimate is not None:
-        matched, estimated = estimate, True
-    else:
-        matched, estimated = catalog_count(params)
+
+    def count(page: list[Any]) -> tuple[int, bool]:
+        if with_count:  # the page statement counted every match (count(*) OVER ())
+            return int(page[0][-2]), False
+        if estimate is not None:
+            return estimate, True
+        return catalog_count(params)
+
+    rows, has_more, matched, estimated = _page_of(params, rows, count)
     next_token = None
     if has_more:
         last = rows[-1]

@@ -12,13 +12,12 @@ from django.conf import settings
 from rest_framework import serializers
 
 from geopera_web.accounts.models import Scope
-from geopera_web.api.fields import SettingBoundsMixin, page_field
+from geopera_web.api.fields import SettingBoundsMixin, numbered_page, page_field
 from geopera_web.api.openapi import NON_BLANK_STRING
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.errors import NotFound, parse_uuid
 
 from ..cart.api import PolygonalGeometryField
-from ..models import DataProduct
 from .models import Watch, WatchMatch
 from .selectors import watch_get, watch_list
 from .services import watch_create, watch_delete, watch_watcher_set
@@ -26,16 +25,23 @@ from .services import watch_create, watch_delete, watch_watcher_set
 WATCH_ID_HELP = "A watch's `id` (orders.watches.list)."
 
 
-class WatchesListInput(SettingBoundsMixin, serializers.Serializer):
-    setting_bounds = {"size": {"max_value": "WATCHES_PAGE_MAX_SIZE"}}
+WATCHES_PAGE_BOUNDS = {"size": {"max_value": "WATCHES_PAGE_MAX_SIZE"}}
 
-    page = page_field()
-    size = serializers.IntegerField(
+
+def _size_field(default: int) -> serializers.IntegerField:
+    return serializers.IntegerField(
         required=False,
-        default=20,
+        default=default,
         min_value=1,
         help_text="Page size, at most {max_value} (WATCHES_PAGE_MAX_SIZE).",
     )
+
+
+class WatchesListInput(SettingBoundsMixin, serializers.Serializer):
+    setting_bounds = WATCHES_PAGE_BOUNDS
+
+    page = page_field()
+    size = _size_field(20)
 
 
 class WatchIdInput(serializers.Serializer):
@@ -43,16 +49,11 @@ class WatchIdInput(serializers.Serializer):
 
 
 class WatchMatchesInput(SettingBoundsMixin, serializers.Serializer):
-    setting_bounds = {"size": {"max_value": "WATCHES_PAGE_MAX_SIZE"}}
+    setting_bounds = WATCHES_PAGE_BOUNDS
 
     watch_id = serializers.CharField(max_length=64, help_text=WATCH_ID_HELP)
     page = page_field()
-    size = serializers.IntegerField(
-        required=False,
-        default=50,
-        min_value=1,
-        help_text="Page size, at most {max_value} (WATCHES_PAGE_MAX_SIZE).",
-    )
+    size = _size_field(50)
 
 
 class WatchCreateInput(serializers.Serializer):
@@ -204,10 +205,8 @@ def watches_list_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     """Every watch of the org with its alert figures, how many people watch it and whether the
     caller does (always false for an API key)."""
     qs = watch_list(org=ctx.org, user=ctx.user)
-    page, size = data["page"], min(data["size"], settings.WATCHES_PAGE_MAX_SIZE)
-    total = qs.count()
-    rows = list(qs[page * size : (page + 1) * size])
-    return {"items": [_wire(w) for w in rows], "page": page, "size": size, "total": total}
+    size = min(data["size"], settings.WATCHES_PAGE_MAX_SIZE)
+    return numbered_page(qs, page=data["page"], size=size, wire=_wire)
 
 
 @operation(
@@ -239,12 +238,7 @@ def watches_create_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
     WATCHES_MAX_PER_ORG watches per organization (400 beyond); a geometry with no area is a 400
     naming it; an unknown collection, or another org's order, is a 404."""
     ctx.require_role("admin", "operator", action="create watches")
-    # A collection is named by id: an unknown one is a 404, as the reference answers for ids.
-    wanted = set(data.get("collections") or [])
-    known = set(DataProduct.objects.filter(collection__in=wanted).values_list("collection", flat=True))
-    if unknown := sorted(wanted - known):
-        raise NotFound(f"Unknown collection(s): {', '.join(unknown[:5])}.")
-    watch = watch_create(
+    watch = watch_create(  # an unknown collection is the service's 404 (UnknownCollection)
         org=ctx.org,
         user=ctx.user,
         name=data.get("name") or "",
@@ -303,18 +297,17 @@ def watches_matches_list_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, A
     """Each matched capture once, with the alert that reported it. Another org's watch is a 404."""
     watch = watch_get(org=ctx.org, watch_id=data["watch_id"])
     qs = WatchMatch.objects.filter(watch=watch).select_related("capture").order_by("-created_at", "-id")
-    page, size = data["page"], min(data["size"], settings.WATCHES_PAGE_MAX_SIZE)
-    total = qs.count()
-    items = [
-        {
-            "sceneId": m.capture.scene_id,
-            "collection": m.capture.collection,
-            "acquiredAt": m.capture.acquired_at.isoformat(),
-            "cloudCover": m.capture.cloud_cover,
-            "offNadir": m.capture.off_nadir,
-            "alertId": str(m.alert_id),
-            "matchedAt": m.created_at.isoformat(),
-        }
-        for m in qs[page * size : (page + 1) * size]
-    ]
-    return {"items": items, "page": page, "size": size, "total": total}
+    size = min(data["size"], settings.WATCHES_PAGE_MAX_SIZE)
+    return numbered_page(qs, page=data["page"], size=size, wire=_match_wire)
+
+
+def _match_wire(m: WatchMatch) -> dict[str, Any]:
+    return {
+        "sceneId": m.capture.scene_id,
+        "collection": m.capture.collection,
+        "acquiredAt": m.capture.acquired_at.isoformat(),
+        "cloudCover": m.capture.cloud_cover,
+        "offNadir": m.capture.off_nadir,
+        "alertId": str(m.alert_id),
+        "matchedAt": m.created_at.isoformat(),
+    }

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from geopera_web.accounts.models import Organization, Role
-from geopera_web.errors import InvalidInput, PermissionDenied
+from geopera_web.errors import InvalidInput, NotFound, PermissionDenied
 
 from ..cart.models import Cart, CartItem
 from ..coverage.calculations import SEGMENT_DEGREES
@@ -56,6 +56,10 @@ def _number(value: Any, *, field: str, lo: float, hi: float) -> float | None:
     return number
 
 
+class UnknownCollection(NotFound):
+    """A collection is named by id: an unknown one is a 404, as the reference answers for ids."""
+
+
 def _collections(value: Any) -> list[str]:
     if value in (None, ""):
         return []
@@ -64,7 +68,7 @@ def _collections(value: Any) -> list[str]:
     known = set(DataProduct.objects.filter(collection__in=wanted).values_list("collection", flat=True))
     unknown = [c for c in wanted if c not in known]
     if unknown:
-        raise InvalidInput(f"Unknown collection(s): {', '.join(unknown[:5])}.")
+        raise UnknownCollection(f"Unknown collection(s): {', '.join(unknown[:5])}.")
     return wanted
 
 
@@ -107,6 +111,7 @@ def watch_create(
     """Save an AOI + filters as a watch. With `order_id` the AOI is that tasking order's remainder
     (computed here, never taken from the client); otherwise `aoi` is GeoJSON, validated like any AOI."""
     _require_writer(org=org, user=user)
+    collections = _collections(collections)  # first: an unknown collection is a 404 (UnknownCollection)
     name = str(name or "").strip()[:200]
     order = None
     if order_id not in (None, ""):
@@ -139,7 +144,7 @@ def watch_create(
         order=order,
         max_cloud_cover=_number(max_cloud_cover, field="Maximum cloud cover", lo=0, hi=100),
         max_off_nadir=_number(max_off_nadir, field="Maximum off-nadir", lo=0, hi=90),
-        collections=_collections(collections),
+        collections=collections,
         min_new_coverage_percent=_number(min_new_coverage_percent, field="Minimum new coverage", lo=0, hi=100)
         or 0.0,
         remainder_updated_at=timezone.now() if order else None,

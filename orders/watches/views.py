@@ -21,6 +21,7 @@ from ..models import DataProduct, OrderType
 from .selectors import watch_list, watch_watcher_names
 from .services import (
     WRITE_ROLES,
+    UnknownCollection,
     order_remainder,
     watch_alert_preview,
     watch_alert_to_cart,
@@ -95,8 +96,9 @@ def watch_new(request: HttpRequest) -> HttpResponse:
                 collections=form["collections"],
                 min_new_coverage_percent=form["min_new_coverage_percent"],
             )
-        except InvalidInput as exc:
-            return _form(request, form, error=exc.detail, status=400)
+        except (InvalidInput, UnknownCollection) as exc:
+            # The form again with what is wrong (an unknown collection is named by id: a 404).
+            return _form(request, form, error=exc.detail, status=exc.status)
         messages.success(request, "Watch saved: you will be told when new captures cover it.")
         return redirect("orders:watches")
     data = request.GET.copy()

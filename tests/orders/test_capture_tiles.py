@@ -475,3 +475,60 @@ def test_the_archive_products_are_analysed_for_the_planner(db):
         c.execute("SELECT reltuples FROM pg_class WHERE relname = 'orders_dataproduct'")
         (reltuples,) = c.fetchone()
     assert reltuples >= DataProduct.objects.filter(order_type="archive").count() > 0
+
+
+def _density_groups(write) -> int:
+    """How many summary groups the density trigger formed while `write()` ran, read from the
+    trigger statement's own plan (auto_explain, nested statements, with ANALYZE, sent to this
+    connection as NOTICEs): rows the upsert's aggregate kept plus those its HAVING removed."""
+    notices: list[str] = []
+
+    def collect(diag) -> None:
+        notices.append(diag.message_primary or "")
+
+    connection.ensure_connection()
+    connection.connection.add_notice_handler(collect)
+    names = ("log_min_duration", "log_nested_statements", "log_analyze", "log_level", "log_format")
+    try:
+        with connection.cursor() as c:
+            c.execute("LOAD 'auto_explain'")
+            for name, value in zip(names, ("0", "on", "on", "notice", "json"), strict=True):
+                c.execute(f"SET auto_explain.{name} = '{value}'")
+        write()
+    finally:
+        with connection.cursor() as c:
+            for name in names:
+                c.execute(f"RESET auto_explain.{name}")
+        connection.connection.remove_notice_handler(collect)
+    plans = [json.loads(n[n.index("{") :]) for n in notices if "INSERT INTO orders_capturedensity" in n]
+    assert plans, notices  # the trigger ran its upsert
+
+    def groups(node: dict) -> int:
+        own = (
+            node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+            if node["Node Type"] == "Aggregate"
+            else 0
+        )
+        return own + sum(groups(child) for child in node.get("Plans", []))
+
+    return sum(groups(p["Plan"]) for p in plans)
+
+
+def test_an_update_touching_no_summary_key_does_not_regroup_the_summary(products):
+    """Cloud, date or quicklook edits leave the summary alone without grouping every updated row;
+    a footprint or collection change still moves its counts (the summary counts per cell, host,
+    collection and product: an acquisition date is not one of its keys)."""
+    caps = seed(40)
+    before = summary_rows()
+    assert before == summary_recount()
+    unrelated = _density_groups(
+        lambda: Capture.objects.update(cloud_cover=2.0, acquired_at=utc(2024, 1, 2), quicklook_url="q")
+    )
+    assert unrelated == 0 and summary_rows() == before
+    moved = _density_groups(
+        lambda: Capture.objects.filter(pk=caps[0].pk).update(footprint=box(100, 10, 101, 11))
+    )
+    assert 0 < moved <= 2 * 9  # one capture out of one cell and into another, at nine levels
+    assert summary_rows() == summary_recount() != before
+    Capture.objects.filter(pk=caps[1].pk).update(collection="spot", data_product=products["spot"])
+    assert summary_rows() == summary_recount()

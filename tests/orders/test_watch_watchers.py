@@ -26,31 +26,15 @@ from orders.watches.services import watch_create, watch_watcher_set, watches_mat
 from tests.factories import deliver, make_tasking_order, make_user
 from tests.geometry import box, geojson_box
 
+from .watch_helpers import AREA, collection_text, item
+from .watch_helpers import make_watch as _watch
+
 pytestmark = pytest.mark.django_db
-
-AREA = geojson_box(151.00, -34.00, 151.20, -33.80)
-
-
-def item(scene_id: str, bounds=(151.00, -34.00, 151.10, -33.80), cloud=5.0) -> dict:
-    x0, y0, x1, y1 = bounds
-    return {
-        "type": "Feature",
-        "stac_version": "1.0.0",
-        "id": scene_id,
-        "collection": "pleiades",
-        "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]},
-        "properties": {
-            "datetime": "2026-11-30T00:10:00Z",
-            "eo:cloud_cover": cloud,
-            "gsd": 0.5,
-            "view:off_nadir": 10,
-        },
-    }
 
 
 def import_(*items: dict, capture) -> None:
     with capture(execute=True):
-        catalog_import(text=json.dumps({"type": "FeatureCollection", "features": list(items)}))
+        catalog_import(text=collection_text(*items))
 
 
 @pytest.fixture
@@ -69,10 +53,6 @@ def people(org, other_org):
         "other": make_user(org=other_org, role="operator", email="op@other.example"),
         "other2": make_user(org=other_org, role="admin", email="boss@other.example"),
     }
-
-
-def _watch(org, user, aoi=AREA, **kw) -> Watch:
-    return watch_create(org=org, user=user, name=kw.pop("name", "w"), aoi=aoi, **kw)
 
 
 def _told(kind="watch.matched") -> set[tuple[str, str]]:
@@ -136,7 +116,7 @@ def test_watchers_are_resolved_in_the_same_statements_however_many_watches_and_w
             for u in extra[:n_watchers]:
                 watch_watcher_set(org=org, user=u, watch_id=w.pk, watching=True)
         since = timezone.now()
-        catalog_import(text=json.dumps({"type": "FeatureCollection", "features": [item(scene)]}))
+        catalog_import(text=collection_text(item(scene)))
         with django_capture_on_commit_callbacks(execute=False):  # the fan-out is run below, counted
             alerts = watches_match(since=since)
         assert len(alerts) == n_watches

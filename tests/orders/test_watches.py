@@ -22,34 +22,12 @@ from orders.watches.services import watch_create, watches_match
 from tests.factories import make_org, make_user
 from tests.geometry import box, geojson_box
 
+from .watch_helpers import AREA, collection_text, item
+from .watch_helpers import make_watch as _watch
+
 pytestmark = pytest.mark.django_db
 
-AREA = geojson_box(151.00, -34.00, 151.20, -33.80)  # the watched area
 FAR = geojson_box(115.80, -32.00, 115.90, -31.90)  # Perth: nothing imported there
-
-
-def item(
-    scene_id: str, bounds=(151.00, -34.00, 151.10, -33.80), cloud=5.0, off_nadir=10.0, collection="pleiades"
-):
-    x0, y0, x1, y1 = bounds
-    return {
-        "type": "Feature",
-        "stac_version": "1.0.0",
-        "id": scene_id,
-        "collection": collection,
-        "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]},
-        "properties": {
-            "datetime": "2026-11-30T00:10:00Z",
-            "eo:cloud_cover": cloud,
-            "gsd": 0.5,
-            "view:off_nadir": off_nadir,
-            "platform": "PHR1B",
-        },
-    }
-
-
-def collection_text(*items: dict) -> str:
-    return json.dumps({"type": "FeatureCollection", "features": list(items)})
 
 
 @pytest.fixture
@@ -65,10 +43,6 @@ def people(org, other_org):
         "bystander": make_user(org=org, role="operator", email="bystander@acme.example"),
         "other": make_user(org=other_org, role="operator", email="op@other.example"),
     }
-
-
-def _watch(org, user, aoi=AREA, **kw) -> Watch:
-    return watch_create(org=org, user=user, name=kw.pop("name", "w"), aoi=aoi, **kw)
 
 
 def test_import_notifies_exactly_the_matching_watchers(
@@ -338,7 +312,6 @@ def test_watches_demo_leaves_a_watch_with_a_match_idempotently(catalog):
 @pytest.mark.parametrize(
     ("fields", "says"),
     [
-        ({"collections": ["no-such-collection"]}, "Unknown collection"),
         ({"min_new_coverage_percent": "150"}, "between 0 and 100"),
         ({"max_off_nadir": "-3"}, "between 0 and 90"),
         ({"aoi": json.dumps({"type": "FeatureCollection", "features": [{}, {}]})}, "2 features"),
@@ -355,4 +328,22 @@ def test_hostile_watch_input_is_a_clear_4xx_and_saves_nothing(catalog, people, f
         assert response.status_code == 404
     else:
         assert response.status_code == 400 and says in response.content.decode()
+    assert not Watch.objects.exists()
+
+
+def test_an_unknown_collection_is_a_404_naming_it_for_every_caller(catalog, org, people):
+    """The service refuses it (UnknownCollection, a 404 as the reference answers for ids), before
+    anything else is checked: the form shows it again with the collection named, as the API does."""
+    from orders.watches.services import UnknownCollection
+
+    op = Client()
+    op.force_login(people["op"])
+    response = op.post(
+        "/watches/new/", {"name": "x", "aoi": json.dumps(AREA), "collections": ["pleiades", "nope"]}
+    )
+    assert response.status_code == 404 and "Unknown collection(s): nope" in response.content.decode()
+    assert "<form" in response.content.decode()  # the form again, not a bare 404 page
+    with pytest.raises(UnknownCollection) as refused:
+        watch_create(org=org, user=people["op"], name="x", aoi={}, collections=["nope"])
+    assert refused.value.status == 404
     assert not Watch.objects.exists()

@@ -84,26 +84,11 @@ def test_html_page_answers_a_503_page_while_the_database_refuses(logged_in_clien
 def test_a_refused_connection_and_a_terminated_backend_are_unavailability(transactional_db):
     conn = connections["default"]
     conn.ensure_connection()
-    pid = conn.connection.info.backend_pid
-    params = conn.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    with psycopg.connect(**params, autocommit=True) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    _terminate(conn.connection.info.backend_pid)
     with pytest.raises((OperationalError, InterfaceError)) as terminated, connection.cursor() as cur:
         cur.execute("SELECT 1")
     assert is_database_unavailable(terminated.value)
-    conn.close()
-    saved = dict(conn.settings_dict)
-    conn.settings_dict.update(HOST="127.0.0.1", PORT=str(_closed_port()))
-    try:
-        with pytest.raises(OperationalError) as refused:
-            conn.ensure_connection()
-    finally:
-        conn.close()
-        conn.settings_dict.clear()
-        conn.settings_dict.update(saved)
-    assert is_database_unavailable(refused.value)
+    assert is_database_unavailable(_refused_connect())
 
 
 @pytest.mark.django_db
@@ -143,6 +128,22 @@ def test_a_query_libpq_refuses_on_a_healthy_connection_is_a_500_not_a_503():
     request = RequestFactory().post("/v1/op/orders.list", data="{}", content_type="application/json")
     resp = ApiProblemMiddleware(lambda r: None).process_exception(request, too_many.value)
     assert resp is not None and resp.status_code == 500
+
+
+def _refused_connect() -> OperationalError:
+    """The error of connecting the default connection to a port nothing listens on (restored after)."""
+    conn = connections["default"]
+    conn.close()
+    saved = dict(conn.settings_dict)
+    conn.settings_dict.update(HOST="127.0.0.1", PORT=str(_closed_port()))
+    try:
+        with pytest.raises(OperationalError) as refused:
+            conn.ensure_connection()
+    finally:
+        conn.close()
+        conn.settings_dict.clear()
+        conn.settings_dict.update(saved)
+    return refused.value
 
 
 def _terminate(pid: int) -> None:
@@ -196,14 +197,43 @@ def test_connect_time_and_lost_connections_are_told_apart(transactional_db):
     with pytest.raises((OperationalError, InterfaceError)) as lost, connection.cursor() as cur:
         cur.execute("SELECT 1")
     assert database_unavailability(lost.value) is Unavailable.LOST
-    conn.close()
+    assert database_unavailability(_refused_connect()) is Unavailable.CONNECT
+
+
+def test_a_connect_refused_after_the_request_committed_is_not_told_nothing_changed(
+    transactional_db, api_operator, monkeypatch
+):
+    """The request's first step commits (a charge), then its connection is lost and connecting
+    again is refused: a CONNECT failure, yet the request did change something."""
+    import dataclasses
+
+    from geopera_web.api import registry
+    from geopera_web.billing.models import Charge
+    from geopera_web.billing.services import charge_authorize
+
+    conn = connections["default"]
     saved = dict(conn.settings_dict)
-    conn.settings_dict.update(HOST="127.0.0.1", PORT=str(_closed_port()))
+
+    def reserve_then_lose_the_database(ctx, data):
+        charge_authorize(org=ctx.org, credits=data["credits"], reference="test:then-down", actor=ctx.user)
+        conn.close()
+        conn.settings_dict.update(HOST="127.0.0.1", PORT=str(_closed_port()))
+        return {"count": Charge.objects.count()}  # connecting again is refused
+
+    op = registry.get_operation("test.spend")
+    monkeypatch.setitem(
+        registry._REGISTRY, "test.spend", dataclasses.replace(op, handler=reserve_then_lose_the_database)
+    )
     try:
-        with pytest.raises(OperationalError) as refused:
-            conn.ensure_connection()
+        resp = Client(raise_request_exception=False).post(
+            "/v1/op/test.spend",
+            data='{"credits": 10}',
+            content_type="application/json",
+            headers=api_operator.headers,
+        )
     finally:
         conn.close()
         conn.settings_dict.clear()
         conn.settings_dict.update(saved)
-    assert database_unavailability(refused.value) is Unavailable.CONNECT
+    _assert_api_503(resp, unchanged=False)
+    assert Charge.objects.filter(reference="test:then-down").count() == 1

@@ -32,3 +32,17 @@ def test_demo_desk_fills_every_state_and_pages_and_is_idempotent():
     fiji = desk_orders.get(display_name__contains="antimeridian").groups.get()
     xmin, _, xmax, _ = fiji.geometry.extent
     assert (xmin, xmax) == (-180.0, 180.0)  # stored split at ±180, as RFC 7946 asks
+
+
+def test_demo_desk_orgs_are_made_by_the_org_service_with_their_wallets():
+    from geopera_web.accounts.models import Organization
+    from geopera_web.billing.models import Wallet
+    from tasking.demo import DESK_ORGS
+
+    world = DemoWorld(orgs={}, users={"staff": make_user(org=None, staff=True)}, log=lambda _: None)
+    seed_support_desk(world)
+    orgs = Organization.objects.filter(name__in=[name for _, name, _, _, _ in DESK_ORGS])
+    assert orgs.count() == len(DESK_ORGS)
+    for org in orgs:
+        assert Wallet.objects.filter(org=org).count() == 1, org.name
+        assert org.workspaces.filter(is_default=True).count() == 1, org.name

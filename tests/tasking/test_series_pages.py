@@ -53,7 +53,8 @@ def test_the_request_page_offers_the_recurrence(operator_user):
         .content.decode()
     )
     assert 'name="occurrences"' in html and 'name="recurUntil"' in html and 'name="rollRemainder"' in html
-    assert "TASKING_SERIES_MAX_OCCURRENCES" in html
+    # The limit is stated as a number a person can use (not the name of the setting behind it).
+    assert "2 to 52" in html and "TASKING_SERIES_MAX_OCCURRENCES" not in html
 
 
 def test_placing_a_series_from_the_page(operator_user):
