@@ -121,8 +121,14 @@ def cut_commit(transactional_db) -> Iterator:
         proxies.append(proxy)
         conn.close()
         conn.settings_dict.update(HOST="127.0.0.1", PORT=str(proxy.port))
-        # Plain text, so the proxy sees the COMMIT go by.
-        conn.settings_dict["OPTIONS"] = {**saved["OPTIONS"], "sslmode": "disable", "gssencmode": "disable"}
+        # Plain text, so the proxy sees the COMMIT go by; a connect timeout as production sets one
+        # (the outcome's own connection must not trip over it).
+        conn.settings_dict["OPTIONS"] = {
+            **saved["OPTIONS"],
+            "sslmode": "disable",
+            "gssencmode": "disable",
+            "connect_timeout": 10,
+        }
         return proxy
 
     yield use

@@ -105,8 +105,9 @@ def transaction_outcome(wrapper: DatabaseWrapper, xact_id: str | None, backend_p
     params.pop("cursor_factory", None)
     params.pop("context", None)
     params.pop("prepare_threshold", None)
+    params.setdefault("connect_timeout", 5)
     try:
-        with psycopg.connect(**params, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(**params, autocommit=True) as conn:
             deadline = time.monotonic() + OUTCOME_WAIT_SECONDS
             ended = False
             while True:
@@ -126,5 +127,5 @@ def transaction_outcome(wrapper: DatabaseWrapper, xact_id: str | None, backend_p
                     )
                     ended, deadline = True, time.monotonic() + OUTCOME_WAIT_SECONDS
                 time.sleep(OUTCOME_POLL_SECONDS)
-    except psycopg.Error:
+    except Exception:  # noqa: BLE001 - runs while an error propagates: never raise, say unknown
         return "unknown"
