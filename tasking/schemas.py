@@ -98,9 +98,10 @@ def product_schema(product: TaskingProduct) -> dict[str, Any]:
         props["occurrences"] = {
             "type": "integer",
             "title": "Number of occurrences",
+            # A person reads this under the field: the limit's value, not the setting's name.
             "description": "Repeat the acquisition this many times at the capture frequency (leave empty "
-            f"for a single acquisition; at most {settings.TASKING_SERIES_MAX_OCCURRENCES}, "
-            "TASKING_SERIES_MAX_OCCURRENCES). The window above is the first occurrence's.",
+            f"for a single acquisition; 2 to {settings.TASKING_SERIES_MAX_OCCURRENCES}). The window above "
+            "is the first occurrence's.",
             "minimum": 2,
             "maximum": settings.TASKING_SERIES_MAX_OCCURRENCES,
         }

@@ -80,13 +80,13 @@ def _title(event: Event) -> tuple[str, str, str]:
             return f"New imagery delivered for {name}", p.get("message", ""), link
         case "coverage.updated":
             pct = max((g.get("percent", 0) for g in p.get("groups", [])), default=0)
-            return f"Coverage of {name} updated", f"Up to {pct:.0f} % of an area covered", link
+            return f"Coverage of {name} updated", f"Up to {pct:.0f}% of an area covered", link
         case "watch.matched":
             n = int(p.get("captures") or 0)
             watch = p.get("watchName") or "a watch"
             return (
                 f"{n} new capture{'s' if n != 1 else ''} for the watch “{watch}”",
-                f"They cover {float(p.get('newCoveragePercent') or 0):.1f} % of the watched area: "
+                f"They cover {float(p.get('newCoveragePercent') or 0):.1f}% of the watched area: "
                 "review them and their price, then add them to your cart.",
                 str(p.get("path") or ""),
             )

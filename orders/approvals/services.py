@@ -183,9 +183,9 @@ def _budget_warnings(*, org: Organization, workspace: Workspace, state: BudgetSt
             spend_notify(
                 org=org,
                 event="budget.threshold_reached",
-                subject=f"[geopera] Workspace “{workspace.name}” has used {level} % of its monthly budget",
+                subject=f"[geopera] Workspace “{workspace.name}” has used {level}% of its monthly budget",
                 body=f"Workspace “{workspace.name}” has committed {after:,} of its {state.budget:,} credits "
-                f"this month ({after * 100 // state.budget} %). {max(0, state.budget - after):,} credits are left.",
+                f"this month ({after * 100 // state.budget}%). {max(0, state.budget - after):,} credits are left.",
                 payload={
                     "workspaceId": str(workspace.pk),
                     "level": level,
@@ -388,6 +388,67 @@ def approval_decide(
             recipients=[approval.requested_by.email],
         )
     return approval
+
+
+# How an approval's reason says its order ended ("The order was cancelled.").
+ORDER_ENDED_WORDS = {
+    Order.Status.CANCELLED: "was cancelled",
+    Order.Status.REJECTED: "was rejected",
+    Order.Status.EXPIRED: "expired",
+    Order.Status.FAILED: "failed",
+    Order.Status.FULFILLED: "was fulfilled",
+    Order.Status.PARTIALLY_FULFILLED: "was partially fulfilled",
+}
+
+
+def approvals_close_for_order(*, order: Order) -> int:
+    """Close every pending approval of an order that has ended (cancelled, rejected, expired, ...):
+    nothing is left to approve, so each becomes EXPIRED — closed without anyone's decision, by the
+    system (`decided_by` empty), its reason saying why — with its timeline event and audit row, in
+    the caller's transaction. Not REJECTED: no admin rejected it, and the requester must not be
+    told one did. `order_transition` calls it on every move to a terminal status, so every exit
+    (orders.cancel, the order page, a series cancel, a rejected or expired decision) closes them.
+
+    The order row is locked by the caller. Approvals are locked with skip_locked: one an admin is
+    deciding right now holds its row and waits for this order; it then finds the order ended and
+    is refused (409), and the sweep (`approvals_close_ended`) closes it. Returns how many closed."""
+    why = ORDER_ENDED_WORDS.get(order.status, f"was {order.get_status_display().lower()}")
+    closed = 0
+    for approval in SpendApproval.objects.select_for_update(skip_locked=True).filter(
+        order_id=order.pk, decision=SpendApproval.Decision.PENDING
+    ):
+        approval.order = order
+        approval.reason = f"The order {why}."
+        decision_transition(
+            obj=approval,
+            to=SpendApproval.Decision.EXPIRED,
+            actor=None,
+            message=f"Closed without a decision: the order {why}.",
+            also=("reason",),
+        )
+        closed += 1
+    return closed
+
+
+def approvals_close_ended(*, limit: int = 500) -> int:
+    """The sweep's safety net (beat, with the decision expiry): close the pending approvals whose
+    order has ended but which `approvals_close_for_order` could not take (being decided at that
+    moment, or left from before it existed). One short transaction per order."""
+    order_ids = list(
+        SpendApproval.objects.filter(
+            decision=SpendApproval.Decision.PENDING, order__status__in=Order.TERMINAL
+        )
+        .order_by("order_id")
+        .values_list("order_id", flat=True)
+        .distinct()[:limit]
+    )
+    closed = 0
+    for order_id in order_ids:
+        with transaction.atomic():
+            order = Order.objects.select_for_update(skip_locked=True).filter(pk=order_id).first()
+            if order is not None and order.is_terminal:
+                closed += approvals_close_for_order(order=order)
+    return closed
 
 
 def approval_on_expired(approval: SpendApproval) -> None:

@@ -191,7 +191,7 @@ def archive_order_place(
             order=order,
             actor=actor,
             message=f"Asked for {_captures(n_captures)} for {quote.total_credits:,} credits "
-            f"(A${credits_to_aud(quote.total_credits):.2f}): above the approval threshold, so an admin "
+            f"(A${credits_to_aud(quote.total_credits):,.2f}): above the approval threshold, so an admin "
             "approves before anything is spent.",
             data={
                 "totalCredits": quote.total_credits,
@@ -233,7 +233,7 @@ def archive_order_place(
         order=order,
         actor=actor,
         message=f"Placed {_captures(n_captures)} in {_plural(len(quote.groups), 'priced group')} for "
-        f"{quote.total_credits:,} credits (A${credits_to_aud(quote.total_credits):.2f}).",
+        f"{quote.total_credits:,} credits (A${credits_to_aud(quote.total_credits):,.2f}).",
         data={"totalCredits": quote.total_credits, "licenseType": license_type, "splitByDate": split_by_date},
     )
     event_payment_authorized(
@@ -389,7 +389,7 @@ def _enqueue_fulfilment(task: Any, order_id: object) -> None:
 
 
 def _authorized_message(mode: str, credits: int) -> str:
-    aud = f"A${credits_to_aud(credits):.2f}"
+    aud = f"A${credits_to_aud(credits):,.2f}"
     if mode == BillingMode.CREDIT:
         return f"Reserved {credits:,} credits ({aud}) from the wallet."
     if mode == BillingMode.CARD:

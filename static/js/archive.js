@@ -261,7 +261,7 @@
       "<strong>" + esc(id) + "</strong>" +
       "<dl><dt>Acquired</dt><dd>" + esc(fmtDate(d.acquired)) + "</dd>" +
       "<dt>Collection</dt><dd>" + esc(d.collection) + "</dd>" +
-      "<dt>Cloud</dt><dd>" + Number(d.cloud).toFixed(1) + " %</dd>" +
+      "<dt>Cloud</dt><dd>" + Number(d.cloud).toFixed(1) + "%</dd>" +
       "<dt>Off-nadir</dt><dd>" + Number(d.offNadir).toFixed(1) + "°</dd>" +
       "<dt>GSD</dt><dd>" + esc(d.gsd) + " m</dd>" +
       (d.area != null ? "<dt>Area</dt><dd>" + geopera.formatArea(d.area) + " km²</dd>" : "") +

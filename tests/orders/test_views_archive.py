@@ -62,7 +62,7 @@ def test_session_user_can_search_with_csrf_header(operator_user, products):
 @pytest.mark.django_db
 def test_products_page_lists_rates_and_minimums(browser_client, products):
     html = browser_client.get("/archive/products/").content.decode()
-    assert "Pléiades Neo 30 cm" in html and "2000 credits/km²" in html and "A$20.00" in html
+    assert "Pléiades Neo 30 cm" in html and "2,000 credits/km²" in html and "A$20.00" in html
     assert "25 km²" in html and "50,000 cr" in html  # 2000 × 25 km² minimum order
 
 
