@@ -1072,6 +1072,9 @@ def series_cancel(
     )
     for occ in locked:  # a decision taken while the row was locked: settle it before the plan
         if occ.state == SeriesOccurrence.State.QUOTED:
+            # Its child first (series, occurrences, then orders): a decision on it in flight holds
+            # the child, so it commits before this reads it, and the plan is what it left.
+            Order.objects.select_for_update().filter(pk=occ.order_id).values_list("pk", flat=True).first()
             _settle_quoted(occ, actor=actor)
     plan = _cancel_plan(series, now=now)
     if expected_charge_credits is not None:

@@ -857,6 +857,10 @@ def _charge_and_activate(
             )
         series_accept(series=series, credits=credits, actor=actor, message=message)
         return
+    # The order before the money: a series cancel holds an occurrence's child and then needs the
+    # wallet to release the others, so an acceptance must not hold the wallet while it waits for
+    # that child (a deadlock). Lock order here: the decision row, the order, the policy, the wallet.
+    Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True).first()
     charge = _authorize(order=order, credits=credits, actor=actor, what=what, idempotency_key=idempotency_key)
     _activate(order=order, charge=charge, credits=credits, actor=actor, message=message)
     occurrence_decided(order=order, actor=actor)

@@ -8,7 +8,8 @@ own transaction, before it secures the money:
 
 Lock order (with the rest of the code base): the decision row (quotation, study, approval), then
 the workspace's SpendPolicy row (`budget_enforce`), then the wallet (`charge_authorize`), then the
-order. The policy row is held until the spend commits, so concurrent spends of one workspace count
+order. A tasking acceptance locks its order right after the decision row (a series cancel holds an
+occurrence's order while it needs the wallet). The policy row is held until the spend commits, so concurrent spends of one workspace count
 the month one after the other (READ COMMITTED: each count sees every spend committed before it).
 """
 
