@@ -28,7 +28,7 @@ from orders.placement import Placer, order_place, register_placer
 
 from .aoi import check_feature, check_features
 from .feasibility import feature_feasibility, pass_out, predict_passes, prediction_work_ensure
-from .models import CaptureFrequency, Feasibility, Sensor, TaskingTemplate
+from .models import CaptureFrequency, Feasibility, Sensor, SeriesPricing, TaskingTemplate
 from .schemas import params_validate, product_schema
 from .selectors import (
     decisions_pending,
@@ -616,11 +616,15 @@ def series_place_fields(order: Any) -> dict[str, Any]:
     occurrences it has. `estimatedCredits` is then the series' (per-occurrence × count)."""
     recurrence = (order.metadata or {}).get("recurrence") or {}
     count = recurrence.get("occurrences")
+    per_occurrence = order.total_credits // count if count else None
+    if count and recurrence.get("pricing") == SeriesPricing.OCCURRENCE:
+        # Decided per occurrence the parent's estimate is 0: one occurrence's is kept aside.
+        per_occurrence = int(recurrence.get("perOccurrenceEstimate") or 0)
     return {
         "seriesId": recurrence.get("seriesId"),
         "captureFrequency": recurrence.get("frequency"),
         "occurrenceCount": count,
-        "perOccurrenceCredits": order.total_credits // count if count else None,
+        "perOccurrenceCredits": per_occurrence,
     }
 
 

@@ -107,3 +107,19 @@ def test_a_one_off_place_answer_has_no_series(api_operator, org):
     assert r.status_code == 202, r.content
     assert r.json()["seriesId"] is None and r.json()["occurrenceCount"] is None
     assert not TaskingSeries.objects.exists()
+
+
+def test_a_series_decided_per_occurrence_answers_the_estimate_of_one(api_operator, org):
+    """Its parent's estimate is 0 (nothing is charged for the schedule): the place answer's
+    perOccurrenceCredits is still the estimate of one occurrence, as series.get says."""
+    from tasking.models import SeriesPricing, TaskingProduct
+
+    TaskingProduct.objects.filter(pk="worldview-legion-tasking").update(
+        series_pricing=SeriesPricing.OCCURRENCE
+    )
+    r = _place(api_operator, org)
+    assert r.status_code == 202, r.content
+    body = r.json()
+    got = api_operator.post("orders.tasking.series.get", {"series_id": body["seriesId"]}).json()
+    assert got["pricing"] == "occurrence" and got["perOccurrenceCredits"] > 0
+    assert body["perOccurrenceCredits"] == got["perOccurrenceCredits"]
