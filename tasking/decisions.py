@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from geopera_web.errors import Conflict
 from orders import events
 from orders.approvals.models import SpendApproval
@@ -119,6 +121,33 @@ register_approval_action(SpendApproval.Action.FEASIBILITY_ACCEPT, perform=_feasi
 def _close_moot_approvals(obj: Any) -> None:
     """A study or quotation decided without the operator's pending approval request (an admin
     accepted or rejected it directly, or it expired) leaves that request nothing to approve."""
+    _close_moot(obj)
+
+
+def approvals_close_moot(*, limit: int = 500) -> int:
+    """The sweep's net under `_close_moot_approvals` (beat, with the decision expiry): a pending
+    request to accept a quotation or a study's option that was decided while the request's row was
+    held — an admin approving it at that moment, refused with 409 once the target was decided,
+    its order living on — is closed here as the hook would have. One short transaction each."""
+    pending = SpendApproval.objects.filter(decision=SpendApproval.Decision.PENDING)
+    quotations = Quotation.objects.filter(
+        pk__in=pending.filter(action=SpendApproval.Action.QUOTATION_ACCEPT).values("target_id")
+    ).exclude(decision=D.PENDING)
+    studies = (
+        FeasibilityStudy.objects.filter(
+            options__pk__in=pending.filter(action=SpendApproval.Action.FEASIBILITY_ACCEPT).values("target_id")
+        )
+        .exclude(decision=D.PENDING)
+        .distinct()
+    )
+    closed = 0
+    for obj in [*quotations.order_by("pk")[:limit], *studies.order_by("pk")[:limit]]:
+        with transaction.atomic():
+            closed += _close_moot(obj)
+    return closed
+
+
+def _close_moot(obj: Any) -> int:
     from orders.approvals.services import approvals_close_for_targets
 
     if isinstance(obj, Quotation):
@@ -126,11 +155,11 @@ def _close_moot_approvals(obj: Any) -> None:
     elif isinstance(obj, FeasibilityStudy):
         targets = list(obj.options.values_list("pk", flat=True))
     else:
-        return
+        return 0
     noun = decision_kind_of(obj).noun
     if obj.decision == obj.Decision.EXPIRED:
         why = f"The {noun} expired."
     else:
         by = f" by {obj.decided_by}" if obj.decided_by_id else ""
         why = f"The {noun} was {obj.decision.lower()}{by}."
-    approvals_close_for_targets(targets=targets, why=why)
+    return approvals_close_for_targets(targets=targets, why=why)

@@ -46,12 +46,14 @@ def generate_automatic_study(order_id: str) -> str | None:
 @shared_task(acks_late=True)
 def expire_stale_decisions() -> int:
     """Periodic (beat): expire studies, quotations and spend approvals nobody decided on in time,
-    and close the pending approvals of orders that have ended."""
+    and close the pending approvals of orders that have ended or whose decision was made without
+    them."""
     from orders.approvals.services import approvals_close_ended
 
+    from .decisions import approvals_close_moot
     from .services import decisions_expire_stale
 
-    return decisions_expire_stale() + approvals_close_ended()
+    return decisions_expire_stale() + approvals_close_ended() + approvals_close_moot()
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_kwargs={"max_retries": 5})
