@@ -180,6 +180,34 @@ class CancelSettlementLine(serializers.Serializer):
     refundCredits = serializers.IntegerField(help_text="Same as releaseCredits (window-end name).")  # noqa: N815
 
 
+class CancelSeriesOccurrence(serializers.Serializer):
+    index = serializers.IntegerField(help_text="1-based position in the series.")
+    orderId = serializers.UUIDField(  # noqa: N815
+        allow_null=True, help_text="Its child order; null for an occurrence not ordered yet."
+    )
+
+
+class CancelSeriesCancelledOccurrence(CancelSeriesOccurrence):
+    money = serializers.DictField(
+        required=False,
+        help_text="What cancelling its child order does with its money (the keys of orders.cancel's "
+        "money fields); absent for an occurrence not ordered yet (nothing was charged).",
+    )
+
+
+class CancelSeriesPlan(serializers.Serializer):
+    """Cancelling the parent order of a recurring series cancels the series: every occurrence not
+    yet started (its window has not opened) is cancelled with its own order's settlement, and the
+    started ones run on (orders.tasking.series.cancel answers the same)."""
+
+    cancelledOccurrences = CancelSeriesCancelledOccurrence(many=True)  # noqa: N815
+    runningOn = CancelSeriesOccurrence(  # noqa: N815
+        many=True, help_text="Started occurrences: they are not cancelled and keep their charge."
+    )
+    releasedCredits = serializers.IntegerField(help_text="What the cancelled occurrences' holds give back.")  # noqa: N815
+    summary = serializers.CharField(help_text="The plan in one sentence (also the answer's message).")
+
+
 class OrderCancelOutput(serializers.Serializer):
     """The cancelled order (or, with `dryRun`, the order as it is) and what happens to its money.
 
@@ -198,6 +226,12 @@ class OrderCancelOutput(serializers.Serializer):
     chargedAud = serializers.FloatField()  # noqa: N815
     releasedCredits = serializers.IntegerField()  # noqa: N815
     groups = CancelSettlementLine(many=True, help_text="Per AOI (tasking orders); empty otherwise.")
+    series = CancelSeriesPlan(
+        allow_null=True,
+        help_text="The parent order of a recurring series: which occurrences are (or would be) "
+        "cancelled and which started ones run on; the money fields above are their sum. Null for "
+        "any other order.",
+    )
     message = serializers.CharField()
 
 
@@ -359,7 +393,9 @@ def order_update_op(ctx: OpContext, data: dict) -> dict:
     summary="Cancel an order (policy-gated), refunding/voiding its reservation.",
     description="Cancels the order and settles its money; `dryRun: true` previews the same answer "
     "without changing anything. An acquiring tasking order with deliveries is charged for the delivered "
-    "share per AOI (the pro-rata rule of the window-end settlement) and the rest is released.",
+    "share per AOI (the pro-rata rule of the window-end settlement) and the rest is released. The parent "
+    "order of a recurring series cancels the series: `series` lists the occurrences cancelled and the "
+    "started ones that run on, and `message` says it.",
 )
 def order_cancel_op(ctx: OpContext, data: dict) -> dict:
     if data.get("dryRun"):
@@ -378,6 +414,7 @@ def order_cancel_op(ctx: OpContext, data: dict) -> dict:
         "status": order.status,
         "dryRun": bool(data.get("dryRun")),
         **effect.as_wire(),
+        "series": effect.series.as_wire() if effect.series is not None else None,
         "message": message,
     }
 
@@ -451,6 +488,30 @@ class OrderPlaceOutput(serializers.Serializer):
     subStatus = serializers.CharField()  # noqa: N815
     orderType = serializers.CharField()  # noqa: N815
     groups = serializers.ListField(child=serializers.DictField())
+    seriesId = serializers.UUIDField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        help_text="Tasking: the recurring series this request became (params.occurrences or "
+        "params.recurUntil), to follow with orders.tasking.series.get / .cancel; null for a one-off "
+        "request. The id answered is the series' parent order, which carries its study and quotation.",
+    )
+    captureFrequency = serializers.ChoiceField(  # noqa: N815
+        choices=["DAILY", "WEEKLY", "MONTHLY"],
+        required=False,
+        allow_null=True,
+        help_text="Tasking series: how often it recurs; null for a one-off request.",
+    )
+    occurrenceCount = serializers.IntegerField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        help_text="Tasking series: how many occurrences (child orders) it has; null for a one-off request.",
+    )
+    perOccurrenceCredits = serializers.IntegerField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        help_text="Tasking series: the estimate of one occurrence (the order's estimate is the "
+        "series'); null for a one-off request.",
+    )
 
 
 class EstimateInput(SettingBoundsMixin, serializers.Serializer):

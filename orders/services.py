@@ -5,7 +5,7 @@ their own sub-packages (`orders.cart.services`, `orders.fulfilment.services`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -29,6 +29,8 @@ from .models import Order, OrderType
 from .selectors import order_get
 
 if TYPE_CHECKING:
+    from tasking.series import SeriesCancelPlan
+
     from .coverage.settlement import SettlementLine
 
 
@@ -84,6 +86,12 @@ def order_transition(
         to_status=locked.status + (f"/{locked.sub_status}" if locked.sub_status else ""),
         data=data,
     )
+    if locked.status in Order.TERMINAL:
+        # An ended order has nothing left to approve: its pending spend approvals close with it,
+        # in this transaction (every exit passes here: cancel, reject, expiry, failure).
+        from .approvals.services import approvals_close_for_order
+
+        approvals_close_for_order(order=locked)
     order.status, order.sub_status = locked.status, locked.sub_status
     return locked
 
@@ -212,6 +220,9 @@ class CancelEffect:
     billing_mode: str
     charged_credits: int = 0
     lines: tuple[SettlementLine, ...] = ()
+    # The parent order of a recurring series: the series' plan (`tasking.series.SeriesCancelPlan`:
+    # which occurrences are cancelled, which started ones run on); its sentences are this one's.
+    series: SeriesCancelPlan | None = field(default=None, compare=False)
 
     def _describe(self, *, done: bool) -> str:
         aud = f"A${credits_to_aud(self.credits):,.2f}"
@@ -259,13 +270,14 @@ class CancelEffect:
 
     @property
     def sentence(self) -> str:
-        """What cancelling will do with the money (the confirmation before the Cancel button)."""
-        return self._describe(done=False)
+        """What cancelling will do with the money (the confirmation before the Cancel button); for
+        a series parent, which occurrences are cancelled (with their money) and which run on."""
+        return self.series.sentence if self.series is not None else self._describe(done=False)
 
     @property
     def done_sentence(self) -> str:
         """What cancelling did with the money (timeline, message after cancelling)."""
-        return self._describe(done=True)
+        return self.series.done_sentence if self.series is not None else self._describe(done=True)
 
     def as_wire(self) -> dict[str, Any]:
         return {

@@ -324,6 +324,15 @@ def _approval(title: str, template: str) -> Callable[[OrderEvent, TimelineContex
             links = _inbox("approval") if ctx.order.sub_status == "APPROVAL_WAITING_RESPONSE" else []
         else:
             reason = e.data.get("reason")
+            if e.kind == Kind.APPROVAL_EXPIRED and reason:
+                # Closed with its order (orders.approvals.services.approvals_close_for_order):
+                # nobody decided, and it did not run out of time.
+                return (
+                    "Spend approval closed",
+                    f"The request to spend {money(e.data.get('credits'))} on {what} closed without a "
+                    f"decision; nothing was charged. {reason}",
+                    [Link("Spend policy", reverse("orders:policies"))],
+                )
             if reason:
                 sentence += f" Reason: {reason}"
             links = []

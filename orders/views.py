@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,6 +28,7 @@ from .lineage.graph import order_lineage_captures, order_lineage_deliveries, ord
 from .models import Order, OrderGroup, OrderType
 from .selectors import order_events_latest, order_filters_parse, order_get, order_get_detail, order_search
 from .services import (
+    CancelEffect,
     order_cancel,
     order_cancel_effect,
     order_is_cancellable,
@@ -114,6 +116,17 @@ def _assets_page(order: Order, offset: int) -> dict:
     return {"assets": assets, "assets_total": total, "assets_next": offset + len(assets)}
 
 
+def _cancel_preview(request: HttpRequest, order: Order, series: Any) -> CancelEffect:
+    """What the order page's Cancel does: cancelling a series parent cancels its series
+    (`orders.services.order_cancel`), so its dialog shows the series' plan."""
+    from tasking.series import series_cancel_preview, series_cancelling_parent
+
+    if series is not None and series_cancelling_parent(order) is not None:
+        _, plan = series_cancel_preview(org=request.org, series_id=series.pk)
+        return plan.effect(order.billing_mode)
+    return order_cancel_effect(order)
+
+
 def _detail_context(request: HttpRequest, order: Order) -> dict:
     groups = list(order.groups.all())
     # Deliveries are DeliveredCaptures for every order type (one per scene, with STAC assets).
@@ -143,10 +156,10 @@ def _detail_context(request: HttpRequest, order: Order) -> dict:
         # A recurring tasking series (tasking.series): the parent's series, or the child's.
         "series_parent": (parent_series := getattr(order, "series", None)),
         "series_child": ((order.metadata or {}).get("series") or None) if parent_series is None else None,
-        # A series parent is cancelled from its series page (which also stops its occurrences).
-        "cancellable": (cancellable := order_is_cancellable(order) and parent_series is None),
-        # The cancel preview (for an acquiring tasking order it measures coverage now).
-        "cancel_effect": order_cancel_effect(order) if cancellable else None,
+        "cancellable": (cancellable := order_is_cancellable(order)),
+        # The cancel preview (for an acquiring tasking order it measures coverage now; for a series
+        # parent, the series' plan: which occurrences are cancelled and which run on).
+        "cancel_effect": _cancel_preview(request, order, parent_series) if cancellable else None,
         "can_write": request.membership.role in ("admin", "operator")
         and workspace_may_order(workspace=order.workspace, user=request.user),
         "lineage": lineage,
@@ -252,7 +265,9 @@ def order_cancel_view(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse
         if request.htmx:
             return HttpResponseClientRedirect(reverse("orders:detail", args=[order_id]))
         return redirect("orders:detail", order_id=order_id)
-    messages.success(request, f"Order cancelled. {effect.done_sentence}")
+    messages.success(
+        request, f"{'Series' if effect.series is not None else 'Order'} cancelled. {effect.done_sentence}"
+    )
     if request.htmx:
         return HttpResponseClientRedirect(reverse("orders:detail", args=[order.pk]))
     return redirect("orders:detail", order_id=order.pk)

@@ -21,7 +21,7 @@ from geopera_web.api.fields import (
 from geopera_web.api.registry import Effect, OpContext, operation
 from geopera_web.billing.services import credits_to_aud
 from geopera_web.errors import InvalidInput, NotFound
-from orders.api import OrderPlaceInput, OrderPlaceOutput
+from orders.api import CancelSeriesOccurrence, OrderPlaceInput, OrderPlaceOutput
 from orders.inbox import CURSOR_PATTERN, inbox_kind_slugs
 from orders.models import OrderType
 from orders.placement import Placer, order_place, register_placer
@@ -607,7 +607,21 @@ def _place_tasking(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
         display_name=data.get("displayName") or "",
         tags=data.get("tags"),
     )
-    return order_out(order)
+    return order_out(order) | series_place_fields(order)
+
+
+def series_place_fields(order: Any) -> dict[str, Any]:
+    """What a client needs to follow a recurring request it just placed (all null for a one-off
+    request): the series id for orders.tasking.series.get / .cancel, its frequency and how many
+    occurrences it has. `estimatedCredits` is then the series' (per-occurrence × count)."""
+    recurrence = (order.metadata or {}).get("recurrence") or {}
+    count = recurrence.get("occurrences")
+    return {
+        "seriesId": recurrence.get("seriesId"),
+        "captureFrequency": recurrence.get("frequency"),
+        "occurrenceCount": count,
+        "perOccurrenceCredits": order.total_credits // count if count else None,
+    }
 
 
 def _estimate_tasking(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
@@ -959,7 +973,7 @@ class SeriesCancelOutput(serializers.Serializer):
     state = serializers.CharField()
     dryRun = serializers.BooleanField()  # noqa: N815
     cancelledOccurrences = SeriesCancelledOccurrence(many=True)  # noqa: N815
-    runningOn = serializers.ListField(child=serializers.DictField())  # noqa: N815
+    runningOn = CancelSeriesOccurrence(many=True)  # noqa: N815
     releasedCredits = serializers.IntegerField()  # noqa: N815
     summary = serializers.CharField()
 

@@ -118,6 +118,42 @@ def occurrence_credits(total: int, count: int) -> list[int]:
     return [base + (1 if k < extra else 0) for k in range(count)]
 
 
+def series_price_error(*, order: Order, credits: object, loc: list[Any]) -> dict[str, Any] | None:
+    """The 422 error (loc/msg/type) for a price of a series parent that would leave some occurrence
+    with 0 credits (`occurrence_credits` splits it): a series of n occurrences is priced 0 (free,
+    as a one-off quotation may be) or at least n; a series decided per occurrence is priced 0 (each
+    occurrence is quoted on its own). None when the price is fine or `order` is not a
+    series parent. Every path that prices a series (a quotation, a priced feasibility option) and
+    accepting such a price check it."""
+    if not isinstance(credits, int) or isinstance(credits, bool) or credits <= 0:
+        return None
+    found = (
+        TaskingSeries.objects.filter(parent_id=order.pk).values_list("occurrence_count", "pricing").first()
+    )
+    if found is None:
+        return None
+    count, pricing = found
+    if pricing == SeriesPricing.OCCURRENCE:
+        # Its own quote accepts the schedule and charges nothing: a price there would be shown to
+        # the customer and never charged.
+        return {
+            "loc": loc,
+            "msg": "This series is decided per occurrence: its quotation accepts the schedule only, so "
+            "price it at 0. Each occurrence gets its own quotation when it is due.",
+            "type": "value_error.series_price",
+        }
+    if credits >= count:
+        return None
+    short = count - credits
+    return {
+        "loc": loc,
+        "msg": f"This series has {count} occurrences and each needs at least 1 credit: price it at "
+        f"{count:,} credits or more (or 0 for a free series). {credits:,} would leave {short} "
+        f"occurrence{'s' if short != 1 else ''} with 0 credits.",
+        "type": "value_error.series_price",
+    }
+
+
 # --- the recurrence of a request -----------------------------------------------------------------
 
 
@@ -894,21 +930,37 @@ class SeriesCancelPlan:
     def released_credits(self) -> int:
         return sum(e.credits for _, e in self.cancelled if e is not None)
 
-    @property
-    def sentence(self) -> str:
+    def _sentence(self, *, done: bool) -> str:
         n = len(self.cancelled)
-        parts = [
-            f"{n} occurrence{'s' if n != 1 else ''} not yet started will be cancelled"
-            + (
-                f"; {self.released_credits:,} credits held for them go back."
-                if self.released_credits
-                else "."
-            )
-        ]
+        cancelled = (
+            f"{n} occurrence{'s' if n != 1 else ''} not yet started "
+            + (("was" if n == 1 else "were") if done else "will be")
+            + " cancelled"
+            + (f" ({_numbers(o for o, _ in self.cancelled)})" if n else "")
+        )
+        if self.released_credits:
+            cancelled += f"; {self.released_credits:,} credits held for them {'went' if done else 'go'} back."
+        else:
+            cancelled += "."
+        parts = [cancelled]
         if self.running_on:
             m = len(self.running_on)
-            parts.append(f"{m} started occurrence{'s' if m != 1 else ''} run{'s' if m == 1 else ''} on.")
+            parts.append(
+                f"{m} started occurrence{'s' if m != 1 else ''} run{'s' if m == 1 else ''} on "
+                f"({_numbers(self.running_on)})."
+            )
         return " ".join(parts)
+
+    @property
+    def sentence(self) -> str:
+        """What cancelling the series will do, naming the occurrences cancelled and those that run
+        on (the cancel dialogs, the dry-run message)."""
+        return self._sentence(done=False)
+
+    @property
+    def done_sentence(self) -> str:
+        """What cancelling the series did (the message after cancelling)."""
+        return self._sentence(done=True)
 
     def effect(self, billing_mode: str) -> CancelEffect:
         """The plan as one order cancel's money (`orders.cancel` on the parent): the sum of what
@@ -920,7 +972,7 @@ class SeriesCancelPlan:
         if effects and all(e.action == "refund" for e in effects):
             action = "refund"
         lines = tuple(line for e in effects for line in e.lines)
-        return CancelEffect(action, credits, billing_mode, charged_credits=charged, lines=lines)
+        return CancelEffect(action, credits, billing_mode, charged_credits=charged, lines=lines, series=self)
 
     def as_wire(self) -> dict[str, Any]:
         return {
@@ -933,6 +985,12 @@ class SeriesCancelPlan:
             "releasedCredits": self.released_credits,
             "summary": self.sentence,
         }
+
+
+def _numbers(occurrences: Any) -> str:
+    """Occurrences by their 1-based numbers, as a person reads them: "#2, #3 and #4"."""
+    shown = [f"#{o.index + 1}" for o in occurrences]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 def _not_started(occ: SeriesOccurrence, *, now: datetime) -> bool:

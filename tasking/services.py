@@ -673,6 +673,9 @@ def study_upload(
     desk_claim_check(order=order, actor=actor_of(actor))
     now = timezone.now()
     errors = _options_errors(options, now=now) + _notes_errors(notes)
+    errors += _series_price_errors(
+        order, [(o.get("price_credits"), ["options", i, "price_credits"]) for i, o in enumerate(options)]
+    )
     if deadline is None or deadline <= now:
         errors.append(
             {
@@ -731,6 +734,13 @@ STUDY_WINDOW_START_GRACE = timedelta(days=1)
 
 def _whole(value: Any, minimum: int, maximum: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum
+
+
+def _series_price_errors(order: Order, prices: list[tuple[Any, list[Any]]]) -> list[dict[str, Any]]:
+    """A series parent's prices must give every occurrence at least 1 credit (`series_price_error`)."""
+    from .series import series_price_error
+
+    return [e for credits, loc in prices if (e := series_price_error(order=order, credits=credits, loc=loc))]
 
 
 def _notes_errors(notes: str) -> list[dict[str, Any]]:
@@ -837,6 +847,14 @@ def _charge_and_activate(
 
     series = series_of(order)
     if series is not None:
+        # A price issued before this rule (or written around the upload paths) is refused here too.
+        if error := _series_price_errors(order, [(credits, ["credits"])]):
+            raise Conflict(
+                error[0]["msg"] + " Ask support for a new quotation.",
+                slug="series-price-too-low",
+                occurrences=series.occurrence_count,
+                credits=credits,
+            )
         series_accept(series=series, credits=credits, actor=actor, message=message)
         return
     charge = _authorize(order=order, credits=credits, actor=actor, what=what, idempotency_key=idempotency_key)
@@ -965,6 +983,7 @@ def quotation_upload(
                 "type": "value_error",
             }
         )
+    errors += _series_price_errors(order, [(credits, ["credits"])])
     if errors:
         raise InvalidInput(errors[0]["msg"], status=422, errors=errors)
     _tasking_step(

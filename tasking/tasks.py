@@ -45,10 +45,13 @@ def generate_automatic_study(order_id: str) -> str | None:
 
 @shared_task(acks_late=True)
 def expire_stale_decisions() -> int:
-    """Periodic (beat): expire studies and quotations nobody decided on in time."""
+    """Periodic (beat): expire studies, quotations and spend approvals nobody decided on in time,
+    and close the pending approvals of orders that have ended."""
+    from orders.approvals.services import approvals_close_ended
+
     from .services import decisions_expire_stale
 
-    return decisions_expire_stale()
+    return decisions_expire_stale() + approvals_close_ended()
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_kwargs={"max_retries": 5})

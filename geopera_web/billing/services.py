@@ -234,6 +234,10 @@ def _gateway_after_commit(call: Callable[[], object], *, what: str) -> None:
         except Exception:  # logged with its traceback for the payments desk
             logger.exception("Payment gateway call failed after commit: %s", what)
 
+    # Not lost with a COMMIT whose answer was: our backend asks the server whether it landed and
+    # sends it then (geopera_web.db.postgis).
+    send.settle_in_doubt = True  # type: ignore[attr-defined]
+    send.description = f"gateway {what}"  # type: ignore[attr-defined]
     transaction.on_commit(send)
 
 

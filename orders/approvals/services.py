@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -40,6 +41,8 @@ from .models import DEFAULT_APPROVAL_TTL_HOURS, BudgetWarning, SpendApproval, Sp
 from .notify import spend_notify
 
 WARNING_LEVELS = (80, 100)
+# The approval whose action `approval_decide` is performing (its own decision must not close it).
+_PERFORMING: ContextVar[Any] = ContextVar("approval_performing", default=None)
 
 
 # --- reading the policy ----------------------------------------------------------------------------
@@ -349,8 +352,13 @@ def approval_decide(
     approval = approval_get(org=org, approval_id=approval_id, for_update=True)
     decision_ensure_open(approval)  # 409 decided, 410 expired
     if decision == SpendApproval.Decision.ACCEPTED:
-        # The action first: if it refuses (price changed, budget, wallet), nothing is decided.
-        _PERFORMERS[approval.action](approval, who)
+        # The action first: if it refuses (price changed, budget, wallet), nothing is decided. The
+        # decision it makes does not close this very request (`approvals_close_for_targets`).
+        performing = _PERFORMING.set(approval.pk)
+        try:
+            _PERFORMERS[approval.action](approval, who)
+        finally:
+            _PERFORMING.reset(performing)
         decision_transition(
             obj=approval,
             to=decision,
@@ -388,6 +396,91 @@ def approval_decide(
             recipients=[approval.requested_by.email],
         )
     return approval
+
+
+# How an approval's reason says its order ended ("The order was cancelled.").
+ORDER_ENDED_WORDS = {
+    Order.Status.CANCELLED: "was cancelled",
+    Order.Status.REJECTED: "was rejected",
+    Order.Status.EXPIRED: "expired",
+    Order.Status.FAILED: "failed",
+    Order.Status.FULFILLED: "was fulfilled",
+    Order.Status.PARTIALLY_FULFILLED: "was partially fulfilled",
+}
+
+
+def approvals_close_for_order(*, order: Order) -> int:
+    """Close every pending approval of an order that has ended (cancelled, rejected, expired, ...):
+    nothing is left to approve, so each becomes EXPIRED — closed without anyone's decision, by the
+    system (`decided_by` empty), its reason saying why — with its timeline event and audit row, in
+    the caller's transaction. Not REJECTED: no admin rejected it, and the requester must not be
+    told one did. `order_transition` calls it on every move to a terminal status, so every exit
+    (orders.cancel, the order page, a series cancel, a rejected or expired decision) closes them.
+
+    The order row is locked by the caller. Approvals are locked with skip_locked: one an admin is
+    deciding right now holds its row and waits for this order; it then finds the order ended and
+    is refused (409), and the sweep (`approvals_close_ended`) closes it. Returns how many closed."""
+    why = ORDER_ENDED_WORDS.get(order.status, f"was {order.get_status_display().lower()}")
+    closed = 0
+    for approval in SpendApproval.objects.select_for_update(skip_locked=True).filter(
+        order_id=order.pk, decision=SpendApproval.Decision.PENDING
+    ):
+        approval.order = order
+        approval.reason = f"The order {why}."
+        decision_transition(
+            obj=approval,
+            to=SpendApproval.Decision.EXPIRED,
+            actor=None,
+            message=f"Closed without a decision: the order {why}.",
+            also=("reason",),
+        )
+        closed += 1
+    return closed
+
+
+def approvals_close_for_targets(*, targets: list[Any], why: str) -> int:
+    """Close the pending approvals that ask to decide one of `targets` (a quotation, a study's
+    options) once that was decided without them — an admin accepted or rejected it directly, or it
+    expired: EXPIRED by the system with `why` as the reason, as `approvals_close_for_order` does.
+    The approval being approved right now (whose action made that decision) is not one of them.
+    Rows another transaction holds are skipped: that decide then finds its target decided (409)."""
+    performing = _PERFORMING.get()
+    closed = 0
+    pending = SpendApproval.objects.select_for_update(skip_locked=True).filter(
+        target_id__in=targets, decision=SpendApproval.Decision.PENDING
+    )
+    for approval in pending.exclude(pk=performing) if performing else pending:
+        approval.reason = why[:1000]
+        decision_transition(
+            obj=approval,
+            to=SpendApproval.Decision.EXPIRED,
+            actor=None,
+            message=f"Closed without a decision: {why[0].lower()}{why[1:]}",
+            also=("reason",),
+        )
+        closed += 1
+    return closed
+
+
+def approvals_close_ended(*, limit: int = 500) -> int:
+    """The sweep's safety net (beat, with the decision expiry): close the pending approvals whose
+    order has ended but which `approvals_close_for_order` could not take (being decided at that
+    moment, or left from before it existed). One short transaction per order."""
+    order_ids = list(
+        SpendApproval.objects.filter(
+            decision=SpendApproval.Decision.PENDING, order__status__in=Order.TERMINAL
+        )
+        .order_by("order_id")
+        .values_list("order_id", flat=True)
+        .distinct()[:limit]
+    )
+    closed = 0
+    for order_id in order_ids:
+        with transaction.atomic():
+            order = Order.objects.select_for_update(skip_locked=True).filter(pk=order_id).first()
+            if order is not None and order.is_terminal:
+                closed += approvals_close_for_order(order=order)
+    return closed
 
 
 def approval_on_expired(approval: SpendApproval) -> None:

@@ -86,5 +86,5 @@ def series_cancel_view(request: HttpRequest, series_id: uuid.UUID) -> HttpRespon
     except Conflict as exc:
         messages.warning(request, exc.detail)
         return redirect("tasking:series", series_id=series_id)
-    messages.success(request, f"Series cancelled. {plan.sentence.replace(' will be ', ' were ')}")
+    messages.success(request, f"Series cancelled. {plan.done_sentence}")
     return redirect("tasking:series", series_id=series.pk)

@@ -24,7 +24,7 @@ from django.db import IntegrityError, OperationalError, connection, connections,
 
 from geopera_web.billing.gateways import TestGateway
 from geopera_web.billing.models import Charge
-from geopera_web.billing.services import charge_authorize
+from geopera_web.billing.services import charge_authorize, charge_capture
 from geopera_web.db.postgis import base as backend
 from tests.factories import make_org
 
@@ -121,8 +121,14 @@ def cut_commit(transactional_db) -> Iterator:
         proxies.append(proxy)
         conn.close()
         conn.settings_dict.update(HOST="127.0.0.1", PORT=str(proxy.port))
-        # Plain text, so the proxy sees the COMMIT go by.
-        conn.settings_dict["OPTIONS"] = {**saved["OPTIONS"], "sslmode": "disable", "gssencmode": "disable"}
+        # Plain text, so the proxy sees the COMMIT go by; a connect timeout as production sets one
+        # (the outcome's own connection must not trip over it).
+        conn.settings_dict["OPTIONS"] = {
+            **saved["OPTIONS"],
+            "sslmode": "disable",
+            "gssencmode": "disable",
+            "connect_timeout": 10,
+        }
         return proxy
 
     yield use
@@ -202,3 +208,28 @@ def test_a_commit_refused_by_a_deferred_constraint_voids_the_hold():
         Charge.objects.filter(pk=charge.pk).update(org_id=uuid.uuid4())
     assert not Charge.objects.filter(reference="test:refused").exists()
     assert TestGateway.hold(ref)["state"] == "voided"
+
+
+def test_a_capture_whose_commit_landed_but_lost_its_answer_is_still_sent(cut_commit):
+    """The capture is sent to the gateway only after the commit that records it (Django drops its
+    commit callbacks when COMMIT fails): had the COMMIT landed, the hold would never be captured
+    while the Charge row says it was — the money never taken."""
+    org = _card_org()
+    charge = charge_authorize(org=org, credits=500, reference="test:capture-landed")  # committed
+    cut_commit(mode="after")
+    with pytest.raises(OperationalError):
+        charge_capture(charge_id=charge.pk, credits=400)
+    assert Charge.objects.get(pk=charge.pk).status == Charge.Status.CAPTURED
+    hold = TestGateway.hold(charge.gateway_ref)
+    assert (hold["state"], hold["captured"]) == ("captured", 400)
+
+
+def test_a_capture_whose_commit_never_arrived_is_not_sent(cut_commit, monkeypatch):
+    monkeypatch.setattr(backend, "OUTCOME_WAIT_SECONDS", 0.3)
+    org = _card_org()
+    charge = charge_authorize(org=org, credits=500, reference="test:capture-swallowed")
+    cut_commit(mode="before")
+    with pytest.raises(OperationalError):
+        charge_capture(charge_id=charge.pk, credits=400)
+    assert Charge.objects.get(pk=charge.pk).status == Charge.Status.AUTHORIZED
+    assert TestGateway.hold(charge.gateway_ref)["state"] == "held"  # still capturable, by a retry

@@ -75,3 +75,29 @@ def test_a_series_decided_per_occurrence_shows_and_takes_the_waiting_decision(
     page.screenshot(path="/tmp/peroccur-series-page-after.png", full_page=True)
     assert series.occurrences.get(index=0).state == "ordered"
     assert_ledger_matches_wallet(org)
+
+
+def test_cancel_a_series_from_its_parent_order_page(
+    login, live_server, operator_user, admin_user, staff_user, org
+):
+    from datetime import timedelta
+
+    from tasking.services import sensor_catalog_seed
+
+    sensor_catalog_seed()
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    series_advance(now=series.occurrences.get(index=0).window_start)
+    first = series.occurrences.get(index=0)
+    first.window_start -= timedelta(days=4)  # it has started: it runs on
+    first.save(update_fields=["window_start"])
+    page = login(operator_user)
+    page.goto(f"{live_server.url}/orders/{series.parent_id}/")
+    page.get_by_text("Cancel series…").click()
+    expect(page.locator("#cancel-effect")).to_contain_text("1 started occurrence runs on (#1)")
+    expect(page.get_by_test_id("running-occurrence")).to_have_count(1)
+    expect(page.get_by_test_id("cancel-occurrence")).to_have_count(3)
+    page.screenshot(path="/tmp/series-parent-cancel.png", full_page=False)
+    page.locator("#cancel-confirm").click()
+    expect(page.locator("body")).to_contain_text("were cancelled (#2, #3 and #4)")
+    page.screenshot(path="/tmp/series-parent-cancelled.png", full_page=False)
+    assert dict(series.occurrences.values_list("index", "state"))[1] == "cancelled"

@@ -79,3 +79,31 @@ def test_another_orgs_series_is_404_on_the_api(api_other, org, operator_user, ad
     assert api_other.post("orders.tasking.series.cancel", {"series_id": str(series.pk)}).status_code == 404
     series.refresh_from_db()
     assert series.state == "running"
+
+
+def test_the_place_answer_names_the_series_to_follow(api_operator, org, client):
+    r = _place(api_operator, org)
+    assert r.status_code == 202, r.content
+    body = r.json()
+    series = TaskingSeries.objects.get(parent_id=body["id"])
+    assert body["seriesId"] == str(series.pk)
+    assert (body["captureFrequency"], body["occurrenceCount"]) == ("WEEKLY", 4)
+    assert body["perOccurrenceCredits"] * 4 == body["estimatedCredits"]
+    # What it answered is enough to follow the series.
+    got = api_operator.post("orders.tasking.series.get", {"series_id": body["seriesId"]})
+    assert got.status_code == 200 and got.json()["orderId"] == body["id"]
+    # The served document describes the fields (beside the reference's open object).
+    doc = client.get("/v1/openapi.json").json()
+    schema = doc["paths"]["/v1/op/orders.tasking.place"]["post"]["responses"]["202"]["content"][
+        "application/json"
+    ]["schema"]
+    name = schema["$ref"].split("/")[-1]
+    props = doc["components"]["schemas"][name]["properties"]
+    assert {"seriesId", "occurrenceCount", "captureFrequency", "perOccurrenceCredits"} <= set(props)
+
+
+def test_a_one_off_place_answer_has_no_series(api_operator, org):
+    r = _place(api_operator, org, weeks=None, captureFrequency="ONCE")
+    assert r.status_code == 202, r.content
+    assert r.json()["seriesId"] is None and r.json()["occurrenceCount"] is None
+    assert not TaskingSeries.objects.exists()

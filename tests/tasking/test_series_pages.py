@@ -88,7 +88,7 @@ def test_the_inbox_shows_the_per_occurrence_price(org, operator_user, admin_user
     assert 'data-testid="per-occurrence"' in html and "10,000" in html
 
 
-def test_the_parent_order_page_links_the_series_and_does_not_cancel_it_alone(
+def test_the_parent_order_page_links_the_series_and_cancels_the_series_not_itself_alone(
     org, operator_user, admin_user, staff_user
 ):
     series = accepted_series(org, operator_user, admin_user, staff_user)
@@ -96,7 +96,8 @@ def test_the_parent_order_page_links_the_series_and_does_not_cancel_it_alone(
     c = client_for(operator_user)
     parent = c.get(f"/orders/{series.parent_id}/").content.decode()
     assert 'data-testid="series-link"' in parent and f"/tasking/series/{series.pk}/" in parent
-    assert 'id="cancel-confirm"' not in parent
+    # Its cancel is the series' (orders.services.order_cancel hands it over): the dialog says so.
+    assert "Yes, cancel the rest of the series" in parent and "4 occurrences not yet started" in parent
     child = series.occurrences.get(index=0).order
     page = c.get(f"/orders/{child.pk}/").content.decode()
     assert "Occurrence 1 of a recurring acquisition" in page and 'id="cancel-confirm"' in page

@@ -195,3 +195,63 @@ def test_a_failed_occurrences_remainder_rolls_in_unbilled(org, operator_user, ad
     assert (rolled.credits, second.order.total_credits) == (0, 20_000)
     assert second.order.charge.authorized_credits == 20_000
     assert_ledger_matches_wallet(org)
+
+
+def _first_started(series: TaskingSeries) -> None:
+    """The first occurrence ordered and its window open (it runs on); the other three planned."""
+    series_advance(now=series.occurrences.get(index=0).window_start)
+    first = series.occurrences.get(index=0)
+    first.window_start = first.window_start - timedelta(days=4)
+    first.save(update_fields=["window_start"])
+
+
+def test_orders_cancel_on_the_parent_lists_what_is_cancelled_and_what_runs_on(
+    api_admin, client, org, operator_user, admin_user, staff_user
+):
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    _first_started(series)
+    first = series.occurrences.get(index=0)
+    body = {"order_id": str(series.parent_id)}
+    dry = api_admin.post("orders.cancel", {**body, "dryRun": True})
+    assert dry.status_code == 200, dry.content
+    plan = dry.json()["series"]
+    assert [o["index"] for o in plan["cancelledOccurrences"]] == [2, 3, 4]
+    assert plan["runningOn"] == [{"index": 1, "orderId": str(first.order_id)}]
+    assert "will be cancelled (#2, #3 and #4)" in plan["summary"]
+    assert "1 started occurrence runs on (#1)" in dry.json()["message"]
+    done = api_admin.post("orders.cancel", body)
+    assert done.status_code == 200, done.content
+    assert [o["index"] for o in done.json()["series"]["cancelledOccurrences"]] == [2, 3, 4]
+    assert "were cancelled (#2, #3 and #4)" in done.json()["message"]
+    assert "runs on (#1)" in done.json()["message"]
+    # The served document declares it; a one-off order answers `series: null`.
+    doc = client.get("/v1/openapi.json").json()
+    assert "series" in doc["components"]["schemas"]["OrderCancelOutput"]["properties"]
+    child = series.occurrences.get(index=0).order
+    assert (
+        api_admin.post("orders.cancel", {"order_id": str(child.pk), "dryRun": True}).json()["series"] is None
+    )
+
+
+def test_the_parent_order_pages_cancel_dialog_says_which_occurrences_run_on(
+    org, operator_user, admin_user, staff_user
+):
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    _first_started(series)
+    c = Client()
+    c.force_login(operator_user)
+    page = c.get(f"/orders/{series.parent_id}/").content.decode()
+    dialog = page[page.index('id="cancel-effect"') : page.index('id="cancel-confirm"')]
+    assert "1 started occurrence runs on (#1)" in dialog
+    assert dialog.count('data-testid="running-occurrence"') == 1
+    assert dialog.count('data-testid="cancel-occurrence"') == 3
+    r = c.post(f"/orders/{series.parent_id}/cancel/", follow=True)
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "were cancelled (#2, #3 and #4)" in html and "runs on (#1)" in html
+    assert dict(series.occurrences.values_list("index", "state")) == {
+        0: "ordered",
+        1: "cancelled",
+        2: "cancelled",
+        3: "cancelled",
+    }

@@ -7,17 +7,21 @@ discarded, lets Django do its work, then runs their undo.
 
 Except after a COMMIT that failed (`_commit` raised): the COMMIT may have landed before the
 connection was lost, so the hooks are settled by what the server says became of their transaction
-(`settle_after_failed_commit`), never undone blindly.
+(`settle_after_failed_commit`), never undone blindly — and when it did commit, its commit
+callbacks run after all (a card capture marked `settle_in_doubt` is not lost with the answer).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 import psycopg
 from django.contrib.gis.db.backends.postgis.base import DatabaseWrapper as PostGISDatabaseWrapper
 
 from ..hooks import RollbackHook, discarded_hooks
+
+logger = logging.getLogger("geopera_web.db.hooks")
 
 # How long a failed COMMIT's transaction may stay "in progress" (its server process has not yet
 # finished it, or not yet noticed its client is gone) before its process is ended to settle it.
@@ -28,6 +32,9 @@ OUTCOME_POLL_SECONDS = 0.05
 class DatabaseWrapper(PostGISDatabaseWrapper):
     supports_rollback_hooks = True
     commit_failed = False
+    # The (transaction id, server process) of the COMMIT under way, when something must be settled
+    # by its outcome should the COMMIT fail.
+    commit_xact: tuple[str, int] | None = None
     # Has a cursor been had since the request began (`geopera_web.db.availability`)? Then a
     # later refused connect does not mean the request changed nothing.
     used_since_request_start = False
@@ -38,6 +45,7 @@ class DatabaseWrapper(PostGISDatabaseWrapper):
         return cursor
 
     def _commit(self):
+        self.commit_xact = self._xact_to_settle_by()
         try:
             return super()._commit()
         except BaseException:
@@ -45,14 +53,31 @@ class DatabaseWrapper(PostGISDatabaseWrapper):
             self.commit_failed = True
             raise
 
+    def _xact_to_settle_by(self) -> tuple[str, int] | None:
+        """A rollback hook's transaction id; else, when a commit callback must not be lost with a
+        COMMIT whose answer was (`settle_in_doubt`, e.g. a card capture), read it now."""
+        callbacks = [func for _sids, func, _robust in self.run_on_commit]
+        for func in callbacks:
+            if isinstance(func, RollbackHook) and func.xact_id is not None:
+                return func.xact_id, func.backend_pid
+        if self.connection is None or not any(getattr(f, "settle_in_doubt", False) for f in callbacks):
+            return None
+        try:
+            with self.connection.cursor() as cursor:  # the driver's own: no Django bookkeeping
+                cursor.execute("SELECT pg_current_xact_id_if_assigned()::text, pg_backend_pid()")
+                xact_id, pid = cursor.fetchone()
+        except Exception:  # noqa: BLE001 - the COMMIT right after fails the same way and says why
+            return None
+        return (xact_id, pid) if xact_id is not None else None
+
     def rollback(self) -> None:
-        hooks = discarded_hooks(self.run_on_commit)
+        entries = list(self.run_on_commit)
         try:
             super().rollback()
         finally:
             # Even when ROLLBACK itself failed, the connection is then dropped and the server
             # rolls the transaction back: the undo is due either way (unless a COMMIT was sent).
-            self._settle(hooks)
+            self._settle(entries)
 
     def savepoint_rollback(self, sid: str) -> None:
         hooks = discarded_hooks(self.run_on_commit, savepoint=sid)
@@ -63,35 +88,51 @@ class DatabaseWrapper(PostGISDatabaseWrapper):
             hook.run_undo()
 
     def close(self) -> None:
-        hooks = discarded_hooks(self.run_on_commit) if self.in_atomic_block or self.run_on_commit else []
+        entries = list(self.run_on_commit) if self.in_atomic_block or self.run_on_commit else []
         try:
             super().close()
         finally:
-            self._settle(hooks)
+            self._settle(entries)
 
-    def _settle(self, hooks: list[RollbackHook]) -> None:
+    def _settle(self, entries: list) -> None:
         commit_failed, self.commit_failed = self.commit_failed, False
-        pending = [hook for hook in hooks if not hook.done]
-        if not pending:
-            return
-        if commit_failed:
-            settle_after_failed_commit(self, pending)
-        else:  # no COMMIT was sent: the transaction is rolled back for certain
-            for hook in pending:
+        xact, self.commit_xact = self.commit_xact, None
+        undos = [hook for hook in discarded_hooks(entries) if not hook.done]
+        if not commit_failed:  # no COMMIT was sent: the transaction is rolled back for certain
+            for hook in undos:
                 hook.run_undo()
+            return
+        callbacks = [func for _sids, func, _robust in entries if not isinstance(func, RollbackHook)]
+        if undos or any(getattr(f, "settle_in_doubt", False) for f in callbacks):
+            settle_after_failed_commit(self, xact, undos, callbacks)
 
 
-def settle_after_failed_commit(wrapper: DatabaseWrapper, hooks: list[RollbackHook]) -> None:
-    """Undo the hooks of a transaction whose COMMIT failed only if the server says it aborted."""
-    outcomes: dict[str | None, str] = {}
-    for hook in hooks:
-        if hook.xact_id not in outcomes:
-            outcomes[hook.xact_id] = transaction_outcome(wrapper, hook.xact_id, hook.backend_pid)
-        outcome = outcomes[hook.xact_id]
-        if outcome == "aborted":
+def settle_after_failed_commit(
+    wrapper: DatabaseWrapper, xact: tuple[str, int] | None, undos: list[RollbackHook], callbacks: list
+) -> None:
+    """A transaction whose COMMIT failed, settled by what the server says became of it: aborted,
+    its rollback hooks undo; committed, they stand and its commit callbacks (which Django drops
+    with a failed COMMIT) run after all, each on its own (a failure is logged); unknown, nothing
+    runs and what is left undone is logged for reconciliation."""
+    outcome = transaction_outcome(wrapper, *xact) if xact is not None else "unknown"
+    if outcome == "aborted":
+        for hook in undos:
             hook.run_undo()
-        else:
-            hook.keep(outcome)
+        return
+    for hook in undos:
+        hook.keep(outcome)
+    for func in callbacks:
+        if outcome == "committed":
+            try:
+                func()
+            except Exception:  # logged with its traceback; the COMMIT's own error propagates
+                logger.exception("A commit callback run after the COMMIT's lost answer failed: %s", func)
+        elif getattr(func, "settle_in_doubt", False):
+            logger.error(
+                "Not running %s: its transaction's COMMIT failed and its outcome is unknown. "
+                "Reconcile by hand: run it only if the transaction's rows exist.",
+                getattr(func, "description", func),
+            )
 
 
 def transaction_outcome(wrapper: DatabaseWrapper, xact_id: str | None, backend_pid: int | None) -> str:
@@ -105,8 +146,9 @@ def transaction_outcome(wrapper: DatabaseWrapper, xact_id: str | None, backend_p
     params.pop("cursor_factory", None)
     params.pop("context", None)
     params.pop("prepare_threshold", None)
+    params.setdefault("connect_timeout", 5)
     try:
-        with psycopg.connect(**params, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(**params, autocommit=True) as conn:
             deadline = time.monotonic() + OUTCOME_WAIT_SECONDS
             ended = False
             while True:
@@ -126,5 +168,5 @@ def transaction_outcome(wrapper: DatabaseWrapper, xact_id: str | None, backend_p
                     )
                     ended, deadline = True, time.monotonic() + OUTCOME_WAIT_SECONDS
                 time.sleep(OUTCOME_POLL_SECONDS)
-    except psycopg.Error:
+    except Exception:  # noqa: BLE001 - runs while an error propagates: never raise, say unknown
         return "unknown"
