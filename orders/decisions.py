@@ -153,6 +153,16 @@ def decision_ensure_open(obj: AbstractDecision) -> None:
     deadline_check(deadline=getattr(obj, kind.deadline_field), what=kind.noun, decision=obj.decision)
 
 
+# Called with every decision that leaves PENDING, after its event (`on_decided`): what depends on a
+# decision being open registers here (tasking closes the spend approvals that asked to make one).
+_DECIDED_HOOKS: list[Callable[[AbstractDecision], None]] = []
+
+
+def on_decided(hook: Callable[[AbstractDecision], None]) -> Callable[[AbstractDecision], None]:
+    _DECIDED_HOOKS.append(hook)
+    return hook
+
+
 def decision_transition(
     *,
     obj: AbstractDecision,
@@ -183,4 +193,6 @@ def decision_transition(
         after={"decision": to},
         message=message[:300],
     )
+    for hook in _DECIDED_HOOKS:
+        hook(obj)
     return obj

@@ -11,7 +11,7 @@ from geopera_web.errors import Conflict
 from orders import events
 from orders.approvals.models import SpendApproval
 from orders.approvals.services import register_approval_action
-from orders.decisions import DecisionKind, decision_kind_of, register_decision_kind
+from orders.decisions import DecisionKind, decision_kind_of, on_decided, register_decision_kind
 
 from .models import FeasibilityStudy, Quotation
 
@@ -113,3 +113,24 @@ def _feasibility_approval_perform(approval: Any, actor: Any) -> None:
 
 register_approval_action(SpendApproval.Action.QUOTATION_ACCEPT, perform=_quotation_approval_perform)
 register_approval_action(SpendApproval.Action.FEASIBILITY_ACCEPT, perform=_feasibility_approval_perform)
+
+
+@on_decided
+def _close_moot_approvals(obj: Any) -> None:
+    """A study or quotation decided without the operator's pending approval request (an admin
+    accepted or rejected it directly, or it expired) leaves that request nothing to approve."""
+    from orders.approvals.services import approvals_close_for_targets
+
+    if isinstance(obj, Quotation):
+        targets = [obj.pk]
+    elif isinstance(obj, FeasibilityStudy):
+        targets = list(obj.options.values_list("pk", flat=True))
+    else:
+        return
+    noun = decision_kind_of(obj).noun
+    if obj.decision == obj.Decision.EXPIRED:
+        why = f"The {noun} expired."
+    else:
+        by = f" by {obj.decided_by}" if obj.decided_by_id else ""
+        why = f"The {noun} was {obj.decision.lower()}{by}."
+    approvals_close_for_targets(targets=targets, why=why)

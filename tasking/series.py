@@ -121,19 +121,28 @@ def occurrence_credits(total: int, count: int) -> list[int]:
 def series_price_error(*, order: Order, credits: object, loc: list[Any]) -> dict[str, Any] | None:
     """The 422 error (loc/msg/type) for a price of a series parent that would leave some occurrence
     with 0 credits (`occurrence_credits` splits it): a series of n occurrences is priced 0 (free,
-    as a one-off quotation may be) or at least n. None when the price is fine or `order` is not a
+    as a one-off quotation may be) or at least n; a series decided per occurrence is priced 0 (each
+    occurrence is quoted on its own). None when the price is fine or `order` is not a
     series parent. Every path that prices a series (a quotation, a priced feasibility option) and
     accepting such a price check it."""
     if not isinstance(credits, int) or isinstance(credits, bool) or credits <= 0:
         return None
-    # A series decided per occurrence charges nothing on its own quote (each occurrence is quoted).
-    count = (
-        TaskingSeries.objects.filter(parent_id=order.pk)
-        .exclude(pricing=SeriesPricing.OCCURRENCE)
-        .values_list("occurrence_count", flat=True)
-        .first()
+    found = (
+        TaskingSeries.objects.filter(parent_id=order.pk).values_list("occurrence_count", "pricing").first()
     )
-    if count is None or credits >= count:
+    if found is None:
+        return None
+    count, pricing = found
+    if pricing == SeriesPricing.OCCURRENCE:
+        # Its own quote accepts the schedule and charges nothing: a price there would be shown to
+        # the customer and never charged.
+        return {
+            "loc": loc,
+            "msg": "This series is decided per occurrence: its quotation accepts the schedule only, so "
+            "price it at 0. Each occurrence gets its own quotation when it is due.",
+            "type": "value_error.series_price",
+        }
+    if credits >= count:
         return None
     short = count - credits
     return {

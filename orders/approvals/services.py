@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -40,6 +41,8 @@ from .models import DEFAULT_APPROVAL_TTL_HOURS, BudgetWarning, SpendApproval, Sp
 from .notify import spend_notify
 
 WARNING_LEVELS = (80, 100)
+# The approval whose action `approval_decide` is performing (its own decision must not close it).
+_PERFORMING: ContextVar[Any] = ContextVar("approval_performing", default=None)
 
 
 # --- reading the policy ----------------------------------------------------------------------------
@@ -349,8 +352,13 @@ def approval_decide(
     approval = approval_get(org=org, approval_id=approval_id, for_update=True)
     decision_ensure_open(approval)  # 409 decided, 410 expired
     if decision == SpendApproval.Decision.ACCEPTED:
-        # The action first: if it refuses (price changed, budget, wallet), nothing is decided.
-        _PERFORMERS[approval.action](approval, who)
+        # The action first: if it refuses (price changed, budget, wallet), nothing is decided. The
+        # decision it makes does not close this very request (`approvals_close_for_targets`).
+        performing = _PERFORMING.set(approval.pk)
+        try:
+            _PERFORMERS[approval.action](approval, who)
+        finally:
+            _PERFORMING.reset(performing)
         decision_transition(
             obj=approval,
             to=decision,
@@ -424,6 +432,30 @@ def approvals_close_for_order(*, order: Order) -> int:
             to=SpendApproval.Decision.EXPIRED,
             actor=None,
             message=f"Closed without a decision: the order {why}.",
+            also=("reason",),
+        )
+        closed += 1
+    return closed
+
+
+def approvals_close_for_targets(*, targets: list[Any], why: str) -> int:
+    """Close the pending approvals that ask to decide one of `targets` (a quotation, a study's
+    options) once that was decided without them — an admin accepted or rejected it directly, or it
+    expired: EXPIRED by the system with `why` as the reason, as `approvals_close_for_order` does.
+    The approval being approved right now (whose action made that decision) is not one of them.
+    Rows another transaction holds are skipped: that decide then finds its target decided (409)."""
+    performing = _PERFORMING.get()
+    closed = 0
+    pending = SpendApproval.objects.select_for_update(skip_locked=True).filter(
+        target_id__in=targets, decision=SpendApproval.Decision.PENDING
+    )
+    for approval in pending.exclude(pk=performing) if performing else pending:
+        approval.reason = why[:1000]
+        decision_transition(
+            obj=approval,
+            to=SpendApproval.Decision.EXPIRED,
+            actor=None,
+            message=f"Closed without a decision: {why[0].lower()}{why[1:]}",
             also=("reason",),
         )
         closed += 1

@@ -80,40 +80,25 @@ def test_cancelling_on_the_order_page_closes_it_too(org, waiting, operator_user,
 
 
 def test_a_rejected_quotation_closes_the_operators_pending_approval(
-    org, operator_user, admin_user, staff_user, api_admin
+    org, admin_user, api_admin, asked_quotation
 ):
-    from tasking.services import feasibility_decide, quotation_decide
-    from tests.factories import make_quotation, make_study, make_tasking_request, study_option
+    from tasking.services import quotation_decide
 
-    order = make_tasking_request(org, operator_user)
-    study = make_study(order, staff_user, options=[study_option(None)])
-    feasibility_decide(org=org, actor=admin_user, study_id=study.id, option_id=study.options.get().id)
-    quotation = make_quotation(order, staff_user, credits=40_000)
-    spend_policy_update(org=org, actor=admin_user, approval_threshold_credits=10_000)
-    approval = quotation_decide(
-        org=org, actor=operator_user, quotation_id=quotation.id, decision="ACCEPTED"
-    ).pending_approval
+    quotation, approval = asked_quotation
     quotation_decide(org=org, actor=admin_user, quotation_id=quotation.id, decision="REJECTED")
-    _assert_closed(org, approval, api_admin, "The order was rejected.")
+    assert Order.objects.get(pk=quotation.order_id).status == "rejected"
+    _assert_closed(org, approval, api_admin, f"The quotation was rejected by {admin_user}.")
 
 
-def test_an_expired_quotation_closes_it(org, operator_user, admin_user, staff_user, api_admin):
+def test_an_expired_quotation_closes_it(org, api_admin, asked_quotation):
     from tasking.models import Quotation
-    from tasking.services import decisions_expire_stale, feasibility_decide, quotation_decide
-    from tests.factories import make_quotation, make_study, make_tasking_request, study_option
+    from tasking.services import decisions_expire_stale
 
-    order = make_tasking_request(org, operator_user)
-    study = make_study(order, staff_user, options=[study_option(None)])
-    feasibility_decide(org=org, actor=admin_user, study_id=study.id, option_id=study.options.get().id)
-    quotation = make_quotation(order, staff_user, credits=40_000)
-    spend_policy_update(org=org, actor=admin_user, approval_threshold_credits=10_000)
-    approval = quotation_decide(
-        org=org, actor=operator_user, quotation_id=quotation.id, decision="ACCEPTED"
-    ).pending_approval
+    quotation, approval = asked_quotation
     Quotation.objects.filter(pk=quotation.pk).update(valid_until=timezone.now() - timedelta(minutes=1))
     decisions_expire_stale()
-    assert Order.objects.get(pk=order.pk).status == "expired"
-    _assert_closed(org, approval, api_admin, "The order expired.")
+    assert Order.objects.get(pk=quotation.order_id).status == "expired"
+    _assert_closed(org, approval, api_admin, "The quotation expired.")
 
 
 def test_cancelling_a_series_parent_closes_the_pending_series_approval(
@@ -144,3 +129,70 @@ def test_the_sweep_closes_one_left_pending_on_an_ended_order(org, waiting, api_a
     waiting.refresh_from_db()
     assert waiting.decision == "EXPIRED" and waiting.reason == "The order was cancelled."
     assert approvals_close_ended() == 0
+
+
+# --- the decision an approval asks to make was made without it ------------------------------------
+
+
+@pytest.fixture
+def asked_quotation(org, operator_user, admin_user, staff_user, api_operator):
+    """An operator asked to accept a 40,000-credit quotation above the 10,000 threshold."""
+    from tasking.services import feasibility_decide
+    from tests.factories import make_quotation, make_study, make_tasking_request, study_option
+
+    order = make_tasking_request(org, operator_user)
+    study = make_study(order, staff_user, options=[study_option(None)])
+    feasibility_decide(org=org, actor=admin_user, study_id=study.id, option_id=study.options.get().id)
+    quotation = make_quotation(order, staff_user, credits=40_000)
+    spend_policy_update(org=org, actor=admin_user, approval_threshold_credits=10_000)
+    asked = api_operator.post(
+        "orders.tasking.quotation_decide", {"quotation_id": str(quotation.pk), "decision": "ACCEPTED"}
+    )
+    assert asked.status_code == 200, asked.content
+    return quotation, SpendApproval.objects.get(target_id=quotation.pk, decision="PENDING")
+
+
+def test_an_admin_accepting_the_quotation_directly_closes_the_operators_request(
+    org, admin_user, api_admin, asked_quotation
+):
+    quotation, approval = asked_quotation
+    done = api_admin.post(
+        "orders.tasking.quotation_decide", {"quotation_id": str(quotation.pk), "decision": "ACCEPTED"}
+    )
+    assert done.status_code == 200, done.content
+    assert Order.objects.get(pk=quotation.order_id).status == "active"  # the order lives on
+    why = f"The quotation was accepted by {admin_user}."
+    _assert_closed(org, approval, api_admin, why)
+    again = api_admin.post(
+        "orders.approvals.decide", {"approval_id": str(approval.pk), "decision": "ACCEPTED"}
+    )
+    assert again.status_code == 409 and again.json()["current_decision"] == "EXPIRED"
+
+
+def test_approving_the_request_itself_is_not_closed_by_its_own_acceptance(org, api_admin, asked_quotation):
+    quotation, approval = asked_quotation
+    done = api_admin.post(
+        "orders.approvals.decide", {"approval_id": str(approval.pk), "decision": "ACCEPTED"}
+    )
+    assert done.status_code == 200, done.content
+    approval.refresh_from_db()
+    quotation.refresh_from_db()
+    assert approval.decision == "ACCEPTED" and quotation.decision == "ACCEPTED"
+    assert not AuditEvent.objects.filter(action="decision.approval.expired").exists()
+
+
+def test_an_admin_choosing_another_option_closes_the_request_for_the_first(
+    org, operator_user, admin_user, staff_user, api_admin
+):
+    from tasking.services import feasibility_decide
+    from tests.factories import make_study, make_tasking_request, study_option
+
+    order = make_tasking_request(org, operator_user)
+    study = make_study(order, staff_user, options=[study_option(40_000), study_option(30_000)])
+    first, second = study.options.order_by("price_credits").reverse()
+    spend_policy_update(org=org, actor=admin_user, approval_threshold_credits=10_000)
+    asked = feasibility_decide(org=org, actor=operator_user, study_id=study.id, option_id=first.id)
+    approval = SpendApproval.objects.get(target_id=first.pk, decision="PENDING")
+    assert asked.pending_approval == approval
+    feasibility_decide(org=org, actor=admin_user, study_id=study.id, option_id=second.id)
+    _assert_closed(org, approval, api_admin, f"The feasibility study was accepted by {admin_user}.")

@@ -84,3 +84,15 @@ def test_accepting_a_stored_price_below_one_credit_per_occurrence_is_a_409(
     quotation.refresh_from_db()
     series = TaskingSeries.objects.get(parent=quoting_series)
     assert quotation.decision == "PENDING" and series.state == "waiting"
+
+
+def test_a_series_decided_per_occurrence_is_quoted_at_0(quoting_series, staff_client):
+    from tasking.models import SeriesPricing
+
+    TaskingSeries.objects.filter(parent=quoting_series).update(pricing=SeriesPricing.OCCURRENCE)
+    r = _quote(staff_client, quoting_series, "40000")
+    assert r.status_code == 422
+    errors = r.content.decode().split('data-testid="quote-errors"', 1)[1].split("</div>", 1)[0]
+    assert "decided per occurrence" in errors and "price it at 0" in errors
+    assert not Quotation.objects.filter(order=quoting_series).exists()
+    assert _quote(staff_client, quoting_series, "0").status_code == 302
