@@ -179,3 +179,29 @@ def test_the_coverage_table_stacks_on_a_phone(live_server, page, login, org, adm
     box = page.get_by_test_id("retask").bounding_box()
     assert box["x"] + box["width"] <= PHONE["width"]
     assert page.locator("[data-testid=coverage-row] td[data-label='Remainder km²']").count() == 1
+
+
+def test_support_study_editor_and_inbox_filters_fit_a_phone(
+    live_server, page, login, org, operator_user, admin_user, staff_user
+):
+    from geopera_web.accounts.models import Workspace
+    from tests.factories import make_tasking_request
+
+    order = make_tasking_request(org, operator_user)
+    Workspace.objects.create(org=org, name="Second workspace")
+    page.set_viewport_size(PHONE)
+
+    login(staff_user)
+    page.goto(live_server.url + f"/support/orders/{order.pk}/")
+    # A date-time field shows its whole value ("12/(" in a quarter of the row before).
+    assert page.locator("#opt-0-window_start").bounding_box()["width"] > 300
+    page.goto(live_server.url + "/support/")
+    meta = page.locator(".desk-meta .nowrap").first
+    expect(meta).to_contain_text("est.")
+    assert meta.evaluate("(el) => getComputedStyle(el).whiteSpace") == "nowrap"  # never "505,473" over "cr"
+
+    page.context.clear_cookies()
+    login(admin_user)
+    page.goto(live_server.url + "/inbox/")
+    kind, ws = page.locator("#f-kind").bounding_box(), page.locator("#f-ws").bounding_box()
+    assert abs(kind["x"] - ws["x"]) < 1 and ws["y"] > kind["y"]  # each label beside its own select
