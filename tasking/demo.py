@@ -497,6 +497,78 @@ def seed_support_desk(world: DemoWorld) -> None:
 
 # --- a running weekly series (recurring acquisitions) ---------------------------------------------
 
+
+def _accepted_weekly_series(
+    world: DemoWorld,
+    *,
+    product: str,
+    first: Any,
+    params: dict[str, Any],
+    area: tuple[str, dict[str, Any]],
+    demo_key: str,
+    option: tuple[str, float],
+    study_notes: str,
+    credits: int,
+    quote_notes: str,
+) -> Any:
+    """A weekly series placed by Acme's operator through the services, its one unpriced option
+    accepted by the admin, quoted by support at `credits` and accepted: what both demo series share."""
+    from orders.models import Order
+
+    from .services import (
+        feasibility_decide,
+        quotation_decide,
+        quotation_upload,
+        study_upload,
+        tasking_order_place,
+    )
+
+    org, admin, staff = world.orgs["acme"], world.users["acme_admin"], world.users["staff"]
+    now = timezone.now().replace(microsecond=0)
+    order = tasking_order_place(
+        org=org,
+        actor=world.users.get("acme_operator") or admin,
+        data_product_id=product,
+        params={
+            **params,
+            "acquisitionStart": _iso(first),
+            "acquisitionEnd": _iso(first + timedelta(days=7)),
+            "captureFrequency": "WEEKLY",
+        },
+        feature_collection=_fc(area),
+    )
+    Order.objects.filter(pk=order.pk).update(metadata={**order.metadata, "demo": demo_key})
+    description, off_nadir = option
+    study = study_upload(
+        actor=staff,
+        order_id=order.id,
+        options=[
+            {
+                "description": description,
+                "window_start": first,
+                "window_end": first + timedelta(days=7),
+                "expected_captures": 1,
+                "expected_revisits": 3,
+                "max_off_nadir": off_nadir,
+                "price_credits": None,
+                "valid_until": now + timedelta(days=1),
+            }
+        ],
+        deadline=now + timedelta(days=1),
+        notes=study_notes,
+    )
+    feasibility_decide(org=org, actor=admin, study_id=study.id, option_id=study.options.get().id)
+    quotation = quotation_upload(
+        actor=staff,
+        order_id=order.id,
+        credits=credits,
+        valid_until=now + timedelta(days=1),
+        notes=quote_notes,
+    )
+    quotation_decide(org=org, actor=admin, quotation_id=quotation.id, decision="ACCEPTED")
+    return order
+
+
 SERIES_DEMO_KEY = "series-pilbara-weekly"
 SERIES_DEMO_WEEKS = 5
 SERIES_DEMO_PRICE = 5 * 48_000
@@ -519,13 +591,6 @@ def seed_tasking_series(world: DemoWorld) -> None:
 
     from .models import SeriesOccurrence, TaskingSeries
     from .series import occurrence_advance, series_advance
-    from .services import (
-        feasibility_decide,
-        quotation_decide,
-        quotation_upload,
-        study_upload,
-        tasking_order_place,
-    )
 
     org, admin = world.orgs.get("acme"), world.users.get("acme_admin")
     staff = world.users.get("staff")
@@ -541,50 +606,24 @@ def seed_tasking_series(world: DemoWorld) -> None:
     first = now + timedelta(days=2)
     try:
         with transaction.atomic():
-            order = tasking_order_place(
-                org=org,
-                actor=world.users.get("acme_operator") or admin,
-                data_product_id="worldview-legion-tasking",
+            order = _accepted_weekly_series(
+                world,
+                product="worldview-legion-tasking",
+                first=first,
                 params={
                     "displayName": "Pilbara stockpiles — weekly",
-                    "acquisitionStart": _iso(first),
-                    "acquisitionEnd": _iso(first + timedelta(days=7)),
-                    "captureFrequency": "WEEKLY",
                     "occurrences": SERIES_DEMO_WEEKS,
                     "rollRemainder": True,
                     "cloudCoverage": 15,
                     "incidenceAngle": 25,
                 },
-                feature_collection=_fc(("Port Hedland stockyard", _square(118.58, -20.33, 40))),
-            )
-            Order.objects.filter(pk=order.pk).update(metadata={**order.metadata, "demo": SERIES_DEMO_KEY})
-            study = study_upload(
-                actor=staff,
-                order_id=order.id,
-                options=[
-                    {
-                        "description": "Weekly pass over the stockyard, provider's best effort",
-                        "window_start": first,
-                        "window_end": first + timedelta(days=7),
-                        "expected_captures": 1,
-                        "expected_revisits": 3,
-                        "max_off_nadir": 25.0,
-                        "price_credits": None,
-                        "valid_until": now + timedelta(days=1),
-                    }
-                ],
-                deadline=now + timedelta(days=1),
-                notes="Dry season: low cloud risk every week.",
-            )
-            feasibility_decide(org=org, actor=admin, study_id=study.id, option_id=study.options.get().id)
-            quotation = quotation_upload(
-                actor=staff,
-                order_id=order.id,
+                area=("Port Hedland stockyard", _square(118.58, -20.33, 40)),
+                demo_key=SERIES_DEMO_KEY,
+                option=("Weekly pass over the stockyard, provider's best effort", 25.0),
+                study_notes="Dry season: low cloud risk every week.",
                 credits=SERIES_DEMO_PRICE,
-                valid_until=now + timedelta(days=1),
-                notes="Five weekly acquisitions; each is charged when it is ordered.",
+                quote_notes="Five weekly acquisitions; each is charged when it is ordered.",
             )
-            quotation_decide(org=org, actor=admin, quotation_id=quotation.id, decision="ACCEPTED")
             # Demo history: the series started two and a half weeks ago.
             series = TaskingSeries.objects.get(parent=order)
             shift = timedelta(days=2 + 17)
@@ -653,16 +692,7 @@ def seed_tasking_series_per_occurrence(world: DemoWorld) -> None:
     occurrence, due within `TASKING_SERIES_LEAD_HOURS`, waiting in the inbox with its own quotation."""
     from django.db import transaction
 
-    from orders.models import Order
-
     from .models import SeriesPricing, TaskingProduct, TaskingSeries
-    from .services import (
-        feasibility_decide,
-        quotation_decide,
-        quotation_upload,
-        study_upload,
-        tasking_order_place,
-    )
 
     org, admin = world.orgs.get("acme"), world.users.get("acme_admin")
     staff = world.users.get("staff")
@@ -676,48 +706,22 @@ def seed_tasking_series_per_occurrence(world: DemoWorld) -> None:
     first = now + timedelta(hours=12)  # inside the lead: quoted as soon as the schedule is accepted
     try:
         with transaction.atomic():
-            order = tasking_order_place(
-                org=org,
-                actor=world.users.get("acme_operator") or admin,
-                data_product_id=PER_PASS_DEMO_PRODUCT,
+            order = _accepted_weekly_series(
+                world,
+                product=PER_PASS_DEMO_PRODUCT,
+                first=first,
                 params={
                     "displayName": "Gladstone harbour radar — weekly",
-                    "acquisitionStart": _iso(first),
-                    "acquisitionEnd": _iso(first + timedelta(days=7)),
-                    "captureFrequency": "WEEKLY",
                     "occurrences": PER_PASS_DEMO_WEEKS,
                     "incidenceAngle": 35,
                 },
-                feature_collection=_fc(("Gladstone harbour", _square(151.27, -23.84, 12))),
-            )
-            Order.objects.filter(pk=order.pk).update(metadata={**order.metadata, "demo": PER_PASS_DEMO_KEY})
-            study = study_upload(
-                actor=staff,
-                order_id=order.id,
-                options=[
-                    {
-                        "description": "One stripmap pass a week over the harbour",
-                        "window_start": first,
-                        "window_end": first + timedelta(days=7),
-                        "expected_captures": 1,
-                        "expected_revisits": 3,
-                        "max_off_nadir": 35.0,
-                        "price_credits": None,
-                        "valid_until": now + timedelta(days=1),
-                    }
-                ],
-                deadline=now + timedelta(days=1),
-                notes="Radar sees through cloud; each pass is priced on its own.",
-            )
-            feasibility_decide(org=org, actor=admin, study_id=study.id, option_id=study.options.get().id)
-            quotation = quotation_upload(
-                actor=staff,
-                order_id=order.id,
+                area=("Gladstone harbour", _square(151.27, -23.84, 12)),
+                demo_key=PER_PASS_DEMO_KEY,
+                option=("One stripmap pass a week over the harbour", 35.0),
+                study_notes="Radar sees through cloud; each pass is priced on its own.",
                 credits=0,
-                valid_until=now + timedelta(days=1),
-                notes="The schedule of four weekly passes; each pass is quoted when it is due.",
+                quote_notes="The schedule of four weekly passes; each pass is quoted when it is due.",
             )
-            quotation_decide(org=org, actor=admin, quotation_id=quotation.id, decision="ACCEPTED")
     except ApplicationError as exc:
         world.log(f"  skipped the per-occurrence series: {exc.detail}")
         return

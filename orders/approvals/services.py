@@ -422,17 +422,28 @@ def approvals_close_for_order(*, order: Order) -> int:
     deciding right now holds its row and waits for this order; it then finds the order ended and
     is refused (409), and the sweep (`approvals_close_ended`) closes it. Returns how many closed."""
     why = ORDER_ENDED_WORDS.get(order.status, f"was {order.get_status_display().lower()}")
+    return _close_pending(
+        SpendApproval.objects.filter(order_id=order.pk), why=f"The order {why}.", order=order
+    )
+
+
+def _close_pending(approvals: models.QuerySet[SpendApproval], *, why: str, order: Order | None = None) -> int:
+    """Close the pending ones of `approvals` (EXPIRED by the system, `why` the reason), skipping
+    rows another transaction holds and the approval being approved right now. Returns how many."""
+    pending = approvals.select_for_update(skip_locked=True).filter(decision=SpendApproval.Decision.PENDING)
+    performing = _PERFORMING.get()
+    if performing is not None:
+        pending = pending.exclude(pk=performing)
     closed = 0
-    for approval in SpendApproval.objects.select_for_update(skip_locked=True).filter(
-        order_id=order.pk, decision=SpendApproval.Decision.PENDING
-    ):
-        approval.order = order
-        approval.reason = f"The order {why}."
+    for approval in pending:
+        if order is not None:
+            approval.order = order  # the event reads it: no query per approval
+        approval.reason = why[:1000]
         decision_transition(
             obj=approval,
             to=SpendApproval.Decision.EXPIRED,
             actor=None,
-            message=f"Closed without a decision: the order {why}.",
+            message=f"Closed without a decision: {why[0].lower()}{why[1:]}",
             also=("reason",),
         )
         closed += 1
@@ -445,22 +456,7 @@ def approvals_close_for_targets(*, targets: list[Any], why: str) -> int:
     expired: EXPIRED by the system with `why` as the reason, as `approvals_close_for_order` does.
     The approval being approved right now (whose action made that decision) is not one of them.
     Rows another transaction holds are skipped: that decide then finds its target decided (409)."""
-    performing = _PERFORMING.get()
-    closed = 0
-    pending = SpendApproval.objects.select_for_update(skip_locked=True).filter(
-        target_id__in=targets, decision=SpendApproval.Decision.PENDING
-    )
-    for approval in pending.exclude(pk=performing) if performing else pending:
-        approval.reason = why[:1000]
-        decision_transition(
-            obj=approval,
-            to=SpendApproval.Decision.EXPIRED,
-            actor=None,
-            message=f"Closed without a decision: {why[0].lower()}{why[1:]}",
-            also=("reason",),
-        )
-        closed += 1
-    return closed
+    return _close_pending(SpendApproval.objects.filter(target_id__in=targets), why=why)
 
 
 def approvals_close_ended(*, limit: int = 500) -> int:

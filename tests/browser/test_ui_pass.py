@@ -1,8 +1,10 @@
 """What a look through the product at 1280 and 390 px found broken, in Chromium: notifications
 squeezed beside their buttons on a phone (the page wider than the screen), an order's scene-id
 chips sliding over their cell's label, the wallet figure cut to "1,012,7…", unstyled inputs and a
-stretched Save on the spend policies page, totals rows in capitals ("500 CR"), and the tasking
-form's recurrence fields offered (and sent) while the capture frequency is "Once"."""
+stretched Save on the spend policies page, totals rows in capitals ("500 CR"), the tasking form's
+recurrence fields offered (and sent) while the capture frequency is "Once", selects 3 px shorter
+than the inputs beside them, "1,109,587" over "cr" in a credits column, and the coverage page's
+AOI table scrolling sideways on a phone."""
 
 from __future__ import annotations
 
@@ -142,3 +144,64 @@ def test_recurrence_fields_only_show_for_a_repeating_frequency(live_server, page
         )
         is False
     )
+
+
+def test_selects_stand_as_tall_as_inputs_and_figures_keep_their_unit(
+    live_server, page, login, org, admin_user
+):
+    from tests.factories import make_tasking_order
+
+    make_tasking_order(org=org, aois=[(151.0, -33.0, 151.1, -32.9)], credits=[91_587])
+    login(admin_user)
+    page.goto(live_server.url + "/tasking/new/")
+    text = page.locator("#param-displayName").bounding_box()["height"]
+    select = page.locator("#param-captureFrequency").bounding_box()["height"]
+    assert abs(text - select) < 1, (text, select)
+    page.goto(live_server.url + "/orders/")
+    cell = page.locator(".table td.num").first
+    assert cell.evaluate("(el) => getComputedStyle(el).whiteSpace") == "nowrap"  # "91,587 cr" on one line
+
+
+def test_the_coverage_table_stacks_on_a_phone(live_server, page, login, org, admin_user):
+    from orders.coverage.services import coverage_recompute
+    from tests.factories import deliver, make_tasking_order
+
+    order = make_tasking_order(org=org, aois=[(151.0, -33.0, 151.1, -32.9)], names=["Dalby cotton block"])
+    deliver(order, order.groups.get(), [(150.9, -33.1, 151.05, -32.8)], ref="ui-half")
+    coverage_recompute(order_id=order.pk)
+
+    page.set_viewport_size(PHONE)
+    login(admin_user)
+    page.goto(live_server.url + f"/orders/{order.pk}/coverage/")
+    table = page.get_by_test_id("coverage-table")
+    assert table.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1")  # nothing scrolled off to the right
+    expect(page.get_by_test_id("retask")).to_be_visible()
+    box = page.get_by_test_id("retask").bounding_box()
+    assert box["x"] + box["width"] <= PHONE["width"]
+    assert page.locator("[data-testid=coverage-row] td[data-label='Remainder km²']").count() == 1
+
+
+def test_support_study_editor_and_inbox_filters_fit_a_phone(
+    live_server, page, login, org, operator_user, admin_user, staff_user
+):
+    from geopera_web.accounts.models import Workspace
+    from tests.factories import make_tasking_request
+
+    order = make_tasking_request(org, operator_user)
+    Workspace.objects.create(org=org, name="Second workspace")
+    page.set_viewport_size(PHONE)
+
+    login(staff_user)
+    page.goto(live_server.url + f"/support/orders/{order.pk}/")
+    # A date-time field shows its whole value ("12/(" in a quarter of the row before).
+    assert page.locator("#opt-0-window_start").bounding_box()["width"] > 300
+    page.goto(live_server.url + "/support/")
+    meta = page.locator(".desk-meta .nowrap").first
+    expect(meta).to_contain_text("est.")
+    assert meta.evaluate("(el) => getComputedStyle(el).whiteSpace") == "nowrap"  # never "505,473" over "cr"
+
+    page.context.clear_cookies()
+    login(admin_user)
+    page.goto(live_server.url + "/inbox/")
+    kind, ws = page.locator("#f-kind").bounding_box(), page.locator("#f-ws").bounding_box()
+    assert abs(kind["x"] - ws["x"]) < 1 and ws["y"] > kind["y"]  # each label beside its own select

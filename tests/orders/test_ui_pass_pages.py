@@ -152,3 +152,20 @@ def test_the_503_page_names_its_icon_so_the_browser_does_not_ask_for_favicon_ico
     assert "briefly unavailable" in html
     html = render_to_string("500.html")
     assert '<link rel="icon"' in html and 'name="viewport"' in html
+
+
+def test_the_500_page_never_claims_a_write_was_not_saved(rf):
+    from django.contrib.auth.models import AnonymousUser
+
+    from geopera_web.views import server_error
+
+    def page(request) -> str:
+        request.user = AnonymousUser()
+        response = server_error(request)
+        assert response.status_code == 500
+        return response.content.decode()
+
+    posted = page(rf.post("/orders/00000000-0000-0000-0000-000000000000/cancel/"))
+    assert "may or may not have been saved" in posted and "was lost" not in posted
+    read = page(rf.get("/orders/"))
+    assert "try again in a moment" in read and "may or may not" not in read

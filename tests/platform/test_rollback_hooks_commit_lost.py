@@ -233,3 +233,25 @@ def test_a_capture_whose_commit_never_arrived_is_not_sent(cut_commit, monkeypatc
         charge_capture(charge_id=charge.pk, credits=400)
     assert Charge.objects.get(pk=charge.pk).status == Charge.Status.AUTHORIZED
     assert TestGateway.hold(charge.gateway_ref)["state"] == "held"  # still capturable, by a retry
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_commit_failure_nobody_rolled_back_does_not_taint_a_later_rollback():
+    """Only the callbacks of the transaction whose COMMIT failed are in doubt: a later transaction
+    that rolls back for certain still voids its hold."""
+    org = _card_org()
+    first = charge_authorize(org=org, credits=100, reference="test:first")
+    connection.set_autocommit(False)
+    try:
+        Charge.objects.filter(pk=first.pk).update(org_id=uuid.uuid4())  # refused at COMMIT
+        with pytest.raises(IntegrityError):
+            connection.commit()
+    finally:
+        connection.set_autocommit(True)
+    with pytest.raises(Boom), transaction.atomic():
+        ref = charge_authorize(org=org, credits=500, reference="test:later").gateway_ref
+        raise Boom
+    assert TestGateway.hold(ref)["state"] == "voided"

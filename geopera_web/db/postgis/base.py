@@ -31,7 +31,8 @@ OUTCOME_POLL_SECONDS = 0.05
 
 class DatabaseWrapper(PostGISDatabaseWrapper):
     supports_rollback_hooks = True
-    commit_failed = False
+    # The commit callbacks of the transaction whose COMMIT failed (only they are in doubt).
+    commit_failed: list | None = None
     # The (transaction id, server process) of the COMMIT under way, when something must be settled
     # by its outcome should the COMMIT fail.
     commit_xact: tuple[str, int] | None = None
@@ -50,7 +51,7 @@ class DatabaseWrapper(PostGISDatabaseWrapper):
             return super()._commit()
         except BaseException:
             # Whatever the error, its hooks are settled by the transaction's real outcome.
-            self.commit_failed = True
+            self.commit_failed = [func for _sids, func, _robust in self.run_on_commit]
             raise
 
     def _xact_to_settle_by(self) -> tuple[str, int] | None:
@@ -95,16 +96,22 @@ class DatabaseWrapper(PostGISDatabaseWrapper):
             self._settle(entries)
 
     def _settle(self, entries: list) -> None:
-        commit_failed, self.commit_failed = self.commit_failed, False
+        in_doubt = {id(func) for func in self.commit_failed or []}
+        self.commit_failed = None
         xact, self.commit_xact = self.commit_xact, None
         undos = [hook for hook in discarded_hooks(entries) if not hook.done]
-        if not commit_failed:  # no COMMIT was sent: the transaction is rolled back for certain
-            for hook in undos:
+        # No COMMIT was sent for these: their transaction is rolled back for certain.
+        for hook in undos:
+            if id(hook) not in in_doubt:
                 hook.run_undo()
-            return
-        callbacks = [func for _sids, func, _robust in entries if not isinstance(func, RollbackHook)]
-        if undos or any(getattr(f, "settle_in_doubt", False) for f in callbacks):
-            settle_after_failed_commit(self, xact, undos, callbacks)
+        doubtful = [hook for hook in undos if id(hook) in in_doubt]
+        callbacks = [
+            func
+            for _sids, func, _robust in entries
+            if id(func) in in_doubt and not isinstance(func, RollbackHook)
+        ]
+        if doubtful or any(getattr(f, "settle_in_doubt", False) for f in callbacks):
+            settle_after_failed_commit(self, xact, doubtful, callbacks)
 
 
 def settle_after_failed_commit(
