@@ -456,6 +456,19 @@ def _operator_acceptance(
     )
 
 
+def _ensure_order_waiting(order: Order, *, noun: str) -> None:
+    """A decision whose order has ended (cancelled — e.g. with its series —, rejected, expired) is
+    not decided: 409 before an approval request or any money. Its order row is read, not locked
+    (the step that moves it locks it and checks again)."""
+    status = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
+    if status != Order.Status.PENDING:
+        shown = Order.Status(status).label.lower() if status else "gone"
+        raise Conflict(
+            f"The order is {shown}; this {noun} can no longer be decided.",
+            current_status=status,
+        )
+
+
 def _ensure_staff(actor: ActorLike) -> None:
     who = actor_of(actor)
     if not who.is_system and not who.is_staff:
@@ -885,6 +898,7 @@ def feasibility_decide(
     is_admin = _ensure_may_accept(org=org, actor=actor)
     study = study_get(org=org, study_id=study_id, for_update=True)
     decision_ensure_open(study)  # 409 when decided, 410 when past its deadline
+    _ensure_order_waiting(study.order, noun="feasibility study")
     oid = parse_uuid(option_id)
     option = study.options.filter(id=oid).first() if oid else None
     if option is None:
@@ -1053,6 +1067,7 @@ def quotation_decide(
         is_admin = _ensure_may_accept(org=org, actor=actor)
     quotation = quotation_get(org=org, quotation_id=quotation_id, for_update=True)
     decision_ensure_open(quotation)
+    _ensure_order_waiting(quotation.order, noun="quotation")
     if not is_admin:
         held = _operator_acceptance(
             org=org,

@@ -258,3 +258,22 @@ def test_the_inbox_and_the_series_page_show_the_waiting_occurrence(
     page = client.get(f"/tasking/series/{series.pk}/").content.decode()
     assert "Decided per occurrence" in page and "1 occurrence waits for a decision" in page
     assert f"#decision-{quote.id}" in page
+
+
+def test_an_occurrence_quotation_left_by_a_series_cancel_cannot_be_asked_for_or_accepted(
+    per_occurrence_product, org, operator_user, admin_user, staff_user
+):
+    """Cancelling the series cancels the quoted child; its quotation's order has ended, so an
+    operator asking to accept it gets 409 (no approval request for an ended order) and an admin
+    accepting it gets 409 before any money is secured."""
+    spend_policy_update(org=org, actor=admin_user, approval_threshold_credits=1_000)
+    series = _series(org, operator_user, admin_user, staff_user)
+    _due(series, 0)
+    quote = _quote(_occ(series, 0))
+    series_cancel(org=org, actor=admin_user, series_id=series.pk)
+    for actor in (operator_user, admin_user):
+        with pytest.raises(ApplicationError) as refused:
+            quotation_decide(org=org, actor=actor, quotation_id=quote.id, decision="ACCEPTED")
+        assert refused.value.status == 409 and "cancelled" in refused.value.detail
+    assert not SpendApproval.objects.filter(org=org).exists()
+    assert not Charge.objects.filter(org=org).exists()
