@@ -78,3 +78,12 @@ def parse_uuid(value: object) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         return None
+
+
+def parse_whole(value: object, *, max_digits: int = 12) -> int | None:
+    """A non-negative whole number typed as ASCII digits (at most `max_digits`), or None when it is
+    not one. `str.isdigit` alone is not enough: it is True for "²" and other digits `int` refuses,
+    and for numbers too long for `int` to read, which made a form field a 500."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > max_digits:
+        return None
+    return int(value)

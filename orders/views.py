@@ -19,7 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.accounts.selectors import workspace_list, workspace_may_order
-from geopera_web.errors import Conflict, InvalidInput, NotFound, parse_uuid
+from geopera_web.errors import Conflict, InvalidInput, NotFound, parse_uuid, parse_whole
 from geopera_web.events.notifications import order_watch_state
 
 from .coverage.selectors import coverage_summary_for_orders
@@ -95,10 +95,10 @@ def _rows() -> int:
 
 
 def _offset(request: HttpRequest) -> int:
-    raw = request.GET.get("offset", "0")
-    if not raw.isdigit() or len(raw) > 12:
+    offset = parse_whole(request.GET.get("offset", "0"))
+    if offset is None:
         raise InvalidInput("offset must be a whole number of rows, 0 or more.", slug="invalid-offset")
-    return int(raw)
+    return offset
 
 
 def _timeline_page(request: HttpRequest, order: Order, skip: int, lineage: dict) -> dict:
@@ -255,7 +255,7 @@ def order_cancel_view(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse
             org=request.org,
             actor=request.user,
             order_id=order_id,
-            expected_charge_credits=int(expected) if expected.isdigit() else None,
+            expected_charge_credits=parse_whole(expected),
         )
     except Conflict as exc:
         if exc.slug != "cancel-preview-changed":

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from geopera_web.accounts.decorators import org_required
 from geopera_web.accounts.models import Role
-from geopera_web.errors import ApplicationError, PermissionDenied
+from geopera_web.errors import ApplicationError, PermissionDenied, parse_whole
 
 from .selectors import approval_list, policies_overview
 from .services import spend_policy_update
@@ -20,7 +20,8 @@ def _figure(value: str | None) -> int | str | None:
     value = (value or "").strip().replace(",", "").replace("_", "")
     if not value:
         return None
-    return int(value) if value.isdigit() else value
+    figure = parse_whole(value)
+    return value if figure is None else figure  # not a figure: the service's 422 names the field
 
 
 @require_http_methods(["GET", "POST"])

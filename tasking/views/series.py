@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from geopera_web.accounts.decorators import org_required, role_required
 from geopera_web.accounts.selectors import workspace_may_order
-from geopera_web.errors import Conflict
+from geopera_web.errors import Conflict, parse_whole
 
 from ..models import TaskingSeries
 from ..series import (
@@ -90,7 +90,7 @@ def series_cancel_view(request: HttpRequest, series_id: uuid.UUID) -> HttpRespon
             org=request.org,
             actor=request.user,
             series_id=series_id,
-            expected_charge_credits=int(expected) if expected.isdigit() else None,
+            expected_charge_credits=parse_whole(expected),
         )
     except Conflict as exc:
         messages.warning(request, exc.detail)
