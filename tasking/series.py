@@ -1071,11 +1071,15 @@ def series_cancel(
     locked = list(
         series.occurrences.select_for_update(of=("self",)).select_related("series").order_by("index")
     )
+    # Then their child orders (one statement), before reading the plan or moving any money: a
+    # decision or a cancel of one child in flight holds it and commits first (the plan is what it
+    # left), and no child is waited for while this holds the wallet (released for another).
+    children = [occ.order_id for occ in locked if occ.order_id]
+    list(
+        Order.objects.select_for_update().filter(pk__in=children).order_by("pk").values_list("pk", flat=True)
+    )
     for occ in locked:  # a decision taken while the row was locked: settle it before the plan
         if occ.state == SeriesOccurrence.State.QUOTED:
-            # Its child first (series, occurrences, then orders): a decision on it in flight holds
-            # the child, so it commits before this reads it, and the plan is what it left.
-            Order.objects.select_for_update().filter(pk=occ.order_id).values_list("pk", flat=True).first()
             _settle_quoted(occ, actor=actor)
     plan = _cancel_plan(series, now=now)
     if expected_charge_credits is not None:

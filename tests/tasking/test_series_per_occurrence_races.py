@@ -51,9 +51,10 @@ def _lock_waiters() -> int:
         return cursor.fetchone()[0]
 
 
-def _wait_for_waiters(n: int, timeout: float = 20.0) -> None:
+def _wait_for_waiters(n: int, timeout: float = 20.0, *, unless_done: threading.Thread | None = None) -> None:
+    """Until `n` transactions wait on a lock (or `unless_done` has finished without waiting)."""
     deadline = time.monotonic() + timeout
-    while _lock_waiters() < n:
+    while _lock_waiters() < n and not (unless_done is not None and not unless_done.is_alive()):
         assert time.monotonic() < deadline, f"fewer than {n} transactions waiting on a lock"
         time.sleep(0.05)
 
@@ -142,7 +143,9 @@ def test_accepting_an_occurrence_while_the_series_is_cancelled_does_not_deadlock
         lambda: quotation_decide(org=org, actor=admin_user, quotation_id=first.id, decision="ACCEPTED")
     )
     accept.start()
-    _wait_for_waiters(2)  # the acceptance waits for occurrence 1's child, which the cancel holds
+    # The acceptance waits for occurrence 1's child, which the cancel holds (unless the cancel,
+    # taking the children first, waits for occurrence 2's before it reaches occurrence 1's).
+    _wait_for_waiters(2, unless_done=accept)
     holder.release.set()
     for t in (holder, cancel, accept):
         t.join(30)
@@ -150,5 +153,40 @@ def test_accepting_an_occurrence_while_the_series_is_cancelled_does_not_deadlock
     _ok_or_conflict(accept.result)
     states = dict(series.occurrences.values_list("index", "state"))
     assert states == {0: "cancelled", 1: "cancelled", 2: "cancelled"}
+    assert not Charge.objects.filter(org=org).exclude(status=Charge.Status.RELEASED).exists()
+    assert_ledger_matches_wallet(org)
+
+
+def test_cancelling_one_occurrence_while_the_series_is_cancelled_does_not_deadlock(
+    org, operator_user, admin_user, staff_user, settings
+):
+    """A series priced for the whole series, every occurrence ordered (held) and none started. A
+    person cancels occurrence 2's own order while the series is cancelled: the series cancel has
+    released occurrence 1 (it holds the wallet) when it reaches occurrence 2, whose cancel holds
+    that order and waits for the wallet. The series cancel takes the orders before any money."""
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    settings.TASKING_SERIES_LEAD_HOURS = 24 * 40
+    series_advance(now=series.occurrences.get(index=0).window_start - timedelta(days=1))
+    second = SeriesOccurrence.objects.get(series=series, index=1)
+    assert second.state == "ordered"
+    holder = _RowHolder(second.order_id)
+    holder.start()
+    assert holder.held.wait(10)
+    from orders.services import order_cancel
+
+    one = _Thread(lambda: order_cancel(org=org, actor=admin_user, order_id=second.order_id))
+    one.start()
+    _wait_for_waiters(1)  # first in line for occurrence 2's order
+    whole = _Thread(lambda: series_cancel(org=org, actor=admin_user, series_id=series.pk))
+    whole.start()
+    _wait_for_waiters(2)
+    holder.release.set()
+    for t in (holder, one, whole):
+        t.join(30)
+    assert not isinstance(one.result, BaseException), repr(one.result)
+    assert not isinstance(whole.result, BaseException), repr(whole.result)
+    assert set(
+        Order.objects.filter(metadata__series__id=str(series.pk)).values_list("status", flat=True)
+    ) == {"cancelled"}
     assert not Charge.objects.filter(org=org).exclude(status=Charge.Status.RELEASED).exists()
     assert_ledger_matches_wallet(org)
