@@ -66,7 +66,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
             slug="internal-error",
             detail="Something went wrong on our side.",
         )
-    return render(request, "500.html", status=500)
+    # A write may have been saved before the error (the work commits as it goes): say so, never
+    # "nothing was lost" — the person checks before doing it again.
+    return render(
+        request, "500.html", {"was_write": request.method not in ("GET", "HEAD", "OPTIONS")}, status=500
+    )
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -193,10 +193,11 @@ def recurrence_from_params(params: dict[str, Any]) -> Recurrence | None:
         )
     if count_raw not in (None, "") and until_raw not in (None, ""):
         errors.append(_err("recurUntil", "Give either occurrences or recurUntil, not both."))
-    if errors or start is None or end is None:
-        raise InvalidInput(
-            errors[0]["msg"] if errors else "The window is required.", status=422, errors=errors
-        )
+    for field, value in (("acquisitionStart", start), ("acquisitionEnd", end)):
+        if value is None:
+            errors.append(_err(field, f"A recurring request needs its first window: {field} is required."))
+    if errors:
+        raise InvalidInput(errors[0]["msg"], status=422, errors=errors)
     period_days = PERIOD_DAYS.get(frequency, MONTHLY_MIN_DAYS)
     if end - start > timedelta(days=period_days):
         errors.append(

@@ -69,6 +69,9 @@ def series_page(request: HttpRequest, series_id: uuid.UUID) -> HttpResponse:
             "rows": rows,
             "axis": axis,
             "plan": plan,
+            # What the dialog shows is what the cancel may charge: a delivery landing meanwhile
+            # makes the cancel a 409 with the new figures instead (as on the order page).
+            "cancel_charged": plan.effect(series.parent.billing_mode).charged_credits if plan else 0,
             "can_write": can_write,
             "price": price,
             "per_occurrence": per_occurrence,
@@ -81,8 +84,14 @@ def series_page(request: HttpRequest, series_id: uuid.UUID) -> HttpResponse:
 @require_POST
 @role_required("admin", "operator")
 def series_cancel_view(request: HttpRequest, series_id: uuid.UUID) -> HttpResponse:
+    expected = request.POST.get("expected_charge_credits", "")
     try:
-        series, plan = series_cancel(org=request.org, actor=request.user, series_id=series_id)
+        series, plan = series_cancel(
+            org=request.org,
+            actor=request.user,
+            series_id=series_id,
+            expected_charge_credits=int(expected) if expected.isdigit() else None,
+        )
     except Conflict as exc:
         messages.warning(request, exc.detail)
         return redirect("tasking:series", series_id=series_id)

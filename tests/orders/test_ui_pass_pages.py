@@ -171,3 +171,20 @@ def test_an_api_keys_expiry_reads_like_a_tokens(org, admin_user):
     api_key_create(org=org, name="nightly", scopes=["orders:read"], actor=admin_user, expires_in_days=90)
     html = client_for(admin_user).get(reverse("accounts:api_keys")).content.decode()
     assert re.search(r"expires \d{1,2} [A-Z][a-z]{2} \d{4}<", html), "expires as on the tokens page"
+
+
+def test_the_500_page_never_claims_a_write_was_not_saved(rf):
+    from django.contrib.auth.models import AnonymousUser
+
+    from geopera_web.views import server_error
+
+    def page(request) -> str:
+        request.user = AnonymousUser()
+        response = server_error(request)
+        assert response.status_code == 500
+        return response.content.decode()
+
+    posted = page(rf.post("/orders/00000000-0000-0000-0000-000000000000/cancel/"))
+    assert "may or may not have been saved" in posted and "was lost" not in posted
+    read = page(rf.get("/orders/"))
+    assert "try again in a moment" in read and "may or may not" not in read

@@ -381,3 +381,33 @@ def test_the_series_page_shows_each_occurrence_and_cancels_with_a_preview(
     series.refresh_from_db()
     assert series.state == "cancelled"
     assert_ledger_matches_wallet(org)
+
+
+def test_the_series_page_cancels_nothing_when_the_charge_changed_since_its_dialog(
+    org, operator_user, admin_user, staff_user
+):
+    series = accepted_series(org, operator_user, admin_user, staff_user)
+    series_advance(now=series.occurrences.get(index=0).window_start)
+    c = Client()
+    c.force_login(operator_user)
+    html = c.get(f"/tasking/series/{series.pk}/").content.decode()
+    assert 'name="expected_charge_credits" value="0"' in html  # what the dialog states
+    # A delivery landed while the dialog was open: the cancel would now charge something else.
+    response = c.post(f"/tasking/series/{series.pk}/cancel/", {"expected_charge_credits": "5"}, follow=True)
+    assert response.status_code == 200 and "Deliveries changed since the preview" in response.content.decode()
+    series.refresh_from_db()
+    assert series.state == "running"
+    assert set(series.occurrences.values_list("state", flat=True)) != {"cancelled"}
+
+
+def test_a_recurrence_without_its_window_names_the_missing_fields():
+    from geopera_web.errors import InvalidInput
+    from tasking.series import recurrence_from_params
+
+    with pytest.raises(InvalidInput) as exc:
+        recurrence_from_params({"captureFrequency": "WEEKLY", "occurrences": 3})
+    assert exc.value.status == 422
+    assert [e["loc"] for e in exc.value.extra["errors"]] == [
+        ["body", "params", "acquisitionStart"],
+        ["body", "params", "acquisitionEnd"],
+    ]
