@@ -188,3 +188,11 @@ def test_the_500_page_never_claims_a_write_was_not_saved(rf):
     assert "may or may not have been saved" in posted and "was lost" not in posted
     read = page(rf.get("/orders/"))
     assert "try again in a moment" in read and "may or may not" not in read
+
+
+def test_the_wallet_chip_states_what_is_reserved_with_separators(org, admin_user):
+    from geopera_web.billing.models import Wallet
+
+    Wallet.objects.filter(org=org).update(reserved_credits=45_600)
+    html = client_for(admin_user).get("/").content.decode()
+    assert 'title="Available credits (reserved: 45,600 cr)"' in html
