@@ -48,7 +48,7 @@ def test_show_more_loads_every_row_in_place(live_server, page, login, org, admin
 
     assets = page.get_by_test_id("asset")
     expect(assets).to_have_count(ROWS)
-    expect(page.get_by_test_id("assets-total")).to_have_text("15 deliveries")
+    expect(page.get_by_test_id("assets-total")).to_have_text("15 captures delivered")
     _press_until_gone(page, "assets-more", assets, 15)
     expected = DeliveredCapture.objects.filter(order=order).order_by("acquired_at", "scene_id")
     assert assets.locator("code").all_inner_texts() == [c.scene_id for c in expected]

@@ -137,7 +137,7 @@ def test_order_page_size_and_rows_do_not_grow_with_deliveries(org, admin_user, s
     assert len(small_sql) == len(big_sql)
     html = response_big.content.decode()
     assert html.count('data-testid="asset"') == 2 and len(response_big.context["assets"]) == 2
-    assert 'data-testid="assets-total">120 deliveries<' in html
+    assert 'data-testid="assets-total">120 captures delivered<' in html
     assert "2 of 120 shown" in html
     lineage = html[html.index('id="order-lineage"') :]
     assert lineage.count('data-kind="item"') == 2 and "· 120 captures" in lineage

@@ -154,6 +154,25 @@ def test_the_503_page_names_its_icon_so_the_browser_does_not_ask_for_favicon_ico
     assert '<link rel="icon"' in html and 'name="viewport"' in html
 
 
+def test_order_pages_write_dates_as_the_rest_of_the_product_does(org, viewer_user):
+    """'4 Dec 2026 01:28', as the timeline, the dashboard and the archive list do, not '2026-12-04 01:28'."""
+    order = make_tasking_order(org=org, aois=[A])
+    client = client_for(viewer_user)
+    detail = client.get(reverse("orders:detail", kwargs={"order_id": order.pk})).content.decode()
+    assert re.search(r"· placed \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d UTC", detail)
+    listing = client.get(reverse("orders:list")).content.decode()
+    placed = re.search(r'<td data-label="Placed"><time [^>]*>([^<]+)</time>', listing).group(1)
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d", placed), placed
+
+
+def test_an_api_keys_expiry_reads_like_a_tokens(org, admin_user):
+    from geopera_web.accounts.services import api_key_create
+
+    api_key_create(org=org, name="nightly", scopes=["orders:read"], actor=admin_user, expires_in_days=90)
+    html = client_for(admin_user).get(reverse("accounts:api_keys")).content.decode()
+    assert re.search(r"expires \d{1,2} [A-Z][a-z]{2} \d{4}<", html), "expires as on the tokens page"
+
+
 def test_the_500_page_never_claims_a_write_was_not_saved(rf):
     from django.contrib.auth.models import AnonymousUser
 
@@ -169,3 +188,11 @@ def test_the_500_page_never_claims_a_write_was_not_saved(rf):
     assert "may or may not have been saved" in posted and "was lost" not in posted
     read = page(rf.get("/orders/"))
     assert "try again in a moment" in read and "may or may not" not in read
+
+
+def test_the_wallet_chip_states_what_is_reserved_with_separators(org, admin_user):
+    from geopera_web.billing.models import Wallet
+
+    Wallet.objects.filter(org=org).update(reserved_credits=45_600)
+    html = client_for(admin_user).get("/").content.decode()
+    assert 'title="Available credits (reserved: 45,600 cr)"' in html

@@ -109,7 +109,7 @@ def test_request_study_accept_quote_accept(login, live_server, operator_user, ad
     expect(page.get_by_test_id("decision-outcome")).to_contain_text("Acquiring")
     expect(page.locator("#inbox-badge")).to_have_text("0")
     expect(page.locator("#wallet-available")).to_have_text(f"{before - 45_600:,} cr")
-    expect(page.locator(".wallet-chip")).to_have_attribute("title", re.compile("reserved: 45600"))
+    expect(page.locator(".wallet-chip")).to_have_attribute("title", re.compile("reserved: 45,600 cr"))
     order.refresh_from_db()
     assert (order.status, order.sub_status) == ("active", "QUOTATION_ACCEPTED")
     assert wallet_get(org=org).reserved_credits == 45_600
