@@ -277,3 +277,36 @@ def test_an_occurrence_quotation_left_by_a_series_cancel_cannot_be_asked_for_or_
         assert refused.value.status == 409 and "cancelled" in refused.value.detail
     assert not SpendApproval.objects.filter(org=org).exists()
     assert not Charge.objects.filter(org=org).exists()
+
+
+def test_the_inbox_costs_the_same_queries_with_occurrence_quotations(
+    per_occurrence_product, org, operator_user, admin_user, staff_user, settings
+):
+    """An occurrence's own quotation names its series from the child's metadata: the inbox page
+    and the API list cost the same statements with one such row as with five."""
+    from tests.conftest import caller_for_user
+    from tests.tasking.test_inbox_scale import client_for, count_queries
+
+    settings.TASKING_SERIES_LEAD_HOURS = 24 * 40
+    first = _series(org, operator_user, admin_user, staff_user, weeks=2)
+    series_advance(now=first.occurrences.get(index=0).window_start - timedelta(days=1))
+    c = client_for(admin_user)
+    api = caller_for_user(admin_user, org)
+    c.get("/inbox/")
+
+    def costs():
+        n_page, page = count_queries(lambda: c.get("/inbox/"))
+        n_api, listed = count_queries(
+            lambda: api.post("orders.tasking.decisions.pending", {"kinds": "quotation"})
+        )
+        assert page.status_code == 200 and listed.status_code == 200
+        return n_page, n_api, page.content.decode().count('data-testid="series-occurrence"')
+
+    costs()  # the first API call warms what every later one reuses
+    small = costs()
+    for _ in range(2):
+        more = _series(org, operator_user, admin_user, staff_user, weeks=2)
+        series_advance(now=more.occurrences.get(index=0).window_start - timedelta(days=1))
+    large = costs()
+    assert (small[2], large[2]) == (2, 6)
+    assert small[:2] == large[:2], (small, large)

@@ -190,3 +190,30 @@ def test_cancelling_one_occurrence_while_the_series_is_cancelled_does_not_deadlo
     ) == {"cancelled"}
     assert not Charge.objects.filter(org=org).exclude(status=Charge.Status.RELEASED).exists()
     assert_ledger_matches_wallet(org)
+
+
+def test_an_occurrence_accepted_twice_at_once_and_swept_meanwhile_is_charged_once(
+    quoted_series, org, admin_user
+):
+    from tests.concurrency import run_concurrently
+
+    series = quoted_series
+    quote = _quote(series, 0)
+    now = series.occurrences.get(index=0).window_start - timedelta(days=1)
+    calls = iter(range(3))
+
+    def act():
+        if next(calls) == 2:
+            return series_advance(now=now)
+        return quotation_decide(org=org, actor=admin_user, quotation_id=quote.id, decision="ACCEPTED")
+
+    results = run_concurrently(act, threads=3)
+    for r in results:
+        _ok_or_conflict(r)
+    assert sum(isinstance(r, Quotation) for r in results) == 1, results
+    occ = SeriesOccurrence.objects.select_related("order").get(series=series, index=0)
+    assert (occ.state, occ.order.status) == ("ordered", "active")
+    assert Charge.objects.filter(org=org).count() == 1
+    assert series_advance(now=now)["ordered"] == 0
+    assert Charge.objects.filter(org=org).count() == 1
+    assert_ledger_matches_wallet(org)
