@@ -92,6 +92,12 @@ def order_transition(
         from .approvals.services import approvals_close_for_order
 
         approvals_close_for_order(order=locked)
+        if (locked.metadata or {}).get("series"):
+            # The child of an occurrence decided on its own, ended before its quotation was
+            # accepted (cancelled, say): that occurrence is declined now and its series runs on.
+            from tasking.series import occurrence_decided
+
+            occurrence_decided(order=locked, actor=actor)
     order.status, order.sub_status = locked.status, locked.sub_status
     return locked
 

@@ -310,3 +310,22 @@ def test_the_inbox_costs_the_same_queries_with_occurrence_quotations(
     large = costs()
     assert (small[2], large[2]) == (2, 6)
     assert small[:2] == large[:2], (small, large)
+
+
+def test_cancelling_a_quoted_occurrences_own_order_declines_it_at_once(
+    per_occurrence_product, org, operator_user, admin_user, staff_user, api_admin
+):
+    """orders.cancel on the pending child: the occurrence is declined then and there (its series
+    page and series.get no longer offer a quotation that cannot be decided), and the series runs on."""
+    series = _series(org, operator_user, admin_user, staff_user)
+    _due(series, 0)
+    first = _occ(series, 0)
+    r = api_admin.post("orders.cancel", {"order_id": str(first.order_id)})
+    assert r.status_code == 200, r.content
+    first = _occ(series, 0)
+    assert (first.state, first.order.status) == ("declined", "cancelled")
+    assert "cancelled" in first.note
+    body = api_admin.post("orders.tasking.series.get", {"series_id": str(series.pk)}).json()
+    assert body["state"] == "running"
+    assert body["occurrences"][0]["state"] == "declined" and body["occurrences"][0]["quotationId"] is None
+    assert not Charge.objects.filter(org=org).exists()
