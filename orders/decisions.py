@@ -196,3 +196,24 @@ def decision_transition(
     for hook in _DECIDED_HOOKS:
         hook(obj)
     return obj
+
+
+def decisions_close_for_order(*, order: Any, why: str) -> int:
+    """Close the pending decisions (studies, quotations, any kind) of an order that has ended:
+    nothing is left to decide, so each becomes EXPIRED by the system, its event carrying `why`
+    (`closedBecause`: the timeline says it closed, not that time ran out). `order_transition`
+    calls it on every move to a terminal status, after the spend approvals closed with their own
+    reason. Rows another transaction holds are skipped: that decide finds the order ended (409)."""
+    closed = 0
+    for kind in decision_kinds():
+        rows = kind.model.objects.select_for_update(skip_locked=True).filter(
+            order_id=order.pk, decision=AbstractDecision.Decision.PENDING
+        )
+        for obj in rows:
+            obj.order = order  # the event reads it: no query per row
+            obj.closed_because = why
+            decision_transition(
+                obj=obj, to=AbstractDecision.Decision.EXPIRED, actor=None, message=f"Closed: {why}"
+            )
+            closed += 1
+    return closed

@@ -134,8 +134,14 @@ def _study_event(kind: OrderEvent.Kind, decision: Any, actor: ActorLike, message
         message=message or f"Feasibility study {decision.decision.lower()}.",
         from_status=from_decision,
         to_status=decision.decision,
-        data={"studyId": str(decision.id)},
+        data={"studyId": str(decision.id), **_closed(decision)},
     )
+
+
+def _closed(decision: Any) -> dict[str, Any]:
+    """A decision closed with its ended order (`orders.decisions.decisions_close_for_order`) says so."""
+    why = getattr(decision, "closed_because", None)
+    return {"closedBecause": why} if why else {}
 
 
 def event_feasibility_accepted(
@@ -166,7 +172,7 @@ def _quotation_event(
         message=message or f"Quotation {decision.decision.lower()}.",
         from_status=from_decision,
         to_status=decision.decision,
-        data={"quotationId": str(decision.id), "credits": decision.credits},
+        data={"quotationId": str(decision.id), "credits": decision.credits, **_closed(decision)},
     )
 
 

@@ -89,9 +89,13 @@ def order_transition(
     if locked.status in Order.TERMINAL:
         # An ended order has nothing left to approve: its pending spend approvals close with it,
         # in this transaction (every exit passes here: cancel, reject, expiry, failure).
-        from .approvals.services import approvals_close_for_order
+        from .approvals.services import ORDER_ENDED_WORDS, approvals_close_for_order
+        from .decisions import decisions_close_for_order
 
         approvals_close_for_order(order=locked)
+        # Its studies and quotations too: an ended order's quote no longer waits for anyone.
+        ended = ORDER_ENDED_WORDS.get(locked.status, f"was {locked.get_status_display().lower()}")
+        decisions_close_for_order(order=locked, why=f"The order {ended}.")
         if (locked.metadata or {}).get("series"):
             # The child of an occurrence decided on its own, ended before its quotation was
             # accepted (cancelled, say): that occurrence is declined now and its series runs on.

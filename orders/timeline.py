@@ -179,10 +179,17 @@ def _referred(e: OrderEvent, ctx: TimelineContext) -> Words:
 def _study(title: str, sentence: str) -> Callable[[OrderEvent, TimelineContext], Words]:
     def words(e: OrderEvent, ctx: TimelineContext) -> Words:
         text = sentence
+        links = _anchor(ctx, "Feasibility study", "feasibility_study", e.data.get("studyId"))
+        if e.data.get("closedBecause"):
+            return (
+                "Feasibility study closed",
+                f"It closed without a decision: {e.data['closedBecause']}",
+                links,
+            )
         if e.kind == Kind.FEASIBILITY_ACCEPTED and e.message.startswith("Option accepted: "):
             # The chosen option's name, as support wrote it.
             text = f"You chose: {e.message.removeprefix('Option accepted: ').rstrip('.')}."
-        return title, text, _anchor(ctx, "Feasibility study", "feasibility_study", e.data.get("studyId"))
+        return title, text, links
 
     return words
 
@@ -190,6 +197,13 @@ def _study(title: str, sentence: str) -> Callable[[OrderEvent, TimelineContext],
 def _quotation(title: str, template: str) -> Callable[[OrderEvent, TimelineContext], Words]:
     def words(e: OrderEvent, ctx: TimelineContext) -> Words:
         links = _anchor(ctx, "Quotation", "quotation", e.data.get("quotationId"))
+        if e.data.get("closedBecause"):
+            return (
+                "Quote closed",
+                f"The quote of {money(e.data.get('credits'))} closed without a decision; nothing was charged. "
+                f"{e.data['closedBecause']}",
+                links,
+            )
         if e.kind == Kind.QUOTATION_ACCEPTED:
             links += _ledger(ctx)
         return title, template.format(money=money(e.data.get("credits"))), links

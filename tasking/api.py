@@ -907,6 +907,13 @@ class SeriesCancelInput(serializers.Serializer):
     dryRun = serializers.BooleanField(  # noqa: N815
         required=False, default=False, help_text="true: change nothing, answer what cancelling would do."
     )
+    expectedChargeCredits = serializers.IntegerField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="The `chargedCredits` of the dry run the person confirmed. When deliveries since then "
+        "changed it, nothing is cancelled and the 409 problem carries the new `preview`.",
+    )
 
 
 class SeriesOccurrenceOut(serializers.Serializer):
@@ -979,6 +986,10 @@ class SeriesCancelOutput(serializers.Serializer):
     cancelledOccurrences = SeriesCancelledOccurrence(many=True)  # noqa: N815
     runningOn = CancelSeriesOccurrence(many=True)  # noqa: N815
     releasedCredits = serializers.IntegerField()  # noqa: N815
+    chargedCredits = serializers.IntegerField(  # noqa: N815
+        help_text="What cancelling charges for imagery already delivered to the occurrences it cancels "
+        "(pass it back as expectedChargeCredits)."
+    )
     summary = serializers.CharField()
 
 
@@ -1061,10 +1072,16 @@ def series_cancel_op(ctx: OpContext, data: dict[str, Any]) -> dict[str, Any]:
         series, plan = series_cancel_preview(org=ctx.org, series_id=data["series_id"])
     else:
         ctx.require_role("admin", "operator", action="cancel a series", api_keys=True)
-        series, plan = series_cancel(org=ctx.org, actor=ctx.principal, series_id=data["series_id"])
+        series, plan = series_cancel(
+            org=ctx.org,
+            actor=ctx.principal,
+            series_id=data["series_id"],
+            expected_charge_credits=data.get("expectedChargeCredits"),
+        )
     return {
         "seriesId": str(series.pk),
         "state": series.state,
         "dryRun": bool(data.get("dryRun")),
         **plan.as_wire(),
+        "chargedCredits": plan.effect(series.parent.billing_mode).charged_credits,
     }

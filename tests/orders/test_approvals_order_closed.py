@@ -196,3 +196,39 @@ def test_an_admin_choosing_another_option_closes_the_request_for_the_first(
     assert asked.pending_approval == approval
     feasibility_decide(org=org, actor=admin_user, study_id=study.id, option_id=second.id)
     _assert_closed(org, approval, api_admin, f"The feasibility study was accepted by {admin_user}.")
+
+
+# --- studies and quotations close with their order too --------------------------------------------
+
+
+def test_cancelling_a_tasking_order_closes_its_pending_quotation_and_study(
+    org, operator_user, admin_user, staff_user, api_admin
+):
+    from tasking.models import FeasibilityStudy, Quotation
+    from tasking.services import feasibility_decide
+    from tests.factories import make_quotation, make_study, make_tasking_request, study_option
+
+    order = make_tasking_request(org, operator_user)
+    study = make_study(order, staff_user, options=[study_option(None)])
+    feasibility_decide(org=org, actor=admin_user, study_id=study.id, option_id=study.options.get().id)
+    quotation = make_quotation(order, staff_user, credits=40_000)
+    other = make_tasking_request(org, operator_user)
+    waiting_study = make_study(other, staff_user, options=[study_option(None)])
+    for target in (order, other):
+        assert api_admin.post("orders.cancel", {"order_id": str(target.pk)}).status_code == 200
+    quotation.refresh_from_db()
+    waiting_study.refresh_from_db()
+    assert quotation.decision == Quotation.Decision.EXPIRED and quotation.decided_by_id is None
+    assert waiting_study.decision == FeasibilityStudy.Decision.EXPIRED
+    listed = api_admin.post("orders.tasking.quotations.list", {"decision": "PENDING"})
+    assert listed.status_code == 200 and listed.json()["total"] == 0
+    studies = api_admin.post("orders.tasking.feasibility_studies.list", {"decision": "PENDING"})
+    assert studies.status_code == 200 and studies.json()["total"] == 0
+    # The timeline says it closed with the order, not that nobody answered in time.
+    for target, title in ((order, "Quote closed"), (other, "Feasibility study closed")):
+        lines = timeline_lines(
+            list(target.events.all()), timeline_context_for(order=target, show_money=True, lineage={})
+        )
+        closed = [line for line in lines if line.title == title]
+        assert len(closed) == 1 and "The order was cancelled." in closed[0].sentence
+        assert "expired" not in closed[0].sentence and "in time" not in closed[0].sentence

@@ -60,10 +60,20 @@ def test_cancel_on_the_api_previews_then_settles(
     preview = api_admin.post("orders.tasking.series.cancel", {"series_id": str(series.pk), "dryRun": True})
     assert preview.status_code == 200, preview.content
     assert preview.json()["releasedCredits"] == 10_000 and len(preview.json()["cancelledOccurrences"]) == 4
+    assert preview.json()["chargedCredits"] == 0
     series.refresh_from_db()
     assert series.state == "running"
     assert api_viewer.post("orders.tasking.series.cancel", {"series_id": str(series.pk)}).status_code == 403
-    done = api_admin.post("orders.tasking.series.cancel", {"series_id": str(series.pk)})
+    # A figure other than the dry run's (a delivery landed since): nothing is cancelled.
+    changed = api_admin.post(
+        "orders.tasking.series.cancel", {"series_id": str(series.pk), "expectedChargeCredits": 5}
+    )
+    assert changed.status_code == 409 and changed.json()["preview"]["chargedCredits"] == 0, changed.content
+    series.refresh_from_db()
+    assert series.state == "running"
+    done = api_admin.post(
+        "orders.tasking.series.cancel", {"series_id": str(series.pk), "expectedChargeCredits": 0}
+    )
     assert done.status_code == 200 and done.json()["state"] == "cancelled"
     again = api_admin.post("orders.tasking.series.cancel", {"series_id": str(series.pk)})
     assert again.status_code == 409

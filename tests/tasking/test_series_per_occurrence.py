@@ -263,7 +263,7 @@ def test_the_inbox_and_the_series_page_show_the_waiting_occurrence(
 def test_an_occurrence_quotation_left_by_a_series_cancel_cannot_be_asked_for_or_accepted(
     per_occurrence_product, org, operator_user, admin_user, staff_user
 ):
-    """Cancelling the series cancels the quoted child; its quotation's order has ended, so an
+    """Cancelling the series cancels the quoted child and closes its quotation with it, so an
     operator asking to accept it gets 409 (no approval request for an ended order) and an admin
     accepting it gets 409 before any money is secured."""
     spend_policy_update(org=org, actor=admin_user, approval_threshold_credits=1_000)
@@ -274,7 +274,7 @@ def test_an_occurrence_quotation_left_by_a_series_cancel_cannot_be_asked_for_or_
     for actor in (operator_user, admin_user):
         with pytest.raises(ApplicationError) as refused:
             quotation_decide(org=org, actor=actor, quotation_id=quote.id, decision="ACCEPTED")
-        assert refused.value.status == 409 and "cancelled" in refused.value.detail
+        assert refused.value.status == 409 and refused.value.extra["current_decision"] == "EXPIRED"
     assert not SpendApproval.objects.filter(org=org).exists()
     assert not Charge.objects.filter(org=org).exists()
 
