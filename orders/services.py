@@ -5,6 +5,7 @@ their own sub-packages (`orders.cart.services`, `orders.fulfilment.services`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -96,14 +97,21 @@ def order_transition(
         # Its studies and quotations too: an ended order's quote no longer waits for anyone.
         ended = ORDER_ENDED_WORDS.get(locked.status, f"was {locked.get_status_display().lower()}")
         decisions_close_for_order(order=locked, why=f"The order {ended}.")
-        if (locked.metadata or {}).get("series"):
-            # The child of an occurrence decided on its own, ended before its quotation was
-            # accepted (cancelled, say): that occurrence is declined now and its series runs on.
-            from tasking.series import occurrence_decided
-
-            occurrence_decided(order=locked, actor=actor)
+        for hook in _ENDED_HOOKS:
+            hook(locked, actor)
     order.status, order.sub_status = locked.status, locked.sub_status
     return locked
+
+
+# Called with every order that reaches a terminal status, in `order_transition`'s transaction, after
+# its approvals and decisions closed: what another app keeps about an order registers here (tasking
+# declines a series occurrence whose own child ended before its quotation was accepted).
+_ENDED_HOOKS: list[Callable[[Order, ActorLike], None]] = []
+
+
+def on_order_ended(hook: Callable[[Order, ActorLike], None]) -> Callable[[Order, ActorLike], None]:
+    _ENDED_HOOKS.append(hook)
+    return hook
 
 
 # What a placed order may carry, checked by every placement path before any money moves.

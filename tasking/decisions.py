@@ -14,6 +14,7 @@ from orders import events
 from orders.approvals.models import SpendApproval
 from orders.approvals.services import register_approval_action
 from orders.decisions import DecisionKind, decision_kind_of, on_decided, register_decision_kind
+from orders.services import on_order_ended
 
 from .models import FeasibilityStudy, Quotation
 
@@ -163,3 +164,15 @@ def _close_moot(obj: Any) -> int:
         by = f" by {obj.decided_by}" if obj.decided_by_id else ""
         why = f"The {noun} was {obj.decision.lower()}{by}."
     return approvals_close_for_targets(targets=targets, why=why)
+
+
+def _decline_ended_occurrence(order: Any, actor: Any) -> None:
+    """The child of an occurrence decided on its own, ended before its quotation was accepted
+    (cancelled, say): that occurrence is declined now and its series runs on."""
+    if (order.metadata or {}).get("series"):
+        from .series import occurrence_decided
+
+        occurrence_decided(order=order, actor=actor)
+
+
+on_order_ended(_decline_ended_occurrence)
